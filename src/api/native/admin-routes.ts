@@ -1,0 +1,107 @@
+/** Operator API, behind the admin token: provisioning (DESIGN §7), merchant listing, API key issue and revocation. */
+import type { JsonWebKey } from 'node:crypto';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { CredentialInputError } from '../../vault/gateway-credentials.ts';
+import type { MerchantService } from '../../vault/merchants.ts';
+import { problem, sendFailure, sendProblem } from '../problem.ts';
+import { list } from './presenters.ts';
+import { ApiKey, ApiKeyCreate, MerchantCreate, MerchantList, MerchantListQuery, ProblemSchema } from './schemas.ts';
+
+const errors = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema };
+const tags = ['admin'];
+const MerchantParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+
+export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService }> = async (app, { merchants }) => {
+  app.post(
+    '/v1/admin/merchants',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'createMerchant',
+        summary: 'Create a merchant and all its credentials (secrets are shown only in this response)',
+        tags,
+        body: MerchantCreate,
+        // The credentials object is the provisioning contract; it is returned as built, not filtered.
+        response: { 201: Type.Object({}, { additionalProperties: true }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      try {
+        const created = await merchants.create({
+          name: request.body.name,
+          keys: {
+            ...(request.body.twoc2pPublicKeyPem ? { twoc2pPublicKeyPem: request.body.twoc2pPublicKeyPem } : {}),
+            ...(request.body.alliancepayPublicJwk ? { alliancepayPublicJwk: request.body.alliancepayPublicJwk as JsonWebKey } : {}),
+          },
+        });
+        return reply.code(201).header('cache-control', 'no-store').send(created);
+      } catch (e) {
+        if (e instanceof CredentialInputError) return sendProblem(reply, problem('invalid_key', e.message));
+        throw e;
+      }
+    },
+  );
+
+  app.get(
+    '/v1/admin/merchants',
+    { config: { scope: 'admin' }, schema: { operationId: 'listMerchants', summary: 'List merchants', tags, querystring: MerchantListQuery, response: { 200: MerchantList, ...errors } } },
+    async (request) => {
+      const limit = request.query.limit ? Number(request.query.limit) : 20;
+      const rows = await merchants.list({ after: request.query.after ?? null, limit: limit + 1 });
+      const page = rows.slice(0, limit);
+      return list(page, rows.length > limit ? (page[page.length - 1]?.id ?? null) : null);
+    },
+  );
+
+  app.get(
+    '/v1/admin/merchants/:id',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'getMerchant',
+        summary: 'A merchant with its API keys (prefixes only) and public gateway identifiers',
+        tags,
+        params: MerchantParam,
+        response: { 200: Type.Object({}, { additionalProperties: true }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const r = await merchants.get(request.params.id);
+      if (!r.ok) return sendFailure(reply, r);
+      return r.value;
+    },
+  );
+
+  app.post(
+    '/v1/admin/merchants/:id/api-keys',
+    {
+      config: { scope: 'admin' },
+      schema: { operationId: 'createApiKey', summary: 'Issue an API key with chosen scopes', tags, params: MerchantParam, body: ApiKeyCreate, response: { 201: ApiKey, ...errors } },
+    },
+    async (request, reply) => {
+      const r = await merchants.createApiKey(request.params.id, request.body.scopes, request.body.label ?? null);
+      if (!r.ok) return sendFailure(reply, r);
+      return reply.code(201).header('cache-control', 'no-store').send(r.value);
+    },
+  );
+
+  app.delete(
+    '/v1/admin/merchants/:id/api-keys/:keyId',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'revokeApiKey',
+        summary: 'Revoke an API key (effective immediately)',
+        tags,
+        params: Type.Object({ id: Type.String({ maxLength: 64 }), keyId: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+        response: { 200: ApiKey, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const r = await merchants.revokeApiKey(request.params.id, request.params.keyId);
+      if (!r.ok) return sendFailure(reply, r);
+      return r.value;
+    },
+  );
+};

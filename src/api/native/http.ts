@@ -1,0 +1,128 @@
+/** Small request helpers shared by the native routes: auth and scopes, If-Match, pagination, idempotency. */
+import { createHash } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { decodeCursor, type Cursor } from '../../store/page.ts';
+import { idempotencyStore } from '../../store/idempotency-store.ts';
+import type { Db } from '../../store/db.ts';
+import type { MerchantService, Principal, Scope } from '../../vault/merchants.ts';
+import { type Problem, problem, sendProblem } from '../problem.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+    idempotency: { merchantId: string; key: string } | null;
+  }
+  interface FastifyContextConfig {
+    /** The API-key scope a native route needs; 'admin' means the admin token. */
+    scope?: Scope | 'admin';
+  }
+}
+
+export class HttpProblem extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.title);
+  }
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error('route has no scope configured');
+  return request.principal;
+}
+
+/** `If-Match: "3"` (or W/"3") → 3; absent → null; anything else is a client error. */
+export function ifMatchOf(request: FastifyRequest): number | null {
+  const raw = request.headers['if-match'];
+  if (raw === undefined) return null;
+  const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(String(raw));
+  if (!m) throw new HttpProblem(problem('invalid_if_match', 'If-Match must be an ETag this API returned, e.g. "3"'));
+  return Number(m[1]);
+}
+
+export const etag = (version: number): string => `"${version}"`;
+
+export function pageParams(query: { limit?: string; cursor?: string }): { limit: number; after: Cursor | null } {
+  const limit = query.limit ? Number(query.limit) : 20;
+  if (query.cursor === undefined) return { limit, after: null };
+  const after = decodeCursor(query.cursor);
+  if (!after) throw new HttpProblem(problem('invalid_cursor', 'use the nextCursor value of a previous page'));
+  return { limit, after };
+}
+
+const bearer = (request: FastifyRequest): string | null => {
+  const h = request.headers.authorization;
+  if (!h) return null;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
+  return m ? (m[1] as string) : null;
+};
+
+/** Authentication and authorization for every route that declares a scope. */
+export function registerAuth(app: FastifyInstance, deps: { merchants: MerchantService; checkAdmin: (token: string) => boolean }): void {
+  app.decorateRequest('principal', null);
+  app.decorateRequest('idempotency', null);
+  app.addHook('onRequest', async (request, reply) => {
+    const scope = request.routeOptions.config?.scope;
+    if (!scope) return;
+    const token = bearer(request);
+    if (scope === 'admin') {
+      if (!token || !deps.checkAdmin(token)) return sendProblem(reply, problem('unauthorized', 'send the admin token as Authorization: Bearer …'));
+      return;
+    }
+    const principal = token ? await deps.merchants.authenticate(token) : null;
+    if (!principal) return sendProblem(reply, problem('unauthorized', 'send a valid API key as Authorization: Bearer tv_sk_…'));
+    if (!principal.scopes.has(scope)) return sendProblem(reply, problem('forbidden', `this API key lacks the "${scope}" scope`));
+    request.principal = principal;
+  });
+}
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * Idempotency-Key on POST: the first request with a key claims it; its response (status < 500) is kept
+ * and replayed for the same key and body; a different body with the same key is refused.
+ */
+export function registerIdempotency(app: FastifyInstance, db: Db, now: () => Date): void {
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.method !== 'POST' || !request.principal) return;
+    const raw = request.headers['idempotency-key'];
+    if (raw === undefined) return;
+    const key = String(raw);
+    if (!KEY_PATTERN.test(key)) {
+      return sendProblem(reply, problem('invalid_request', 'Idempotency-Key must be 1–255 visible ASCII characters'));
+    }
+    const merchantId = request.principal.merchantId;
+    const hash = createHash('sha256')
+      .update(`${request.method} ${request.url}\n`)
+      .update(JSON.stringify(request.body ?? null))
+      .digest('hex');
+    if (await idempotencyStore.claim(db, merchantId, key, hash, now().toISOString())) {
+      request.idempotency = { merchantId, key };
+      return;
+    }
+    const prior = await idempotencyStore.get(db, merchantId, key);
+    if (!prior) return sendProblem(reply, problem('idempotency_in_progress', 'retry in a moment'));
+    if (prior.request_hash !== hash) return sendProblem(reply, problem('idempotency_key_reused'));
+    if (prior.state !== 'done') return sendProblem(reply, problem('idempotency_in_progress', 'retry in a moment'));
+    const stored = JSON.parse(prior.response as string) as { type: string; etag?: string; body: string };
+    reply.header('idempotent-replayed', 'true');
+    if (stored.etag) reply.header('etag', stored.etag);
+    return reply.code(prior.status_code as number).type(stored.type).send(stored.body);
+  });
+
+  app.addHook('onSend', async (request, reply, payload) => {
+    const claim = request.idempotency;
+    if (!claim) return payload;
+    request.idempotency = null;
+    if (reply.statusCode >= 500) {
+      await idempotencyStore.release(db, claim.merchantId, claim.key);
+      return payload;
+    }
+    const etagHeader = reply.getHeader('etag');
+    const stored = JSON.stringify({
+      type: String(reply.getHeader('content-type') ?? 'application/json'),
+      ...(etagHeader ? { etag: String(etagHeader) } : {}),
+      body: typeof payload === 'string' ? payload : String(payload ?? ''),
+    });
+    await idempotencyStore.complete(db, claim.merchantId, claim.key, reply.statusCode, stored);
+    return payload;
+  });
+}

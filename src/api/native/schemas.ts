@@ -1,0 +1,209 @@
+/** TypeBox schemas of the native API: one per shape, used for validation, output filtering, OpenAPI and types. */
+import { type Static, Type } from 'typebox';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+const Text = (max: number, opts: Record<string, unknown> = {}) => Type.String({ minLength: 1, maxLength: max, ...opts });
+
+export const Metadata = Type.Record(Type.String({ pattern: '^[A-Za-z0-9_.-]{1,40}$' }), Type.String({ maxLength: 500 }), {
+  maxProperties: 20,
+  additionalProperties: false,
+  description: 'Up to 20 string pairs of your own; never put card data here.',
+});
+
+export const Address = Type.Object(
+  {
+    firstName: Type.Optional(Text(60)),
+    lastName: Type.Optional(Text(60)),
+    company: Type.Optional(Text(100)),
+    line1: Type.Optional(Text(100)),
+    line2: Type.Optional(Text(100)),
+    city: Type.Optional(Text(50)),
+    state: Type.Optional(Text(50)),
+    postalCode: Type.Optional(Text(20)),
+    country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' })),
+    email: Type.Optional(Text(254, { pattern: '^[^@\\s]+@[^@\\s]+$' })),
+    phone: Type.Optional(Text(32, { pattern: '^[0-9+() .-]+$' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ pattern: '^(100|[1-9][0-9]?)$', description: '1 to 100, default 20' })),
+    cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const CustomerCreate = Type.Object(
+  {
+    customerId: Type.Optional(Text(100, { description: "Your own id for this customer; unique among your live customers" })),
+    name: Type.Optional(Text(200)),
+    email: Type.Optional(Text(254, { pattern: '^[^@\\s]+@[^@\\s]+$' })),
+    phone: Type.Optional(Text(32, { pattern: '^[0-9+() .-]+$' })),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+export const CustomerUpdate = Type.Object(
+  {
+    customerId: Type.Optional(Nullable(Text(100))),
+    name: Type.Optional(Nullable(Text(200))),
+    email: Type.Optional(Nullable(Text(254, { pattern: '^[^@\\s]+@[^@\\s]+$' }))),
+    phone: Type.Optional(Nullable(Text(32, { pattern: '^[0-9+() .-]+$' }))),
+    metadata: Type.Optional(Nullable(Metadata)),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const Customer = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('customer'),
+  customerId: Nullable(Type.String()),
+  name: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  phone: Nullable(Type.String()),
+  metadata: Nullable(Metadata),
+  defaultCard: Nullable(Type.String()),
+  defaultAddress: Nullable(Type.String()),
+  version: Type.Integer(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export const CustomerList = Type.Object({ object: Type.Literal('list'), data: Type.Array(Customer), nextCursor: Nullable(Type.String()) });
+export const CustomerListQuery = Type.Object(
+  { ...ListQuery.properties, customerId: Type.Optional(Text(100)) },
+  { additionalProperties: false },
+);
+
+const Month = Type.Integer({ minimum: 1, maximum: 12 });
+const Year = Type.Integer({ minimum: 2000, maximum: 2099, description: 'four digits' });
+
+export const CardCreate = Type.Object(
+  {
+    number: Type.String({ minLength: 1, maxLength: 32, description: 'The card number (PAN): 12–19 digits, Luhn-valid' }),
+    expMonth: Month,
+    expYear: Year,
+    holderName: Type.Optional(Text(100)),
+    billingAddress: Type.Optional(Address),
+    customer: Type.Optional(Type.String({ maxLength: 64, description: 'A customer id (cus_…) to attach the card to' })),
+    usage: Type.Optional(Type.Union([Type.Literal('SINGLE'), Type.Literal('MULTIPLE')], { default: 'MULTIPLE' })),
+    default: Type.Optional(Type.Boolean({ description: "Make it the customer's default card" })),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+export const CardUpdate = Type.Object(
+  {
+    expMonth: Type.Optional(Month),
+    expYear: Type.Optional(Year),
+    holderName: Type.Optional(Nullable(Text(100))),
+    billingAddress: Type.Optional(Nullable(Address)),
+    default: Type.Optional(Type.Boolean()),
+    metadata: Type.Optional(Nullable(Metadata)),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const CardStatusChange = Type.Object(
+  { status: Type.Union([Type.Literal('ACTIVE'), Type.Literal('SUSPENDED'), Type.Literal('DELETED')]) },
+  { additionalProperties: false },
+);
+export const Card = Type.Object({
+  token: Type.String(),
+  object: Type.Literal('card'),
+  customer: Nullable(Type.String()),
+  status: Type.String({ description: 'ACTIVE, SUSPENDED, DELETED, CONSUMED, or EXPIRED (past its expiry month)' }),
+  usage: Type.String(),
+  brand: Type.String({ description: 'visa, mastercard, american express, discover, jcb, diners club, unionpay, maestro, unknown' }),
+  funding: Type.String(),
+  bin: Type.String(),
+  last4: Type.String(),
+  maskedNumber: Type.String(),
+  expMonth: Type.Integer(),
+  expYear: Type.Integer(),
+  holderName: Nullable(Type.String()),
+  billingAddress: Nullable(Address),
+  isDefault: Type.Boolean(),
+  metadata: Nullable(Metadata),
+  instrumentIdentifier: Type.Object({
+    id: Type.String({ description: 'Shared by every token of the same card number' }),
+    new: Type.Optional(Type.Boolean({ description: 'On create: whether this card number was first seen now' })),
+  }),
+  version: Type.Integer(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export const CardList = Type.Object({ object: Type.Literal('list'), data: Type.Array(Card), nextCursor: Nullable(Type.String()) });
+export const CardListQuery = Type.Object(
+  { ...ListQuery.properties, customer: Type.Optional(Type.String({ maxLength: 64 })) },
+  { additionalProperties: false },
+);
+
+export const AddressCreate = Type.Object(
+  { address: Address, default: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false },
+);
+export const AddressUpdate = Type.Object(
+  { address: Type.Optional(Address), default: Type.Optional(Type.Boolean()) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const ShippingAddress = Type.Object({
+  id: Type.String(),
+  object: Type.Literal('address'),
+  customer: Type.String(),
+  address: Address,
+  isDefault: Type.Boolean(),
+  version: Type.Integer(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
+});
+export const AddressList = Type.Object({ object: Type.Literal('list'), data: Type.Array(ShippingAddress), nextCursor: Nullable(Type.String()) });
+
+export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+export const TokenParam = Type.Object({ token: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+export const AddressParams = Type.Object(
+  { id: Type.String({ minLength: 1, maxLength: 64 }), addressId: Type.String({ minLength: 1, maxLength: 64 }) },
+  { additionalProperties: false },
+);
+
+const FieldIssue = Type.Object({ field: Type.String(), code: Type.String(), message: Type.String() });
+export const ProblemSchema = Type.Object({
+  type: Type.String(),
+  title: Type.String(),
+  status: Type.Integer(),
+  code: Type.String(),
+  detail: Type.Optional(Type.String()),
+  errors: Type.Optional(Type.Array(FieldIssue)),
+});
+
+const Scope = Type.Union([Type.Literal('tokenize'), Type.Literal('read'), Type.Literal('write'), Type.Literal('reveal'), Type.Literal('pay')]);
+export const MerchantCreate = Type.Object(
+  {
+    name: Text(200),
+    twoc2pPublicKeyPem: Type.Optional(Type.String({ minLength: 1, maxLength: 10000, description: "Merchant's 2C2P public key; generated when absent" })),
+    alliancepayPublicJwk: Type.Optional(
+      Type.Object({}, { additionalProperties: true, description: "Merchant's AlliancePay EC P-384 public JWK; generated when absent" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export const ApiKeyCreate = Type.Object(
+  { scopes: Type.Array(Scope, { minItems: 1, maxItems: 5, uniqueItems: true }), label: Type.Optional(Text(100)) },
+  { additionalProperties: false },
+);
+export const ApiKey = Type.Object({
+  id: Type.String(),
+  prefix: Type.String(),
+  scopes: Type.Array(Type.String()),
+  label: Nullable(Type.String()),
+  createdAt: Type.String(),
+  revokedAt: Nullable(Type.String()),
+  apiKey: Type.Optional(Type.String({ description: 'The secret; shown only when the key is created' })),
+});
+export const MerchantSummary = Type.Object({ id: Type.String(), name: Type.String(), status: Type.String(), createdAt: Type.String() });
+export const MerchantList = Type.Object({ object: Type.Literal('list'), data: Type.Array(MerchantSummary), nextCursor: Nullable(Type.String()) });
+export const MerchantListQuery = Type.Object(
+  { limit: ListQuery.properties.limit, after: Type.Optional(Type.String({ maxLength: 64 })) },
+  { additionalProperties: false },
+);
+
+export type CardCreateBody = Static<typeof CardCreate>;

@@ -1,0 +1,122 @@
+/**
+ * The composition root: builds every service once from the configuration and wires the HTTP app.
+ * Nothing here listens (server.ts does), so tests build a whole isolated app in one call.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { adminRoutes } from './api/native/admin-routes.ts';
+import { cardRoutes } from './api/native/card-routes.ts';
+import { customerRoutes } from './api/native/customer-routes.ts';
+import { HttpProblem, registerAuth, registerIdempotency } from './api/native/http.ts';
+import { registerOps } from './api/ops-routes.ts';
+import { problem, problemFromError, sendProblem } from './api/problem.ts';
+import type { Config } from './config.ts';
+import { createKeyring } from './crypto/keyring.ts';
+import { createLocalMasterKeyProvider, type LoadedMasterKey, loadMasterKey } from './crypto/master-key.ts';
+import { openStore, type StoreHandle } from './store/db.ts';
+import { merchantStore } from './store/merchant-store.ts';
+import { createCardService } from './vault/cards.ts';
+import { createCustomerService } from './vault/customers.ts';
+import type { VaultDeps } from './vault/deps.ts';
+import { createMerchantService } from './vault/merchants.ts';
+import { redactUrl } from './api/redact.ts';
+import { VERSION } from './version.ts';
+
+export interface Vault {
+  readonly store: StoreHandle;
+  readonly masterKey: LoadedMasterKey;
+  readonly merchants: ReturnType<typeof createMerchantService>;
+  readonly customers: ReturnType<typeof createCustomerService>;
+  readonly cards: ReturnType<typeof createCardService>;
+  close(): Promise<void>;
+}
+
+/** Opens the database, applies migrations (unless told not to) and builds the vault services. */
+export async function openVault(config: Config, opts: { migrate?: boolean; now?: () => Date } = {}): Promise<Vault> {
+  const masterKey = loadMasterKey(config);
+  const store = await openStore(config);
+  try {
+    if (opts.migrate !== false) await store.migrate();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const master = createLocalMasterKeyProvider(new Map([[1, masterKey.key]]));
+  const keyring = createKeyring({
+    master,
+    source: { loadKeys: async (merchantId) => (await merchantStore.loadDataKeys(store.db, merchantId)).map((r) => ({ ...r, purpose: r.purpose as 'data' | 'fingerprint' })) },
+  });
+  const deps: VaultDeps = { db: store.db, keyring, master, now: opts.now ?? (() => new Date()) };
+  return {
+    store,
+    masterKey,
+    merchants: createMerchantService(deps),
+    customers: createCustomerService(deps),
+    cards: createCardService(deps),
+    close: () => store.close(),
+  };
+}
+
+export interface BuildOptions {
+  /** A pino destination for tests that read the logs; defaults to stdout. */
+  logStream?: NodeJS.WritableStream;
+  logger?: boolean;
+}
+
+export async function buildApp(config: Config, vault: Vault, adminCheck: (token: string) => boolean, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger:
+      opts.logger === false
+        ? false
+        : {
+            level: config.logLevel,
+            ...(opts.logStream ? { stream: opts.logStream } : {}),
+            redact: {
+              paths: ['req.headers.authorization', 'req.headers["x-appotapay-auth"]', 'req.headers["x-refresh_token"]', 'req.headers.signature', '*.number', '*.cvv', '*.secretKey', '*.sharedSecret', '*.apiKey'],
+              censor: '[redacted]',
+            },
+            serializers: {
+              req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+            },
+          },
+    bodyLimit: config.bodyLimit,
+    // Strict input (CONVENTIONS 4): nothing dropped, nothing coerced.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
+    trustProxy: false,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof HttpProblem) return sendProblem(reply, err.problem);
+    return sendProblem(reply, problemFromError(err, request));
+  });
+  app.setNotFoundHandler((_request, reply) => sendProblem(reply, problem('not_found', 'no such route')));
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'tokenvault native API', version: VERSION, description: 'Card and customer token vault' },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'http', scheme: 'bearer', description: 'A merchant API key, tv_sk_…' },
+          adminToken: { type: 'http', scheme: 'bearer', description: 'The operator admin token' },
+        },
+      },
+      security: [{ apiKey: [] }],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  registerOps(app, { ping: () => vault.store.ping() });
+  registerAuth(app, { merchants: vault.merchants, checkAdmin: adminCheck });
+  registerIdempotency(app, vault.store.db, () => new Date());
+  await app.register(adminRoutes, { merchants: vault.merchants });
+  await app.register(customerRoutes, { customers: vault.customers, cards: vault.cards });
+  await app.register(cardRoutes, { cards: vault.cards });
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,62 @@
+/** Configuration: read once from the environment (and CLI flags) into a frozen, validated object. */
+import path from 'node:path';
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  /** postgres://… selects PostgreSQL; unset means SQLite in dataDir. */
+  readonly databaseUrl: string | null;
+  /** PostgreSQL schema to use (tests give each app its own); null means the connection's default. */
+  readonly databaseSchema: string | null;
+  readonly masterKey: string | null;
+  readonly masterKeyFile: string | null;
+  readonly adminToken: string | null;
+  readonly logLevel: string;
+  readonly bodyLimit: number;
+  readonly workers: number;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+function int(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be a whole number, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const databaseUrl = env.DATABASE_URL && env.DATABASE_URL !== '' ? env.DATABASE_URL : null;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL must start with postgres:// (leave it unset for SQLite)');
+  }
+  const logLevel = env.LOG_LEVEL ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const config: Config = {
+    port: int('PORT', env.PORT, 8080, 0, 65535),
+    host: env.HOST ?? '127.0.0.1',
+    dataDir: path.resolve(env.TOKENVAULT_DATA_DIR ?? './data'),
+    databaseUrl,
+    databaseSchema: env.TOKENVAULT_DATABASE_SCHEMA ?? null,
+    masterKey: env.TOKENVAULT_MASTER_KEY ?? null,
+    masterKeyFile: env.TOKENVAULT_MASTER_KEY_FILE ?? null,
+    adminToken: env.TOKENVAULT_ADMIN_TOKEN ?? null,
+    logLevel,
+    bodyLimit: int('TOKENVAULT_BODY_LIMIT', env.TOKENVAULT_BODY_LIMIT, 1024 * 1024, 1024, 64 * 1024 * 1024),
+    workers: int('TOKENVAULT_WORKERS', env.TOKENVAULT_WORKERS, 1, 1, 64),
+    ...overrides,
+  };
+  if (config.adminToken !== null && config.adminToken.length < 24) {
+    throw new ConfigError('TOKENVAULT_ADMIN_TOKEN must be at least 24 characters');
+  }
+  if (config.databaseSchema !== null && !/^[a-z_][a-z0-9_]{0,62}$/.test(config.databaseSchema)) {
+    throw new ConfigError('TOKENVAULT_DATABASE_SCHEMA must be a lowercase SQL identifier');
+  }
+  return Object.freeze(config);
+}

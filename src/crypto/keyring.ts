@@ -1,0 +1,113 @@
+/**
+ * Per-merchant data keys (DEKs) and fingerprint keys, wrapped by the master key and unwrapped into
+ * memory on first use. Invariants: a merchant's newest key of each purpose is used for new writes;
+ * every older version stays readable until nothing references it (rotation, issue 3).
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import { DecryptError, open, parseEnvelope, seal } from './envelope.ts';
+import type { MasterKeyProvider } from './master-key.ts';
+
+export type KeyPurpose = 'data' | 'fingerprint';
+
+export interface WrappedKey {
+  readonly purpose: KeyPurpose;
+  readonly version: number;
+  readonly wrapped: string;
+}
+
+/** The narrow store surface the keyring reads. */
+export interface KeySource {
+  loadKeys(merchantId: string): Promise<WrappedKey[]>;
+}
+
+interface MerchantKeys {
+  data: Map<number, Buffer>;
+  fingerprint: Map<number, Buffer>;
+  activeData: number;
+  activeFingerprint: number;
+}
+
+export interface Fingerprint {
+  readonly version: number;
+  readonly value: string;
+}
+
+export interface Keyring {
+  /** Makes a merchant's first keys and caches them; the caller stores the returned rows (or calls forget). */
+  newMerchantKeys(merchantId: string): Promise<WrappedKey[]>;
+  encrypt(merchantId: string, aad: string, plaintext: string | Buffer): Promise<string>;
+  decrypt(merchantId: string, aad: string, ciphertext: string): Promise<Buffer>;
+  fingerprint(merchantId: string, value: string): Promise<Fingerprint>;
+  /** Drops cached keys (after rotation or merchant deletion). */
+  forget(merchantId: string): void;
+}
+
+const wrapAad = (merchantId: string, purpose: KeyPurpose, version: number) =>
+  `tokenvault:key:${merchantId}:${purpose}:${version}`;
+
+export function createKeyring(deps: { master: MasterKeyProvider; source: KeySource }): Keyring {
+  const cache = new Map<string, Promise<MerchantKeys>>();
+
+  async function load(merchantId: string): Promise<MerchantKeys> {
+    const rows = await deps.source.loadKeys(merchantId);
+    const keys: MerchantKeys = { data: new Map(), fingerprint: new Map(), activeData: 0, activeFingerprint: 0 };
+    for (const row of rows) {
+      const key = await deps.master.unwrap(row.wrapped, wrapAad(merchantId, row.purpose, row.version));
+      keys[row.purpose].set(row.version, key);
+    }
+    keys.activeData = Math.max(0, ...keys.data.keys());
+    keys.activeFingerprint = Math.max(0, ...keys.fingerprint.keys());
+    if (keys.activeData === 0 || keys.activeFingerprint === 0) throw new Error(`merchant ${merchantId} has no keys`);
+    return keys;
+  }
+
+  function keysOf(merchantId: string): Promise<MerchantKeys> {
+    let entry = cache.get(merchantId);
+    if (!entry) {
+      entry = load(merchantId);
+      // A failed load (database down) must not be cached.
+      entry.catch(() => cache.delete(merchantId));
+      cache.set(merchantId, entry);
+    }
+    return entry;
+  }
+
+  return {
+    async newMerchantKeys(merchantId) {
+      const out: WrappedKey[] = [];
+      const keys: MerchantKeys = { data: new Map(), fingerprint: new Map(), activeData: 1, activeFingerprint: 1 };
+      for (const purpose of ['data', 'fingerprint'] as const) {
+        const key = randomBytes(32);
+        keys[purpose].set(1, key);
+        out.push({ purpose, version: 1, wrapped: await deps.master.wrap(key, wrapAad(merchantId, purpose, 1)) });
+      }
+      // Primed so the merchant's credentials can be encrypted in the same transaction that stores the keys;
+      // the caller forgets them if that transaction fails.
+      cache.set(merchantId, Promise.resolve(keys));
+      return out;
+    },
+    async encrypt(merchantId, aad, plaintext) {
+      const keys = await keysOf(merchantId);
+      return seal(keys.data.get(keys.activeData) as Buffer, `d${keys.activeData}`, plaintext, aad);
+    },
+    async decrypt(merchantId, aad, ciphertext) {
+      const envelope = parseEnvelope(ciphertext);
+      const keys = await keysOf(merchantId);
+      const key = envelope.keyRef.startsWith('d') ? keys.data.get(Number(envelope.keyRef.slice(1))) : undefined;
+      if (!key) throw new DecryptError();
+      return open(key, envelope, aad);
+    },
+    async fingerprint(merchantId, value) {
+      const keys = await keysOf(merchantId);
+      const key = keys.fingerprint.get(keys.activeFingerprint) as Buffer;
+      return { version: keys.activeFingerprint, value: createHmac('sha256', key).update(value).digest('base64url') };
+    },
+    forget(merchantId) {
+      cache.delete(merchantId);
+    },
+  };
+}
+
+/** AAD for a field of a record: moving a ciphertext to another merchant, row or column breaks it. */
+export const fieldAad = (merchantId: string, table: string, recordId: string, field: string): string =>
+  `tokenvault:${merchantId}:${table}:${recordId}:${field}`;

@@ -1,0 +1,160 @@
+/** The `tokenvault` CLI: serve, migrate, merchants, admin. Every command has --help. */
+import fs from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { openVault } from './app.ts';
+import { ConfigError, loadConfig } from './config.ts';
+import { MasterKeyError } from './crypto/master-key.ts';
+import { serve } from './server.ts';
+import { CredentialInputError } from './vault/gateway-credentials.ts';
+import { SCOPES, type Scope } from './vault/merchants.ts';
+import { VERSION } from './version.ts';
+
+const positiveInt = (max: number) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > max) throw new InvalidArgumentError(`a whole number from 1 to ${max}`);
+  return Number(value);
+};
+const port = (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError('a port number (0–65535)');
+  return Number(value);
+};
+
+async function withVault<T>(fn: (vault: Awaited<ReturnType<typeof openVault>>) => Promise<T>): Promise<T> {
+  const vault = await openVault(loadConfig());
+  try {
+    return await fn(vault);
+  } finally {
+    await vault.close();
+  }
+}
+
+const program = new Command()
+  .name('tokenvault')
+  .description('Card and customer token vault: native REST API plus wire-compatible gateway token APIs.')
+  .version(VERSION)
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('Start the HTTP server (migrations are applied first).')
+  .addOption(new Option('-p, --port <port>', 'port to listen on').env('PORT').argParser(port))
+  .addOption(new Option('--host <host>', 'address to bind').env('HOST'))
+  .addOption(new Option('-w, --workers <n>', 'processes sharing the port (one per core)').env('TOKENVAULT_WORKERS').argParser(positiveInt(64)))
+  .action(async (opts: { port?: number; host?: string; workers?: number }) => {
+    const config = loadConfig(process.env, {
+      ...(opts.port !== undefined ? { port: opts.port } : {}),
+      ...(opts.host !== undefined ? { host: opts.host } : {}),
+      ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+    });
+    await serve(config);
+  });
+
+program
+  .command('migrate')
+  .description('Apply database migrations and exit.')
+  .action(async () => {
+    const config = loadConfig();
+    const vault = await openVault(config, { migrate: false });
+    try {
+      const applied = await vault.store.migrate();
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+    } finally {
+      await vault.close();
+    }
+  });
+
+const merchants = program.command('merchants').description('Create and manage merchants (tenants) and their API keys.');
+
+merchants
+  .command('create')
+  .description('Create a merchant with credentials for the native API and every gateway API (secrets are printed once).')
+  .requiredOption('-n, --name <name>', 'merchant name')
+  .option('--json', 'print the credentials as one JSON object')
+  .option('--twoc2p-public-key <file>', "PEM file with the merchant's 2C2P public key (else a sandbox pair is generated)")
+  .option('--alliancepay-public-jwk <file>', "JSON file with the merchant's AlliancePay P-384 public JWK (else generated)")
+  .action(async (opts: { name: string; json?: boolean; twoc2pPublicKey?: string; alliancepayPublicJwk?: string }) => {
+    const keys: { twoc2pPublicKeyPem?: string; alliancepayPublicJwk?: Record<string, unknown> } = {};
+    if (opts.twoc2pPublicKey) keys.twoc2pPublicKeyPem = fs.readFileSync(opts.twoc2pPublicKey, 'utf8');
+    if (opts.alliancepayPublicJwk) keys.alliancepayPublicJwk = JSON.parse(fs.readFileSync(opts.alliancepayPublicJwk, 'utf8'));
+    const created = await withVault((v) => v.merchants.create({ name: opts.name, keys }));
+    if (opts.json) {
+      console.log(JSON.stringify(created, null, 2));
+    } else {
+      console.log(`merchant ${created.id} (${created.name})\nAPI key (shown once): ${created.apiKey}\n`);
+      console.log('Gateway credentials (shown once; use --json for machine-readable output):');
+      console.log(JSON.stringify(created.gateways, null, 2));
+    }
+  });
+
+merchants
+  .command('list')
+  .description('List merchants.')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const all = await withVault(async (v) => {
+      const out = [];
+      let after: string | null = null;
+      for (;;) {
+        const page = await v.merchants.list({ after, limit: 500 });
+        out.push(...page);
+        if (page.length < 500) return out;
+        after = page[page.length - 1]?.id ?? null;
+      }
+    });
+    if (opts.json) console.log(JSON.stringify(all, null, 2));
+    else for (const m of all) console.log(`${m.id}\t${m.status}\t${m.createdAt}\t${m.name}`);
+  });
+
+merchants
+  .command('show <merchantId>')
+  .description('Show a merchant with its API keys (prefixes only) and public gateway identifiers.')
+  .action(async (merchantId: string) => {
+    const r = await withVault((v) => v.merchants.get(merchantId));
+    if (!r.ok) throw new CliError(`no merchant ${merchantId}`);
+    console.log(JSON.stringify(r.value, null, 2));
+  });
+
+const keys = merchants.command('keys').description("Issue and revoke a merchant's API keys.");
+keys
+  .command('create <merchantId>')
+  .description('Issue an API key (printed once).')
+  .option('-s, --scopes <list>', `comma-separated scopes: ${SCOPES.join(',')}`, SCOPES.join(','))
+  .option('-l, --label <label>', 'a label to recognise the key by')
+  .action(async (merchantId: string, opts: { scopes: string; label?: string }) => {
+    const scopes = [...new Set(opts.scopes.split(',').map((s) => s.trim()))];
+    const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
+    if (bad.length || scopes.length === 0) throw new CliError(`unknown scope(s): ${bad.join(', ')}; choose from ${SCOPES.join(', ')}`);
+    const r = await withVault((v) => v.merchants.createApiKey(merchantId, scopes as Scope[], opts.label ?? null));
+    if (!r.ok) throw new CliError(`no active merchant ${merchantId}`);
+    console.log(JSON.stringify(r.value, null, 2));
+  });
+keys
+  .command('revoke <merchantId> <keyId>')
+  .description('Revoke an API key; requests with it are refused at once.')
+  .action(async (merchantId: string, keyId: string) => {
+    const r = await withVault((v) => v.merchants.revokeApiKey(merchantId, keyId));
+    if (!r.ok) throw new CliError(`no key ${keyId} for merchant ${merchantId}`);
+    console.log(`revoked ${keyId} at ${r.value.revokedAt}`);
+  });
+
+const admin = program.command('admin').description('Operator commands.');
+admin
+  .command('reset-token')
+  .description('Replace the stored admin token and print the new one once (ignored when TOKENVAULT_ADMIN_TOKEN is set).')
+  .action(async () => {
+    const token = await withVault((v) => v.merchants.resetAdminToken());
+    console.log(token);
+  });
+
+class CliError extends Error {}
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  if (e instanceof CliError || e instanceof ConfigError || e instanceof MasterKeyError || e instanceof CredentialInputError) {
+    process.stderr.write(`tokenvault: ${e.message}\n`);
+  } else if (e instanceof SyntaxError) {
+    process.stderr.write(`tokenvault: invalid JSON: ${e.message}\n`);
+  } else {
+    const err = e as { code?: string; message?: string };
+    process.stderr.write(`tokenvault: ${err.code === 'ENOENT' ? err.message : `unexpected error: ${err.message ?? String(e)}`}\n`);
+  }
+  process.exit(1);
+});

@@ -1,0 +1,109 @@
+/**
+ * The only module that listens. One process by default; `--workers N` forks N processes that share the
+ * port (node:cluster) and one database. The primary applies migrations and fixes the admin token first.
+ */
+import cluster from 'node:cluster';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, openVault, type Vault } from './app.ts';
+import type { Config } from './config.ts';
+
+export interface Started {
+  app: FastifyInstance;
+  vault: Vault;
+  url: string;
+  stop(): Promise<void>;
+}
+
+function banner(vault: Vault, config: Config, adminToken: string | null): void {
+  const lines: string[] = [];
+  if (vault.masterKey.source === 'generated' || vault.masterKey.source === 'dev-file') {
+    lines.push(
+      '',
+      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
+      `!! DEVELOPMENT MASTER KEY in ${vault.masterKey.path}`,
+      '!! It sits next to the data it protects: fine for a laptop, never for production.',
+      '!! Set TOKENVAULT_MASTER_KEY (base64, 32 bytes) or TOKENVAULT_MASTER_KEY_FILE.',
+      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
+    );
+  }
+  if (adminToken) {
+    lines.push('', `Admin token (shown once; store it now): ${adminToken}`, '');
+  } else if (!config.adminToken) {
+    lines.push('Admin token: set at first start (reset with `tokenvault admin reset-token`).');
+  }
+  lines.push(`Database: ${vault.store.kind} (${vault.store.location})`);
+  process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+/** Opens the vault, builds the app and listens; used by `serve` in each worker and by tests. */
+export async function startServer(config: Config, opts: { primary: boolean; quiet?: boolean }): Promise<Started> {
+  const vault = await openVault(config, { migrate: opts.primary });
+  const admin = await vault.merchants.ensureAdminToken(config.adminToken);
+  if (opts.primary && !opts.quiet) banner(vault, config, admin.token);
+  const app = await buildApp(config, vault, admin.check);
+  const url = await app.listen({ port: config.port, host: config.host });
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      await app.close();
+      await vault.close();
+    })();
+    return stopping;
+  };
+  return { app, vault, url, stop };
+}
+
+function onSignals(stop: () => Promise<void>): void {
+  const handler = (signal: string) => {
+    process.stderr.write(`${signal}: draining connections and closing the database\n`);
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+}
+
+export async function serve(config: Config): Promise<void> {
+  if (config.workers <= 1) {
+    const started = await startServer(config, { primary: true });
+    started.app.log.info({ url: started.url }, 'tokenvault listening');
+    onSignals(started.stop);
+    return;
+  }
+  if (cluster.isPrimary) {
+    // Migrations, the development key and the admin token are settled once, before any worker starts.
+    const vault = await openVault(config, { migrate: true });
+    const admin = await vault.merchants.ensureAdminToken(config.adminToken);
+    banner(vault, config, admin.token);
+    await vault.close();
+    let shuttingDown = false;
+    for (let i = 0; i < config.workers; i++) cluster.fork();
+    cluster.on('exit', (worker, code) => {
+      if (shuttingDown) return;
+      process.stderr.write(`worker ${worker.process.pid} exited (${code}); starting another\n`);
+      cluster.fork();
+    });
+    const stopAll = async () => {
+      shuttingDown = true;
+      await Promise.all(
+        Object.values(cluster.workers ?? {}).map(
+          (w) =>
+            new Promise<void>((resolve) => {
+              if (!w || w.isDead()) return resolve();
+              w.once('exit', () => resolve());
+              w.process.kill('SIGTERM');
+            }),
+        ),
+      );
+    };
+    onSignals(stopAll);
+    return;
+  }
+  const started = await startServer(config, { primary: false });
+  started.app.log.info({ url: started.url, pid: process.pid }, 'worker listening');
+  onSignals(started.stop);
+}

@@ -1,0 +1,105 @@
+/** Instrument identifiers (one encrypted PAN per merchant, found by fingerprint) and cards (tokens). */
+import type { Executor } from './db.ts';
+import type { Cursor } from './page.ts';
+import type { CardRow, InstrumentRow } from './schema.ts';
+
+export type CardPatch = Partial<Pick<CardRow, 'exp_month' | 'exp_year' | 'holder_name' | 'billing_address' | 'metadata' | 'status' | 'customer_id'>>;
+
+const LIVE = ['ACTIVE', 'SUSPENDED', 'CONSUMED'];
+
+export const cardStore = {
+  /** Inserts the identifier unless the fingerprint already exists; returns the row in force and whether it is new. */
+  upsertInstrument: async (q: Executor, row: InstrumentRow): Promise<{ row: InstrumentRow; created: boolean }> => {
+    const res = await q
+      .insertInto('instrument_identifiers')
+      .values(row)
+      .onConflict((oc) => oc.columns(['merchant_id', 'fingerprint']).doNothing())
+      .executeTakeFirst();
+    if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 1) return { row, created: true };
+    const existing = await q
+      .selectFrom('instrument_identifiers')
+      .selectAll()
+      .where('merchant_id', '=', row.merchant_id)
+      .where('fingerprint', '=', row.fingerprint)
+      .executeTakeFirstOrThrow();
+    return { row: existing, created: false };
+  },
+
+  setInstrumentPan: (q: Executor, id: string, panCt: string | null) =>
+    q.updateTable('instrument_identifiers').set({ pan_ct: panCt }).where('id', '=', id).execute(),
+
+  getInstrument: (q: Executor, merchantId: string, id: string) =>
+    q.selectFrom('instrument_identifiers').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst(),
+
+  countLiveCardsOfInstrument: async (q: Executor, instrumentId: string): Promise<number> => {
+    const r = await q
+      .selectFrom('cards')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('instrument_id', '=', instrumentId)
+      .where('status', 'in', LIVE)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  },
+
+  insertCard: (q: Executor, row: CardRow) => q.insertInto('cards').values(row).execute(),
+
+  /** A card with its instrument's display fields (never the PAN ciphertext). */
+  getCard: (q: Executor, merchantId: string, id: string) =>
+    q
+      .selectFrom('cards')
+      .innerJoin('instrument_identifiers as ii', 'ii.id', 'cards.instrument_id')
+      .selectAll('cards')
+      .select(['ii.bin6', 'ii.bin8', 'ii.last4', 'ii.pan_length', 'ii.brand', 'ii.funding'])
+      .where('cards.merchant_id', '=', merchantId)
+      .where('cards.id', '=', id)
+      .executeTakeFirst(),
+
+  listCards: (q: Executor, merchantId: string, opts: { customerId: string | null; after: Cursor | null; limit: number; includeDeleted: boolean }) => {
+    let query = q
+      .selectFrom('cards')
+      .innerJoin('instrument_identifiers as ii', 'ii.id', 'cards.instrument_id')
+      .selectAll('cards')
+      .select(['ii.bin6', 'ii.bin8', 'ii.last4', 'ii.pan_length', 'ii.brand', 'ii.funding'])
+      .where('cards.merchant_id', '=', merchantId)
+      .orderBy('cards.created_at')
+      .orderBy('cards.id')
+      .limit(opts.limit);
+    if (opts.customerId !== null) query = query.where('cards.customer_id', '=', opts.customerId);
+    if (!opts.includeDeleted) query = query.where('cards.status', '!=', 'DELETED');
+    const after = opts.after;
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb('cards.created_at', '>', after.createdAt),
+          eb.and([eb('cards.created_at', '=', after.createdAt), eb('cards.id', '>', after.id)]),
+        ]),
+      );
+    }
+    return query.execute();
+  },
+
+  updateCard: async (q: Executor, merchantId: string, id: string, version: number, patch: CardPatch, at: string) => {
+    const res = await q
+      .updateTable('cards')
+      .set({ ...patch, version: version + 1, updated_at: at })
+      .where('merchant_id', '=', merchantId)
+      .where('id', '=', id)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  },
+
+  /** Cards of a customer that are not deleted: ids only, for cascading a customer delete. */
+  liveCardIdsOfCustomer: async (q: Executor, merchantId: string, customerId: string) =>
+    (
+      await q
+        .selectFrom('cards')
+        .select(['id', 'version', 'instrument_id'])
+        .where('merchant_id', '=', merchantId)
+        .where('customer_id', '=', customerId)
+        .where('status', '!=', 'DELETED')
+        .execute()
+    ),
+};
+
+export type CardWithInstrument = NonNullable<Awaited<ReturnType<typeof cardStore.getCard>>>;

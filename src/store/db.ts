@@ -1,0 +1,112 @@
+/**
+ * The one SQL layer: a Kysely instance over SQLite (better-sqlite3) or PostgreSQL (pg), chosen by
+ * configuration, with the same migrations and queries for both.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import pg from 'pg';
+import * as init from './migrations/0001-init.ts';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Anything queries can run on: the database itself or an open transaction. */
+export type Executor = Kysely<Database>;
+
+export interface StoreHandle {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly db: Db;
+  /** Where the data lives, for operators (file path, or host/database/schema). */
+  readonly location: string;
+  ping(): Promise<boolean>;
+  migrate(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+const MIGRATIONS: Record<string, Migration> = {
+  '0001-init': init,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+export interface OpenOptions {
+  databaseUrl: string | null;
+  databaseSchema: string | null;
+  dataDir: string;
+}
+
+export async function openStore(opts: OpenOptions): Promise<StoreHandle> {
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.databaseSchema) : openSqlite(opts.dataDir);
+}
+
+function withMigrations(kind: StoreHandle['kind'], db: Db, location: string, close: () => Promise<void>): StoreHandle {
+  return {
+    kind,
+    db,
+    location,
+    async ping() {
+      try {
+        await sql`select 1`.execute(db);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async migrate() {
+      const migrator = new Migrator({ db, provider });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) throw error instanceof Error ? error : new Error(String(error));
+      return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    },
+    close,
+  };
+}
+
+function openSqlite(dataDir: string): StoreHandle {
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = path.join(dataDir, 'tokenvault.db');
+  const database = new SQLite(file);
+  database.pragma('journal_mode = WAL');
+  // FULL: the WAL is fsynced at every commit, so a 2xx answered after a commit survives power loss.
+  database.pragma('synchronous = FULL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 10000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return withMigrations('sqlite', db, file, () => db.destroy());
+}
+
+async function openPostgres(url: string, schema: string | null): Promise<StoreHandle> {
+  if (schema) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query(`create schema if not exists ${schema}`);
+    } finally {
+      await client.end();
+    }
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 5000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  // An idle client losing its server (database restart) must not crash the process.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const u = new URL(url);
+  return withMigrations('postgres', db, `${u.hostname}:${u.port || 5432}${u.pathname}${schema ? `#${schema}` : ''}`, () => db.destroy());
+}
+
+/** Runs fn in a transaction. */
+export function inTransaction<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction().execute(fn);
+}
+
+/** True when err is a unique-constraint violation in either database. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

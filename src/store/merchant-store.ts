@@ -1,0 +1,90 @@
+/** Merchants, their API keys, data keys, gateway credentials, and server settings. */
+import type { Executor } from './db.ts';
+import type { ApiKeyRow, DataKeyRow, GatewayCredentialRow, MerchantRow } from './schema.ts';
+
+export const merchantStore = {
+  insertMerchant: (q: Executor, row: MerchantRow) => q.insertInto('merchants').values(row).execute(),
+
+  getMerchant: (q: Executor, id: string) => q.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst(),
+
+  listMerchants: (q: Executor, opts: { after: string | null; limit: number }) => {
+    let query = q.selectFrom('merchants').selectAll().orderBy('id').limit(opts.limit);
+    if (opts.after) query = query.where('id', '>', opts.after);
+    return query.execute();
+  },
+
+  insertApiKey: (q: Executor, row: ApiKeyRow) => q.insertInto('api_keys').values(row).execute(),
+
+  /** The hot lookup of every native request: one indexed read joining the merchant's status. */
+  findApiKeyByHash: (q: Executor, keyHash: string) =>
+    q
+      .selectFrom('api_keys')
+      .innerJoin('merchants', 'merchants.id', 'api_keys.merchant_id')
+      .select(['api_keys.id', 'api_keys.merchant_id', 'api_keys.scopes', 'api_keys.revoked_at', 'merchants.status as merchant_status'])
+      .where('api_keys.key_hash', '=', keyHash)
+      .executeTakeFirst(),
+
+  listApiKeys: (q: Executor, merchantId: string) =>
+    q
+      .selectFrom('api_keys')
+      .select(['id', 'merchant_id', 'prefix', 'scopes', 'label', 'created_at', 'revoked_at'])
+      .where('merchant_id', '=', merchantId)
+      .orderBy('id')
+      .execute(),
+
+  revokeApiKey: async (q: Executor, merchantId: string, keyId: string, at: string): Promise<boolean> => {
+    const res = await q
+      .updateTable('api_keys')
+      .set({ revoked_at: at })
+      .where('id', '=', keyId)
+      .where('merchant_id', '=', merchantId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  },
+
+  getApiKey: (q: Executor, merchantId: string, keyId: string) =>
+    q
+      .selectFrom('api_keys')
+      .select(['id', 'merchant_id', 'prefix', 'scopes', 'label', 'created_at', 'revoked_at'])
+      .where('id', '=', keyId)
+      .where('merchant_id', '=', merchantId)
+      .executeTakeFirst(),
+
+  insertDataKeys: (q: Executor, rows: DataKeyRow[]) => q.insertInto('data_keys').values(rows).execute(),
+
+  loadDataKeys: (q: Executor, merchantId: string) =>
+    q.selectFrom('data_keys').select(['purpose', 'version', 'wrapped']).where('merchant_id', '=', merchantId).execute(),
+
+  insertCredentials: (q: Executor, rows: GatewayCredentialRow[]) => q.insertInto('gateway_credentials').values(rows).execute(),
+
+  /** Gateway APIs find the merchant from the identifier their clients send (merchantId, keyId, apiKey…). */
+  findCredential: (q: Executor, gateway: string, lookupKey: string) =>
+    q
+      .selectFrom('gateway_credentials')
+      .selectAll()
+      .where('gateway', '=', gateway)
+      .where('lookup_key', '=', lookupKey)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst(),
+
+  getSetting: async (q: Executor, name: string): Promise<string | undefined> =>
+    (await q.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirst())?.value,
+
+  /** Inserts only if absent; returns the value in force (ours or the one already stored). */
+  putSettingIfAbsent: async (q: Executor, name: string, value: string): Promise<string> => {
+    await q
+      .insertInto('settings')
+      .values({ name, value })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .execute();
+    return (await merchantStore.getSetting(q, name)) as string;
+  },
+
+  setSetting: (q: Executor, name: string, value: string) =>
+    q
+      .insertInto('settings')
+      .values({ name, value })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ value }))
+      .execute(),
+};

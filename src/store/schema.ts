@@ -1,0 +1,115 @@
+/** Row types of every table, as Kysely sees them. Times are ISO-8601 UTC strings in both databases. */
+export interface MerchantRow {
+  id: string;
+  name: string;
+  status: string;
+  created_at: string;
+}
+export interface ApiKeyRow {
+  id: string;
+  merchant_id: string;
+  key_hash: string;
+  prefix: string;
+  scopes: string;
+  label: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+export interface SettingRow {
+  name: string;
+  value: string;
+}
+export interface DataKeyRow {
+  merchant_id: string;
+  purpose: string;
+  version: number;
+  wrapped: string;
+  status: string;
+  created_at: string;
+}
+export interface GatewayCredentialRow {
+  id: string;
+  merchant_id: string;
+  gateway: string;
+  lookup_key: string;
+  public_data: string;
+  secret_data: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}
+export interface CustomerRow {
+  id: string;
+  merchant_id: string;
+  external_id: string | null;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  metadata: string | null;
+  default_card_id: string | null;
+  default_address_id: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+export interface InstrumentRow {
+  id: string;
+  merchant_id: string;
+  fingerprint: string;
+  fp_version: number;
+  pan_ct: string | null;
+  bin6: string;
+  bin8: string | null;
+  last4: string;
+  pan_length: number;
+  brand: string;
+  funding: string;
+  created_at: string;
+}
+export interface CardRow {
+  id: string;
+  merchant_id: string;
+  instrument_id: string;
+  customer_id: string | null;
+  exp_month: number;
+  exp_year: number;
+  holder_name: string | null;
+  billing_address: string | null;
+  usage: string;
+  status: string;
+  metadata: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+export interface AddressRow {
+  id: string;
+  merchant_id: string;
+  customer_id: string;
+  address: string;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+export interface IdempotencyRow {
+  merchant_id: string;
+  key: string;
+  request_hash: string;
+  state: string;
+  status_code: number | null;
+  response: string | null;
+  created_at: string;
+}
+
+export interface Database {
+  merchants: MerchantRow;
+  api_keys: ApiKeyRow;
+  settings: SettingRow;
+  data_keys: DataKeyRow;
+  gateway_credentials: GatewayCredentialRow;
+  customers: CustomerRow;
+  instrument_identifiers: InstrumentRow;
+  cards: CardRow;
+  addresses: AddressRow;
+  idempotency_keys: IdempotencyRow;
+}

@@ -1,0 +1,322 @@
+/**
+ * Cards (payment instruments, i.e. tokens): tokenize, read masked, list, update, change status, delete.
+ * The PAN is encrypted once per merchant in an instrument identifier found by keyed fingerprint, so the
+ * same card tokenized twice (through any API) shares one identifier.
+ */
+import { randomBytes } from 'node:crypto';
+import { fieldAad } from '../crypto/keyring.ts';
+import { type Brand, type Expiry, type Funding, isExpired, isTooFarInFuture, binInfo, parsePan } from '../domain/card.ts';
+import { newId } from '../domain/ids.ts';
+import { effectiveStatus, type Status, type StoredStatus, transition, type Usage } from '../domain/lifecycle.ts';
+import { type CardPatch, type CardWithInstrument, cardStore } from '../store/card-store.ts';
+import { customerStore } from '../store/customer-store.ts';
+import { type Executor, inTransaction } from '../store/db.ts';
+import { type Cursor, encodeCursor } from '../store/page.ts';
+import { type VaultDeps, iso, parseJson } from './deps.ts';
+import { fail, succeed, type VaultResult } from './errors.ts';
+
+export interface Address {
+  firstName?: string;
+  lastName?: string;
+  company?: string;
+  line1?: string;
+  line2?: string;
+  city?: string;
+  state?: string;
+  postalCode?: string;
+  country?: string;
+  email?: string;
+  phone?: string;
+}
+
+export type Metadata = Record<string, string>;
+
+export interface CardView {
+  token: string;
+  merchantId: string;
+  instrumentId: string;
+  customerId: string | null;
+  expiry: Expiry;
+  holderName: string | null;
+  billingAddress: Address | null;
+  usage: Usage;
+  status: Status;
+  storedStatus: StoredStatus;
+  metadata: Metadata | null;
+  isDefault: boolean;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  bin6: string;
+  bin8: string | null;
+  last4: string;
+  panLength: number;
+  brand: Brand;
+  funding: Funding;
+}
+
+export interface TokenizeInput {
+  pan: string;
+  expiry: Expiry;
+  holderName?: string | null;
+  billingAddress?: Address | null;
+  customerId?: string | null;
+  usage?: Usage;
+  makeDefault?: boolean;
+  metadata?: Metadata | null;
+  /** The API that creates the token decides its string's format (DESIGN §3). */
+  newToken?: () => string;
+}
+
+export interface CardUpdate {
+  expiry?: Expiry;
+  holderName?: string | null;
+  billingAddress?: Address | null;
+  metadata?: Metadata | null;
+  makeDefault?: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export const nativeToken = (): string => `tok_${randomBytes(18).toString('base64url')}`;
+
+const panAad = (merchantId: string, instrumentId: string) => fieldAad(merchantId, 'instrument_identifiers', instrumentId, 'pan');
+
+export function createCardService(deps: VaultDeps) {
+  const { db, keyring } = deps;
+
+  function view(row: CardWithInstrument, defaultCardId: string | null): CardView {
+    const expiry = { month: row.exp_month, year: row.exp_year };
+    return {
+      token: row.id,
+      merchantId: row.merchant_id,
+      instrumentId: row.instrument_id,
+      customerId: row.customer_id,
+      expiry,
+      holderName: row.holder_name,
+      billingAddress: parseJson<Address>(row.billing_address),
+      usage: row.usage as Usage,
+      status: effectiveStatus(row.status as StoredStatus, expiry, deps.now()),
+      storedStatus: row.status as StoredStatus,
+      metadata: parseJson<Metadata>(row.metadata),
+      isDefault: defaultCardId !== null && defaultCardId === row.id,
+      version: row.version,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      bin6: row.bin6,
+      bin8: row.bin8,
+      last4: row.last4,
+      panLength: row.pan_length,
+      brand: row.brand as Brand,
+      funding: row.funding as Funding,
+    };
+  }
+
+  async function defaultOf(q: Executor, merchantId: string, customerId: string | null): Promise<string | null> {
+    if (customerId === null) return null;
+    return (await customerStore.get(q, merchantId, customerId))?.default_card_id ?? null;
+  }
+
+  function checkExpiry(expiry: Expiry): VaultResult<null> {
+    const now = deps.now();
+    if (isExpired(expiry, now)) return fail('card_expired', 'the card has expired', [{ field: 'expiry', code: 'card_expired', message: 'expiry is in the past' }]);
+    if (isTooFarInFuture(expiry, now))
+      return fail('invalid_expiry', 'the expiry is too far in the future', [{ field: 'expiry', code: 'expiry_year', message: 'expiry is more than 20 years ahead' }]);
+    return succeed(null);
+  }
+
+  /** After a card leaves the live set: if no live card still uses its identifier, the PAN ciphertext is wiped. */
+  async function wipeOrphanPan(q: Executor, instrumentId: string): Promise<void> {
+    if ((await cardStore.countLiveCardsOfInstrument(q, instrumentId)) === 0) await cardStore.setInstrumentPan(q, instrumentId, null);
+  }
+
+  return {
+    async tokenize(merchantId: string, input: TokenizeInput): Promise<VaultResult<{ card: CardView; instrumentCreated: boolean }>> {
+      const pan = parsePan(input.pan);
+      if (!pan.ok) {
+        return fail('invalid_card_number', 'the card number is not valid', [{ field: 'number', code: pan.error, message: panMessage(pan.error) }]);
+      }
+      const expiryCheck = checkExpiry(input.expiry);
+      if (!expiryCheck.ok) return expiryCheck;
+      const info = binInfo(pan.value);
+      // All crypto before the transaction: it may load keys, and nothing slow should hold a write lock.
+      const fingerprint = await keyring.fingerprint(merchantId, pan.value);
+      const candidateId = newId('ii');
+      const candidateCt = await keyring.encrypt(merchantId, panAad(merchantId, candidateId), pan.value);
+      const customerId = input.customerId ?? null;
+      const at = iso(deps.now());
+      const token = (input.newToken ?? nativeToken)();
+
+      const result = await inTransaction(db, async (tx): Promise<VaultResult<{ instrumentCreated: boolean; defaultCardId: string | null }>> => {
+        let defaultCardId: string | null = null;
+        if (customerId !== null) {
+          const customer = await customerStore.get(tx, merchantId, customerId);
+          if (!customer) return fail('customer_not_found', 'no such customer');
+          defaultCardId = customer.default_card_id;
+        }
+        const { row: instrument, created } = await cardStore.upsertInstrument(tx, {
+          id: candidateId,
+          merchant_id: merchantId,
+          fingerprint: fingerprint.value,
+          fp_version: fingerprint.version,
+          pan_ct: candidateCt,
+          bin6: info.bin6,
+          bin8: info.bin8,
+          last4: info.last4,
+          pan_length: info.length,
+          brand: info.brand,
+          funding: info.funding,
+          created_at: at,
+        });
+        if (!created && instrument.pan_ct === null) {
+          // The identifier's PAN was wiped when its last card was deleted: the card is back, store it again.
+          await cardStore.setInstrumentPan(tx, instrument.id, await keyring.encrypt(merchantId, panAad(merchantId, instrument.id), pan.value));
+        }
+        await cardStore.insertCard(tx, {
+          id: token,
+          merchant_id: merchantId,
+          instrument_id: instrument.id,
+          customer_id: customerId,
+          exp_month: input.expiry.month,
+          exp_year: input.expiry.year,
+          holder_name: input.holderName ?? null,
+          billing_address: input.billingAddress ? JSON.stringify(input.billingAddress) : null,
+          usage: input.usage ?? 'MULTIPLE',
+          status: 'ACTIVE',
+          metadata: input.metadata ? JSON.stringify(input.metadata) : null,
+          version: 1,
+          created_at: at,
+          updated_at: at,
+        });
+        if (customerId !== null && (input.makeDefault || defaultCardId === null)) {
+          await tx.updateTable('customers').set({ default_card_id: token, updated_at: at }).where('id', '=', customerId).execute();
+          defaultCardId = token;
+        }
+        return succeed({ instrumentCreated: created, defaultCardId });
+      });
+      if (!result.ok) return result;
+      const row = await cardStore.getCard(db, merchantId, token);
+      return succeed({ card: view(row as CardWithInstrument, result.value.defaultCardId), instrumentCreated: result.value.instrumentCreated });
+    },
+
+    async get(merchantId: string, token: string): Promise<VaultResult<CardView>> {
+      const row = await cardStore.getCard(db, merchantId, token);
+      if (!row) return fail('card_not_found', 'no such card');
+      return succeed(view(row, await defaultOf(db, merchantId, row.customer_id)));
+    },
+
+    async list(
+      merchantId: string,
+      opts: { customerId: string | null; after: Cursor | null; limit: number; includeDeleted?: boolean },
+    ): Promise<VaultResult<Page<CardView>>> {
+      let defaultCardId: string | null = null;
+      if (opts.customerId !== null) {
+        const customer = await customerStore.get(db, merchantId, opts.customerId);
+        if (!customer) return fail('customer_not_found', 'no such customer');
+        defaultCardId = customer.default_card_id;
+      }
+      const rows = await cardStore.listCards(db, merchantId, { ...opts, limit: opts.limit + 1, includeDeleted: opts.includeDeleted ?? false });
+      const page = rows.slice(0, opts.limit);
+      const last = page[page.length - 1];
+      return succeed({
+        items: page.map((r) => view(r, defaultCardId)),
+        nextCursor: rows.length > opts.limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+      });
+    },
+
+    async update(merchantId: string, token: string, change: CardUpdate, ifMatch: number | null): Promise<VaultResult<CardView>> {
+      if (change.expiry) {
+        const check = checkExpiry(change.expiry);
+        if (!check.ok) return check;
+      }
+      return mutate(merchantId, token, ifMatch, async (tx, row) => {
+        if (row.status === 'DELETED') return fail('card_deleted', 'the card is deleted');
+        const patch: CardPatch = {};
+        if (change.expiry) {
+          patch.exp_month = change.expiry.month;
+          patch.exp_year = change.expiry.year;
+        }
+        if (change.holderName !== undefined) patch.holder_name = change.holderName;
+        if (change.billingAddress !== undefined) patch.billing_address = change.billingAddress ? JSON.stringify(change.billingAddress) : null;
+        if (change.metadata !== undefined) patch.metadata = change.metadata ? JSON.stringify(change.metadata) : null;
+        if (change.makeDefault !== undefined) {
+          if (row.customer_id === null) {
+            return fail('invalid_request', 'a card without a customer cannot be a default', [
+              { field: 'default', code: 'no_customer', message: 'attach the card to a customer first' },
+            ]);
+          }
+          const current = await defaultOf(tx, merchantId, row.customer_id);
+          const next = change.makeDefault ? row.id : current === row.id ? null : current;
+          if (next !== current) await tx.updateTable('customers').set({ default_card_id: next }).where('id', '=', row.customer_id).execute();
+        }
+        return succeed({ patch });
+      });
+    },
+
+    async setStatus(merchantId: string, token: string, to: StoredStatus, ifMatch: number | null): Promise<VaultResult<CardView>> {
+      return mutate(merchantId, token, ifMatch, async (tx, row) => {
+        const t = transition(row.status as StoredStatus, to);
+        if (!t.ok) {
+          if (t.error === 'already_in_state') return succeed({ patch: {} });
+          return fail(row.status === 'DELETED' ? 'card_deleted' : 'invalid_transition', `a ${row.status} card cannot become ${to}`);
+        }
+        if (to === 'DELETED' && row.customer_id !== null) {
+          await tx
+            .updateTable('customers')
+            .set({ default_card_id: null })
+            .where('id', '=', row.customer_id)
+            .where('default_card_id', '=', row.id)
+            .execute();
+        }
+        return succeed({ patch: { status: to }, wipe: to === 'DELETED' ? row.instrument_id : undefined });
+      });
+    },
+  };
+
+  /**
+   * Read–check–write with optimistic concurrency. With If-Match the caller's version must be current;
+   * without it a lost race is retried on the fresh row.
+   */
+  async function mutate(
+    merchantId: string,
+    token: string,
+    ifMatch: number | null,
+    apply: (tx: Executor, row: CardWithInstrument) => Promise<VaultResult<{ patch: CardPatch; wipe?: string | undefined }>>,
+  ): Promise<VaultResult<CardView>> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const outcome = await inTransaction(db, async (tx): Promise<VaultResult<CardView> | 'retry'> => {
+        const row = await cardStore.getCard(tx, merchantId, token);
+        if (!row) return fail('card_not_found', 'no such card');
+        if (ifMatch !== null && ifMatch !== row.version) return fail('version_mismatch', 'the card was changed since you read it');
+        const change = await apply(tx, row);
+        if (!change.ok) return change;
+        const { patch, wipe } = change.value;
+        if (Object.keys(patch).length > 0) {
+          const updated = await cardStore.updateCard(tx, merchantId, token, row.version, patch, iso(deps.now()));
+          if (!updated) return ifMatch !== null ? fail('version_mismatch', 'the card was changed since you read it') : 'retry';
+          if (wipe) await wipeOrphanPan(tx, wipe);
+        }
+        const fresh = (await cardStore.getCard(tx, merchantId, token)) as CardWithInstrument;
+        return succeed(view(fresh, await defaultOf(tx, merchantId, fresh.customer_id)));
+      });
+      if (outcome !== 'retry') return outcome;
+    }
+    return fail('version_mismatch', 'the card is being changed concurrently; retry');
+  }
+}
+
+function panMessage(code: string): string {
+  switch (code) {
+    case 'pan_not_digits':
+      return 'the card number must contain digits only';
+    case 'pan_length':
+      return 'the card number must be 12 to 19 digits';
+    default:
+      return 'the card number fails the Luhn check';
+  }
+}
+
+export type CardService = ReturnType<typeof createCardService>;

@@ -1,0 +1,267 @@
+/** Customers and their shipping addresses. */
+import { newId } from '../domain/ids.ts';
+import { addressStore } from '../store/address-store.ts';
+import { cardStore } from '../store/card-store.ts';
+import { type CustomerPatch, customerStore } from '../store/customer-store.ts';
+import { type Executor, inTransaction, isUniqueViolation } from '../store/db.ts';
+import { type Cursor, encodeCursor } from '../store/page.ts';
+import type { AddressRow, CustomerRow } from '../store/schema.ts';
+import type { Address, Metadata, Page } from './cards.ts';
+import { type VaultDeps, iso, parseJson } from './deps.ts';
+import { fail, succeed, type VaultFailure, type VaultResult } from './errors.ts';
+
+export interface CustomerView {
+  id: string;
+  customerId: string | null;
+  name: string | null;
+  email: string | null;
+  phone: string | null;
+  metadata: Metadata | null;
+  defaultCardToken: string | null;
+  defaultAddressId: string | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CustomerInput {
+  customerId?: string | null;
+  name?: string | null;
+  email?: string | null;
+  phone?: string | null;
+  metadata?: Metadata | null;
+}
+
+export interface AddressView {
+  id: string;
+  customerId: string;
+  address: Address;
+  isDefault: boolean;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const customerView = (r: CustomerRow): CustomerView => ({
+  id: r.id,
+  customerId: r.external_id,
+  name: r.name,
+  email: r.email,
+  phone: r.phone,
+  metadata: parseJson<Metadata>(r.metadata),
+  defaultCardToken: r.default_card_id,
+  defaultAddressId: r.default_address_id,
+  version: r.version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const addressView = (r: AddressRow, defaultId: string | null): AddressView => ({
+  id: r.id,
+  customerId: r.customer_id,
+  address: JSON.parse(r.address) as Address,
+  isDefault: r.id === defaultId,
+  version: r.version,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const duplicate = (): VaultFailure =>
+  fail('duplicate_customer_id', 'another customer already has this customerId', [
+    { field: 'customerId', code: 'duplicate', message: 'customerId must be unique among your customers' },
+  ]);
+
+function toPatch(input: CustomerInput): CustomerPatch {
+  const patch: CustomerPatch = {};
+  if (input.customerId !== undefined) patch.external_id = input.customerId;
+  if (input.name !== undefined) patch.name = input.name;
+  if (input.email !== undefined) patch.email = input.email;
+  if (input.phone !== undefined) patch.phone = input.phone;
+  if (input.metadata !== undefined) patch.metadata = input.metadata ? JSON.stringify(input.metadata) : null;
+  return patch;
+}
+
+function pageOf<R extends { created_at: string; id: string }, V>(rows: R[], limit: number, map: (r: R) => V): Page<V> {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return { items: page.map(map), nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null };
+}
+
+export function createCustomerService(deps: VaultDeps) {
+  const { db } = deps;
+
+  async function optimistic<T>(
+    work: (tx: Executor) => Promise<VaultResult<T> | 'retry'>,
+  ): Promise<VaultResult<T>> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        const outcome = await inTransaction(db, work);
+        if (outcome !== 'retry') return outcome;
+      } catch (e) {
+        if (isUniqueViolation(e)) return duplicate();
+        throw e;
+      }
+    }
+    return fail('version_mismatch', 'the record is being changed concurrently; retry');
+  }
+
+  return {
+    async create(merchantId: string, input: CustomerInput): Promise<VaultResult<CustomerView>> {
+      const at = iso(deps.now());
+      const row: CustomerRow = {
+        id: newId('cus'),
+        merchant_id: merchantId,
+        external_id: input.customerId ?? null,
+        name: input.name ?? null,
+        email: input.email ?? null,
+        phone: input.phone ?? null,
+        metadata: input.metadata ? JSON.stringify(input.metadata) : null,
+        default_card_id: null,
+        default_address_id: null,
+        version: 1,
+        created_at: at,
+        updated_at: at,
+        deleted_at: null,
+      };
+      try {
+        await customerStore.insert(db, row);
+      } catch (e) {
+        if (isUniqueViolation(e)) return duplicate();
+        throw e;
+      }
+      return succeed(customerView(row));
+    },
+
+    async get(merchantId: string, id: string): Promise<VaultResult<CustomerView>> {
+      const row = await customerStore.get(db, merchantId, id);
+      return row ? succeed(customerView(row)) : fail('customer_not_found', 'no such customer');
+    },
+
+    async list(merchantId: string, opts: { after: Cursor | null; limit: number; customerId: string | null }): Promise<Page<CustomerView>> {
+      if (opts.customerId !== null) {
+        // Search by the merchant's own id: at most one live customer has it.
+        const row = await customerStore.findByExternalId(db, merchantId, opts.customerId);
+        return { items: row ? [customerView(row)] : [], nextCursor: null };
+      }
+      const rows = await customerStore.list(db, merchantId, { after: opts.after, limit: opts.limit + 1 });
+      return pageOf(rows, opts.limit, customerView);
+    },
+
+    async update(merchantId: string, id: string, input: CustomerInput, ifMatch: number | null): Promise<VaultResult<CustomerView>> {
+      return optimistic(async (tx) => {
+        const row = await customerStore.get(tx, merchantId, id);
+        if (!row) return fail('customer_not_found', 'no such customer');
+        if (ifMatch !== null && ifMatch !== row.version) return fail('version_mismatch', 'the customer was changed since you read it');
+        const at = iso(deps.now());
+        if (!(await customerStore.update(tx, merchantId, id, row.version, toPatch(input), at))) {
+          return ifMatch !== null ? fail('version_mismatch', 'the customer was changed since you read it') : 'retry';
+        }
+        return succeed(customerView((await customerStore.get(tx, merchantId, id)) as CustomerRow));
+      });
+    },
+
+    /** Deletes the customer, its addresses, and every card it holds (their PANs are wiped when orphaned). */
+    async delete(merchantId: string, id: string, ifMatch: number | null): Promise<VaultResult<CustomerView>> {
+      return optimistic(async (tx) => {
+        const row = await customerStore.get(tx, merchantId, id);
+        if (!row) return fail('customer_not_found', 'no such customer');
+        if (ifMatch !== null && ifMatch !== row.version) return fail('version_mismatch', 'the customer was changed since you read it');
+        const at = iso(deps.now());
+        for (const card of await cardStore.liveCardIdsOfCustomer(tx, merchantId, id)) {
+          if (!(await cardStore.updateCard(tx, merchantId, card.id, card.version, { status: 'DELETED' }, at))) return 'retry';
+          if ((await cardStore.countLiveCardsOfInstrument(tx, card.instrument_id)) === 0) await cardStore.setInstrumentPan(tx, card.instrument_id, null);
+        }
+        await addressStore.deleteAllOfCustomer(tx, merchantId, id);
+        await customerStore.markDeleted(tx, merchantId, id, at);
+        return succeed({ ...customerView(row), defaultCardToken: null, defaultAddressId: null, updatedAt: at });
+      });
+    },
+
+    async createAddress(merchantId: string, customerId: string, address: Address, makeDefault: boolean): Promise<VaultResult<AddressView>> {
+      const at = iso(deps.now());
+      const row: AddressRow = {
+        id: newId('adr'),
+        merchant_id: merchantId,
+        customer_id: customerId,
+        address: JSON.stringify(address),
+        version: 1,
+        created_at: at,
+        updated_at: at,
+      };
+      return inTransaction(db, async (tx) => {
+        const customer = await customerStore.get(tx, merchantId, customerId);
+        if (!customer) return fail('customer_not_found', 'no such customer');
+        await addressStore.insert(tx, row);
+        let defaultId = customer.default_address_id;
+        // The first address becomes the default, as with cards.
+        if (makeDefault || defaultId === null) {
+          await tx.updateTable('customers').set({ default_address_id: row.id }).where('id', '=', customerId).execute();
+          defaultId = row.id;
+        }
+        return succeed(addressView(row, defaultId));
+      });
+    },
+
+    async getAddress(merchantId: string, customerId: string, id: string): Promise<VaultResult<AddressView>> {
+      const customer = await customerStore.get(db, merchantId, customerId);
+      if (!customer) return fail('customer_not_found', 'no such customer');
+      const row = await addressStore.get(db, merchantId, customerId, id);
+      return row ? succeed(addressView(row, customer.default_address_id)) : fail('address_not_found', 'no such address');
+    },
+
+    async listAddresses(merchantId: string, customerId: string, opts: { after: Cursor | null; limit: number }): Promise<VaultResult<Page<AddressView>>> {
+      const customer = await customerStore.get(db, merchantId, customerId);
+      if (!customer) return fail('customer_not_found', 'no such customer');
+      const rows = await addressStore.list(db, merchantId, customerId, { after: opts.after, limit: opts.limit + 1 });
+      return succeed(pageOf(rows, opts.limit, (r) => addressView(r, customer.default_address_id)));
+    },
+
+    async updateAddress(
+      merchantId: string,
+      customerId: string,
+      id: string,
+      change: { address?: Address; makeDefault?: boolean },
+      ifMatch: number | null,
+    ): Promise<VaultResult<AddressView>> {
+      return optimistic(async (tx) => {
+        const customer = await customerStore.get(tx, merchantId, customerId);
+        if (!customer) return fail('customer_not_found', 'no such customer');
+        const row = await addressStore.get(tx, merchantId, customerId, id);
+        if (!row) return fail('address_not_found', 'no such address');
+        if (ifMatch !== null && ifMatch !== row.version) return fail('version_mismatch', 'the address was changed since you read it');
+        const at = iso(deps.now());
+        if (change.address) {
+          const merged = JSON.stringify(change.address);
+          if (!(await addressStore.update(tx, merchantId, id, row.version, merged, at))) {
+            return ifMatch !== null ? fail('version_mismatch', 'the address was changed since you read it') : 'retry';
+          }
+        }
+        let defaultId = customer.default_address_id;
+        if (change.makeDefault !== undefined) {
+          const next = change.makeDefault ? id : defaultId === id ? null : defaultId;
+          if (next !== defaultId) {
+            await tx.updateTable('customers').set({ default_address_id: next }).where('id', '=', customerId).execute();
+            defaultId = next;
+          }
+        }
+        return succeed(addressView((await addressStore.get(tx, merchantId, customerId, id)) as AddressRow, defaultId));
+      });
+    },
+
+    async deleteAddress(merchantId: string, customerId: string, id: string): Promise<VaultResult<AddressView>> {
+      return inTransaction(db, async (tx) => {
+        const customer = await customerStore.get(tx, merchantId, customerId);
+        if (!customer) return fail('customer_not_found', 'no such customer');
+        const row = await addressStore.get(tx, merchantId, customerId, id);
+        if (!row) return fail('address_not_found', 'no such address');
+        await addressStore.delete(tx, merchantId, id);
+        if (customer.default_address_id === id) {
+          await tx.updateTable('customers').set({ default_address_id: null }).where('id', '=', customerId).execute();
+        }
+        return succeed(addressView(row, customer.default_address_id));
+      });
+    },
+  };
+}
+
+export type CustomerService = ReturnType<typeof createCustomerService>;

@@ -1,0 +1,16 @@
+import type { Keyring } from '../crypto/keyring.ts';
+import type { MasterKeyProvider } from '../crypto/master-key.ts';
+import type { Db } from '../store/db.ts';
+
+/** What every vault service may use; built once in the composition root (app.ts). */
+export interface VaultDeps {
+  readonly db: Db;
+  readonly keyring: Keyring;
+  readonly master: MasterKeyProvider;
+  readonly now: () => Date;
+}
+
+export const iso = (d: Date): string => d.toISOString();
+
+/** Parses a JSON column written by this server. */
+export const parseJson = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));

@@ -1,0 +1,43 @@
+/**
+ * The stable codes vault use cases return. Each API maps them to its own wire shape in one place
+ * (native: api/native/problem.ts). Messages here are safe to show: no card data, no secrets.
+ */
+export type VaultErrorCode =
+  | 'customer_not_found'
+  | 'card_not_found'
+  | 'address_not_found'
+  | 'merchant_not_found'
+  | 'api_key_not_found'
+  | 'duplicate_customer_id'
+  | 'version_mismatch'
+  | 'invalid_transition'
+  | 'card_deleted'
+  | 'invalid_card_number'
+  | 'invalid_expiry'
+  | 'card_expired'
+  | 'invalid_key'
+  | 'invalid_request';
+
+export interface FieldIssue {
+  readonly field: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface VaultFailure {
+  readonly ok: false;
+  readonly error: VaultErrorCode;
+  readonly detail?: string;
+  readonly fields?: readonly FieldIssue[];
+}
+
+export type VaultResult<T> = { readonly ok: true; readonly value: T } | VaultFailure;
+
+export const fail = (error: VaultErrorCode, detail?: string, fields?: FieldIssue[]): VaultFailure => ({
+  ok: false,
+  error,
+  ...(detail !== undefined ? { detail } : {}),
+  ...(fields !== undefined ? { fields } : {}),
+});
+
+export const succeed = <T>(value: T): VaultResult<T> => ({ ok: true, value });

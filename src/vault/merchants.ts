@@ -1,0 +1,193 @@
+/** Merchants (tenants), their API keys and gateway credentials; the admin token. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { fieldAad } from '../crypto/keyring.ts';
+import { newId, newSecret } from '../domain/ids.ts';
+import { inTransaction } from '../store/db.ts';
+import { merchantStore } from '../store/merchant-store.ts';
+import type { GatewayCredentialRow } from '../store/schema.ts';
+import { type VaultDeps, iso } from './deps.ts';
+import { fail, succeed, type VaultResult } from './errors.ts';
+import { GATEWAYS, type GatewayName, generateGatewayCredentials, type MerchantSuppliedKeys } from './gateway-credentials.ts';
+
+export const SCOPES = ['tokenize', 'read', 'write', 'reveal', 'pay'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface Principal {
+  readonly merchantId: string;
+  readonly keyId: string;
+  readonly scopes: ReadonlySet<Scope>;
+}
+
+export interface ApiKeyView {
+  id: string;
+  prefix: string;
+  scopes: Scope[];
+  label: string | null;
+  createdAt: string;
+  revokedAt: string | null;
+}
+
+export interface MerchantView {
+  id: string;
+  name: string;
+  status: string;
+  createdAt: string;
+}
+
+/** The provisioning contract of DESIGN §7: secrets appear here once and nowhere else. */
+export interface MerchantCredentials {
+  id: string;
+  name: string;
+  apiKey: string;
+  gateways: Record<GatewayName, Record<string, unknown>>;
+}
+
+const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
+const API_KEY_PREFIX = 'tv_sk_';
+const ADMIN_SETTING = 'admin_token_sha256';
+
+const keyView = (r: { id: string; prefix: string; scopes: string; label: string | null; created_at: string; revoked_at: string | null }): ApiKeyView => ({
+  id: r.id,
+  prefix: r.prefix,
+  scopes: r.scopes.split(' ') as Scope[],
+  label: r.label,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+});
+
+export function createMerchantService(deps: VaultDeps) {
+  const { db } = deps;
+
+  async function newApiKeyRow(merchantId: string, scopes: readonly Scope[], label: string | null, at: string) {
+    const secret = newSecret(API_KEY_PREFIX, 32);
+    const row = {
+      id: newId('key'),
+      merchant_id: merchantId,
+      key_hash: hashKey(secret),
+      prefix: secret.slice(0, API_KEY_PREFIX.length + 4),
+      scopes: [...scopes].join(' '),
+      label,
+      created_at: at,
+      revoked_at: null,
+    };
+    return { secret, row };
+  }
+
+  return {
+    async create(input: { name: string; keys?: MerchantSuppliedKeys }): Promise<MerchantCredentials> {
+      const id = newId('mch');
+      const at = iso(deps.now());
+      // Slow work (RSA/EC key generation, wrapping) happens before the transaction opens.
+      const [credentials, dataKeys] = await Promise.all([generateGatewayCredentials(input.keys), deps.keyring.newMerchantKeys(id)]);
+      const apiKey = await newApiKeyRow(id, SCOPES, 'default', at);
+      // Credential secrets are encrypted under the merchant's own data key, made (and cached) just above.
+      const rows: GatewayCredentialRow[] = [];
+      for (const c of credentials) {
+        const credId = newId('cred');
+        const secret = c.secretData
+          ? await deps.keyring.encrypt(id, fieldAad(id, 'gateway_credentials', credId, 'secret_data'), JSON.stringify(c.secretData))
+          : null;
+        rows.push({
+          id: credId,
+          merchant_id: id,
+          gateway: c.gateway,
+          lookup_key: c.lookupKey,
+          public_data: JSON.stringify(c.publicData),
+          secret_data: secret,
+          created_at: at,
+          revoked_at: null,
+        });
+      }
+      try {
+        await inTransaction(db, async (tx) => {
+          await merchantStore.insertMerchant(tx, { id, name: input.name, status: 'active', created_at: at });
+          await merchantStore.insertDataKeys(
+            tx,
+            dataKeys.map((k) => ({ merchant_id: id, purpose: k.purpose, version: k.version, wrapped: k.wrapped, status: 'active', created_at: at })),
+          );
+          await merchantStore.insertApiKey(tx, apiKey.row);
+          await merchantStore.insertCredentials(tx, rows);
+        });
+      } catch (e) {
+        deps.keyring.forget(id);
+        throw e;
+      }
+      const gateways = Object.fromEntries(credentials.map((c) => [c.gateway, c.shown])) as MerchantCredentials['gateways'];
+      return { id, name: input.name, apiKey: apiKey.secret, gateways };
+    },
+
+    async list(opts: { after: string | null; limit: number }): Promise<MerchantView[]> {
+      const rows = await merchantStore.listMerchants(db, opts);
+      return rows.map((r) => ({ id: r.id, name: r.name, status: r.status, createdAt: r.created_at }));
+    },
+
+    async get(merchantId: string): Promise<VaultResult<MerchantView & { apiKeys: ApiKeyView[]; gateways: Record<string, unknown> }>> {
+      const m = await merchantStore.getMerchant(db, merchantId);
+      if (!m) return fail('merchant_not_found');
+      const keys = await merchantStore.listApiKeys(db, merchantId);
+      const gateways: Record<string, unknown> = {};
+      for (const g of GATEWAYS) {
+        const creds = await db
+          .selectFrom('gateway_credentials')
+          .select(['public_data'])
+          .where('merchant_id', '=', merchantId)
+          .where('gateway', '=', g)
+          .where('revoked_at', 'is', null)
+          .execute();
+        // Public halves only: identifiers and public keys, never a secret.
+        gateways[g] = creds.map((c) => JSON.parse(c.public_data));
+      }
+      return succeed({ id: m.id, name: m.name, status: m.status, createdAt: m.created_at, apiKeys: keys.map(keyView), gateways });
+    },
+
+    async createApiKey(merchantId: string, scopes: readonly Scope[], label: string | null): Promise<VaultResult<ApiKeyView & { apiKey: string }>> {
+      const m = await merchantStore.getMerchant(db, merchantId);
+      if (!m || m.status !== 'active') return fail('merchant_not_found');
+      const { secret, row } = await newApiKeyRow(merchantId, scopes, label, iso(deps.now()));
+      await merchantStore.insertApiKey(db, row);
+      return succeed({ ...keyView(row), apiKey: secret });
+    },
+
+    async revokeApiKey(merchantId: string, keyId: string): Promise<VaultResult<ApiKeyView>> {
+      await merchantStore.revokeApiKey(db, merchantId, keyId, iso(deps.now()));
+      const row = await merchantStore.getApiKey(db, merchantId, keyId);
+      if (!row) return fail('api_key_not_found');
+      return succeed(keyView(row));
+    },
+
+    /** Resolves a presented API key to its merchant and scopes, or null (unknown, revoked, merchant gone). */
+    async authenticate(presented: string): Promise<Principal | null> {
+      if (!presented.startsWith(API_KEY_PREFIX) || presented.length > 200) return null;
+      const row = await merchantStore.findApiKeyByHash(db, hashKey(presented));
+      if (!row || row.revoked_at !== null || row.merchant_status !== 'active') return null;
+      return { merchantId: row.merchant_id, keyId: row.id, scopes: new Set(row.scopes.split(' ') as Scope[]) };
+    },
+
+    /** Fixes the admin token: the configured one, the stored one, or a new one returned for printing once. */
+    async ensureAdminToken(configured: string | null): Promise<{ token: string | null; check: (presented: string) => boolean }> {
+      let expected: string;
+      let token: string | null = null;
+      if (configured) {
+        expected = hashKey(configured);
+      } else {
+        const candidate = newSecret('tv_admin_', 32);
+        expected = await merchantStore.putSettingIfAbsent(db, ADMIN_SETTING, hashKey(candidate));
+        if (expected === hashKey(candidate)) token = candidate;
+      }
+      const expectedBuf = Buffer.from(expected, 'hex');
+      return {
+        token,
+        check: (presented) => timingSafeEqual(Buffer.from(hashKey(presented), 'hex'), expectedBuf),
+      };
+    },
+
+    /** Replaces the stored admin token (CLI `admin reset-token`); returns the new one to print once. */
+    async resetAdminToken(): Promise<string> {
+      const token = newSecret('tv_admin_', 32);
+      await merchantStore.setSetting(db, ADMIN_SETTING, hashKey(token));
+      return token;
+    },
+  };
+}
+
+export type MerchantService = ReturnType<typeof createMerchantService>;
