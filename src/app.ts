@@ -89,6 +89,8 @@ export async function buildApp(config: Config, vault: Vault, adminCheck: (token:
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  // JSON only on the native API; gateway plugins that take text/plain (2C2P, AlliancePay) register their own parser.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof HttpProblem) return sendProblem(reply, err.problem);
     return sendProblem(reply, problemFromError(err, request));
