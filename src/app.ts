@@ -13,7 +13,7 @@ import { HttpProblem, registerAuth, registerIdempotency } from './api/native/htt
 import { registerOps } from './api/ops-routes.ts';
 import { problem, problemFromError, sendProblem } from './api/problem.ts';
 import type { Config } from './config.ts';
-import { createKeyring } from './crypto/keyring.ts';
+import { createKeyring, type Keyring } from './crypto/keyring.ts';
 import { createLocalMasterKeyProvider, type LoadedMasterKey, loadMasterKey } from './crypto/master-key.ts';
 import { openStore, type StoreHandle } from './store/db.ts';
 import { merchantStore } from './store/merchant-store.ts';
@@ -27,6 +27,7 @@ import { VERSION } from './version.ts';
 export interface Vault {
   readonly store: StoreHandle;
   readonly masterKey: LoadedMasterKey;
+  readonly keyring: Keyring;
   readonly merchants: ReturnType<typeof createMerchantService>;
   readonly customers: ReturnType<typeof createCustomerService>;
   readonly cards: ReturnType<typeof createCardService>;
@@ -52,6 +53,7 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
   return {
     store,
     masterKey,
+    keyring,
     merchants: createMerchantService(deps),
     customers: createCustomerService(deps),
     cards: createCardService(deps),
