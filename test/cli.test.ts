@@ -1,0 +1,137 @@
+/** The `tokenvault` command as an operator runs it: a real process, a real database. */
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { backend } from './helpers/harness.ts';
+
+const run = promisify(execFile);
+const BIN = path.resolve('bin/tokenvault.mjs');
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-cli-'));
+const schema = backend === 'postgres' ? `cli_${randomBytes(5).toString('hex')}` : null;
+const env = {
+  ...process.env,
+  TOKENVAULT_DATA_DIR: dataDir,
+  ...(schema ? { TOKENVAULT_DATABASE_SCHEMA: schema } : {}),
+  LOG_LEVEL: 'warn',
+};
+delete (env as Record<string, string | undefined>).TOKENVAULT_ADMIN_TOKEN;
+delete (env as Record<string, string | undefined>).TOKENVAULT_MASTER_KEY;
+
+const tv = (...args: string[]) => run(process.execPath, [BIN, ...args], { env, timeout: 30_000 });
+
+afterAll(async () => {
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  if (schema && process.env.DATABASE_URL) {
+    const c = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await c.connect();
+    await c.query(`drop schema if exists ${schema} cascade`);
+    await c.end();
+  }
+});
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+describe('tokenvault CLI', () => {
+  it('has --help on every command', async () => {
+    const commands = [[], ['serve'], ['migrate'], ['merchants'], ['merchants', 'create'], ['merchants', 'list'], ['merchants', 'show'], ['merchants', 'keys'], ['merchants', 'keys', 'create'], ['merchants', 'keys', 'revoke'], ['admin'], ['admin', 'reset-token']];
+    const outputs = await Promise.all(commands.map((c) => tv(...c, '--help')));
+    for (const [i, out] of outputs.entries()) {
+      expect(out.stdout, commands[i]?.join(' ')).toMatch(/^Usage: tokenvault/);
+    }
+    expect(outputs[4]?.stdout).toContain('--twoc2p-public-key');
+  });
+
+  it('migrates, creates a merchant as the provisioning JSON, lists it, issues and revokes keys', async () => {
+    expect((await tv('migrate')).stdout).toMatch(/applied: 0001-init|up to date/);
+    const created = JSON.parse((await tv('merchants', 'create', '--name', 'Cli Shop', '--json')).stdout);
+    expect(created.id).toMatch(/^mch_/);
+    expect(created.apiKey).toMatch(/^tv_sk_/);
+    expect(Object.keys(created.gateways).sort()).toEqual(['alliancepay', 'appotapay', 'cybersource', 'opay', 'twoc2p']);
+    expect(fs.statSync(path.join(dataDir, 'master.key')).mode & 0o777).toBe(0o600);
+
+    const listed = JSON.parse((await tv('merchants', 'list', '--json')).stdout);
+    expect(listed.map((m: { id: string }) => m.id)).toContain(created.id);
+
+    const key = JSON.parse((await tv('merchants', 'keys', 'create', created.id, '--scopes', 'read,tokenize', '--label', 'ci')).stdout);
+    expect(key).toMatchObject({ scopes: ['read', 'tokenize'], label: 'ci', revokedAt: null });
+    expect((await tv('merchants', 'keys', 'revoke', created.id, key.id)).stdout).toContain(`revoked ${key.id}`);
+    const shown = JSON.parse((await tv('merchants', 'show', created.id)).stdout);
+    expect(shown.apiKeys.find((k: { id: string }) => k.id === key.id).revokedAt).not.toBeNull();
+    expect(JSON.stringify(shown)).not.toContain(created.gateways.opay.secretKey);
+  });
+
+  it('fails clearly on bad input, with exit code 1 and no stack trace', async () => {
+    for (const args of [
+      ['merchants', 'keys', 'create', 'mch_nope'],
+      ['merchants', 'keys', 'create', 'mch_nope', '--scopes', 'root'],
+      ['merchants', 'create', '--name', 'x', '--twoc2p-public-key', '/nonexistent.pem'],
+      ['serve', '--workers', 'many'],
+    ]) {
+      const err = await tv(...args).catch((e: { code: number; stderr: string }) => e);
+      expect((err as { code: number }).code, args.join(' ')).toBeGreaterThan(0);
+      expect((err as { stderr: string }).stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('serves with zero configuration, prints the admin token once, and stops gracefully on SIGTERM', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    try {
+      let ready = false;
+      for (let i = 0; i < 100 && !ready; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+      }
+      expect(ready).toBe(true);
+      expect(stderr).toContain('DEVELOPMENT MASTER KEY');
+      const token = /Admin token \(shown once; store it now\): (\S+)/.exec(stderr)?.[1];
+      expect(token).toMatch(/^tv_admin_/);
+      const res = await fetch(`http://127.0.0.1:${port}/v1/admin/merchants`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(200);
+    } finally {
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  });
+
+  it('serves with --workers 2 on one port', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, 'serve', '--workers', '2'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => {
+      stderr += d;
+    });
+    try {
+      let ok = 0;
+      for (let i = 0; i < 150 && ok < 20; i++) {
+        const r = await fetch(`http://127.0.0.1:${port}/healthz`).then((x) => x.ok, () => false);
+        if (r) ok++;
+        else await new Promise((res) => setTimeout(res, 100));
+      }
+      expect(ok).toBe(20);
+      // The admin token was printed at the first start above, so not again.
+      expect(stderr).not.toContain('Admin token (shown once');
+    } finally {
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  });
+});
