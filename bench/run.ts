@@ -340,14 +340,17 @@ async function setup(base: string, adminToken: string, pans: () => string, expYe
 interface Scenario {
   name: ScenarioName;
   what: string;
-  /** Fresh request options for one autocannon run (counters live in the closure, shared by all connections). */
-  requests(): Pick<AcOptions, 'method' | 'path' | 'headers' | 'body' | 'requests'>;
+  /**
+   * Fresh request options for one autocannon run (counters live in the closure, shared by all
+   * connections). Always a `requests` array: autocannon takes a top-level path from `url` instead.
+   */
+  requests(): Pick<AcOptions, 'requests'>;
 }
 
 function scenarios(f: Fixtures, nextPan: () => string, expYear: number): Record<ScenarioName, Scenario> {
   const auth = { authorization: `Bearer ${f.apiKey}` };
   return {
-    bare: { name: 'bare', what: 'GET /healthz (the HTTP ceiling)', requests: () => ({ method: 'GET', path: '/healthz' }) },
+    bare: { name: 'bare', what: 'GET /healthz (the HTTP ceiling)', requests: () => ({ requests: [{ method: 'GET', path: '/healthz' }] }) },
     tokenize: {
       name: 'tokenize',
       what: 'POST /v1/cards, a new Luhn-valid Visa number each time',
@@ -375,7 +378,7 @@ function scenarios(f: Fixtures, nextPan: () => string, expYear: number): Record<
     list: {
       name: 'list',
       what: `GET /v1/customers/:id/cards (${CUSTOMER_CARDS} cards)`,
-      requests: () => ({ method: 'GET', path: `/v1/customers/${f.customerId}/cards`, headers: auth }),
+      requests: () => ({ requests: [{ method: 'GET', path: `/v1/customers/${f.customerId}/cards`, headers: auth }] }),
     },
   };
 }
@@ -406,6 +409,8 @@ interface Machine {
   node: string;
   os: string;
   memoryGb: number;
+  /** 1-minute load average at the start: other work on a shared machine skews absolute numbers. */
+  loadAverage: number;
 }
 
 function machine(): Machine {
@@ -416,6 +421,7 @@ function machine(): Machine {
     node: process.version,
     os: `${os.type()} ${os.release()} ${os.arch()}`,
     memoryGb: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
+    loadAverage: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
   };
 }
 
@@ -462,7 +468,7 @@ function runMarkdown(run: RunInfo): string {
   return [
     `# tokenvault benchmark, ${run.date} (${c.db}, ${c.workers} worker${c.workers === 1 ? '' : 's'}${c.quick ? ', quick' : ''})`,
     '',
-    `- Machine: ${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memoryGb} GB, ${run.machine.os}, Node ${run.machine.node}`,
+    `- Machine: ${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memoryGb} GB, ${run.machine.os}, Node ${run.machine.node}; 1-min load average ${run.machine.loadAverage} at the start`,
     `- Load: autocannon ${c.autocannon}, ${c.connections} connections, ${c.durationSeconds} s per scenario after a ${c.warmupSeconds} s warm-up, 127.0.0.1`,
     `- Started: ${run.startedAt}`,
     `- RSS: ${run.rssNote}`,
@@ -559,7 +565,7 @@ async function main(): Promise<number> {
     ...(schema ? { TOKENVAULT_DATABASE_SCHEMA: schema } : {}),
   });
 
-  console.log(`machine:  ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.os}`);
+  console.log(`machine:  ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.os} (load average ${m.loadAverage})`);
   console.log(`backend:  ${opts.db}${databaseUrl ? ` (${databaseUrl.replace(/\/\/[^@/]*@/, '//…@')}, schema ${schema})` : ` (${dataDir})`}`);
   console.log(`workers:  ${opts.workers}`);
   console.log(`load:     ${opts.connections} connections, ${opts.duration} s per scenario (+${WARMUP_SECONDS} s warm-up)${opts.quick ? ', quick' : ''}\n`);
