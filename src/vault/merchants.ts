@@ -142,7 +142,7 @@ export function createMerchantService(deps: VaultDeps) {
 
     async createApiKey(merchantId: string, scopes: readonly Scope[], label: string | null): Promise<VaultResult<ApiKeyView & { apiKey: string }>> {
       const m = await merchantStore.getMerchant(db, merchantId);
-      if (!m || m.status !== 'active') return fail('merchant_not_found');
+      if (m?.status !== 'active') return fail('merchant_not_found');
       const { secret, row } = await newApiKeyRow(merchantId, scopes, label, iso(deps.now()));
       await merchantStore.insertApiKey(db, row);
       return succeed({ ...keyView(row), apiKey: secret });

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { makeExpiry } from '../../domain/card.ts';
+import { type Expiry, makeExpiry } from '../../domain/card.ts';
 import type { CardService } from '../../vault/cards.ts';
 import { problem, sendFailure, sendProblem } from '../problem.ts';
 import { etag, ifMatchOf, pageParams, principalOf } from './http.ts';
@@ -93,7 +93,7 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService }> = asy
           problem('validation_failed', 'send expMonth and expYear together', [{ field: b.expMonth === undefined ? 'expMonth' : 'expYear', code: 'required', message: 'is required with the other expiry field' }]),
         );
       }
-      let expiry;
+      let expiry: Expiry | undefined;
       if (b.expMonth !== undefined && b.expYear !== undefined) {
         const e = makeExpiry(b.expMonth, b.expYear);
         if (!e.ok) return sendProblem(reply, problem('invalid_expiry'));

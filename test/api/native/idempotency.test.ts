@@ -228,7 +228,6 @@ describe('idempotency: tenancy and concurrency', () => {
     const responses = await Promise.all(Array.from({ length: 5 }, () => c.post('/v1/cards', cardBody({ holderName: 'Racer' }), withKey(key))));
     expect(await count('cards')).toBe(before + 1);
 
-    console.log('RACE', responses.map((r) => r.statusCode));
     const created = responses.filter((r) => r.statusCode === 201);
     const waiting = responses.filter((r) => r.statusCode !== 201);
     expect(created.length).toBeGreaterThanOrEqual(1);
