@@ -77,7 +77,7 @@ const USAGE = `usage: npm run bench -- [options]
   --workers N            server processes (serve --workers N; default 1)
   --duration S           seconds per scenario (default 10)
   --connections N        concurrent connections (default 32)
-  --quick                3 s per scenario, for smoke runs (results get a -quick suffix, never replace full rows)
+  --quick                3 s per scenario, for smoke runs (results get a -quick suffix and never replace full-run README rows)
   --scenarios a,b        subset of ${SCENARIO_NAMES.join(',')} (bare always runs: it is the ratio's reference)
   --help`;
 
@@ -121,9 +121,13 @@ function parseOptions(argv: string[]): Options {
   const quick = values.quick ?? false;
   let scenarios: ScenarioName[] = [...SCENARIO_NAMES];
   if (values.scenarios !== undefined) {
-    const asked = values.scenarios.split(',').map((s) => s.trim()).filter(Boolean);
+    const asked = values.scenarios
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = asked.filter((s) => !(SCENARIO_NAMES as readonly string[]).includes(s));
-    if (unknown.length || asked.length === 0) throw new UsageError(`--scenarios: choose from ${SCENARIO_NAMES.join(',')} (got ${values.scenarios})`);
+    if (unknown.length || asked.length === 0)
+      throw new UsageError(`--scenarios: choose from ${SCENARIO_NAMES.join(',')} (got ${values.scenarios})`);
     scenarios = SCENARIO_NAMES.filter((s) => s === 'bare' || asked.includes(s));
   }
   return {
@@ -191,7 +195,7 @@ function keepTail(stream: NodeJS.ReadableStream | null, lines: string[], label: 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function startServer(env: NodeJS.ProcessEnv, port: number, workers: number, onSpawn: (child: ChildProcess) => void): Promise<Server> {
+async function startServer(env: NodeJS.ProcessEnv, port: number, workers: number, onSpawn: (server: Server) => void): Promise<Server> {
   // Own process group, so the fallback SIGKILL also reaches cluster workers.
   const child = spawn(process.execPath, [path.join(ROOT, 'bin/tokenvault.mjs'), 'serve', '--workers', String(workers)], {
     cwd: ROOT,
@@ -199,12 +203,12 @@ async function startServer(env: NodeJS.ProcessEnv, port: number, workers: number
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
-  onSpawn(child);
   const output: string[] = [];
   keepTail(child.stdout, output, 'server');
   keepTail(child.stderr, output, 'server');
   const base = `http://127.0.0.1:${port}`;
   const server = { child, base, output };
+  onSpawn(server);
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
@@ -323,14 +327,30 @@ interface Fixtures {
   tokens: string[];
 }
 
+/**
+ * One request at a time: setup is not measured, and with several workers on SQLite concurrent writes
+ * can be refused (503); the tokenize scenario is where that shows, loudly.
+ */
 async function setup(base: string, adminToken: string, pans: () => string, expYear: number): Promise<Fixtures> {
   const merchant = await call<{ apiKey: string }>(base, adminToken, 'POST', '/v1/admin/merchants', { name: 'bench' }, 201);
   const key = merchant.apiKey;
-  const customer = await call<{ id: string }>(base, key, 'POST', '/v1/customers', { name: 'Bench Customer', email: 'bench@example.com' }, 201);
-  await inBatches(CUSTOMER_CARDS, 4, () => call(base, key, 'POST', '/v1/cards', { number: pans(), expMonth: 12, expYear, customer: customer.id }, 201));
-  const cards = await inBatches(RETRIEVE_CARDS, 8, () => call<{ token: string }>(base, key, 'POST', '/v1/cards', { number: pans(), expMonth: 12, expYear }, 201));
+  const customer = await call<{ id: string }>(
+    base,
+    key,
+    'POST',
+    '/v1/customers',
+    { name: 'Bench Customer', email: 'bench@example.com' },
+    201,
+  );
+  await inBatches(CUSTOMER_CARDS, 1, () =>
+    call(base, key, 'POST', '/v1/cards', { number: pans(), expMonth: 12, expYear, customer: customer.id }, 201),
+  );
+  const cards = await inBatches(RETRIEVE_CARDS, 1, () =>
+    call<{ token: string }>(base, key, 'POST', '/v1/cards', { number: pans(), expMonth: 12, expYear }, 201),
+  );
   const listed = await call<{ data: unknown[] }>(base, key, 'GET', `/v1/customers/${customer.id}/cards`, undefined, 200);
-  if (listed.data.length !== CUSTOMER_CARDS) throw new Error(`setup: the customer lists ${listed.data.length} cards, expected ${CUSTOMER_CARDS}`);
+  if (listed.data.length !== CUSTOMER_CARDS)
+    throw new Error(`setup: the customer lists ${listed.data.length} cards, expected ${CUSTOMER_CARDS}`);
   return { apiKey: key, customerId: customer.id, tokens: cards.map((c) => c.token) };
 }
 
@@ -371,7 +391,9 @@ function scenarios(f: Fixtures, nextPan: () => string, expYear: number): Record<
       requests: () => {
         let i = 0;
         return {
-          requests: [{ method: 'GET', headers: auth, setupRequest: (req) => ({ ...req, path: `/v1/cards/${f.tokens[i++ % f.tokens.length]}` }) }],
+          requests: [
+            { method: 'GET', headers: auth, setupRequest: (req) => ({ ...req, path: `/v1/cards/${f.tokens[i++ % f.tokens.length]}` }) },
+          ],
         };
       },
     },
@@ -442,7 +464,16 @@ const fmt = {
 };
 
 const COLUMNS = ['scenario', 'req/s', '× bare', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'server RSS MB'];
-const cells = (r: Row) => [r.scenario, fmt.rps(r.reqPerSec), fmt.ratio(r.ratio), fmt.ms(r.p50Ms), fmt.ms(r.p99Ms), String(r.non2xx), String(r.errors + r.timeouts), fmt.mb(r.rssMb)];
+const cells = (r: Row) => [
+  r.scenario,
+  fmt.rps(r.reqPerSec),
+  fmt.ratio(r.ratio),
+  fmt.ms(r.p50Ms),
+  fmt.ms(r.p99Ms),
+  String(r.non2xx),
+  String(r.errors + r.timeouts),
+  fmt.mb(r.rssMb),
+];
 
 function consoleTable(rows: Row[]): string {
   const body = rows.map(cells);
@@ -451,13 +482,28 @@ function consoleTable(rows: Row[]): string {
   return [line(COLUMNS), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n');
 }
 
-const mdRow = (cs: string[]) => `| ${cs.join(' | ')} |`;
+/** A markdown table padded the way the repository's formatter (biome) prints it, so `npm run lint` stays clean. */
+function mdTable(header: string[], rightAligned: (i: number) => boolean, rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(3, h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cs: string[]) =>
+    `| ${cs.map((c, i) => (rightAligned(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join(' | ')} |`;
+  const rule = `| ${widths.map((w, i) => (rightAligned(i) ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
 
 interface RunInfo {
   date: string;
   startedAt: string;
   machine: Machine;
-  config: { db: string; workers: number; durationSeconds: number; connections: number; warmupSeconds: number; quick: boolean; autocannon: string };
+  config: {
+    db: string;
+    workers: number;
+    durationSeconds: number;
+    connections: number;
+    warmupSeconds: number;
+    quick: boolean;
+    autocannon: string;
+  };
   rssNote: string;
   rows: Row[];
   failures: string[];
@@ -473,12 +519,14 @@ function runMarkdown(run: RunInfo): string {
     `- Started: ${run.startedAt}`,
     `- RSS: ${run.rssNote}`,
     '',
-    mdRow(['scenario', 'what', ...COLUMNS.slice(1)]),
-    mdRow(['---', '---', ...COLUMNS.slice(1).map(() => '---:')]),
-    ...run.rows.map((r) => {
-      const [name, ...rest] = cells(r);
-      return mdRow([name ?? r.scenario, r.what, ...rest]);
-    }),
+    mdTable(
+      ['scenario', 'what', ...COLUMNS.slice(1)],
+      (i) => i >= 2,
+      run.rows.map((r) => {
+        const [name, ...rest] = cells(r);
+        return [name ?? r.scenario, r.what, ...rest];
+      }),
+    ),
     '',
     run.failures.length ? `**Failures:**\n\n${run.failures.map((f) => `- ${f}`).join('\n')}\n` : 'No non-2xx responses and no errors.',
     '',
@@ -487,10 +535,26 @@ function runMarkdown(run: RunInfo): string {
 
 const README_START = '<!-- bench:start -->';
 const README_END = '<!-- bench:end -->';
-const README_COLUMNS = ['db', 'workers', 'scenario', 'req/s', '× bare', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'server RSS MB', 'run', 'machine'];
+const README_COLUMNS = [
+  'db',
+  'workers',
+  'scenario',
+  'req/s',
+  '× bare',
+  'p50 ms',
+  'p99 ms',
+  'non-2xx',
+  'errors',
+  'server RSS MB',
+  'run',
+  'machine',
+];
 
-/** Replaces this run's rows (keyed by db, workers, scenario) in the README table; quick rows never replace full ones. */
-function updateReadme(run: RunInfo): void {
+/**
+ * Replaces this db/workers combination's rows in the README table, all at once so every ratio in a
+ * combination refers to the bare row next to it. Returns false when a quick run met rows of a full run.
+ */
+function updateReadme(run: RunInfo): boolean {
   const text = fs.existsSync(README) ? fs.readFileSync(README, 'utf8') : `# Benchmarks\n\n${README_START}\n${README_END}\n`;
   const start = text.indexOf(README_START);
   const end = text.indexOf(README_END);
@@ -498,31 +562,34 @@ function updateReadme(run: RunInfo): void {
     start >= 0 && end > start
       ? [text.slice(0, start), text.slice(start + README_START.length, end), text.slice(end + README_END.length)]
       : [`${text.trimEnd()}\n\n`, '', '\n'];
-  const rows = new Map<string, string[]>();
-  const keyOf = (cs: string[]) => cs.slice(0, 3).join('|');
+  const c = run.config;
+  const combination = (cs: string[]) => cs[0] === c.db && cs[1] === String(c.workers);
+  let rows: string[][] = [];
   for (const line of inside.split('\n')) {
     if (!line.startsWith('|')) continue;
-    const cs = line.split('|').slice(1, -1).map((c) => c.trim());
-    if (cs.length !== README_COLUMNS.length || cs[0] === 'db' || /^-+:?$/.test(cs[0] ?? '')) continue;
-    rows.set(keyOf(cs), cs);
+    const cs = line
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim());
+    if (cs.length !== README_COLUMNS.length || cs[0] === 'db' || /^:?-+:?$/.test(cs[0] ?? '')) continue;
+    rows.push(cs);
   }
-  const c = run.config;
+  if (c.quick && rows.some((cs) => combination(cs) && !(cs[10] ?? '').includes('quick'))) return false;
   const runLabel = `${run.date}, ${c.durationSeconds} s × ${c.connections} conn${c.quick ? ', quick' : ''}`;
-  for (const r of run.rows) {
-    const cs = [c.db, String(c.workers), ...cells(r), runLabel, shortCpu(run.machine)];
-    const old = rows.get(keyOf(cs));
-    if (c.quick && old && !(old[10] ?? '').includes('quick')) continue;
-    rows.set(keyOf(cs), cs);
-  }
+  rows = [
+    ...rows.filter((cs) => !combination(cs)),
+    ...run.rows.map((r) => [c.db, String(c.workers), ...cells(r), runLabel, shortCpu(run.machine)]),
+  ];
   const dbOrder = (db: string) => (db === 'sqlite' ? 0 : db === 'postgres' ? 1 : 2);
-  const sorted = [...rows.values()].sort(
+  const sorted = rows.sort(
     (a, b) =>
       dbOrder(a[0] ?? '') - dbOrder(b[0] ?? '') ||
       Number(a[1]) - Number(b[1]) ||
       SCENARIO_NAMES.indexOf(a[2] as ScenarioName) - SCENARIO_NAMES.indexOf(b[2] as ScenarioName),
   );
-  const table = [mdRow(README_COLUMNS), mdRow(README_COLUMNS.map((_, i) => (i < 3 ? '---' : i < 10 ? '---:' : '---'))), ...sorted.map(mdRow)].join('\n');
+  const table = mdTable(README_COLUMNS, (i) => i >= 3 && i < 10, sorted);
   fs.writeFileSync(README, `${before}${README_START}\n${table}\n${README_END}${after}`);
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -548,7 +615,7 @@ async function main(): Promise<number> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenvault-bench-'));
   const adminToken = randomBytes(24).toString('base64url');
   const schema = opts.db === 'postgres' ? `bench_${randomBytes(6).toString('hex')}` : null;
-  const databaseUrl = opts.db === 'postgres' ? (process.env.DATABASE_URL || DEFAULT_PG_URL) : null;
+  const databaseUrl = opts.db === 'postgres' ? process.env.DATABASE_URL || DEFAULT_PG_URL : null;
   const port = await freePort();
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
@@ -566,11 +633,16 @@ async function main(): Promise<number> {
   });
 
   console.log(`machine:  ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.os} (load average ${m.loadAverage})`);
-  console.log(`backend:  ${opts.db}${databaseUrl ? ` (${databaseUrl.replace(/\/\/[^@/]*@/, '//…@')}, schema ${schema})` : ` (${dataDir})`}`);
+  console.log(
+    `backend:  ${opts.db}${databaseUrl ? ` (${databaseUrl.replace(/\/\/[^@/]*@/, '//…@')}, schema ${schema})` : ` (${dataDir})`}`,
+  );
   console.log(`workers:  ${opts.workers}`);
-  console.log(`load:     ${opts.connections} connections, ${opts.duration} s per scenario (+${WARMUP_SECONDS} s warm-up)${opts.quick ? ', quick' : ''}\n`);
+  console.log(
+    `load:     ${opts.connections} connections, ${opts.duration} s per scenario (+${WARMUP_SECONDS} s warm-up)${opts.quick ? ', quick' : ''}\n`,
+  );
 
   let child: ChildProcess | null = null;
+  let serverOutput: string[] = [];
   const cleanup = async () => {
     if (child) await stopServer(child);
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -609,8 +681,9 @@ async function main(): Promise<number> {
   });
 
   const work = async (): Promise<number> => {
-    const server = await startServer(env, port, opts.workers, (c) => {
-      child = c;
+    const server = await startServer(env, port, opts.workers, (s) => {
+      child = s.child;
+      serverOutput = s.output;
     });
     const base = server.base;
     const serverPid = server.child.pid as number;
@@ -660,7 +733,8 @@ async function main(): Promise<number> {
         break;
       }
     }
-    if (panIndex > pool.length) console.log(`note: ${panIndex} tokenizations cycled through ${pool.length} distinct numbers (repeats map to existing instruments)`);
+    if (panIndex > pool.length)
+      console.log(`note: ${panIndex} tokenizations cycled through ${pool.length} distinct numbers (repeats map to existing instruments)`);
     if (failures.length) console.error(`server output (tail):\n${server.output.slice(-20).join('\n') || '(none)'}`);
 
     const rssProcs = rows[0]?.rssProcesses ?? 0;
@@ -670,13 +744,23 @@ async function main(): Promise<number> {
       date,
       startedAt: startedAt.toISOString(),
       machine: m,
-      config: { db: opts.db, workers: opts.workers, durationSeconds: opts.duration, connections: opts.connections, warmupSeconds: WARMUP_SECONDS, quick: opts.quick, autocannon: autocannonVersion },
+      config: {
+        db: opts.db,
+        workers: opts.workers,
+        durationSeconds: opts.duration,
+        connections: opts.connections,
+        warmupSeconds: WARMUP_SECONDS,
+        quick: opts.quick,
+        autocannon: autocannonVersion,
+      },
       rssNote: `VmRSS summed over the server process and its descendants (${rssProcs} process${rssProcs === 1 ? '' : 'es'}${opts.workers > 1 ? ': the cluster primary and its workers' : ''}), read after each scenario`,
       rows,
       failures,
     };
 
-    console.log(`\n${opts.db}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, ${opts.connections} connections, ${opts.duration} s — ${shortCpu(m)}, Node ${m.node}\n`);
+    console.log(
+      `\n${opts.db}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, ${opts.connections} connections, ${opts.duration} s — ${shortCpu(m)}, Node ${m.node}\n`,
+    );
     console.log(consoleTable(rows));
     console.log(`\nRSS: ${run.rssNote}`);
 
@@ -686,11 +770,16 @@ async function main(): Promise<number> {
     fs.writeFileSync(`${stem}.md`, runMarkdown(run));
     console.log(`wrote ${path.relative(ROOT, stem)}.json and .md`);
     if (failures.length) {
-      console.error(`\nFAILED: ${failures.length} scenario(s) had non-2xx responses or errors; bench/README.md left unchanged:\n${failures.map((f) => `  - ${f}`).join('\n')}`);
+      console.error(
+        `\nFAILED: ${failures.length} scenario(s) had non-2xx responses or errors; bench/README.md left unchanged:\n${failures.map((f) => `  - ${f}`).join('\n')}`,
+      );
       return 1;
     }
-    updateReadme(run);
-    console.log(`updated ${path.relative(ROOT, README)}${opts.quick ? ' (quick rows never replace full-run rows)' : ''}`);
+    if (updateReadme(run)) console.log(`updated ${path.relative(ROOT, README)} (${opts.db}, ${opts.workers} worker rows)`);
+    else
+      console.log(
+        `${path.relative(ROOT, README)} keeps the full-run rows for ${opts.db}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'} (quick runs never replace them)`,
+      );
     return 0;
   };
 
@@ -698,6 +787,7 @@ async function main(): Promise<number> {
     return await Promise.race([work(), interrupted, overBudget]);
   } catch (e) {
     console.error(`\nbenchmark failed: ${(e as Error).stack ?? String(e)}`);
+    if (serverOutput.length) console.error(`server output (tail):\n${serverOutput.slice(-20).join('\n')}`);
     return 1;
   } finally {
     clearTimeout(timer);

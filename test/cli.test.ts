@@ -111,9 +111,13 @@ describe('tokenvault CLI', () => {
     }
   });
 
-  it('serves with --workers 2 on one port', async () => {
+  it('serves with --workers 2 on one port, concurrent writes from both workers all succeeding', async () => {
     const port = await freePort();
-    const child = spawn(process.execPath, [BIN, 'serve', '--workers', '2'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const admin = 'workers-test-admin-token-0123456789';
+    const child = spawn(process.execPath, [BIN, 'serve', '--workers', '2'], {
+      env: { ...env, PORT: String(port), TOKENVAULT_ADMIN_TOKEN: admin },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => {
       stderr += d;
@@ -126,8 +130,22 @@ describe('tokenvault CLI', () => {
         else await new Promise((res) => setTimeout(res, 100));
       }
       expect(ok).toBe(20);
-      // The admin token was printed at the first start above, so not again.
       expect(stderr).not.toContain('Admin token (shown once');
+      // Both workers write to one SQLite file (or one PostgreSQL): racing transactions must wait, not fail.
+      const base = `http://127.0.0.1:${port}`;
+      const json = { 'content-type': 'application/json' };
+      const merchant = await (
+        await fetch(`${base}/v1/admin/merchants`, { method: 'POST', headers: { ...json, authorization: `Bearer ${admin}` }, body: '{"name":"w"}' })
+      ).json();
+      const auth = { ...json, authorization: `Bearer ${merchant.apiKey}` };
+      const statuses: number[] = [];
+      for (let round = 0; round < 3; round++) {
+        const customer = await (await fetch(`${base}/v1/customers`, { method: 'POST', headers: auth, body: '{}' })).json();
+        const body = JSON.stringify({ number: '4111111111111111', expMonth: 12, expYear: new Date().getUTCFullYear() + 2, customer: customer.id });
+        const results = await Promise.all(Array.from({ length: 8 }, () => fetch(`${base}/v1/cards`, { method: 'POST', headers: auth, body })));
+        statuses.push(...results.map((r) => r.status));
+      }
+      expect(statuses).toEqual(Array(24).fill(201));
     } finally {
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill('SIGTERM');

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import * as init from './migrations/0001-init.ts';
 import type { Database } from './schema.ts';
@@ -73,8 +73,23 @@ function openSqlite(dataDir: string): StoreHandle {
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 10000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
   return withMigrations('sqlite', db, file, () => db.destroy());
+}
+
+/**
+ * Every transaction here writes. A deferred BEGIN reads under a snapshot and then fails with
+ * SQLITE_BUSY_SNAPSHOT when another process (a sibling worker) committed first; BEGIN IMMEDIATE takes the
+ * write lock up front and waits for it (busy_timeout) instead.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  override createDriver(): Driver {
+    const driver = super.createDriver();
+    driver.beginTransaction = async (connection: DatabaseConnection) => {
+      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+    };
+    return driver;
+  }
 }
 
 async function openPostgres(url: string, schema: string | null): Promise<StoreHandle> {
