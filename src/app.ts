@@ -61,6 +61,13 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
   };
 }
 
+function hasUnstorableString(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return value.includes('\0') || !value.isWellFormed();
+  if (depth > 64 || value === null || typeof value !== 'object') return false;
+  for (const [k, v] of Object.entries(value)) if (hasUnstorableString(k, depth + 1) || hasUnstorableString(v, depth + 1)) return true;
+  return false;
+}
+
 export interface BuildOptions {
   /** A pino destination for tests that read the logs; defaults to stdout. */
   logStream?: NodeJS.WritableStream;
@@ -93,6 +100,19 @@ export async function buildApp(config: Config, vault: Vault, adminCheck: (token:
 
   // JSON only on the native API; gateway plugins that take text/plain (2C2P, AlliancePay) register their own parser.
   app.removeContentTypeParser('text/plain');
+  // Fastify's JSON parser (prototype-poisoning safe), plus a refusal of strings no database stores faithfully:
+  // NUL (PostgreSQL rejects it) and lone surrogates (stored as U+FFFD, so what is read back would differ).
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    parseJson(request, body as string, (err, value) => {
+      if (err) return done(err);
+      if ((body as string).includes('\\u') && hasUnstorableString(value)) {
+        return done(new HttpProblem(problem('validation_failed', 'strings may not contain NUL or unpaired surrogate characters')));
+      }
+      done(null, value);
+    });
+  });
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof HttpProblem) return sendProblem(reply, err.problem);
     return sendProblem(reply, problemFromError(err, request));

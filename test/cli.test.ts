@@ -136,11 +136,11 @@ describe('tokenvault CLI', () => {
       const json = { 'content-type': 'application/json' };
       const merchant = await (
         await fetch(`${base}/v1/admin/merchants`, { method: 'POST', headers: { ...json, authorization: `Bearer ${admin}` }, body: '{"name":"w"}' })
-      ).json();
+      ).json() as { apiKey: string };
       const auth = { ...json, authorization: `Bearer ${merchant.apiKey}` };
       const statuses: number[] = [];
       for (let round = 0; round < 3; round++) {
-        const customer = await (await fetch(`${base}/v1/customers`, { method: 'POST', headers: auth, body: '{}' })).json();
+        const customer = (await (await fetch(`${base}/v1/customers`, { method: 'POST', headers: auth, body: '{}' })).json()) as { id: string };
         const body = JSON.stringify({ number: '4111111111111111', expMonth: 12, expYear: new Date().getUTCFullYear() + 2, customer: customer.id });
         const results = await Promise.all(Array.from({ length: 8 }, () => fetch(`${base}/v1/cards`, { method: 'POST', headers: auth, body })));
         statuses.push(...results.map((r) => r.status));

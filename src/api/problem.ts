@@ -15,7 +15,6 @@ export type ProblemCode =
   | 'unauthorized'
   | 'forbidden'
   | 'not_found'
-  | 'method_not_allowed'
   | 'idempotency_key_reused'
   | 'idempotency_in_progress'
   | 'invalid_cursor'
@@ -47,7 +46,6 @@ const TABLE: Record<ProblemCode, { status: number; title: string }> = {
   body_too_large: { status: 413, title: 'Request body too large' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
-  method_not_allowed: { status: 405, title: 'Method not allowed' },
   idempotency_key_reused: { status: 409, title: 'Idempotency key reused with a different request' },
   idempotency_in_progress: { status: 409, title: 'A request with this idempotency key is in progress' },
   service_unavailable: { status: 503, title: 'Service unavailable' },

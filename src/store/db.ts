@@ -41,7 +41,7 @@ export async function openStore(opts: OpenOptions): Promise<StoreHandle> {
   return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.databaseSchema) : openSqlite(opts.dataDir);
 }
 
-function withMigrations(kind: StoreHandle['kind'], db: Db, location: string, close: () => Promise<void>): StoreHandle {
+function withMigrations(kind: StoreHandle['kind'], db: Db, location: string, close: () => Promise<void>, schema: string | null = null): StoreHandle {
   return {
     kind,
     db,
@@ -55,7 +55,8 @@ function withMigrations(kind: StoreHandle['kind'], db: Db, location: string, clo
       }
     },
     async migrate() {
-      const migrator = new Migrator({ db, provider });
+      // The schema is named explicitly: otherwise Kysely's existence check sees another schema's tables.
+      const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
       const { error, results } = await migrator.migrateToLatest();
       if (error) throw error instanceof Error ? error : new Error(String(error));
       return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
@@ -112,7 +113,7 @@ async function openPostgres(url: string, schema: string | null): Promise<StoreHa
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const u = new URL(url);
-  return withMigrations('postgres', db, `${u.hostname}:${u.port || 5432}${u.pathname}${schema ? `#${schema}` : ''}`, () => db.destroy());
+  return withMigrations('postgres', db, `${u.hostname}:${u.port || 5432}${u.pathname}${schema ? `#${schema}` : ''}`, () => db.destroy(), schema);
 }
 
 /** Runs fn in a transaction. */
