@@ -192,8 +192,10 @@ export function createCardService(deps: VaultDeps) {
           updated_at: at,
         });
         if (customerId !== null && (input.makeDefault || defaultCardId === null)) {
-          await tx.updateTable('customers').set({ default_card_id: token, updated_at: at }).where('id', '=', customerId).execute();
-          defaultCardId = token;
+          // `is null` lets the database pick one winner among concurrent first cards.
+          let update = tx.updateTable('customers').set({ default_card_id: token }).where('id', '=', customerId);
+          if (!input.makeDefault) update = update.where('default_card_id', 'is', null);
+          if (Number((await update.executeTakeFirst()).numUpdatedRows) === 1) defaultCardId = token;
         }
         return succeed({ instrumentCreated: created, defaultCardId });
       });

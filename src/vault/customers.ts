@@ -192,13 +192,12 @@ export function createCustomerService(deps: VaultDeps) {
         const customer = await customerStore.get(tx, merchantId, customerId);
         if (!customer) return fail('customer_not_found', 'no such customer');
         await addressStore.insert(tx, row);
-        let defaultId = customer.default_address_id;
-        // The first address becomes the default, as with cards.
-        if (makeDefault || defaultId === null) {
-          await tx.updateTable('customers').set({ default_address_id: row.id }).where('id', '=', customerId).execute();
-          defaultId = row.id;
-        }
-        return succeed(addressView(row, defaultId));
+        // The first address becomes the default, as with cards. The `is null` guard decides races between
+        // concurrent first addresses inside the database, where only one update can match.
+        let update = tx.updateTable('customers').set({ default_address_id: row.id }).where('id', '=', customerId);
+        if (!makeDefault) update = update.where('default_address_id', 'is', null);
+        const became = Number((await update.executeTakeFirst()).numUpdatedRows) === 1;
+        return succeed(addressView(row, became ? row.id : null));
       });
     },
 

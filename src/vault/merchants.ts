@@ -149,6 +149,7 @@ export function createMerchantService(deps: VaultDeps) {
     },
 
     async revokeApiKey(merchantId: string, keyId: string): Promise<VaultResult<ApiKeyView>> {
+      if (!(await merchantStore.getMerchant(db, merchantId))) return fail('merchant_not_found');
       await merchantStore.revokeApiKey(db, merchantId, keyId, iso(deps.now()));
       const row = await merchantStore.getApiKey(db, merchantId, keyId);
       if (!row) return fail('api_key_not_found');

@@ -11,7 +11,7 @@ beforeAll(async () => {
   c = client(t, (await createMerchant(t, 'Shop A')).apiKey);
   other = client(t, (await createMerchant(t, 'Shop B')).apiKey);
 });
-afterAll(() => t.close());
+afterAll(() => t?.close());
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 
@@ -32,7 +32,10 @@ const WORK = { firstName: 'Ada', lastName: 'Lovelace', line1: '1 Science Park', 
 const HOLIDAY = { line1: '5 Rue de Rivoli', city: 'Paris', postalCode: '75001', country: 'FR' };
 
 async function countAddresses(): Promise<number> {
-  const r = await t.vault.store.db.selectFrom('addresses').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+  const r = await t.vault.store.db
+    .selectFrom('addresses')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirst();
   return Number(r?.n ?? 0);
 }
 
@@ -42,7 +45,8 @@ async function addAddress(cl: Client, customerId: string, address: Record<string
   return res.json();
 }
 
-const defaultAddressOf = async (cl: Client, customerId: string): Promise<string | null> => (await cl.get(`/v1/customers/${customerId}`)).json().defaultAddress;
+const defaultAddressOf = async (cl: Client, customerId: string): Promise<string | null> =>
+  (await cl.get(`/v1/customers/${customerId}`)).json().defaultAddress;
 
 describe('native addresses: happy path', () => {
   it('adds a first address with every field; it becomes the default', async () => {
@@ -193,6 +197,26 @@ describe('native addresses: happy path', () => {
     expect(await defaultAddressOf(c, cus.id)).toBe(next.id);
   });
 
+  it('makes exactly one of several concurrently added first addresses the default', async () => {
+    // A few rounds, since a race shows only when the requests really overlap.
+    for (let round = 0; round < 3; round++) {
+      const cus = await createCustomer(c);
+      const responses = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          c.post(`/v1/customers/${cus.id}/addresses`, { address: { line1: `${i} Race Road`, country: 'US' } }),
+        ),
+      );
+      for (const r of responses) expect(r.statusCode).toBe(201);
+      const actual = await defaultAddressOf(c, cus.id);
+      expect(actual).not.toBeNull();
+      // Every response tells the truth about isDefault: exactly one says true, and it is the customer's default.
+      const claimed = responses.filter((r) => r.json().isDefault).map((r) => r.json().id);
+      expect(claimed).toEqual([actual]);
+      const listed = (await c.get(`/v1/customers/${cus.id}/addresses`)).json().data;
+      expect(listed.filter((a: { isDefault: boolean }) => a.isDefault).map((a: { id: string }) => a.id)).toEqual([actual]);
+    }
+  });
+
   it("removes a customer's addresses when the customer is deleted", async () => {
     const cus = await createCustomer(c);
     const adr = await addAddress(c, cus.id, HOME);
@@ -278,7 +302,11 @@ describe('native addresses: security', () => {
     }
     expect((await c.get(`/v1/customers/${stranger.id}/addresses`)).json().data).toEqual([]);
     expect(await defaultAddressOf(c, stranger.id)).toBeNull();
-    expect((await c.get(`/v1/customers/${owner.id}/addresses/${adr.id}`)).json()).toMatchObject({ address: HOME, version: 1, isDefault: true });
+    expect((await c.get(`/v1/customers/${owner.id}/addresses/${adr.id}`)).json()).toMatchObject({
+      address: HOME,
+      version: 1,
+      isDefault: true,
+    });
   });
 
   it("never shows, changes or deletes another merchant's addresses", async () => {

@@ -103,6 +103,14 @@ describe('native cards: happy path', () => {
     expect((await c.get(`/v1/customers/${cus.id}`)).json().defaultCard).toBeNull();
   });
 
+  it('makes exactly one of several concurrently tokenized first cards the default', async () => {
+    const cus = await createCustomer(c);
+    const cards = await Promise.all(Array.from({ length: 6 }, () => tokenize(c, { customer: cus.id })));
+    const claimed = cards.filter((x) => x.isDefault);
+    expect(claimed).toHaveLength(1);
+    expect((await c.get(`/v1/customers/${cus.id}`)).json().defaultCard).toBe(claimed[0].token);
+  });
+
   it('keeps SINGLE usage and metadata', async () => {
     const card = await tokenize(c, { usage: 'SINGLE', metadata: { order: 'A-1' } });
     expect(card.usage).toBe('SINGLE');

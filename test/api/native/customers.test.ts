@@ -15,12 +15,15 @@ beforeAll(async () => {
   c = client(t, apiKey);
   other = client(t, (await createMerchant(t, 'Shop B')).apiKey);
 });
-afterAll(() => t.close());
+afterAll(() => t?.close());
 
 const PROBLEM_JSON = /^application\/problem\+json/;
 
 async function countCustomers(): Promise<number> {
-  const r = await t.vault.store.db.selectFrom('customers').select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+  const r = await t.vault.store.db
+    .selectFrom('customers')
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirst();
   return Number(r?.n ?? 0);
 }
 
@@ -87,7 +90,15 @@ describe('native customers: happy path', () => {
   it('creates a customer from an empty body with every optional field null', async () => {
     const res = await c.post('/v1/customers', {});
     expect(res.statusCode).toBe(201);
-    expect(res.json()).toMatchObject({ object: 'customer', customerId: null, name: null, email: null, phone: null, metadata: null, version: 1 });
+    expect(res.json()).toMatchObject({
+      object: 'customer',
+      customerId: null,
+      name: null,
+      email: null,
+      phone: null,
+      metadata: null,
+      version: 1,
+    });
   });
 
   it('pages through all live customers in creation order with nextCursor, ending with null', async () => {
@@ -132,7 +143,15 @@ describe('native customers: happy path', () => {
     expect(res.statusCode).toBe(200);
     expect(res.headers.etag).toBe('"2"');
     const upd = res.json();
-    expect(upd).toMatchObject({ id: cus.id, customerId: 'upd-1', name: 'New Name', email: null, phone: '555-0100', metadata: null, version: 2 });
+    expect(upd).toMatchObject({
+      id: cus.id,
+      customerId: 'upd-1',
+      name: 'New Name',
+      email: null,
+      phone: '555-0100',
+      metadata: null,
+      version: 2,
+    });
     expect(upd.createdAt).toBe(cus.createdAt);
     expect(Date.parse(upd.updatedAt)).toBeGreaterThan(Date.parse(cus.updatedAt));
     expect((await c.get(`/v1/customers/${cus.id}`)).json()).toEqual(upd);
@@ -152,7 +171,10 @@ describe('native customers: happy path', () => {
     expect(now).toMatchObject({ name: 'v2', version: 2 });
 
     // Weak ETags are accepted too.
-    expect((await c.patch(`/v1/customers/${cus.id}`, { name: 'v3' }, { 'if-match': 'W/"2"' })).json()).toMatchObject({ name: 'v3', version: 3 });
+    expect((await c.patch(`/v1/customers/${cus.id}`, { name: 'v3' }, { 'if-match': 'W/"2"' })).json()).toMatchObject({
+      name: 'v3',
+      version: 3,
+    });
 
     const bad = await c.patch(`/v1/customers/${cus.id}`, { name: 'x' }, { 'if-match': 'not-an-etag' });
     expect(bad.statusCode).toBe(400);
@@ -194,7 +216,12 @@ describe('native customers: happy path', () => {
     expect((await c.delete(`/v1/customers/${cus.id}`)).statusCode).toBe(404);
     expect((await c.patch(`/v1/customers/${cus.id}`, { name: 'zombie' })).statusCode).toBe(404);
     // Nor can a new card or address be attached to it.
-    const attach = await c.post('/v1/cards', { number: '4111111111111111', expMonth: 12, expYear: new Date().getUTCFullYear() + 2, customer: cus.id });
+    const attach = await c.post('/v1/cards', {
+      number: '4111111111111111',
+      expMonth: 12,
+      expYear: new Date().getUTCFullYear() + 2,
+      customer: cus.id,
+    });
     expect(attach.statusCode).toBe(404);
     expect(attach.json().code).toBe('customer_not_found');
     expect((await c.post(`/v1/customers/${cus.id}/addresses`, { address: { line1: 'x' } })).statusCode).toBe(404);
@@ -257,6 +284,31 @@ describe('native customers: duplicate customerId', () => {
     const a = await createCustomer(c, { name: 'anon 1' });
     const b = await createCustomer(c, { name: 'anon 2' });
     expect(a.id).not.toBe(b.id);
+  });
+});
+
+describe('native customers: concurrency', () => {
+  it('lets only one of several concurrent creates with the same customerId through', async () => {
+    const before = await countCustomers();
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, (_, i) => c.post('/v1/customers', { customerId: 'race-1', name: `racer ${i}` })),
+    );
+    const codes = responses.map((r) => r.statusCode).sort();
+    expect(codes).toEqual([201, 409, 409, 409, 409]);
+    for (const r of responses.filter((x) => x.statusCode === 409)) expect(r.json().code).toBe('duplicate_customer_id');
+    expect(await countCustomers()).toBe(before + 1);
+    expect((await c.get('/v1/customers?customerId=race-1')).json().data).toHaveLength(1);
+  });
+
+  it('applies concurrent PATCHes without If-Match one after another, losing none', async () => {
+    const cus = await createCustomer(c, { name: 'start' });
+    const responses = await Promise.all(Array.from({ length: 5 }, (_, i) => c.patch(`/v1/customers/${cus.id}`, { name: `writer ${i}` })));
+    for (const r of responses) expect(r.statusCode).toBe(200);
+    expect(responses.map((r) => r.json().version).sort()).toEqual([2, 3, 4, 5, 6]);
+    const final = (await c.get(`/v1/customers/${cus.id}`)).json();
+    expect(final.version).toBe(6);
+    // The stored name is the one written by the request that produced version 6.
+    expect(final.name).toBe(responses.find((r) => r.json().version === 6)?.json().name);
   });
 });
 
@@ -356,7 +408,12 @@ describe('native customers: security', () => {
     expect(theirs.id).not.toBe(mine.id);
 
     // Merchant B cannot attach a card to A's customer.
-    const attach = await other.post('/v1/cards', { number: '4111111111111111', expMonth: 12, expYear: new Date().getUTCFullYear() + 2, customer: mine.id });
+    const attach = await other.post('/v1/cards', {
+      number: '4111111111111111',
+      expMonth: 12,
+      expYear: new Date().getUTCFullYear() + 2,
+      customer: mine.id,
+    });
     expect(attach.statusCode).toBe(404);
 
     expect((await c.get(`/v1/customers/${mine.id}`)).json()).toMatchObject({ name: 'Mine', version: 1, defaultCard: card.token });

@@ -3,7 +3,18 @@
  * record; a different request under the same key is refused; keys belong to one merchant.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, type Client, client, createCustomer, createMerchant, futureYear, MASTERCARD, makeTestApp, type TestApp, VISA } from '../../helpers/harness.ts';
+import {
+  ADMIN_TOKEN,
+  type Client,
+  client,
+  createCustomer,
+  createMerchant,
+  futureYear,
+  MASTERCARD,
+  makeTestApp,
+  type TestApp,
+  VISA,
+} from '../../helpers/harness.ts';
 
 let t: TestApp;
 let merchantA: string;
@@ -17,7 +28,7 @@ beforeAll(async () => {
   c = client(t, a.apiKey);
   b = client(t, (await createMerchant(t, 'Shop B')).apiKey);
 });
-afterAll(() => t.close());
+afterAll(() => t?.close());
 
 let seq = 0;
 /** A fresh key per use, so tests never collide. */
@@ -27,7 +38,10 @@ const withKey = (key: string) => ({ 'idempotency-key': key });
 const cardBody = (extra: Record<string, unknown> = {}) => ({ number: VISA, expMonth: 12, expYear: futureYear(), ...extra });
 
 async function count(table: 'cards' | 'customers' | 'addresses'): Promise<number> {
-  const r = await t.vault.store.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirst();
+  const r = await t.vault.store.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirst();
   return Number(r?.n ?? 0);
 }
 
@@ -225,7 +239,9 @@ describe('idempotency: tenancy and concurrency', () => {
   it('creates exactly one card for five concurrent identical requests with one key', async () => {
     const key = newKey('race');
     const before = await count('cards');
-    const responses = await Promise.all(Array.from({ length: 5 }, () => c.post('/v1/cards', cardBody({ holderName: 'Racer' }), withKey(key))));
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => c.post('/v1/cards', cardBody({ holderName: 'Racer' }), withKey(key))),
+    );
     expect(await count('cards')).toBe(before + 1);
 
     const created = responses.filter((r) => r.statusCode === 201);
