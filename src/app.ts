@@ -12,6 +12,7 @@ import { customerRoutes } from './api/native/customer-routes.ts';
 import { HttpProblem, registerAuth, registerIdempotency } from './api/native/http.ts';
 import { registerOps } from './api/ops-routes.ts';
 import { problem, problemFromError, sendProblem } from './api/problem.ts';
+import { redactUrl } from './api/redact.ts';
 import type { Config } from './config.ts';
 import { createKeyring, type Keyring } from './crypto/keyring.ts';
 import { createLocalMasterKeyProvider, type LoadedMasterKey, loadMasterKey } from './crypto/master-key.ts';
@@ -21,7 +22,6 @@ import { createCardService } from './vault/cards.ts';
 import { createCustomerService } from './vault/customers.ts';
 import type { VaultDeps } from './vault/deps.ts';
 import { createMerchantService } from './vault/merchants.ts';
-import { redactUrl } from './api/redact.ts';
 import { VERSION } from './version.ts';
 
 export interface Vault {
@@ -47,7 +47,10 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
   const master = createLocalMasterKeyProvider(new Map([[1, masterKey.key]]));
   const keyring = createKeyring({
     master,
-    source: { loadKeys: async (merchantId) => (await merchantStore.loadDataKeys(store.db, merchantId)).map((r) => ({ ...r, purpose: r.purpose as 'data' | 'fingerprint' })) },
+    source: {
+      loadKeys: async (merchantId) =>
+        (await merchantStore.loadDataKeys(store.db, merchantId)).map((r) => ({ ...r, purpose: r.purpose as 'data' | 'fingerprint' })),
+    },
   });
   const deps: VaultDeps = { db: store.db, keyring, master, now: opts.now ?? (() => new Date()) };
   return {
@@ -74,7 +77,12 @@ export interface BuildOptions {
   logger?: boolean;
 }
 
-export async function buildApp(config: Config, vault: Vault, adminCheck: (token: string) => boolean, opts: BuildOptions = {}): Promise<FastifyInstance> {
+export async function buildApp(
+  config: Config,
+  vault: Vault,
+  adminCheck: (token: string) => boolean,
+  opts: BuildOptions = {},
+): Promise<FastifyInstance> {
   const app = Fastify({
     logger:
       opts.logger === false
@@ -83,7 +91,17 @@ export async function buildApp(config: Config, vault: Vault, adminCheck: (token:
             level: config.logLevel,
             ...(opts.logStream ? { stream: opts.logStream } : {}),
             redact: {
-              paths: ['req.headers.authorization', 'req.headers["x-appotapay-auth"]', 'req.headers["x-refresh_token"]', 'req.headers.signature', '*.number', '*.cvv', '*.secretKey', '*.sharedSecret', '*.apiKey'],
+              paths: [
+                'req.headers.authorization',
+                'req.headers["x-appotapay-auth"]',
+                'req.headers["x-refresh_token"]',
+                'req.headers.signature',
+                '*.number',
+                '*.cvv',
+                '*.secretKey',
+                '*.sharedSecret',
+                '*.apiKey',
+              ],
               censor: '[redacted]',
             },
             serializers: {

@@ -38,7 +38,9 @@ program
   .description('Start the HTTP server (migrations are applied first).')
   .addOption(new Option('-p, --port <port>', 'port to listen on').env('PORT').argParser(port))
   .addOption(new Option('--host <host>', 'address to bind').env('HOST'))
-  .addOption(new Option('-w, --workers <n>', 'processes sharing the port (one per core)').env('TOKENVAULT_WORKERS').argParser(positiveInt(64)))
+  .addOption(
+    new Option('-w, --workers <n>', 'processes sharing the port (one per core)').env('TOKENVAULT_WORKERS').argParser(positiveInt(64)),
+  )
   .action(async (opts: { port?: number; host?: string; workers?: number }) => {
     const config = loadConfig(process.env, {
       ...(opts.port !== undefined ? { port: opts.port } : {}),

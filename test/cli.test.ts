@@ -45,7 +45,20 @@ const freePort = (): Promise<number> =>
 
 describe('tokenvault CLI', () => {
   it('has --help on every command', async () => {
-    const commands = [[], ['serve'], ['migrate'], ['merchants'], ['merchants', 'create'], ['merchants', 'list'], ['merchants', 'show'], ['merchants', 'keys'], ['merchants', 'keys', 'create'], ['merchants', 'keys', 'revoke'], ['admin'], ['admin', 'reset-token']];
+    const commands = [
+      [],
+      ['serve'],
+      ['migrate'],
+      ['merchants'],
+      ['merchants', 'create'],
+      ['merchants', 'list'],
+      ['merchants', 'show'],
+      ['merchants', 'keys'],
+      ['merchants', 'keys', 'create'],
+      ['merchants', 'keys', 'revoke'],
+      ['admin'],
+      ['admin', 'reset-token'],
+    ];
     const outputs = await Promise.all(commands.map((c) => tv(...c, '--help')));
     for (const [i, out] of outputs.entries()) {
       expect(out.stdout, commands[i]?.join(' ')).toMatch(/^Usage: tokenvault/);
@@ -96,7 +109,10 @@ describe('tokenvault CLI', () => {
       let ready = false;
       for (let i = 0; i < 100 && !ready; i++) {
         await new Promise((r) => setTimeout(r, 100));
-        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+        ready = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
       }
       expect(ready).toBe(true);
       expect(stderr).toContain('DEVELOPMENT MASTER KEY');
@@ -125,7 +141,10 @@ describe('tokenvault CLI', () => {
     try {
       let ok = 0;
       for (let i = 0; i < 150 && ok < 20; i++) {
-        const r = await fetch(`http://127.0.0.1:${port}/healthz`).then((x) => x.ok, () => false);
+        const r = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+          (x) => x.ok,
+          () => false,
+        );
         if (r) ok++;
         else await new Promise((res) => setTimeout(res, 100));
       }
@@ -134,15 +153,28 @@ describe('tokenvault CLI', () => {
       // Both workers write to one SQLite file (or one PostgreSQL): racing transactions must wait, not fail.
       const base = `http://127.0.0.1:${port}`;
       const json = { 'content-type': 'application/json' };
-      const merchant = await (
-        await fetch(`${base}/v1/admin/merchants`, { method: 'POST', headers: { ...json, authorization: `Bearer ${admin}` }, body: '{"name":"w"}' })
-      ).json() as { apiKey: string };
+      const merchant = (await (
+        await fetch(`${base}/v1/admin/merchants`, {
+          method: 'POST',
+          headers: { ...json, authorization: `Bearer ${admin}` },
+          body: '{"name":"w"}',
+        })
+      ).json()) as { apiKey: string };
       const auth = { ...json, authorization: `Bearer ${merchant.apiKey}` };
       const statuses: number[] = [];
       for (let round = 0; round < 3; round++) {
-        const customer = (await (await fetch(`${base}/v1/customers`, { method: 'POST', headers: auth, body: '{}' })).json()) as { id: string };
-        const body = JSON.stringify({ number: '4111111111111111', expMonth: 12, expYear: new Date().getUTCFullYear() + 2, customer: customer.id });
-        const results = await Promise.all(Array.from({ length: 8 }, () => fetch(`${base}/v1/cards`, { method: 'POST', headers: auth, body })));
+        const customer = (await (await fetch(`${base}/v1/customers`, { method: 'POST', headers: auth, body: '{}' })).json()) as {
+          id: string;
+        };
+        const body = JSON.stringify({
+          number: '4111111111111111',
+          expMonth: 12,
+          expYear: new Date().getUTCFullYear() + 2,
+          customer: customer.id,
+        });
+        const results = await Promise.all(
+          Array.from({ length: 8 }, () => fetch(`${base}/v1/cards`, { method: 'POST', headers: auth, body })),
+        );
         statuses.push(...results.map((r) => r.status));
       }
       expect(statuses).toEqual(Array(24).fill(201));

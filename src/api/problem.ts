@@ -92,7 +92,13 @@ function validationProblem(err: FastifyError): Problem {
   const issues: FieldIssue[] = (err.validation ?? []).slice(0, 20).map((v) => {
     const keyword = v.keyword;
     const code =
-      keyword === 'additionalProperties' ? 'unknown_field' : keyword === 'required' ? 'required' : keyword === 'type' ? 'wrong_type' : keyword;
+      keyword === 'additionalProperties'
+        ? 'unknown_field'
+        : keyword === 'required'
+          ? 'required'
+          : keyword === 'type'
+            ? 'wrong_type'
+            : keyword;
     const message =
       keyword === 'additionalProperties' ? 'unknown field' : keyword === 'required' ? 'is required' : (v.message ?? 'is invalid');
     return { field: fieldOf(v, context), code, message };
@@ -130,7 +136,19 @@ export function problemFromError(err: FastifyError, request: FastifyRequest): Pr
   return problem('internal_error', 'an internal error occurred');
 }
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', '57P01', '57P02', '57P03', '08000', '08003', '08006', 'SQLITE_BUSY']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  '57P01',
+  '57P02',
+  '57P03',
+  '08000',
+  '08003',
+  '08006',
+  'SQLITE_BUSY',
+]);
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };

@@ -42,8 +42,7 @@ export interface Keyring {
   forget(merchantId: string): void;
 }
 
-const wrapAad = (merchantId: string, purpose: KeyPurpose, version: number) =>
-  `tokenvault:key:${merchantId}:${purpose}:${version}`;
+const wrapAad = (merchantId: string, purpose: KeyPurpose, version: number) => `tokenvault:key:${merchantId}:${purpose}:${version}`;
 
 export function createKeyring(deps: { master: MasterKeyProvider; source: KeySource }): Keyring {
   const cache = new Map<string, Promise<MerchantKeys>>();

@@ -53,7 +53,14 @@ const span = (from: number, to: number): number[] => Array.from({ length: to - f
 
 const BRAND_RULES: readonly BrandRule[] = [
   { brand: 'VISA', prefixes: ['4'], lengths: [13, 16, 19] },
-  { brand: 'MASTERCARD', prefixes: [['51', '55'], ['2221', '2720']], lengths: [16] },
+  {
+    brand: 'MASTERCARD',
+    prefixes: [
+      ['51', '55'],
+      ['2221', '2720'],
+    ],
+    lengths: [16],
+  },
   { brand: 'AMEX', prefixes: ['34', '37'], lengths: [15] },
   { brand: 'UNIONPAY', prefixes: ['62', '81'], lengths: span(16, 19) },
   // 622126-622925 sits inside UnionPay's 62; those cards are co-branded and acquirers route them as Discover.

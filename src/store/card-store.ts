@@ -3,7 +3,9 @@ import type { Executor } from './db.ts';
 import type { Cursor } from './page.ts';
 import type { CardRow, InstrumentRow } from './schema.ts';
 
-export type CardPatch = Partial<Pick<CardRow, 'exp_month' | 'exp_year' | 'holder_name' | 'billing_address' | 'metadata' | 'status' | 'customer_id'>>;
+export type CardPatch = Partial<
+  Pick<CardRow, 'exp_month' | 'exp_year' | 'holder_name' | 'billing_address' | 'metadata' | 'status' | 'customer_id'>
+>;
 
 const LIVE = ['ACTIVE', 'SUSPENDED', 'CONSUMED'];
 
@@ -54,7 +56,11 @@ export const cardStore = {
       .where('cards.id', '=', id)
       .executeTakeFirst(),
 
-  listCards: (q: Executor, merchantId: string, opts: { customerId: string | null; after: Cursor | null; limit: number; includeDeleted: boolean }) => {
+  listCards: (
+    q: Executor,
+    merchantId: string,
+    opts: { customerId: string | null; after: Cursor | null; limit: number; includeDeleted: boolean },
+  ) => {
     let query = q
       .selectFrom('cards')
       .innerJoin('instrument_identifiers as ii', 'ii.id', 'cards.instrument_id')
@@ -91,15 +97,13 @@ export const cardStore = {
 
   /** Cards of a customer that are not deleted: ids only, for cascading a customer delete. */
   liveCardIdsOfCustomer: async (q: Executor, merchantId: string, customerId: string) =>
-    (
-      await q
-        .selectFrom('cards')
-        .select(['id', 'version', 'instrument_id'])
-        .where('merchant_id', '=', merchantId)
-        .where('customer_id', '=', customerId)
-        .where('status', '!=', 'DELETED')
-        .execute()
-    ),
+    await q
+      .selectFrom('cards')
+      .select(['id', 'version', 'instrument_id'])
+      .where('merchant_id', '=', merchantId)
+      .where('customer_id', '=', customerId)
+      .where('status', '!=', 'DELETED')
+      .execute(),
 };
 
 export type CardWithInstrument = NonNullable<Awaited<ReturnType<typeof cardStore.getCard>>>;

@@ -5,7 +5,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect, sql, type Transaction } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import * as init from './migrations/0001-init.ts';
 import type { Database } from './schema.ts';
@@ -41,7 +53,13 @@ export async function openStore(opts: OpenOptions): Promise<StoreHandle> {
   return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.databaseSchema) : openSqlite(opts.dataDir);
 }
 
-function withMigrations(kind: StoreHandle['kind'], db: Db, location: string, close: () => Promise<void>, schema: string | null = null): StoreHandle {
+function withMigrations(
+  kind: StoreHandle['kind'],
+  db: Db,
+  location: string,
+  close: () => Promise<void>,
+  schema: string | null = null,
+): StoreHandle {
   return {
     kind,
     db,
@@ -113,7 +131,13 @@ async function openPostgres(url: string, schema: string | null): Promise<StoreHa
   pool.on('error', () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const u = new URL(url);
-  return withMigrations('postgres', db, `${u.hostname}:${u.port || 5432}${u.pathname}${schema ? `#${schema}` : ''}`, () => db.destroy(), schema);
+  return withMigrations(
+    'postgres',
+    db,
+    `${u.hostname}:${u.port || 5432}${u.pathname}${schema ? `#${schema}` : ''}`,
+    () => db.destroy(),
+    schema,
+  );
 }
 
 /** Runs fn in a transaction. */

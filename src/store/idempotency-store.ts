@@ -5,7 +5,15 @@ export const idempotencyStore = {
   claim: async (q: Executor, merchantId: string, key: string, requestHash: string, at: string): Promise<boolean> => {
     const res = await q
       .insertInto('idempotency_keys')
-      .values({ merchant_id: merchantId, key, request_hash: requestHash, state: 'pending', status_code: null, response: null, created_at: at })
+      .values({
+        merchant_id: merchantId,
+        key,
+        request_hash: requestHash,
+        state: 'pending',
+        status_code: null,
+        response: null,
+        created_at: at,
+      })
       .onConflict((oc) => oc.columns(['merchant_id', 'key']).doNothing())
       .executeTakeFirst();
     return Number(res.numInsertedOrUpdatedRows ?? 0n) === 1;

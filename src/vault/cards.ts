@@ -5,14 +5,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import { fieldAad } from '../crypto/keyring.ts';
-import { type Brand, type Expiry, type Funding, isExpired, isTooFarInFuture, binInfo, parsePan } from '../domain/card.ts';
+import { type Brand, binInfo, type Expiry, type Funding, isExpired, isTooFarInFuture, parsePan } from '../domain/card.ts';
 import { newId } from '../domain/ids.ts';
 import { effectiveStatus, type Status, type StoredStatus, transition, type Usage } from '../domain/lifecycle.ts';
 import { type CardPatch, type CardWithInstrument, cardStore } from '../store/card-store.ts';
 import { customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction } from '../store/db.ts';
 import { type Cursor, encodeCursor } from '../store/page.ts';
-import { type VaultDeps, iso, parseJson } from './deps.ts';
+import { iso, parseJson, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 
 export interface Address {
@@ -122,9 +122,12 @@ export function createCardService(deps: VaultDeps) {
 
   function checkExpiry(expiry: Expiry): VaultResult<null> {
     const now = deps.now();
-    if (isExpired(expiry, now)) return fail('card_expired', 'the card has expired', [{ field: 'expiry', code: 'card_expired', message: 'expiry is in the past' }]);
+    if (isExpired(expiry, now))
+      return fail('card_expired', 'the card has expired', [{ field: 'expiry', code: 'card_expired', message: 'expiry is in the past' }]);
     if (isTooFarInFuture(expiry, now))
-      return fail('invalid_expiry', 'the expiry is too far in the future', [{ field: 'expiry', code: 'expiry_year', message: 'expiry is more than 20 years ahead' }]);
+      return fail('invalid_expiry', 'the expiry is too far in the future', [
+        { field: 'expiry', code: 'expiry_year', message: 'expiry is more than 20 years ahead' },
+      ]);
     return succeed(null);
   }
 
@@ -137,7 +140,9 @@ export function createCardService(deps: VaultDeps) {
     async tokenize(merchantId: string, input: TokenizeInput): Promise<VaultResult<{ card: CardView; instrumentCreated: boolean }>> {
       const pan = parsePan(input.pan);
       if (!pan.ok) {
-        return fail('invalid_card_number', 'the card number is not valid', [{ field: 'number', code: pan.error, message: panMessage(pan.error) }]);
+        return fail('invalid_card_number', 'the card number is not valid', [
+          { field: 'number', code: pan.error, message: panMessage(pan.error) },
+        ]);
       }
       const expiryCheck = checkExpiry(input.expiry);
       if (!expiryCheck.ok) return expiryCheck;
@@ -150,58 +155,68 @@ export function createCardService(deps: VaultDeps) {
       const at = iso(deps.now());
       const token = (input.newToken ?? nativeToken)();
 
-      const result = await inTransaction(db, async (tx): Promise<VaultResult<{ instrumentCreated: boolean; defaultCardId: string | null }>> => {
-        let defaultCardId: string | null = null;
-        if (customerId !== null) {
-          const customer = await customerStore.get(tx, merchantId, customerId);
-          if (!customer) return fail('customer_not_found', 'no such customer');
-          defaultCardId = customer.default_card_id;
-        }
-        const { row: instrument, created } = await cardStore.upsertInstrument(tx, {
-          id: candidateId,
-          merchant_id: merchantId,
-          fingerprint: fingerprint.value,
-          fp_version: fingerprint.version,
-          pan_ct: candidateCt,
-          bin6: info.bin6,
-          bin8: info.bin8,
-          last4: info.last4,
-          pan_length: info.length,
-          brand: info.brand,
-          funding: info.funding,
-          created_at: at,
-        });
-        if (!created && instrument.pan_ct === null) {
-          // The identifier's PAN was wiped when its last card was deleted: the card is back, store it again.
-          await cardStore.setInstrumentPan(tx, instrument.id, await keyring.encrypt(merchantId, panAad(merchantId, instrument.id), pan.value));
-        }
-        await cardStore.insertCard(tx, {
-          id: token,
-          merchant_id: merchantId,
-          instrument_id: instrument.id,
-          customer_id: customerId,
-          exp_month: input.expiry.month,
-          exp_year: input.expiry.year,
-          holder_name: input.holderName ?? null,
-          billing_address: input.billingAddress ? JSON.stringify(input.billingAddress) : null,
-          usage: input.usage ?? 'MULTIPLE',
-          status: 'ACTIVE',
-          metadata: input.metadata ? JSON.stringify(input.metadata) : null,
-          version: 1,
-          created_at: at,
-          updated_at: at,
-        });
-        if (customerId !== null && (input.makeDefault || defaultCardId === null)) {
-          // `is null` lets the database pick one winner among concurrent first cards.
-          let update = tx.updateTable('customers').set({ default_card_id: token }).where('id', '=', customerId);
-          if (!input.makeDefault) update = update.where('default_card_id', 'is', null);
-          if (Number((await update.executeTakeFirst()).numUpdatedRows) === 1) defaultCardId = token;
-        }
-        return succeed({ instrumentCreated: created, defaultCardId });
-      });
+      const result = await inTransaction(
+        db,
+        async (tx): Promise<VaultResult<{ instrumentCreated: boolean; defaultCardId: string | null }>> => {
+          let defaultCardId: string | null = null;
+          if (customerId !== null) {
+            const customer = await customerStore.get(tx, merchantId, customerId);
+            if (!customer) return fail('customer_not_found', 'no such customer');
+            defaultCardId = customer.default_card_id;
+          }
+          const { row: instrument, created } = await cardStore.upsertInstrument(tx, {
+            id: candidateId,
+            merchant_id: merchantId,
+            fingerprint: fingerprint.value,
+            fp_version: fingerprint.version,
+            pan_ct: candidateCt,
+            bin6: info.bin6,
+            bin8: info.bin8,
+            last4: info.last4,
+            pan_length: info.length,
+            brand: info.brand,
+            funding: info.funding,
+            created_at: at,
+          });
+          if (!created && instrument.pan_ct === null) {
+            // The identifier's PAN was wiped when its last card was deleted: the card is back, store it again.
+            await cardStore.setInstrumentPan(
+              tx,
+              instrument.id,
+              await keyring.encrypt(merchantId, panAad(merchantId, instrument.id), pan.value),
+            );
+          }
+          await cardStore.insertCard(tx, {
+            id: token,
+            merchant_id: merchantId,
+            instrument_id: instrument.id,
+            customer_id: customerId,
+            exp_month: input.expiry.month,
+            exp_year: input.expiry.year,
+            holder_name: input.holderName ?? null,
+            billing_address: input.billingAddress ? JSON.stringify(input.billingAddress) : null,
+            usage: input.usage ?? 'MULTIPLE',
+            status: 'ACTIVE',
+            metadata: input.metadata ? JSON.stringify(input.metadata) : null,
+            version: 1,
+            created_at: at,
+            updated_at: at,
+          });
+          if (customerId !== null && (input.makeDefault || defaultCardId === null)) {
+            // `is null` lets the database pick one winner among concurrent first cards.
+            let update = tx.updateTable('customers').set({ default_card_id: token }).where('id', '=', customerId);
+            if (!input.makeDefault) update = update.where('default_card_id', 'is', null);
+            if (Number((await update.executeTakeFirst()).numUpdatedRows) === 1) defaultCardId = token;
+          }
+          return succeed({ instrumentCreated: created, defaultCardId });
+        },
+      );
       if (!result.ok) return result;
       const row = await cardStore.getCard(db, merchantId, token);
-      return succeed({ card: view(row as CardWithInstrument, result.value.defaultCardId), instrumentCreated: result.value.instrumentCreated });
+      return succeed({
+        card: view(row as CardWithInstrument, result.value.defaultCardId),
+        instrumentCreated: result.value.instrumentCreated,
+      });
     },
 
     async get(merchantId: string, token: string): Promise<VaultResult<CardView>> {
@@ -220,7 +235,11 @@ export function createCardService(deps: VaultDeps) {
         if (!customer) return fail('customer_not_found', 'no such customer');
         defaultCardId = customer.default_card_id;
       }
-      const rows = await cardStore.listCards(db, merchantId, { ...opts, limit: opts.limit + 1, includeDeleted: opts.includeDeleted ?? false });
+      const rows = await cardStore.listCards(db, merchantId, {
+        ...opts,
+        limit: opts.limit + 1,
+        includeDeleted: opts.includeDeleted ?? false,
+      });
       const page = rows.slice(0, opts.limit);
       const last = page[page.length - 1];
       return succeed({
@@ -242,7 +261,8 @@ export function createCardService(deps: VaultDeps) {
           patch.exp_year = change.expiry.year;
         }
         if (change.holderName !== undefined) patch.holder_name = change.holderName;
-        if (change.billingAddress !== undefined) patch.billing_address = change.billingAddress ? JSON.stringify(change.billingAddress) : null;
+        if (change.billingAddress !== undefined)
+          patch.billing_address = change.billingAddress ? JSON.stringify(change.billingAddress) : null;
         if (change.metadata !== undefined) patch.metadata = change.metadata ? JSON.stringify(change.metadata) : null;
         if (change.makeDefault !== undefined) {
           if (row.customer_id === null) {
@@ -252,7 +272,8 @@ export function createCardService(deps: VaultDeps) {
           }
           const current = await defaultOf(tx, merchantId, row.customer_id);
           const next = change.makeDefault ? row.id : current === row.id ? null : current;
-          if (next !== current) await tx.updateTable('customers').set({ default_card_id: next }).where('id', '=', row.customer_id).execute();
+          if (next !== current)
+            await tx.updateTable('customers').set({ default_card_id: next }).where('id', '=', row.customer_id).execute();
         }
         return succeed({ patch });
       });

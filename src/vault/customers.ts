@@ -7,7 +7,7 @@ import { type Executor, inTransaction, isUniqueViolation } from '../store/db.ts'
 import { type Cursor, encodeCursor } from '../store/page.ts';
 import type { AddressRow, CustomerRow } from '../store/schema.ts';
 import type { Address, Metadata, Page } from './cards.ts';
-import { type VaultDeps, iso, parseJson } from './deps.ts';
+import { iso, parseJson, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultFailure, type VaultResult } from './errors.ts';
 
 export interface CustomerView {
@@ -84,15 +84,16 @@ function toPatch(input: CustomerInput): CustomerPatch {
 function pageOf<R extends { created_at: string; id: string }, V>(rows: R[], limit: number, map: (r: R) => V): Page<V> {
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
-  return { items: page.map(map), nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null };
+  return {
+    items: page.map(map),
+    nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+  };
 }
 
 export function createCustomerService(deps: VaultDeps) {
   const { db } = deps;
 
-  async function optimistic<T>(
-    work: (tx: Executor) => Promise<VaultResult<T> | 'retry'>,
-  ): Promise<VaultResult<T>> {
+  async function optimistic<T>(work: (tx: Executor) => Promise<VaultResult<T> | 'retry'>): Promise<VaultResult<T>> {
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
         const outcome = await inTransaction(db, work);
@@ -169,7 +170,8 @@ export function createCustomerService(deps: VaultDeps) {
         const at = iso(deps.now());
         for (const card of await cardStore.liveCardIdsOfCustomer(tx, merchantId, id)) {
           if (!(await cardStore.updateCard(tx, merchantId, card.id, card.version, { status: 'DELETED' }, at))) return 'retry';
-          if ((await cardStore.countLiveCardsOfInstrument(tx, card.instrument_id)) === 0) await cardStore.setInstrumentPan(tx, card.instrument_id, null);
+          if ((await cardStore.countLiveCardsOfInstrument(tx, card.instrument_id)) === 0)
+            await cardStore.setInstrumentPan(tx, card.instrument_id, null);
         }
         await addressStore.deleteAllOfCustomer(tx, merchantId, id);
         await customerStore.markDeleted(tx, merchantId, id, at);
@@ -208,7 +210,11 @@ export function createCustomerService(deps: VaultDeps) {
       return row ? succeed(addressView(row, customer.default_address_id)) : fail('address_not_found', 'no such address');
     },
 
-    async listAddresses(merchantId: string, customerId: string, opts: { after: Cursor | null; limit: number }): Promise<VaultResult<Page<AddressView>>> {
+    async listAddresses(
+      merchantId: string,
+      customerId: string,
+      opts: { after: Cursor | null; limit: number },
+    ): Promise<VaultResult<Page<AddressView>>> {
       const customer = await customerStore.get(db, merchantId, customerId);
       if (!customer) return fail('customer_not_found', 'no such customer');
       const rows = await addressStore.list(db, merchantId, customerId, { after: opts.after, limit: opts.limit + 1 });

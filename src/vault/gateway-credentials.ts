@@ -47,7 +47,10 @@ async function rsaPair(): Promise<{ publicPem: string; privatePem: string }> {
 async function ecJwkPair(kid: string): Promise<{ publicJwk: JsonWebKey; privateJwk: JsonWebKey }> {
   const { publicKey, privateKey } = await generate('ec', { namedCurve: 'P-384' });
   const meta = { use: 'enc', alg: 'ECDH-ES+A256KW', kid };
-  return { publicJwk: { ...publicKey.export({ format: 'jwk' }), ...meta }, privateJwk: { ...privateKey.export({ format: 'jwk' }), ...meta } };
+  return {
+    publicJwk: { ...publicKey.export({ format: 'jwk' }), ...meta },
+    privateJwk: { ...privateKey.export({ format: 'jwk' }), ...meta },
+  };
 }
 
 function importPublicPem(pem: string): KeyObject {

@@ -5,7 +5,7 @@ import { newId, newSecret } from '../domain/ids.ts';
 import { inTransaction } from '../store/db.ts';
 import { merchantStore } from '../store/merchant-store.ts';
 import type { GatewayCredentialRow } from '../store/schema.ts';
-import { type VaultDeps, iso } from './deps.ts';
+import { iso, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 import { GATEWAYS, type GatewayName, generateGatewayCredentials, type MerchantSuppliedKeys } from './gateway-credentials.ts';
 
@@ -46,7 +46,14 @@ const hashKey = (key: string): string => createHash('sha256').update(key).digest
 const API_KEY_PREFIX = 'tv_sk_';
 const ADMIN_SETTING = 'admin_token_sha256';
 
-const keyView = (r: { id: string; prefix: string; scopes: string; label: string | null; created_at: string; revoked_at: string | null }): ApiKeyView => ({
+const keyView = (r: {
+  id: string;
+  prefix: string;
+  scopes: string;
+  label: string | null;
+  created_at: string;
+  revoked_at: string | null;
+}): ApiKeyView => ({
   id: r.id,
   prefix: r.prefix,
   scopes: r.scopes.split(' ') as Scope[],
@@ -103,7 +110,14 @@ export function createMerchantService(deps: VaultDeps) {
           await merchantStore.insertMerchant(tx, { id, name: input.name, status: 'active', created_at: at });
           await merchantStore.insertDataKeys(
             tx,
-            dataKeys.map((k) => ({ merchant_id: id, purpose: k.purpose, version: k.version, wrapped: k.wrapped, status: 'active', created_at: at })),
+            dataKeys.map((k) => ({
+              merchant_id: id,
+              purpose: k.purpose,
+              version: k.version,
+              wrapped: k.wrapped,
+              status: 'active',
+              created_at: at,
+            })),
           );
           await merchantStore.insertApiKey(tx, apiKey.row);
           await merchantStore.insertCredentials(tx, rows);
@@ -140,7 +154,11 @@ export function createMerchantService(deps: VaultDeps) {
       return succeed({ id: m.id, name: m.name, status: m.status, createdAt: m.created_at, apiKeys: keys.map(keyView), gateways });
     },
 
-    async createApiKey(merchantId: string, scopes: readonly Scope[], label: string | null): Promise<VaultResult<ApiKeyView & { apiKey: string }>> {
+    async createApiKey(
+      merchantId: string,
+      scopes: readonly Scope[],
+      label: string | null,
+    ): Promise<VaultResult<ApiKeyView & { apiKey: string }>> {
       const m = await merchantStore.getMerchant(db, merchantId);
       if (m?.status !== 'active') return fail('merchant_not_found');
       const { secret, row } = await newApiKeyRow(merchantId, scopes, label, iso(deps.now()));

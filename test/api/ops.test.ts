@@ -34,7 +34,9 @@ describe('operations endpoints', () => {
       expect.arrayContaining(['/v1/cards', '/v1/cards/{token}', '/v1/customers', '/v1/customers/{id}/addresses', '/v1/admin/merchants']),
     );
     expect(spec.paths['/v1/cards'].post.operationId).toBe('createCard');
-    expect(spec.paths['/v1/cards'].post.requestBody.content['application/json'].schema.required).toEqual(expect.arrayContaining(['number', 'expMonth', 'expYear']));
+    expect(spec.paths['/v1/cards'].post.requestBody.content['application/json'].schema.required).toEqual(
+      expect.arrayContaining(['number', 'expMonth', 'expYear']),
+    );
     const docs = await t.app.inject({ method: 'GET', url: '/docs/' });
     expect(docs.statusCode).toBe(200);
     expect(docs.body).toContain('swagger');

@@ -128,7 +128,9 @@ describe('master key loading', () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tv-mk-')), 'k');
     fs.writeFileSync(file, `${k}\n`);
     expect(loadMasterKey({ masterKey: null, masterKeyFile: file, dataDir: '/nonexistent' }).source).toBe('file');
-    expect(() => loadMasterKey({ masterKey: randomBytes(16).toString('base64'), masterKeyFile: null, dataDir: '/x' })).toThrow(MasterKeyError);
+    expect(() => loadMasterKey({ masterKey: randomBytes(16).toString('base64'), masterKeyFile: null, dataDir: '/x' })).toThrow(
+      MasterKeyError,
+    );
     expect(() => loadMasterKey({ masterKey: 'not base64 at all!!', masterKeyFile: null, dataDir: '/x' })).toThrow(MasterKeyError);
     expect(() => loadMasterKey({ masterKey: null, masterKeyFile: '/nonexistent/key', dataDir: '/x' })).toThrow(MasterKeyError);
   });

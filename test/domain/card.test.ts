@@ -134,10 +134,15 @@ describe('parsePan properties', () => {
 
   it('never accepts a string containing a non-digit', () => {
     fc.assert(
-      fc.property(validPan, fc.nat(), fc.string({ minLength: 1, maxLength: 1 }).filter((c) => !/[0-9]/.test(c)), (pan, at, c) => {
-        const i = at % (pan.length + 1);
-        expect(parsePan(pan.slice(0, i) + c + pan.slice(i))).toMatchObject({ ok: false, error: 'pan_not_digits' });
-      }),
+      fc.property(
+        validPan,
+        fc.nat(),
+        fc.string({ minLength: 1, maxLength: 1 }).filter((c) => !/[0-9]/.test(c)),
+        (pan, at, c) => {
+          const i = at % (pan.length + 1);
+          expect(parsePan(pan.slice(0, i) + c + pan.slice(i))).toMatchObject({ ok: false, error: 'pan_not_digits' });
+        },
+      ),
     );
   });
 });

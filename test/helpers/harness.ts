@@ -77,7 +77,12 @@ export interface TestMerchant {
 }
 
 export async function createMerchant(t: TestApp, name = 'Test merchant'): Promise<TestMerchant> {
-  const res = await t.app.inject({ method: 'POST', url: '/v1/admin/merchants', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, payload: { name } });
+  const res = await t.app.inject({
+    method: 'POST',
+    url: '/v1/admin/merchants',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    payload: { name },
+  });
   if (res.statusCode !== 201) throw new Error(`merchant create failed: ${res.statusCode} ${res.body}`);
   const body = res.json();
   return { id: body.id, apiKey: body.apiKey, credentials: body };

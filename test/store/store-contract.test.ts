@@ -61,7 +61,9 @@ describe(`store contract (${backend})`, () => {
 
   it('deduplicates instrument identifiers by fingerprint, also under concurrent inserts', async () => {
     const results = await Promise.all(
-      Array.from({ length: 8 }, (_, i) => inTransaction(db(), (tx) => cardStore.upsertInstrument(tx, instrument(`ii_race_${i}`, 'fp-race')))),
+      Array.from({ length: 8 }, (_, i) =>
+        inTransaction(db(), (tx) => cardStore.upsertInstrument(tx, instrument(`ii_race_${i}`, 'fp-race'))),
+      ),
     );
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(new Set(results.map((r) => r.row.id)).size).toBe(1);

@@ -45,7 +45,16 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService
 
   app.get(
     '/v1/admin/merchants',
-    { config: { scope: 'admin' }, schema: { operationId: 'listMerchants', summary: 'List merchants', tags, querystring: MerchantListQuery, response: { 200: MerchantList, ...errors } } },
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'listMerchants',
+        summary: 'List merchants',
+        tags,
+        querystring: MerchantListQuery,
+        response: { 200: MerchantList, ...errors },
+      },
+    },
     async (request) => {
       const limit = request.query.limit ? Number(request.query.limit) : 20;
       const rows = await merchants.list({ after: request.query.after ?? null, limit: limit + 1 });
@@ -77,7 +86,14 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService
     '/v1/admin/merchants/:id/api-keys',
     {
       config: { scope: 'admin' },
-      schema: { operationId: 'createApiKey', summary: 'Issue an API key with chosen scopes', tags, params: MerchantParam, body: ApiKeyCreate, response: { 201: ApiKey, ...errors } },
+      schema: {
+        operationId: 'createApiKey',
+        summary: 'Issue an API key with chosen scopes',
+        tags,
+        params: MerchantParam,
+        body: ApiKeyCreate,
+        response: { 201: ApiKey, ...errors },
+      },
     },
     async (request, reply) => {
       const r = await merchants.createApiKey(request.params.id, request.body.scopes, request.body.label ?? null);

@@ -7,7 +7,15 @@ import { etag, ifMatchOf, pageParams, principalOf } from './http.ts';
 import { list, presentCard } from './presenters.ts';
 import { Card, CardCreate, CardList, CardListQuery, CardStatusChange, CardUpdate, ProblemSchema, TokenParam } from './schemas.ts';
 
-const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 412: ProblemSchema, 422: ProblemSchema };
+const errors = {
+  400: ProblemSchema,
+  401: ProblemSchema,
+  403: ProblemSchema,
+  404: ProblemSchema,
+  409: ProblemSchema,
+  412: ProblemSchema,
+  422: ProblemSchema,
+};
 const tags = ['cards'];
 
 export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService }> = async (app, { cards }) => {
@@ -47,13 +55,22 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService }> = asy
     '/v1/cards',
     {
       config: { scope: 'read' },
-      schema: { operationId: 'listCards', summary: 'List cards (optionally of one customer)', tags, querystring: CardListQuery, response: { 200: CardList, ...errors } },
+      schema: {
+        operationId: 'listCards',
+        summary: 'List cards (optionally of one customer)',
+        tags,
+        querystring: CardListQuery,
+        response: { 200: CardList, ...errors },
+      },
     },
     async (request, reply) => {
       const page = pageParams(request.query);
       const r = await cards.list(principalOf(request).merchantId, { ...page, customerId: request.query.customer ?? null });
       if (!r.ok) return sendFailure(reply, r);
-      return list(r.value.items.map((c) => presentCard(c)), r.value.nextCursor);
+      return list(
+        r.value.items.map((c) => presentCard(c)),
+        r.value.nextCursor,
+      );
     },
   );
 
@@ -90,7 +107,13 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService }> = asy
       if ((b.expMonth === undefined) !== (b.expYear === undefined)) {
         return sendProblem(
           reply,
-          problem('validation_failed', 'send expMonth and expYear together', [{ field: b.expMonth === undefined ? 'expMonth' : 'expYear', code: 'required', message: 'is required with the other expiry field' }]),
+          problem('validation_failed', 'send expMonth and expYear together', [
+            {
+              field: b.expMonth === undefined ? 'expMonth' : 'expYear',
+              code: 'required',
+              message: 'is required with the other expiry field',
+            },
+          ]),
         );
       }
       let expiry: Expiry | undefined;

@@ -23,11 +23,23 @@ import {
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 412: ProblemSchema };
 
-export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerService; cards: CardService }> = async (app, { customers, cards }) => {
+export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerService; cards: CardService }> = async (
+  app,
+  { customers, cards },
+) => {
   const tags = ['customers'];
   app.post(
     '/v1/customers',
-    { config: { scope: 'write' }, schema: { operationId: 'createCustomer', summary: 'Create a customer', tags, body: CustomerCreate, response: { 201: Customer, ...errors } } },
+    {
+      config: { scope: 'write' },
+      schema: {
+        operationId: 'createCustomer',
+        summary: 'Create a customer',
+        tags,
+        body: CustomerCreate,
+        response: { 201: Customer, ...errors },
+      },
+    },
     async (request, reply) => {
       const r = await customers.create(principalOf(request).merchantId, request.body);
       if (!r.ok) return sendFailure(reply, r);
@@ -48,14 +60,20 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       },
     },
     async (request) => {
-      const page = await customers.list(principalOf(request).merchantId, { ...pageParams(request.query), customerId: request.query.customerId ?? null });
+      const page = await customers.list(principalOf(request).merchantId, {
+        ...pageParams(request.query),
+        customerId: request.query.customerId ?? null,
+      });
       return list(page.items.map(presentCustomer), page.nextCursor);
     },
   );
 
   app.get(
     '/v1/customers/:id',
-    { config: { scope: 'read' }, schema: { operationId: 'getCustomer', summary: 'Retrieve a customer', tags, params: IdParam, response: { 200: Customer, ...errors } } },
+    {
+      config: { scope: 'read' },
+      schema: { operationId: 'getCustomer', summary: 'Retrieve a customer', tags, params: IdParam, response: { 200: Customer, ...errors } },
+    },
     async (request, reply) => {
       const r = await customers.get(principalOf(request).merchantId, request.params.id);
       if (!r.ok) return sendFailure(reply, r);
@@ -67,7 +85,14 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
     '/v1/customers/:id',
     {
       config: { scope: 'write' },
-      schema: { operationId: 'updateCustomer', summary: 'Update a customer', tags, params: IdParam, body: CustomerUpdate, response: { 200: Customer, ...errors } },
+      schema: {
+        operationId: 'updateCustomer',
+        summary: 'Update a customer',
+        tags,
+        params: IdParam,
+        body: CustomerUpdate,
+        response: { 200: Customer, ...errors },
+      },
     },
     async (request, reply) => {
       const r = await customers.update(principalOf(request).merchantId, request.params.id, request.body, ifMatchOf(request));
@@ -99,12 +124,22 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
     '/v1/customers/:id/cards',
     {
       config: { scope: 'read' },
-      schema: { operationId: 'listCustomerCards', summary: "List a customer's cards", tags: ['cards'], params: IdParam, querystring: ListQuery, response: { 200: CardList, ...errors } },
+      schema: {
+        operationId: 'listCustomerCards',
+        summary: "List a customer's cards",
+        tags: ['cards'],
+        params: IdParam,
+        querystring: ListQuery,
+        response: { 200: CardList, ...errors },
+      },
     },
     async (request, reply) => {
       const r = await cards.list(principalOf(request).merchantId, { ...pageParams(request.query), customerId: request.params.id });
       if (!r.ok) return sendFailure(reply, r);
-      return list(r.value.items.map((c) => presentCard(c)), r.value.nextCursor);
+      return list(
+        r.value.items.map((c) => presentCard(c)),
+        r.value.nextCursor,
+      );
     },
   );
 
@@ -123,7 +158,12 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       },
     },
     async (request, reply) => {
-      const r = await customers.createAddress(principalOf(request).merchantId, request.params.id, request.body.address, request.body.default ?? false);
+      const r = await customers.createAddress(
+        principalOf(request).merchantId,
+        request.params.id,
+        request.body.address,
+        request.body.default ?? false,
+      );
       if (!r.ok) return sendFailure(reply, r);
       return reply.code(201).header('etag', etag(r.value.version)).send(presentAddress(r.value));
     },
@@ -133,7 +173,14 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
     '/v1/customers/:id/addresses',
     {
       config: { scope: 'read' },
-      schema: { operationId: 'listAddresses', summary: 'List shipping addresses', tags: atags, params: IdParam, querystring: ListQuery, response: { 200: AddressList, ...errors } },
+      schema: {
+        operationId: 'listAddresses',
+        summary: 'List shipping addresses',
+        tags: atags,
+        params: IdParam,
+        querystring: ListQuery,
+        response: { 200: AddressList, ...errors },
+      },
     },
     async (request, reply) => {
       const r = await customers.listAddresses(principalOf(request).merchantId, request.params.id, pageParams(request.query));
@@ -146,7 +193,13 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
     '/v1/customers/:id/addresses/:addressId',
     {
       config: { scope: 'read' },
-      schema: { operationId: 'getAddress', summary: 'Retrieve a shipping address', tags: atags, params: AddressParams, response: { 200: ShippingAddress, ...errors } },
+      schema: {
+        operationId: 'getAddress',
+        summary: 'Retrieve a shipping address',
+        tags: atags,
+        params: AddressParams,
+        response: { 200: ShippingAddress, ...errors },
+      },
     },
     async (request, reply) => {
       const r = await customers.getAddress(principalOf(request).merchantId, request.params.id, request.params.addressId);
@@ -186,7 +239,13 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
     '/v1/customers/:id/addresses/:addressId',
     {
       config: { scope: 'write' },
-      schema: { operationId: 'deleteAddress', summary: 'Delete a shipping address', tags: atags, params: AddressParams, response: { 200: ShippingAddress, ...errors } },
+      schema: {
+        operationId: 'deleteAddress',
+        summary: 'Delete a shipping address',
+        tags: atags,
+        params: AddressParams,
+        response: { 200: ShippingAddress, ...errors },
+      },
     },
     async (request, reply) => {
       const r = await customers.deleteAddress(principalOf(request).merchantId, request.params.id, request.params.addressId);

@@ -1,9 +1,9 @@
 /** Small request helpers shared by the native routes: auth and scopes, If-Match, pagination, idempotency. */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { decodeCursor, type Cursor } from '../../store/page.ts';
-import { idempotencyStore } from '../../store/idempotency-store.ts';
 import type { Db } from '../../store/db.ts';
+import { idempotencyStore } from '../../store/idempotency-store.ts';
+import { type Cursor, decodeCursor } from '../../store/page.ts';
 import type { MerchantService, Principal, Scope } from '../../vault/merchants.ts';
 import { type Problem, problem, sendProblem } from '../problem.ts';
 
@@ -64,7 +64,8 @@ export function registerAuth(app: FastifyInstance, deps: { merchants: MerchantSe
     if (!scope) return;
     const token = bearer(request);
     if (scope === 'admin') {
-      if (!token || !deps.checkAdmin(token)) return sendProblem(reply, problem('unauthorized', 'send the admin token as Authorization: Bearer …'));
+      if (!token || !deps.checkAdmin(token))
+        return sendProblem(reply, problem('unauthorized', 'send the admin token as Authorization: Bearer …'));
       return;
     }
     const principal = token ? await deps.merchants.authenticate(token) : null;
@@ -105,7 +106,10 @@ export function registerIdempotency(app: FastifyInstance, db: Db, now: () => Dat
     const stored = JSON.parse(prior.response as string) as { type: string; etag?: string; body: string };
     reply.header('idempotent-replayed', 'true');
     if (stored.etag) reply.header('etag', stored.etag);
-    return reply.code(prior.status_code as number).type(stored.type).send(stored.body);
+    return reply
+      .code(prior.status_code as number)
+      .type(stored.type)
+      .send(stored.body);
   });
 
   app.addHook('onSend', async (request, reply, payload) => {

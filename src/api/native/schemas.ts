@@ -37,7 +37,7 @@ export const ListQuery = Type.Object(
 
 export const CustomerCreate = Type.Object(
   {
-    customerId: Type.Optional(Text(100, { description: "Your own id for this customer; unique among your live customers" })),
+    customerId: Type.Optional(Text(100, { description: 'Your own id for this customer; unique among your live customers' })),
     name: Type.Optional(Text(200)),
     email: Type.Optional(Text(254, { pattern: '^[^@\\s]+@[^@\\s]+$' })),
     phone: Type.Optional(Text(32, { pattern: '^[0-9+() .-]+$' })),
@@ -138,10 +138,7 @@ export const CardListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const AddressCreate = Type.Object(
-  { address: Address, default: Type.Optional(Type.Boolean()) },
-  { additionalProperties: false },
-);
+export const AddressCreate = Type.Object({ address: Address, default: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
 export const AddressUpdate = Type.Object(
   { address: Type.Optional(Address), default: Type.Optional(Type.Boolean()) },
   { additionalProperties: false, minProperties: 1 },
@@ -156,7 +153,11 @@ export const ShippingAddress = Type.Object({
   createdAt: Type.String(),
   updatedAt: Type.String(),
 });
-export const AddressList = Type.Object({ object: Type.Literal('list'), data: Type.Array(ShippingAddress), nextCursor: Nullable(Type.String()) });
+export const AddressList = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(ShippingAddress),
+  nextCursor: Nullable(Type.String()),
+});
 
 export const IdParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 export const TokenParam = Type.Object({ token: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
@@ -175,11 +176,19 @@ export const ProblemSchema = Type.Object({
   errors: Type.Optional(Type.Array(FieldIssue)),
 });
 
-const Scope = Type.Union([Type.Literal('tokenize'), Type.Literal('read'), Type.Literal('write'), Type.Literal('reveal'), Type.Literal('pay')]);
+const Scope = Type.Union([
+  Type.Literal('tokenize'),
+  Type.Literal('read'),
+  Type.Literal('write'),
+  Type.Literal('reveal'),
+  Type.Literal('pay'),
+]);
 export const MerchantCreate = Type.Object(
   {
     name: Text(200),
-    twoc2pPublicKeyPem: Type.Optional(Type.String({ minLength: 1, maxLength: 10000, description: "Merchant's 2C2P public key; generated when absent" })),
+    twoc2pPublicKeyPem: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 10000, description: "Merchant's 2C2P public key; generated when absent" }),
+    ),
     alliancepayPublicJwk: Type.Optional(
       Type.Object({}, { additionalProperties: true, description: "Merchant's AlliancePay EC P-384 public JWK; generated when absent" }),
     ),
@@ -200,7 +209,11 @@ export const ApiKey = Type.Object({
   apiKey: Type.Optional(Type.String({ description: 'The secret; shown only when the key is created' })),
 });
 export const MerchantSummary = Type.Object({ id: Type.String(), name: Type.String(), status: Type.String(), createdAt: Type.String() });
-export const MerchantList = Type.Object({ object: Type.Literal('list'), data: Type.Array(MerchantSummary), nextCursor: Nullable(Type.String()) });
+export const MerchantList = Type.Object({
+  object: Type.Literal('list'),
+  data: Type.Array(MerchantSummary),
+  nextCursor: Nullable(Type.String()),
+});
 export const MerchantListQuery = Type.Object(
   { limit: ListQuery.properties.limit, after: Type.Optional(Type.String({ maxLength: 64 })) },
   { additionalProperties: false },

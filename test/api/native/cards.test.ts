@@ -1,5 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AMEX, type Client, MASTERCARD, VISA, client, createCustomer, createMerchant, futureYear, makeTestApp, type TestApp, tokenize } from '../../helpers/harness.ts';
+import {
+  AMEX,
+  type Client,
+  client,
+  createCustomer,
+  createMerchant,
+  futureYear,
+  MASTERCARD,
+  makeTestApp,
+  type TestApp,
+  tokenize,
+  VISA,
+} from '../../helpers/harness.ts';
 
 let t: TestApp;
 let c: Client;
@@ -16,7 +28,14 @@ describe('native cards: happy path', () => {
     expect(res.statusCode).toBe(201);
     const card = res.json();
     expect(card.token).toMatch(/^tok_[A-Za-z0-9_-]{24}$/);
-    expect(card).toMatchObject({ brand: 'visa', bin: '411111', last4: '1111', maskedNumber: '411111******1111', status: 'ACTIVE', usage: 'MULTIPLE' });
+    expect(card).toMatchObject({
+      brand: 'visa',
+      bin: '411111',
+      last4: '1111',
+      maskedNumber: '411111******1111',
+      status: 'ACTIVE',
+      usage: 'MULTIPLE',
+    });
     expect(card.instrumentIdentifier.new).toBe(true);
     expect(res.body).not.toContain(VISA);
     expect(res.headers.etag).toBe('"1"');
@@ -73,7 +92,13 @@ describe('native cards: happy path', () => {
     const second = await tokenize(c, { customer: cus.id });
     const res = await c.patch(
       `/v1/cards/${second.token}`,
-      { expMonth: 6, expYear: futureYear() + 1, holderName: 'A L', billingAddress: { line1: '1 Main St', city: 'London', country: 'GB' }, default: true },
+      {
+        expMonth: 6,
+        expYear: futureYear() + 1,
+        holderName: 'A L',
+        billingAddress: { line1: '1 Main St', city: 'London', country: 'GB' },
+        default: true,
+      },
       { 'if-match': '"1"' },
     );
     expect(res.statusCode).toBe(200);

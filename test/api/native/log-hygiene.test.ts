@@ -1,7 +1,7 @@
 /** DESIGN §6: no card number, key or secret in any log line — checked on the logs of real traffic. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { luhnValid } from '../../../src/domain/card.ts';
-import { AMEX, client, createMerchant, futureYear, makeTestApp, MASTERCARD, type TestApp, VISA } from '../../helpers/harness.ts';
+import { AMEX, client, createMerchant, futureYear, MASTERCARD, makeTestApp, type TestApp, VISA } from '../../helpers/harness.ts';
 
 let t: TestApp;
 
@@ -20,7 +20,12 @@ describe('log hygiene', () => {
     await c.post('/v1/cards', { number: VISA, expMonth: 12, expYear: futureYear(), cvv: '123' });
     await c.get(`/v1/cards/${VISA}`);
     await c.get(`/v1/cards?customer=${MASTERCARD}`);
-    await t.app.inject({ method: 'POST', url: '/v1/cards', headers: { authorization: `Bearer ${m.apiKey}`, 'content-type': 'application/json' }, payload: `{"number":"${VISA}",` });
+    await t.app.inject({
+      method: 'POST',
+      url: '/v1/cards',
+      headers: { authorization: `Bearer ${m.apiKey}`, 'content-type': 'application/json' },
+      payload: `{"number":"${VISA}",`,
+    });
 
     const logs = t.logs.join('\n');
     expect(logs.length).toBeGreaterThan(0);
