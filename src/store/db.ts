@@ -92,8 +92,35 @@ function openSqlite(dataDir: string): StoreHandle {
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 10000');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
   return withMigrations('sqlite', db, file, () => db.destroy());
+}
+
+/**
+ * Kysely prepares every query anew; compiling SQL is most of a point read's cost in SQLite. The same SQL
+ * text always gets the same prepared statement (better-sqlite3 statements are reusable and run
+ * synchronously, so no two executions overlap). Bounded: distinct texts beyond the limit reset the cache.
+ */
+function withStatementCache(database: SQLite.Database): SQLite.Database {
+  const cache = new Map<string, SQLite.Statement>();
+  const prepare = database.prepare.bind(database);
+  return new Proxy(database, {
+    get(target, prop) {
+      if (prop !== 'prepare') {
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      }
+      return (text: string) => {
+        let statement = cache.get(text);
+        if (!statement) {
+          if (cache.size >= 1000) cache.clear();
+          statement = prepare(text);
+          cache.set(text, statement);
+        }
+        return statement;
+      };
+    },
+  });
 }
 
 /**
