@@ -1,5 +1,5 @@
 import type { Executor } from './db.ts';
-import type { Cursor } from './page.ts';
+import { afterCursor, type Cursor } from './page.ts';
 import type { AddressRow } from './schema.ts';
 
 export const addressStore = {
@@ -23,12 +23,7 @@ export const addressStore = {
       .orderBy('created_at')
       .orderBy('id')
       .limit(opts.limit);
-    const after = opts.after;
-    if (after) {
-      query = query.where((eb) =>
-        eb.or([eb('created_at', '>', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '>', after.id)])]),
-      );
-    }
+    if (opts.after) query = query.where(afterCursor('created_at', 'id', opts.after));
     return query.execute();
   },
 

@@ -1,6 +1,6 @@
 /** Instrument identifiers (one encrypted PAN per merchant, found by fingerprint) and cards (tokens). */
 import type { Executor } from './db.ts';
-import type { Cursor } from './page.ts';
+import { afterCursor, type Cursor } from './page.ts';
 import type { CardRow, InstrumentRow } from './schema.ts';
 
 export type CardPatch = Partial<
@@ -32,6 +32,11 @@ export const cardStore = {
 
   getInstrument: (q: Executor, merchantId: string, id: string) =>
     q.selectFrom('instrument_identifiers').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst(),
+
+  /** After a card leaves the live set: if no live card still uses its identifier, the PAN ciphertext is wiped. */
+  wipePanIfOrphaned: async (q: Executor, instrumentId: string): Promise<void> => {
+    if ((await cardStore.countLiveCardsOfInstrument(q, instrumentId)) === 0) await cardStore.setInstrumentPan(q, instrumentId, null);
+  },
 
   countLiveCardsOfInstrument: async (q: Executor, instrumentId: string): Promise<number> => {
     const r = await q
@@ -72,15 +77,7 @@ export const cardStore = {
       .limit(opts.limit);
     if (opts.customerId !== null) query = query.where('cards.customer_id', '=', opts.customerId);
     if (!opts.includeDeleted) query = query.where('cards.status', '!=', 'DELETED');
-    const after = opts.after;
-    if (after) {
-      query = query.where((eb) =>
-        eb.or([
-          eb('cards.created_at', '>', after.createdAt),
-          eb.and([eb('cards.created_at', '=', after.createdAt), eb('cards.id', '>', after.id)]),
-        ]),
-      );
-    }
+    if (opts.after) query = query.where(afterCursor('cards.created_at', 'cards.id', opts.after));
     return query.execute();
   },
 

@@ -1,4 +1,6 @@
 /** Cursor pagination over (created_at, id): stable under inserts, no OFFSET scans. */
+import { type RawBuilder, sql } from 'kysely';
+
 export interface Cursor {
   readonly createdAt: string;
   readonly id: string;
@@ -18,4 +20,24 @@ export function decodeCursor(text: string): Cursor | null {
   const id = raw.slice(bar + 1);
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(createdAt) || !/^[A-Za-z0-9_-]{1,64}$/.test(id)) return null;
   return { createdAt, id };
+}
+
+/** Rows strictly after the cursor, as a row-value comparison both SQLite and PostgreSQL serve from the index. */
+export function afterCursor(createdAtColumn: string, idColumn: string, after: Cursor): RawBuilder<boolean> {
+  return sql<boolean>`(${sql.ref(createdAtColumn)}, ${sql.ref(idColumn)}) > (${after.createdAt}, ${after.id})`;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+/** Turns `limit + 1` fetched rows into a page: the extra row only says whether another page exists. */
+export function toPage<R extends { created_at: string; id: string }, V>(rows: R[], limit: number, map: (r: R) => V): Page<V> {
+  const page = rows.slice(0, limit);
+  const last = page[page.length - 1];
+  return {
+    items: page.map(map),
+    nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
+  };
 }

@@ -11,7 +11,7 @@ import { effectiveStatus, type Status, type StoredStatus, transition, type Usage
 import { type CardPatch, type CardWithInstrument, cardStore } from '../store/card-store.ts';
 import { customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction } from '../store/db.ts';
-import { type Cursor, encodeCursor } from '../store/page.ts';
+import { type Cursor, type Page, toPage } from '../store/page.ts';
 import { iso, parseJson, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 
@@ -76,11 +76,6 @@ export interface CardUpdate {
   makeDefault?: boolean;
 }
 
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
 export const nativeToken = (): string => `tok_${randomBytes(18).toString('base64url')}`;
 
 const panAad = (merchantId: string, instrumentId: string) => fieldAad(merchantId, 'instrument_identifiers', instrumentId, 'pan');
@@ -129,11 +124,6 @@ export function createCardService(deps: VaultDeps) {
         { field: 'expiry', code: 'expiry_year', message: 'expiry is more than 20 years ahead' },
       ]);
     return succeed(null);
-  }
-
-  /** After a card leaves the live set: if no live card still uses its identifier, the PAN ciphertext is wiped. */
-  async function wipeOrphanPan(q: Executor, instrumentId: string): Promise<void> {
-    if ((await cardStore.countLiveCardsOfInstrument(q, instrumentId)) === 0) await cardStore.setInstrumentPan(q, instrumentId, null);
   }
 
   return {
@@ -240,12 +230,7 @@ export function createCardService(deps: VaultDeps) {
         limit: opts.limit + 1,
         includeDeleted: opts.includeDeleted ?? false,
       });
-      const page = rows.slice(0, opts.limit);
-      const last = page[page.length - 1];
-      return succeed({
-        items: page.map((r) => view(r, defaultCardId)),
-        nextCursor: rows.length > opts.limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
-      });
+      return succeed(toPage(rows, opts.limit, (r) => view(r, defaultCardId)));
     },
 
     async update(merchantId: string, token: string, change: CardUpdate, ifMatch: number | null): Promise<VaultResult<CardView>> {
@@ -320,7 +305,7 @@ export function createCardService(deps: VaultDeps) {
         if (Object.keys(patch).length > 0) {
           const updated = await cardStore.updateCard(tx, merchantId, token, row.version, patch, iso(deps.now()));
           if (!updated) return ifMatch !== null ? fail('version_mismatch', 'the card was changed since you read it') : 'retry';
-          if (wipe) await wipeOrphanPan(tx, wipe);
+          if (wipe) await cardStore.wipePanIfOrphaned(tx, wipe);
         }
         const fresh = (await cardStore.getCard(tx, merchantId, token)) as CardWithInstrument;
         return succeed(view(fresh, await defaultOf(tx, merchantId, fresh.customer_id)));

@@ -4,9 +4,9 @@ import { addressStore } from '../store/address-store.ts';
 import { cardStore } from '../store/card-store.ts';
 import { type CustomerPatch, customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction, isUniqueViolation } from '../store/db.ts';
-import { type Cursor, encodeCursor } from '../store/page.ts';
+import { type Cursor, type Page, toPage } from '../store/page.ts';
 import type { AddressRow, CustomerRow } from '../store/schema.ts';
-import type { Address, Metadata, Page } from './cards.ts';
+import type { Address, Metadata } from './cards.ts';
 import { iso, parseJson, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultFailure, type VaultResult } from './errors.ts';
 
@@ -81,15 +81,6 @@ function toPatch(input: CustomerInput): CustomerPatch {
   return patch;
 }
 
-function pageOf<R extends { created_at: string; id: string }, V>(rows: R[], limit: number, map: (r: R) => V): Page<V> {
-  const page = rows.slice(0, limit);
-  const last = page[page.length - 1];
-  return {
-    items: page.map(map),
-    nextCursor: rows.length > limit && last ? encodeCursor({ createdAt: last.created_at, id: last.id }) : null,
-  };
-}
-
 export function createCustomerService(deps: VaultDeps) {
   const { db } = deps;
 
@@ -145,7 +136,7 @@ export function createCustomerService(deps: VaultDeps) {
         return { items: row ? [customerView(row)] : [], nextCursor: null };
       }
       const rows = await customerStore.list(db, merchantId, { after: opts.after, limit: opts.limit + 1 });
-      return pageOf(rows, opts.limit, customerView);
+      return toPage(rows, opts.limit, customerView);
     },
 
     async update(merchantId: string, id: string, input: CustomerInput, ifMatch: number | null): Promise<VaultResult<CustomerView>> {
@@ -170,8 +161,7 @@ export function createCustomerService(deps: VaultDeps) {
         const at = iso(deps.now());
         for (const card of await cardStore.liveCardIdsOfCustomer(tx, merchantId, id)) {
           if (!(await cardStore.updateCard(tx, merchantId, card.id, card.version, { status: 'DELETED' }, at))) return 'retry';
-          if ((await cardStore.countLiveCardsOfInstrument(tx, card.instrument_id)) === 0)
-            await cardStore.setInstrumentPan(tx, card.instrument_id, null);
+          await cardStore.wipePanIfOrphaned(tx, card.instrument_id);
         }
         await addressStore.deleteAllOfCustomer(tx, merchantId, id);
         await customerStore.markDeleted(tx, merchantId, id, at);
@@ -218,7 +208,7 @@ export function createCustomerService(deps: VaultDeps) {
       const customer = await customerStore.get(db, merchantId, customerId);
       if (!customer) return fail('customer_not_found', 'no such customer');
       const rows = await addressStore.list(db, merchantId, customerId, { after: opts.after, limit: opts.limit + 1 });
-      return succeed(pageOf(rows, opts.limit, (r) => addressView(r, customer.default_address_id)));
+      return succeed(toPage(rows, opts.limit, (r) => addressView(r, customer.default_address_id)));
     },
 
     async updateAddress(
