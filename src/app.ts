@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { adminRoutes } from './api/native/admin-routes.ts';
+import { auditRoutes } from './api/native/audit-routes.ts';
 import { cardRoutes } from './api/native/card-routes.ts';
 import { customerRoutes } from './api/native/customer-routes.ts';
 import { HttpProblem, registerAuth, registerIdempotency } from './api/native/http.ts';
@@ -15,13 +16,15 @@ import { problem, problemFromError, sendProblem } from './api/problem.ts';
 import { redactUrl } from './api/redact.ts';
 import type { Config } from './config.ts';
 import { createKeyring, type Keyring } from './crypto/keyring.ts';
-import { createLocalMasterKeyProvider, type LoadedMasterKey, loadMasterKey } from './crypto/master-key.ts';
+import { createLocalMasterKeyProvider, type LoadedMasterKey, loadMasterKey, type MasterKeyProvider } from './crypto/master-key.ts';
 import { openStore, type StoreHandle } from './store/db.ts';
 import { merchantStore } from './store/merchant-store.ts';
+import { createAuditService } from './vault/audit.ts';
 import { createCardService } from './vault/cards.ts';
 import { createCustomerService } from './vault/customers.ts';
 import type { VaultDeps } from './vault/deps.ts';
 import { createMerchantService } from './vault/merchants.ts';
+import { createRevealService } from './vault/reveal.ts';
 import { VERSION } from './version.ts';
 
 export interface Vault {
@@ -31,6 +34,9 @@ export interface Vault {
   readonly merchants: ReturnType<typeof createMerchantService>;
   readonly customers: ReturnType<typeof createCustomerService>;
   readonly cards: ReturnType<typeof createCardService>;
+  readonly reveal: ReturnType<typeof createRevealService>;
+  readonly audit: ReturnType<typeof createAuditService>;
+  readonly master: MasterKeyProvider;
   close(): Promise<void>;
 }
 
@@ -60,6 +66,9 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
     merchants: createMerchantService(deps),
     customers: createCustomerService(deps),
     cards: createCardService(deps),
+    reveal: createRevealService(deps),
+    audit: createAuditService(deps),
+    master,
     close: () => store.close(),
   };
 }
@@ -158,7 +167,8 @@ export async function buildApp(
   registerIdempotency(app, vault.store.db, () => new Date());
   await app.register(adminRoutes, { merchants: vault.merchants });
   await app.register(customerRoutes, { customers: vault.customers, cards: vault.cards });
-  await app.register(cardRoutes, { cards: vault.cards });
+  await app.register(cardRoutes, { cards: vault.cards, reveal: vault.reveal });
+  await app.register(auditRoutes, { audit: vault.audit });
   await app.ready();
   return app;
 }

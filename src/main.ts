@@ -77,7 +77,7 @@ merchants
     const keys: { twoc2pPublicKeyPem?: string; alliancepayPublicJwk?: Record<string, unknown> } = {};
     if (opts.twoc2pPublicKey) keys.twoc2pPublicKeyPem = fs.readFileSync(opts.twoc2pPublicKey, 'utf8');
     if (opts.alliancepayPublicJwk) keys.alliancepayPublicJwk = JSON.parse(fs.readFileSync(opts.alliancepayPublicJwk, 'utf8'));
-    const created = await withVault((v) => v.merchants.create({ name: opts.name, keys }));
+    const created = await withVault((v) => v.merchants.create({ name: opts.name, keys }, 'cli'));
     if (opts.json) {
       console.log(JSON.stringify(created, null, 2));
     } else {
@@ -125,7 +125,7 @@ keys
     const scopes = [...new Set(opts.scopes.split(',').map((s) => s.trim()))];
     const bad = scopes.filter((s) => !(SCOPES as readonly string[]).includes(s));
     if (bad.length || scopes.length === 0) throw new CliError(`unknown scope(s): ${bad.join(', ')}; choose from ${SCOPES.join(', ')}`);
-    const r = await withVault((v) => v.merchants.createApiKey(merchantId, scopes as Scope[], opts.label ?? null));
+    const r = await withVault((v) => v.merchants.createApiKey(merchantId, scopes as Scope[], opts.label ?? null, 'cli'));
     if (!r.ok) throw new CliError(`no active merchant ${merchantId}`);
     console.log(JSON.stringify(r.value, null, 2));
   });
@@ -133,9 +133,49 @@ keys
   .command('revoke <merchantId> <keyId>')
   .description('Revoke an API key; requests with it are refused at once.')
   .action(async (merchantId: string, keyId: string) => {
-    const r = await withVault((v) => v.merchants.revokeApiKey(merchantId, keyId));
+    const r = await withVault((v) => v.merchants.revokeApiKey(merchantId, keyId, 'cli'));
     if (!r.ok) throw new CliError(`no key ${keyId} for merchant ${merchantId}`);
     console.log(`revoked ${keyId} at ${r.value.revokedAt}`);
+  });
+
+merchants
+  .command('delete <merchantId>')
+  .description('Delete a merchant by destroying its data keys (crypto-shredding): its card data becomes unreadable, also in backups.')
+  .option('--yes', 'confirm; without it nothing is deleted')
+  .action(async (merchantId: string, opts: { yes?: boolean }) => {
+    if (!opts.yes) throw new CliError(`this destroys every card of ${merchantId} for good; add --yes to confirm`);
+    const r = await withVault((v) => v.merchants.delete(merchantId, 'cli'));
+    if (!r.ok) throw new CliError(`no active merchant ${merchantId}`);
+    console.log(`deleted ${merchantId}: data keys destroyed`);
+  });
+
+const audit = program.command('audit').description('The tamper-evident audit log.');
+audit
+  .command('verify')
+  .description('Recompute every hash chain and check the newest signed checkpoint; exits 1 and names the first broken event.')
+  .option('--json', 'print the report as JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const report = await withVault((v) => v.audit.verify());
+    if (opts.json) console.log(JSON.stringify(report, null, 2));
+    else {
+      console.log(`${report.chains} chains, ${report.events} events`);
+      if (report.firstBreak)
+        console.log(`BROKEN: chain ${report.firstBreak.chain}, event ${report.firstBreak.seq}: ${report.firstBreak.reason}`);
+      if (report.checkpoint) {
+        console.log(
+          `checkpoint ${report.checkpoint.id} (${report.checkpoint.at}): ${report.checkpoint.ok ? 'ok' : `FAILED: ${report.checkpoint.reason}`}`,
+        );
+      } else console.log('no checkpoint yet (run `tokenvault audit checkpoint`)');
+      console.log(report.ok ? 'audit log OK' : 'audit log FAILED verification');
+    }
+    if (!report.ok) process.exitCode = 1;
+  });
+audit
+  .command('checkpoint')
+  .description('Sign the head of every chain with the vault key, so deleting the newest events is detectable.')
+  .action(async () => {
+    const cp = await withVault((v) => v.audit.checkpoint());
+    console.log(`checkpoint ${cp.id} at ${cp.at}: ${cp.chains} chains signed`);
   });
 
 const admin = program.command('admin').description('Operator commands.');

@@ -110,3 +110,6 @@ export function createKeyring(deps: { master: MasterKeyProvider; source: KeySour
 /** AAD for a field of a record: moving a ciphertext to another merchant, row or column breaks it. */
 export const fieldAad = (merchantId: string, table: string, recordId: string, field: string): string =>
   `tokenvault:${merchantId}:${table}:${recordId}:${field}`;
+
+/** The data-key version a ciphertext was made with, read from its envelope. */
+export const dataKeyVersion = (ciphertext: string): number => Number(parseEnvelope(ciphertext).keyRef.slice(1));

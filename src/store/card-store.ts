@@ -27,8 +27,12 @@ export const cardStore = {
     return { row: existing, created: false };
   },
 
-  setInstrumentPan: (q: Executor, id: string, panCt: string | null) =>
-    q.updateTable('instrument_identifiers').set({ pan_ct: panCt }).where('id', '=', id).execute(),
+  setInstrumentPan: (q: Executor, id: string, panCt: string | null, keyVersion?: number) =>
+    q
+      .updateTable('instrument_identifiers')
+      .set(keyVersion === undefined ? { pan_ct: panCt } : { pan_ct: panCt, key_version: keyVersion })
+      .where('id', '=', id)
+      .execute(),
 
   getInstrument: (q: Executor, merchantId: string, id: string) =>
     q.selectFrom('instrument_identifiers').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst(),

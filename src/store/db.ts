@@ -20,6 +20,7 @@ import {
 } from 'kysely';
 import pg from 'pg';
 import * as init from './migrations/0001-init.ts';
+import * as auditKeysCvv from './migrations/0002-audit-keys-cvv.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -39,6 +40,7 @@ export interface StoreHandle {
 
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
+  '0002-audit-keys-cvv': auditKeysCvv,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -36,6 +36,7 @@ export interface GatewayCredentialRow {
   secret_data: string | null;
   created_at: string;
   revoked_at: string | null;
+  key_version: number;
 }
 export interface CustomerRow {
   id: string;
@@ -65,6 +66,7 @@ export interface InstrumentRow {
   brand: string;
   funding: string;
   created_at: string;
+  key_version: number;
 }
 export interface CardRow {
   id: string;
@@ -101,6 +103,37 @@ export interface IdempotencyRow {
   created_at: string;
 }
 
+export interface AuditHeadRow {
+  chain: string;
+  seq: number;
+  hash: string;
+}
+export interface AuditEventRow {
+  chain: string;
+  seq: number;
+  at: string;
+  merchant_id: string | null;
+  actor: string;
+  action: string;
+  target: string | null;
+  outcome: string;
+  detail: string | null;
+  prev_hash: string;
+  hash: string;
+}
+export interface AuditCheckpointRow {
+  id: string;
+  at: string;
+  payload: string;
+  signature: string;
+}
+export interface CardSecretRow {
+  card_id: string;
+  merchant_id: string;
+  cvv_ct: string;
+  expires_at: string;
+}
+
 export interface Database {
   merchants: MerchantRow;
   api_keys: ApiKeyRow;
@@ -112,4 +145,8 @@ export interface Database {
   cards: CardRow;
   addresses: AddressRow;
   idempotency_keys: IdempotencyRow;
+  audit_heads: AuditHeadRow;
+  audit_events: AuditEventRow;
+  audit_checkpoints: AuditCheckpointRow;
+  card_secrets: CardSecretRow;
 }

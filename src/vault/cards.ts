@@ -4,7 +4,8 @@
  * same card tokenized twice (through any API) shares one identifier.
  */
 import { randomBytes } from 'node:crypto';
-import { fieldAad } from '../crypto/keyring.ts';
+import { appendAudit } from '../audit/log.ts';
+import { dataKeyVersion, fieldAad } from '../crypto/keyring.ts';
 import { type Brand, binInfo, type Expiry, type Funding, isExpired, isTooFarInFuture, parsePan } from '../domain/card.ts';
 import { newId } from '../domain/ids.ts';
 import { effectiveStatus, type Status, type StoredStatus, transition, type Usage } from '../domain/lifecycle.ts';
@@ -12,7 +13,7 @@ import { type CardPatch, type CardWithInstrument, cardStore } from '../store/car
 import { customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction } from '../store/db.ts';
 import { type Cursor, type Page, toPage } from '../store/page.ts';
-import { iso, parseJson, type VaultDeps } from './deps.ts';
+import { type Caller, iso, parseJson, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 
 export interface Address {
@@ -127,7 +128,8 @@ export function createCardService(deps: VaultDeps) {
   }
 
   return {
-    async tokenize(merchantId: string, input: TokenizeInput): Promise<VaultResult<{ card: CardView; instrumentCreated: boolean }>> {
+    async tokenize(caller: Caller, input: TokenizeInput): Promise<VaultResult<{ card: CardView; instrumentCreated: boolean }>> {
+      const { merchantId } = caller;
       const pan = parsePan(input.pan);
       if (!pan.ok) {
         return fail('invalid_card_number', 'the card number is not valid', [
@@ -167,14 +169,12 @@ export function createCardService(deps: VaultDeps) {
             brand: info.brand,
             funding: info.funding,
             created_at: at,
+            key_version: dataKeyVersion(candidateCt),
           });
           if (!created && instrument.pan_ct === null) {
             // The identifier's PAN was wiped when its last card was deleted: the card is back, store it again.
-            await cardStore.setInstrumentPan(
-              tx,
-              instrument.id,
-              await keyring.encrypt(merchantId, panAad(merchantId, instrument.id), pan.value),
-            );
+            const ct = await keyring.encrypt(merchantId, panAad(merchantId, instrument.id), pan.value);
+            await cardStore.setInstrumentPan(tx, instrument.id, ct, dataKeyVersion(ct));
           }
           await cardStore.insertCard(tx, {
             id: token,
@@ -198,6 +198,17 @@ export function createCardService(deps: VaultDeps) {
             if (!input.makeDefault) update = update.where('default_card_id', 'is', null);
             if (Number((await update.executeTakeFirst()).numUpdatedRows) === 1) defaultCardId = token;
           }
+          await appendAudit(
+            tx,
+            {
+              merchantId,
+              actor: caller.actor,
+              action: 'card.create',
+              target: token,
+              detail: { instrument: instrument.id, instrumentNew: created },
+            },
+            at,
+          );
           return succeed({ instrumentCreated: created, defaultCardId });
         },
       );
@@ -209,16 +220,18 @@ export function createCardService(deps: VaultDeps) {
       });
     },
 
-    async get(merchantId: string, token: string): Promise<VaultResult<CardView>> {
+    async get(caller: Caller, token: string): Promise<VaultResult<CardView>> {
+      const { merchantId } = caller;
       const row = await cardStore.getCard(db, merchantId, token);
       if (!row) return fail('card_not_found', 'no such card');
       return succeed(view(row, await defaultOf(db, merchantId, row.customer_id)));
     },
 
     async list(
-      merchantId: string,
+      caller: Caller,
       opts: { customerId: string | null; after: Cursor | null; limit: number; includeDeleted?: boolean },
     ): Promise<VaultResult<Page<CardView>>> {
+      const { merchantId } = caller;
       let defaultCardId: string | null = null;
       if (opts.customerId !== null) {
         const customer = await customerStore.get(db, merchantId, opts.customerId);
@@ -233,12 +246,13 @@ export function createCardService(deps: VaultDeps) {
       return succeed(toPage(rows, opts.limit, (r) => view(r, defaultCardId)));
     },
 
-    async update(merchantId: string, token: string, change: CardUpdate, ifMatch: number | null): Promise<VaultResult<CardView>> {
+    async update(caller: Caller, token: string, change: CardUpdate, ifMatch: number | null): Promise<VaultResult<CardView>> {
+      const { merchantId } = caller;
       if (change.expiry) {
         const check = checkExpiry(change.expiry);
         if (!check.ok) return check;
       }
-      return mutate(merchantId, token, ifMatch, async (tx, row) => {
+      return mutate(caller, token, ifMatch, 'card.update', async (tx, row) => {
         if (row.status === 'DELETED') return fail('card_deleted', 'the card is deleted');
         const patch: CardPatch = {};
         if (change.expiry) {
@@ -264,8 +278,8 @@ export function createCardService(deps: VaultDeps) {
       });
     },
 
-    async setStatus(merchantId: string, token: string, to: StoredStatus, ifMatch: number | null): Promise<VaultResult<CardView>> {
-      return mutate(merchantId, token, ifMatch, async (tx, row) => {
+    async setStatus(caller: Caller, token: string, to: StoredStatus, ifMatch: number | null): Promise<VaultResult<CardView>> {
+      return mutate(caller, token, ifMatch, to === 'DELETED' ? 'card.delete' : 'card.status', async (tx, row) => {
         const t = transition(row.status as StoredStatus, to);
         if (!t.ok) {
           if (t.error === 'already_in_state') return succeed({ patch: {} });
@@ -289,11 +303,13 @@ export function createCardService(deps: VaultDeps) {
    * without it a lost race is retried on the fresh row.
    */
   async function mutate(
-    merchantId: string,
+    caller: Caller,
     token: string,
     ifMatch: number | null,
+    action: string,
     apply: (tx: Executor, row: CardWithInstrument) => Promise<VaultResult<{ patch: CardPatch; wipe?: string | undefined }>>,
   ): Promise<VaultResult<CardView>> {
+    const { merchantId } = caller;
     for (let attempt = 0; attempt < 5; attempt++) {
       const outcome = await inTransaction(db, async (tx): Promise<VaultResult<CardView> | 'retry'> => {
         const row = await cardStore.getCard(tx, merchantId, token);
@@ -302,11 +318,16 @@ export function createCardService(deps: VaultDeps) {
         const change = await apply(tx, row);
         if (!change.ok) return change;
         const { patch, wipe } = change.value;
+        const at = iso(deps.now());
         if (Object.keys(patch).length > 0) {
-          const updated = await cardStore.updateCard(tx, merchantId, token, row.version, patch, iso(deps.now()));
+          const updated = await cardStore.updateCard(tx, merchantId, token, row.version, patch, at);
           if (!updated) return ifMatch !== null ? fail('version_mismatch', 'the card was changed since you read it') : 'retry';
           if (wipe) await cardStore.wipePanIfOrphaned(tx, wipe);
         }
+        const detail: Record<string, string> = patch.status
+          ? { from: row.status, to: patch.status }
+          : { fields: Object.keys(patch).join(',') || 'none' };
+        await appendAudit(tx, { merchantId, actor: caller.actor, action, target: token, detail }, at);
         const fresh = (await cardStore.getCard(tx, merchantId, token)) as CardWithInstrument;
         return succeed(view(fresh, await defaultOf(tx, merchantId, fresh.customer_id)));
       });

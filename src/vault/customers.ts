@@ -1,4 +1,5 @@
 /** Customers and their shipping addresses. */
+import { type AuditEvent, appendAudit } from '../audit/log.ts';
 import { newId } from '../domain/ids.ts';
 import { addressStore } from '../store/address-store.ts';
 import { cardStore } from '../store/card-store.ts';
@@ -7,7 +8,7 @@ import { type Executor, inTransaction, isUniqueViolation } from '../store/db.ts'
 import { type Cursor, type Page, toPage } from '../store/page.ts';
 import type { AddressRow, CustomerRow } from '../store/schema.ts';
 import type { Address, Metadata } from './cards.ts';
-import { iso, parseJson, type VaultDeps } from './deps.ts';
+import { type Caller, iso, parseJson, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultFailure, type VaultResult } from './errors.ts';
 
 export interface CustomerView {
@@ -97,8 +98,12 @@ export function createCustomerService(deps: VaultDeps) {
     return fail('version_mismatch', 'the record is being changed concurrently; retry');
   }
 
+  const audit = (tx: Executor, caller: Caller, action: string, target: string, at: string, detail?: AuditEvent['detail']) =>
+    appendAudit(tx, { merchantId: caller.merchantId, actor: caller.actor, action, target, ...(detail ? { detail } : {}) }, at);
+
   return {
-    async create(merchantId: string, input: CustomerInput): Promise<VaultResult<CustomerView>> {
+    async create(caller: Caller, input: CustomerInput): Promise<VaultResult<CustomerView>> {
+      const { merchantId } = caller;
       const at = iso(deps.now());
       const row: CustomerRow = {
         id: newId('cus'),
@@ -116,7 +121,10 @@ export function createCustomerService(deps: VaultDeps) {
         deleted_at: null,
       };
       try {
-        await customerStore.insert(db, row);
+        await inTransaction(db, async (tx) => {
+          await customerStore.insert(tx, row);
+          await audit(tx, caller, 'customer.create', row.id, at);
+        });
       } catch (e) {
         if (isUniqueViolation(e)) return duplicate();
         throw e;
@@ -124,12 +132,14 @@ export function createCustomerService(deps: VaultDeps) {
       return succeed(customerView(row));
     },
 
-    async get(merchantId: string, id: string): Promise<VaultResult<CustomerView>> {
+    async get(caller: Caller, id: string): Promise<VaultResult<CustomerView>> {
+      const { merchantId } = caller;
       const row = await customerStore.get(db, merchantId, id);
       return row ? succeed(customerView(row)) : fail('customer_not_found', 'no such customer');
     },
 
-    async list(merchantId: string, opts: { after: Cursor | null; limit: number; customerId: string | null }): Promise<Page<CustomerView>> {
+    async list(caller: Caller, opts: { after: Cursor | null; limit: number; customerId: string | null }): Promise<Page<CustomerView>> {
+      const { merchantId } = caller;
       if (opts.customerId !== null) {
         // Search by the merchant's own id: at most one live customer has it.
         const row = await customerStore.findByExternalId(db, merchantId, opts.customerId);
@@ -139,7 +149,8 @@ export function createCustomerService(deps: VaultDeps) {
       return toPage(rows, opts.limit, customerView);
     },
 
-    async update(merchantId: string, id: string, input: CustomerInput, ifMatch: number | null): Promise<VaultResult<CustomerView>> {
+    async update(caller: Caller, id: string, input: CustomerInput, ifMatch: number | null): Promise<VaultResult<CustomerView>> {
+      const { merchantId } = caller;
       return optimistic(async (tx) => {
         const row = await customerStore.get(tx, merchantId, id);
         if (!row) return fail('customer_not_found', 'no such customer');
@@ -148,28 +159,34 @@ export function createCustomerService(deps: VaultDeps) {
         if (!(await customerStore.update(tx, merchantId, id, row.version, toPatch(input), at))) {
           return ifMatch !== null ? fail('version_mismatch', 'the customer was changed since you read it') : 'retry';
         }
+        await audit(tx, caller, 'customer.update', id, at, { fields: Object.keys(input).join(',') });
         return succeed(customerView((await customerStore.get(tx, merchantId, id)) as CustomerRow));
       });
     },
 
     /** Deletes the customer, its addresses, and every card it holds (their PANs are wiped when orphaned). */
-    async delete(merchantId: string, id: string, ifMatch: number | null): Promise<VaultResult<CustomerView>> {
+    async delete(caller: Caller, id: string, ifMatch: number | null): Promise<VaultResult<CustomerView>> {
+      const { merchantId } = caller;
       return optimistic(async (tx) => {
         const row = await customerStore.get(tx, merchantId, id);
         if (!row) return fail('customer_not_found', 'no such customer');
         if (ifMatch !== null && ifMatch !== row.version) return fail('version_mismatch', 'the customer was changed since you read it');
         const at = iso(deps.now());
-        for (const card of await cardStore.liveCardIdsOfCustomer(tx, merchantId, id)) {
+        const cards = await cardStore.liveCardIdsOfCustomer(tx, merchantId, id);
+        for (const card of cards) {
           if (!(await cardStore.updateCard(tx, merchantId, card.id, card.version, { status: 'DELETED' }, at))) return 'retry';
           await cardStore.wipePanIfOrphaned(tx, card.instrument_id);
+          await audit(tx, caller, 'card.delete', card.id, at, { reason: 'customer deleted' });
         }
+        await audit(tx, caller, 'customer.delete', id, at, { cardsDeleted: cards.length });
         await addressStore.deleteAllOfCustomer(tx, merchantId, id);
         await customerStore.markDeleted(tx, merchantId, id, at);
         return succeed({ ...customerView(row), defaultCardToken: null, defaultAddressId: null, updatedAt: at });
       });
     },
 
-    async createAddress(merchantId: string, customerId: string, address: Address, makeDefault: boolean): Promise<VaultResult<AddressView>> {
+    async createAddress(caller: Caller, customerId: string, address: Address, makeDefault: boolean): Promise<VaultResult<AddressView>> {
+      const { merchantId } = caller;
       const at = iso(deps.now());
       const row: AddressRow = {
         id: newId('adr'),
@@ -189,11 +206,13 @@ export function createCustomerService(deps: VaultDeps) {
         let update = tx.updateTable('customers').set({ default_address_id: row.id }).where('id', '=', customerId);
         if (!makeDefault) update = update.where('default_address_id', 'is', null);
         const became = Number((await update.executeTakeFirst()).numUpdatedRows) === 1;
+        await audit(tx, caller, 'address.create', row.id, at, { customer: customerId });
         return succeed(addressView(row, became ? row.id : null));
       });
     },
 
-    async getAddress(merchantId: string, customerId: string, id: string): Promise<VaultResult<AddressView>> {
+    async getAddress(caller: Caller, customerId: string, id: string): Promise<VaultResult<AddressView>> {
+      const { merchantId } = caller;
       const customer = await customerStore.get(db, merchantId, customerId);
       if (!customer) return fail('customer_not_found', 'no such customer');
       const row = await addressStore.get(db, merchantId, customerId, id);
@@ -201,10 +220,11 @@ export function createCustomerService(deps: VaultDeps) {
     },
 
     async listAddresses(
-      merchantId: string,
+      caller: Caller,
       customerId: string,
       opts: { after: Cursor | null; limit: number },
     ): Promise<VaultResult<Page<AddressView>>> {
+      const { merchantId } = caller;
       const customer = await customerStore.get(db, merchantId, customerId);
       if (!customer) return fail('customer_not_found', 'no such customer');
       const rows = await addressStore.list(db, merchantId, customerId, { after: opts.after, limit: opts.limit + 1 });
@@ -212,12 +232,13 @@ export function createCustomerService(deps: VaultDeps) {
     },
 
     async updateAddress(
-      merchantId: string,
+      caller: Caller,
       customerId: string,
       id: string,
       change: { address?: Address; makeDefault?: boolean },
       ifMatch: number | null,
     ): Promise<VaultResult<AddressView>> {
+      const { merchantId } = caller;
       return optimistic(async (tx) => {
         const customer = await customerStore.get(tx, merchantId, customerId);
         if (!customer) return fail('customer_not_found', 'no such customer');
@@ -239,11 +260,13 @@ export function createCustomerService(deps: VaultDeps) {
             defaultId = next;
           }
         }
+        await audit(tx, caller, 'address.update', id, at, { customer: customerId });
         return succeed(addressView((await addressStore.get(tx, merchantId, customerId, id)) as AddressRow, defaultId));
       });
     },
 
-    async deleteAddress(merchantId: string, customerId: string, id: string): Promise<VaultResult<AddressView>> {
+    async deleteAddress(caller: Caller, customerId: string, id: string): Promise<VaultResult<AddressView>> {
+      const { merchantId } = caller;
       return inTransaction(db, async (tx) => {
         const customer = await customerStore.get(tx, merchantId, customerId);
         if (!customer) return fail('customer_not_found', 'no such customer');
@@ -253,6 +276,7 @@ export function createCustomerService(deps: VaultDeps) {
         if (customer.default_address_id === id) {
           await tx.updateTable('customers').set({ default_address_id: null }).where('id', '=', customerId).execute();
         }
+        await audit(tx, caller, 'address.delete', id, iso(deps.now()), { customer: customerId });
         return succeed(addressView(row, customer.default_address_id));
       });
     },

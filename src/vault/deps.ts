@@ -14,3 +14,10 @@ export const iso = (d: Date): string => d.toISOString();
 
 /** Parses a JSON column written by this server. */
 export const parseJson = <T>(text: string | null): T | null => (text === null ? null : (JSON.parse(text) as T));
+
+/** Who is acting, for tenant scoping and the audit log: the merchant and the credential that spoke. */
+export interface Caller {
+  readonly merchantId: string;
+  /** An API key id, or a gateway credential id; 'admin' / 'cli' for operators. */
+  readonly actor: string;
+}

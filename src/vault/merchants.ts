@@ -1,6 +1,7 @@
 /** Merchants (tenants), their API keys and gateway credentials; the admin token. */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { fieldAad } from '../crypto/keyring.ts';
+import { appendAudit, createChain } from '../audit/log.ts';
+import { dataKeyVersion, fieldAad } from '../crypto/keyring.ts';
 import { newId, newSecret } from '../domain/ids.ts';
 import { inTransaction } from '../store/db.ts';
 import { merchantStore } from '../store/merchant-store.ts';
@@ -81,7 +82,8 @@ export function createMerchantService(deps: VaultDeps) {
   }
 
   return {
-    async create(input: { name: string; keys?: MerchantSuppliedKeys }): Promise<MerchantCredentials> {
+    /** `actor` names the operator channel: 'admin' (admin API) or 'cli'. */
+    async create(input: { name: string; keys?: MerchantSuppliedKeys }, actor = 'admin'): Promise<MerchantCredentials> {
       const id = newId('mch');
       const at = iso(deps.now());
       // Slow work (RSA/EC key generation, wrapping) happens before the transaction opens.
@@ -103,6 +105,7 @@ export function createMerchantService(deps: VaultDeps) {
           secret_data: secret,
           created_at: at,
           revoked_at: null,
+          key_version: secret ? dataKeyVersion(secret) : 1,
         });
       }
       try {
@@ -121,6 +124,8 @@ export function createMerchantService(deps: VaultDeps) {
           );
           await merchantStore.insertApiKey(tx, apiKey.row);
           await merchantStore.insertCredentials(tx, rows);
+          await createChain(tx, id);
+          await appendAudit(tx, { merchantId: id, actor, action: 'merchant.create', target: id, detail: { apiKey: apiKey.row.id } }, at);
         });
       } catch (e) {
         deps.keyring.forget(id);
@@ -158,20 +163,66 @@ export function createMerchantService(deps: VaultDeps) {
       merchantId: string,
       scopes: readonly Scope[],
       label: string | null,
+      actor = 'admin',
     ): Promise<VaultResult<ApiKeyView & { apiKey: string }>> {
       const m = await merchantStore.getMerchant(db, merchantId);
       if (m?.status !== 'active') return fail('merchant_not_found');
-      const { secret, row } = await newApiKeyRow(merchantId, scopes, label, iso(deps.now()));
-      await merchantStore.insertApiKey(db, row);
+      const at = iso(deps.now());
+      const { secret, row } = await newApiKeyRow(merchantId, scopes, label, at);
+      await inTransaction(db, async (tx) => {
+        await merchantStore.insertApiKey(tx, row);
+        await appendAudit(tx, { merchantId, actor, action: 'apikey.create', target: row.id, detail: { scopes: row.scopes } }, at);
+      });
       return succeed({ ...keyView(row), apiKey: secret });
     },
 
-    async revokeApiKey(merchantId: string, keyId: string): Promise<VaultResult<ApiKeyView>> {
+    async revokeApiKey(merchantId: string, keyId: string, actor = 'admin'): Promise<VaultResult<ApiKeyView>> {
       if (!(await merchantStore.getMerchant(db, merchantId))) return fail('merchant_not_found');
-      await merchantStore.revokeApiKey(db, merchantId, keyId, iso(deps.now()));
+      const at = iso(deps.now());
+      await inTransaction(db, async (tx) => {
+        // Only an actual revocation is an event; revoking twice changes nothing.
+        if (await merchantStore.revokeApiKey(tx, merchantId, keyId, at)) {
+          await appendAudit(tx, { merchantId, actor, action: 'apikey.revoke', target: keyId }, at);
+        }
+      });
       const row = await merchantStore.getApiKey(db, merchantId, keyId);
       if (!row) return fail('api_key_not_found');
       return succeed(keyView(row));
+    },
+
+    /**
+     * Crypto-shredding: the merchant's data keys are destroyed, so every ciphertext of theirs — here, in
+     * a replica or in a backup taken before — is unreadable. Keys and credentials stop working at once.
+     * The audit chain stays (it holds no card data) and records the deletion.
+     */
+    async delete(merchantId: string, actor = 'admin'): Promise<VaultResult<MerchantView>> {
+      const m = await merchantStore.getMerchant(db, merchantId);
+      if (!m || m.status !== 'active') return fail('merchant_not_found');
+      const at = iso(deps.now());
+      await inTransaction(db, async (tx) => {
+        await tx.updateTable('merchants').set({ status: 'deleted' }).where('id', '=', merchantId).execute();
+        await tx
+          .updateTable('api_keys')
+          .set({ revoked_at: at })
+          .where('merchant_id', '=', merchantId)
+          .where('revoked_at', 'is', null)
+          .execute();
+        await tx
+          .updateTable('gateway_credentials')
+          .set({ revoked_at: at })
+          .where('merchant_id', '=', merchantId)
+          .where('revoked_at', 'is', null)
+          .execute();
+        const shredded = await tx.deleteFrom('data_keys').where('merchant_id', '=', merchantId).executeTakeFirst();
+        await tx.deleteFrom('card_secrets').where('merchant_id', '=', merchantId).execute();
+        await appendAudit(
+          tx,
+          { merchantId, actor, action: 'merchant.delete', target: merchantId, detail: { keysDestroyed: Number(shredded.numDeletedRows) } },
+          at,
+        );
+      });
+      deps.keyring.forget(merchantId);
+      return succeed({ id: m.id, name: m.name, status: 'deleted', createdAt: m.created_at });
     },
 
     /** Resolves a presented API key to its merchant and scopes, or null (unknown, revoked, merchant gone). */

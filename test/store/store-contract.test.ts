@@ -43,6 +43,7 @@ const instrument = (id: string, fingerprint: string): InstrumentRow => ({
   brand: 'VISA',
   funding: 'CREDIT',
   created_at: at,
+  key_version: 1,
 });
 
 beforeAll(async () => {

@@ -6,7 +6,7 @@ import { CredentialInputError } from '../../vault/gateway-credentials.ts';
 import type { MerchantService } from '../../vault/merchants.ts';
 import { problem, sendFailure, sendProblem } from '../problem.ts';
 import { list } from './presenters.ts';
-import { ApiKey, ApiKeyCreate, MerchantCreate, MerchantList, MerchantListQuery, ProblemSchema } from './schemas.ts';
+import { ApiKey, ApiKeyCreate, MerchantCreate, MerchantList, MerchantListQuery, MerchantSummary, ProblemSchema } from './schemas.ts';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema };
 const tags = ['admin'];
@@ -116,6 +116,27 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService
     },
     async (request, reply) => {
       const r = await merchants.revokeApiKey(request.params.id, request.params.keyId);
+      if (!r.ok) return sendFailure(reply, r);
+      return r.value;
+    },
+  );
+
+  app.delete(
+    '/v1/admin/merchants/:id',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'deleteMerchant',
+        summary: 'Delete a merchant by destroying its data keys (crypto-shredding)',
+        description:
+          'Every card number and secret of the merchant becomes unreadable, also in backups. Its keys and credentials stop working. Audited.',
+        tags,
+        params: MerchantParam,
+        response: { 200: MerchantSummary, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const r = await merchants.delete(request.params.id);
       if (!r.ok) return sendFailure(reply, r);
       return r.value;
     },

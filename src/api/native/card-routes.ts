@@ -2,10 +2,22 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { type Expiry, makeExpiry } from '../../domain/card.ts';
 import type { CardService } from '../../vault/cards.ts';
+import type { RevealService } from '../../vault/reveal.ts';
 import { problem, sendFailure, sendProblem } from '../problem.ts';
-import { etag, ifMatchOf, pageParams, principalOf } from './http.ts';
+import { callerOf, etag, ifMatchOf, pageParams } from './http.ts';
 import { list, presentCard } from './presenters.ts';
-import { Card, CardCreate, CardList, CardListQuery, CardStatusChange, CardUpdate, ProblemSchema, TokenParam } from './schemas.ts';
+import {
+  Card,
+  CardCreate,
+  CardList,
+  CardListQuery,
+  CardStatusChange,
+  CardUpdate,
+  ProblemSchema,
+  RevealRequest,
+  RevealResponse,
+  TokenParam,
+} from './schemas.ts';
 
 const errors = {
   400: ProblemSchema,
@@ -18,7 +30,7 @@ const errors = {
 };
 const tags = ['cards'];
 
-export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService }> = async (app, { cards }) => {
+export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService; reveal: RevealService }> = async (app, { cards, reveal }) => {
   app.post(
     '/v1/cards',
     {
@@ -36,7 +48,7 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService }> = asy
       const b = request.body;
       const expiry = makeExpiry(b.expMonth, b.expYear);
       if (!expiry.ok) return sendProblem(reply, problem('invalid_expiry', 'expMonth/expYear are not a valid expiry'));
-      const r = await cards.tokenize(principalOf(request).merchantId, {
+      const r = await cards.tokenize(callerOf(request), {
         pan: b.number,
         expiry: expiry.value,
         holderName: b.holderName ?? null,
@@ -65,7 +77,7 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService }> = asy
     },
     async (request, reply) => {
       const page = pageParams(request.query);
-      const r = await cards.list(principalOf(request).merchantId, { ...page, customerId: request.query.customer ?? null });
+      const r = await cards.list(callerOf(request), { ...page, customerId: request.query.customer ?? null });
       if (!r.ok) return sendFailure(reply, r);
       return list(
         r.value.items.map((c) => presentCard(c)),
@@ -81,7 +93,7 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService }> = asy
       schema: { operationId: 'getCard', summary: 'Retrieve a card (masked)', tags, params: TokenParam, response: { 200: Card, ...errors } },
     },
     async (request, reply) => {
-      const r = await cards.get(principalOf(request).merchantId, request.params.token);
+      const r = await cards.get(callerOf(request), request.params.token);
       if (!r.ok) return sendFailure(reply, r);
       return reply.header('etag', etag(r.value.version)).send(presentCard(r.value));
     },
@@ -123,7 +135,7 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService }> = asy
         expiry = e.value;
       }
       const r = await cards.update(
-        principalOf(request).merchantId,
+        callerOf(request),
         request.params.token,
         {
           ...(expiry ? { expiry } : {}),
@@ -154,7 +166,7 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService }> = asy
       },
     },
     async (request, reply) => {
-      const r = await cards.setStatus(principalOf(request).merchantId, request.params.token, request.body.status, ifMatchOf(request));
+      const r = await cards.setStatus(callerOf(request), request.params.token, request.body.status, ifMatchOf(request));
       if (!r.ok) return sendFailure(reply, r);
       return reply.header('etag', etag(r.value.version)).send(presentCard(r.value));
     },
@@ -174,9 +186,36 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService }> = asy
       },
     },
     async (request, reply) => {
-      const r = await cards.setStatus(principalOf(request).merchantId, request.params.token, 'DELETED', ifMatchOf(request));
+      const r = await cards.setStatus(callerOf(request), request.params.token, 'DELETED', ifMatchOf(request));
       if (!r.ok) return sendFailure(reply, r);
       return reply.header('etag', etag(r.value.version)).send(presentCard(r.value));
+    },
+  );
+
+  app.post(
+    '/v1/cards/:token/reveal',
+    {
+      config: { scope: 'reveal' },
+      schema: {
+        operationId: 'revealCard',
+        summary: 'Reveal the card number, encrypted to your public key',
+        description:
+          'Needs the reveal scope and a purpose. The number and expiry come back only as a compact JWE (A256GCM) to the JWK you send; never as plain JSON. Every reveal is audited with its purpose.',
+        tags,
+        params: TokenParam,
+        body: RevealRequest,
+        response: { 200: RevealResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const r = await reveal.reveal(
+        callerOf(request),
+        request.params.token,
+        request.body.purpose,
+        request.body.jwk as Record<string, unknown>,
+      );
+      if (!r.ok) return sendFailure(reply, r);
+      return reply.header('cache-control', 'no-store').send({ token: r.value.token, alg: r.value.alg, enc: 'A256GCM', jwe: r.value.jwe });
     },
   );
 };

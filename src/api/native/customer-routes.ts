@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { CardService } from '../../vault/cards.ts';
 import type { CustomerService } from '../../vault/customers.ts';
 import { sendFailure } from '../problem.ts';
-import { etag, ifMatchOf, pageParams, principalOf } from './http.ts';
+import { callerOf, etag, ifMatchOf, pageParams } from './http.ts';
 import { list, presentAddress, presentCard, presentCustomer } from './presenters.ts';
 import {
   AddressCreate,
@@ -41,7 +41,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       },
     },
     async (request, reply) => {
-      const r = await customers.create(principalOf(request).merchantId, request.body);
+      const r = await customers.create(callerOf(request), request.body);
       if (!r.ok) return sendFailure(reply, r);
       return reply.code(201).header('etag', etag(r.value.version)).send(presentCustomer(r.value));
     },
@@ -60,7 +60,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       },
     },
     async (request) => {
-      const page = await customers.list(principalOf(request).merchantId, {
+      const page = await customers.list(callerOf(request), {
         ...pageParams(request.query),
         customerId: request.query.customerId ?? null,
       });
@@ -75,7 +75,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       schema: { operationId: 'getCustomer', summary: 'Retrieve a customer', tags, params: IdParam, response: { 200: Customer, ...errors } },
     },
     async (request, reply) => {
-      const r = await customers.get(principalOf(request).merchantId, request.params.id);
+      const r = await customers.get(callerOf(request), request.params.id);
       if (!r.ok) return sendFailure(reply, r);
       return reply.header('etag', etag(r.value.version)).send(presentCustomer(r.value));
     },
@@ -95,7 +95,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       },
     },
     async (request, reply) => {
-      const r = await customers.update(principalOf(request).merchantId, request.params.id, request.body, ifMatchOf(request));
+      const r = await customers.update(callerOf(request), request.params.id, request.body, ifMatchOf(request));
       if (!r.ok) return sendFailure(reply, r);
       return reply.header('etag', etag(r.value.version)).send(presentCustomer(r.value));
     },
@@ -114,7 +114,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       },
     },
     async (request, reply) => {
-      const r = await customers.delete(principalOf(request).merchantId, request.params.id, ifMatchOf(request));
+      const r = await customers.delete(callerOf(request), request.params.id, ifMatchOf(request));
       if (!r.ok) return sendFailure(reply, r);
       return presentCustomer(r.value);
     },
@@ -134,7 +134,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       },
     },
     async (request, reply) => {
-      const r = await cards.list(principalOf(request).merchantId, { ...pageParams(request.query), customerId: request.params.id });
+      const r = await cards.list(callerOf(request), { ...pageParams(request.query), customerId: request.params.id });
       if (!r.ok) return sendFailure(reply, r);
       return list(
         r.value.items.map((c) => presentCard(c)),
@@ -158,12 +158,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       },
     },
     async (request, reply) => {
-      const r = await customers.createAddress(
-        principalOf(request).merchantId,
-        request.params.id,
-        request.body.address,
-        request.body.default ?? false,
-      );
+      const r = await customers.createAddress(callerOf(request), request.params.id, request.body.address, request.body.default ?? false);
       if (!r.ok) return sendFailure(reply, r);
       return reply.code(201).header('etag', etag(r.value.version)).send(presentAddress(r.value));
     },
@@ -183,7 +178,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       },
     },
     async (request, reply) => {
-      const r = await customers.listAddresses(principalOf(request).merchantId, request.params.id, pageParams(request.query));
+      const r = await customers.listAddresses(callerOf(request), request.params.id, pageParams(request.query));
       if (!r.ok) return sendFailure(reply, r);
       return list(r.value.items.map(presentAddress), r.value.nextCursor);
     },
@@ -202,7 +197,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       },
     },
     async (request, reply) => {
-      const r = await customers.getAddress(principalOf(request).merchantId, request.params.id, request.params.addressId);
+      const r = await customers.getAddress(callerOf(request), request.params.id, request.params.addressId);
       if (!r.ok) return sendFailure(reply, r);
       return reply.header('etag', etag(r.value.version)).send(presentAddress(r.value));
     },
@@ -224,7 +219,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
     async (request, reply) => {
       const b = request.body;
       const r = await customers.updateAddress(
-        principalOf(request).merchantId,
+        callerOf(request),
         request.params.id,
         request.params.addressId,
         { ...(b.address ? { address: b.address } : {}), ...(b.default !== undefined ? { makeDefault: b.default } : {}) },
@@ -248,7 +243,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       },
     },
     async (request, reply) => {
-      const r = await customers.deleteAddress(principalOf(request).merchantId, request.params.id, request.params.addressId);
+      const r = await customers.deleteAddress(callerOf(request), request.params.id, request.params.addressId);
       if (!r.ok) return sendFailure(reply, r);
       return presentAddress(r.value);
     },

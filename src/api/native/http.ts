@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../store/db.ts';
 import { idempotencyStore } from '../../store/idempotency-store.ts';
 import { type Cursor, decodeCursor } from '../../store/page.ts';
+import type { Caller } from '../../vault/deps.ts';
 import type { MerchantService, Principal, Scope } from '../../vault/merchants.ts';
 import { type Problem, problem, sendProblem } from '../problem.ts';
 
@@ -24,9 +25,9 @@ export class HttpProblem extends Error {
   }
 }
 
-export function principalOf(request: FastifyRequest): Principal {
+export function callerOf(request: FastifyRequest): Caller {
   if (!request.principal) throw new Error('route has no scope configured');
-  return request.principal;
+  return { merchantId: request.principal.merchantId, actor: request.principal.keyId };
 }
 
 /** `If-Match: "3"` (or W/"3") → 3; absent → null; anything else is a client error. */

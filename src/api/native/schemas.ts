@@ -219,4 +219,27 @@ export const MerchantListQuery = Type.Object(
   { additionalProperties: false },
 );
 
+export const RevealRequest = Type.Object(
+  {
+    purpose: Type.String({
+      minLength: 3,
+      maxLength: 200,
+      // No long digit runs: a purpose is recorded in the audit log, and a card number must never be.
+      pattern: '^(?!.*[0-9]{9})[^\\u0000-\\u001f]+$',
+      description: 'Why the number is needed; recorded in the audit log',
+    }),
+    jwk: Type.Object(
+      {},
+      { additionalProperties: true, description: 'Your public JWK: RSA ≥ 2048 (RSA-OAEP-256) or EC P-256/384/521 (ECDH-ES+A256KW)' },
+    ),
+  },
+  { additionalProperties: false },
+);
+export const RevealResponse = Type.Object({
+  token: Type.String(),
+  alg: Type.String(),
+  enc: Type.Literal('A256GCM'),
+  jwe: Type.String({ description: 'Compact JWE of {token, number, expMonth, expYear, holderName}' }),
+});
+
 export type CardCreateBody = Static<typeof CardCreate>;

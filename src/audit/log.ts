@@ -1,0 +1,67 @@
+/**
+ * The audit log: one hash chain per merchant (and 'system' for operator actions). Each event is appended
+ * in the transaction of the change it records, so a change and its event commit or vanish together.
+ * Invariants: seq is contiguous from 1 per chain; hash = SHA-256 over the event's fields and prev_hash;
+ * the chain head row holds the last seq and hash, and its row lock orders concurrent appends.
+ * Never put a PAN, CVV, key or secret in an event: targets are tokens and ids, details are short labels.
+ */
+import { createHash } from 'node:crypto';
+import type { Executor } from '../store/db.ts';
+import type { AuditEventRow } from '../store/schema.ts';
+
+export const GENESIS = '0'.repeat(64);
+export const SYSTEM_CHAIN = 'system';
+
+export type Outcome = 'success' | 'failure' | 'denied';
+
+export interface AuditEvent {
+  /** null for operator actions on no merchant. */
+  merchantId: string | null;
+  /** Who did it: an API key id, 'admin', 'cli', or a gateway credential id. */
+  actor: string;
+  action: string;
+  target?: string | null;
+  outcome?: Outcome;
+  detail?: Record<string, string | number | boolean | null>;
+}
+
+export function eventHash(e: Omit<AuditEventRow, 'hash'>): string {
+  // A fixed field order in an array: the hash never depends on how an object happened to be built.
+  const fields = [e.chain, e.seq, e.at, e.merchant_id, e.actor, e.action, e.target, e.outcome, e.detail, e.prev_hash];
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
+}
+
+export const chainOf = (merchantId: string | null): string => merchantId ?? SYSTEM_CHAIN;
+
+/** Appends one event inside the caller's transaction and returns it. */
+export async function appendAudit(tx: Executor, event: AuditEvent, at: string): Promise<AuditEventRow> {
+  const chain = chainOf(event.merchantId);
+  // The UPDATE takes the head row's lock first (PostgreSQL), so concurrent appends to one chain queue here.
+  const head = await tx
+    .updateTable('audit_heads')
+    .set((eb) => ({ seq: eb('seq', '+', 1) }))
+    .where('chain', '=', chain)
+    .returning(['seq', 'hash'])
+    .executeTakeFirst();
+  if (!head) throw new Error(`audit chain ${chain} has no head`);
+  const row: Omit<AuditEventRow, 'hash'> = {
+    chain,
+    seq: Number(head.seq),
+    at,
+    merchant_id: event.merchantId,
+    actor: event.actor,
+    action: event.action,
+    target: event.target ?? null,
+    outcome: event.outcome ?? 'success',
+    detail: event.detail ? JSON.stringify(event.detail) : null,
+    prev_hash: head.hash,
+  };
+  const full: AuditEventRow = { ...row, hash: eventHash(row) };
+  await tx.updateTable('audit_heads').set({ hash: full.hash }).where('chain', '=', chain).execute();
+  await tx.insertInto('audit_events').values(full).execute();
+  return full;
+}
+
+/** Creates a merchant's chain; called in the merchant's creating transaction. */
+export const createChain = (tx: Executor, merchantId: string) =>
+  tx.insertInto('audit_heads').values({ chain: merchantId, seq: 0, hash: GENESIS }).execute();

@@ -1,0 +1,146 @@
+/**
+ * Recomputes every audit chain and checks the newest signed checkpoint. Editing an event breaks its hash;
+ * deleting or reordering events breaks seq or prev_hash; deleting the newest events (and rewinding the
+ * head) is caught by the checkpoint, whose signature needs the master key to forge.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
+import type { MasterKeyProvider } from '../crypto/master-key.ts';
+import type { Db } from '../store/db.ts';
+import { merchantStore } from '../store/merchant-store.ts';
+import { eventHash, GENESIS } from './log.ts';
+
+export interface ChainBreak {
+  chain: string;
+  seq: number;
+  reason: string;
+}
+
+export interface CheckpointResult {
+  id: string;
+  at: string;
+  ok: boolean;
+  reason?: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  chains: number;
+  events: number;
+  firstBreak: ChainBreak | null;
+  checkpoint: CheckpointResult | null;
+}
+
+const SIGNING_KEY_SETTING = 'audit_signing_key';
+const SIGNING_AAD = 'tokenvault:audit-signing-key';
+const BATCH = 1000;
+
+interface CheckpointPayload {
+  id: string;
+  at: string;
+  heads: Record<string, { seq: number; hash: string }>;
+}
+
+/** The Ed25519 key that signs checkpoints: made once, its private half wrapped by the master key. */
+async function signingKey(db: Db, master: MasterKeyProvider): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  let wrapped = await merchantStore.getSetting(db, SIGNING_KEY_SETTING);
+  if (!wrapped) {
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const der = privateKey.export({ type: 'pkcs8', format: 'der' });
+    wrapped = await merchantStore.putSettingIfAbsent(db, SIGNING_KEY_SETTING, await master.wrap(der, SIGNING_AAD));
+  }
+  const privateKey = createPrivateKey({ key: await master.unwrap(wrapped, SIGNING_AAD), format: 'der', type: 'pkcs8' });
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+/** Signs the current head of every chain. */
+export async function createCheckpoint(db: Db, master: MasterKeyProvider, now: Date): Promise<CheckpointPayload & { chains: number }> {
+  const { privateKey } = await signingKey(db, master);
+  const heads = await db.selectFrom('audit_heads').selectAll().orderBy('chain').execute();
+  const payload: CheckpointPayload = {
+    id: randomUUID(),
+    at: now.toISOString(),
+    heads: Object.fromEntries(heads.map((h) => [h.chain, { seq: Number(h.seq), hash: h.hash }])),
+  };
+  const text = JSON.stringify(payload);
+  const signature = sign(null, Buffer.from(text), privateKey).toString('base64');
+  await db.insertInto('audit_checkpoints').values({ id: payload.id, at: payload.at, payload: text, signature }).execute();
+  return { ...payload, chains: heads.length };
+}
+
+async function verifyChain(
+  db: Db,
+  chain: string,
+  head: { seq: number; hash: string },
+): Promise<{ events: number; brk: ChainBreak | null }> {
+  let expectedSeq = 1;
+  let prev = GENESIS;
+  let events = 0;
+  for (;;) {
+    const rows = await db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('chain', '=', chain)
+      .where('seq', '>=', expectedSeq)
+      .orderBy('seq')
+      .limit(BATCH)
+      .execute();
+    for (const row of rows) {
+      const seq = Number(row.seq);
+      if (seq !== expectedSeq) return { events, brk: { chain, seq: expectedSeq, reason: `event ${expectedSeq} is missing` } };
+      if (row.prev_hash !== prev) return { events, brk: { chain, seq, reason: 'prev_hash does not match the event before' } };
+      const { hash, ...rest } = row;
+      if (eventHash({ ...rest, seq }) !== hash) return { events, brk: { chain, seq, reason: 'event content does not match its hash' } };
+      prev = hash;
+      expectedSeq++;
+      events++;
+    }
+    if (rows.length < BATCH) break;
+  }
+  if (head.seq !== expectedSeq - 1 || head.hash !== prev) {
+    return { events, brk: { chain, seq: expectedSeq, reason: `chain head says ${head.seq} events, found ${expectedSeq - 1}` } };
+  }
+  return { events, brk: null };
+}
+
+async function verifyCheckpoint(db: Db, master: MasterKeyProvider): Promise<CheckpointResult | null> {
+  const latest = await db
+    .selectFrom('audit_checkpoints')
+    .selectAll()
+    .orderBy('at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!latest) return null;
+  const { publicKey } = await signingKey(db, master);
+  const base = { id: latest.id, at: latest.at };
+  if (!verify(null, Buffer.from(latest.payload), publicKey, Buffer.from(latest.signature, 'base64'))) {
+    return { ...base, ok: false, reason: 'checkpoint signature does not verify' };
+  }
+  const payload = JSON.parse(latest.payload) as CheckpointPayload;
+  for (const [chain, head] of Object.entries(payload.heads)) {
+    if (head.seq === 0) continue;
+    const row = await db
+      .selectFrom('audit_events')
+      .select('hash')
+      .where('chain', '=', chain)
+      .where('seq', '=', head.seq)
+      .executeTakeFirst();
+    if (!row) return { ...base, ok: false, reason: `chain ${chain}: event ${head.seq}, signed at the checkpoint, is gone` };
+    if (row.hash !== head.hash)
+      return { ...base, ok: false, reason: `chain ${chain}: event ${head.seq} differs from the signed checkpoint` };
+  }
+  return { ...base, ok: true };
+}
+
+export async function verifyAuditLog(db: Db, master: MasterKeyProvider): Promise<VerifyReport> {
+  const heads = await db.selectFrom('audit_heads').selectAll().orderBy('chain').execute();
+  let events = 0;
+  let firstBreak: ChainBreak | null = null;
+  for (const head of heads) {
+    const r = await verifyChain(db, head.chain, { seq: Number(head.seq), hash: head.hash });
+    events += r.events;
+    if (r.brk && !firstBreak) firstBreak = r.brk;
+  }
+  const checkpoint = await verifyCheckpoint(db, master);
+  return { ok: firstBreak === null && (checkpoint?.ok ?? true), chains: heads.length, events, firstBreak, checkpoint };
+}

@@ -1,0 +1,66 @@
+/** Reading, verifying and checkpointing the audit log. */
+import { createCheckpoint, verifyAuditLog } from '../audit/verify.ts';
+import type { AuditEventRow } from '../store/schema.ts';
+import type { Caller, VaultDeps } from './deps.ts';
+
+export interface AuditEventView {
+  seq: number;
+  at: string;
+  merchant: string | null;
+  actor: string;
+  action: string;
+  target: string | null;
+  outcome: string;
+  detail: Record<string, unknown> | null;
+  prevHash: string;
+  hash: string;
+}
+
+export interface AuditFilter {
+  target?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+  afterSeq: number;
+  limit: number;
+}
+
+const view = (r: AuditEventRow): AuditEventView => ({
+  seq: Number(r.seq),
+  at: r.at,
+  merchant: r.merchant_id,
+  actor: r.actor,
+  action: r.action,
+  target: r.target,
+  outcome: r.outcome,
+  detail: r.detail ? (JSON.parse(r.detail) as Record<string, unknown>) : null,
+  prevHash: r.prev_hash,
+  hash: r.hash,
+});
+
+export function createAuditService(deps: VaultDeps) {
+  return {
+    /** A merchant's own chain, oldest first, filtered; `nextSeq` continues the listing. */
+    async list(caller: Caller, f: AuditFilter): Promise<{ items: AuditEventView[]; nextSeq: number | null }> {
+      let q = deps.db
+        .selectFrom('audit_events')
+        .selectAll()
+        .where('chain', '=', caller.merchantId)
+        .where('seq', '>', f.afterSeq)
+        .orderBy('seq')
+        .limit(f.limit + 1);
+      if (f.target) q = q.where('target', '=', f.target);
+      if (f.action) q = q.where('action', '=', f.action);
+      if (f.from) q = q.where('at', '>=', f.from);
+      if (f.to) q = q.where('at', '<', f.to);
+      const rows = await q.execute();
+      const page = rows.slice(0, f.limit);
+      const last = page[page.length - 1];
+      return { items: page.map(view), nextSeq: rows.length > f.limit && last ? Number(last.seq) : null };
+    },
+    verify: () => verifyAuditLog(deps.db, deps.master),
+    checkpoint: () => createCheckpoint(deps.db, deps.master, deps.now()),
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;

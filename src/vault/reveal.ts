@@ -1,0 +1,56 @@
+/**
+ * Reveal (detokenize): the only path by which a full card number leaves the vault, and then only
+ * encrypted to a key the caller holds. Every reveal is an audit event with its stated purpose.
+ */
+import { appendAudit } from '../audit/log.ts';
+import { encryptJson, importRecipient, JwkError } from '../crypto/jose.ts';
+import { fieldAad } from '../crypto/keyring.ts';
+import { cardStore } from '../store/card-store.ts';
+import { inTransaction } from '../store/db.ts';
+import { type Caller, iso, type VaultDeps } from './deps.ts';
+import { fail, succeed, type VaultResult } from './errors.ts';
+
+export interface RevealResult {
+  token: string;
+  jwe: string;
+  alg: string;
+}
+
+export function createRevealService(deps: VaultDeps) {
+  return {
+    async reveal(caller: Caller, token: string, purpose: string, jwk: Record<string, unknown>): Promise<VaultResult<RevealResult>> {
+      let recipient: Awaited<ReturnType<typeof importRecipient>>;
+      try {
+        recipient = await importRecipient(jwk);
+      } catch (e) {
+        return fail('invalid_key', e instanceof JwkError ? e.message : 'the JWK is not usable', [
+          { field: 'jwk', code: 'invalid_jwk', message: 'see detail' },
+        ]);
+      }
+      const { merchantId } = caller;
+      const card = await cardStore.getCard(deps.db, merchantId, token);
+      if (!card) return fail('card_not_found', 'no such card');
+      if (card.status === 'DELETED') return fail('card_deleted', 'the card is deleted and its number destroyed');
+      const instrument = await cardStore.getInstrument(deps.db, merchantId, card.instrument_id);
+      if (!instrument?.pan_ct) return fail('card_deleted', 'the card number is no longer stored');
+      const pan = (
+        await deps.keyring.decrypt(merchantId, fieldAad(merchantId, 'instrument_identifiers', instrument.id, 'pan'), instrument.pan_ct)
+      ).toString();
+      // The event commits before anything is returned: an unaudited reveal cannot happen.
+      await inTransaction(deps.db, (tx) =>
+        appendAudit(
+          tx,
+          { merchantId, actor: caller.actor, action: 'card.reveal', target: token, detail: { purpose, alg: recipient.alg } },
+          iso(deps.now()),
+        ),
+      );
+      const jwe = await encryptJson(
+        { token, number: pan, expMonth: card.exp_month, expYear: card.exp_year, holderName: card.holder_name },
+        recipient,
+      );
+      return succeed({ token, jwe, alg: recipient.alg });
+    },
+  };
+}
+
+export type RevealService = ReturnType<typeof createRevealService>;
