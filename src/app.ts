@@ -23,6 +23,7 @@ import { createAuditService } from './vault/audit.ts';
 import { createCardService } from './vault/cards.ts';
 import { createCustomerService } from './vault/customers.ts';
 import type { VaultDeps } from './vault/deps.ts';
+import { createKeyService } from './vault/keys.ts';
 import { createMerchantService } from './vault/merchants.ts';
 import { createRevealService } from './vault/reveal.ts';
 import { VERSION } from './version.ts';
@@ -36,6 +37,7 @@ export interface Vault {
   readonly cards: ReturnType<typeof createCardService>;
   readonly reveal: ReturnType<typeof createRevealService>;
   readonly audit: ReturnType<typeof createAuditService>;
+  readonly keys: ReturnType<typeof createKeyService>;
   readonly master: MasterKeyProvider;
   close(): Promise<void>;
 }
@@ -50,9 +52,10 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
     await store.close();
     throw e;
   }
-  const master = createLocalMasterKeyProvider(new Map([[1, masterKey.key]]));
+  const master = createLocalMasterKeyProvider(masterKey.versions, masterKey.reload ?? undefined);
   const keyring = createKeyring({
     master,
+    cacheTtlMs: config.keyCacheSeconds * 1000,
     source: {
       loadKeys: async (merchantId) =>
         (await merchantStore.loadDataKeys(store.db, merchantId)).map((r) => ({ ...r, purpose: r.purpose as 'data' | 'fingerprint' })),
@@ -68,6 +71,7 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
     cards: createCardService(deps),
     reveal: createRevealService(deps),
     audit: createAuditService(deps),
+    keys: createKeyService({ ...deps, keyCacheTtlMs: config.keyCacheSeconds * 1000 }),
     master,
     close: () => store.close(),
   };

@@ -15,6 +15,8 @@ export interface Config {
   readonly logLevel: string;
   readonly bodyLimit: number;
   readonly workers: number;
+  /** How long unwrapped data keys are cached; a data-key rotation reaches every server within it. */
+  readonly keyCacheSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -50,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel,
     bodyLimit: int('TOKENVAULT_BODY_LIMIT', env.TOKENVAULT_BODY_LIMIT, 1024 * 1024, 1024, 64 * 1024 * 1024),
     workers: int('TOKENVAULT_WORKERS', env.TOKENVAULT_WORKERS, 1, 1, 64),
+    keyCacheSeconds: int('TOKENVAULT_KEY_CACHE_SECONDS', env.TOKENVAULT_KEY_CACHE_SECONDS, 30, 0, 3600),
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 24) {

@@ -1,9 +1,10 @@
 /** The `tokenvault` CLI: serve, migrate, merchants, admin. Every command has --help. */
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { openVault } from './app.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { MasterKeyError } from './crypto/master-key.ts';
+import { loadMasterKey, MasterKeyError, writeKeyFile } from './crypto/master-key.ts';
 import { serve } from './server.ts';
 import { CredentialInputError } from './vault/gateway-credentials.ts';
 import { SCOPES, type Scope } from './vault/merchants.ts';
@@ -176,6 +177,95 @@ audit
   .action(async () => {
     const cp = await withVault((v) => v.audit.checkpoint());
     console.log(`checkpoint ${cp.id} at ${cp.at}: ${cp.chains} chains signed`);
+  });
+
+function progressBar(label: string) {
+  let lastShown = -1;
+  return ({ done, total, phase }: { done: number; total: number; phase: string }) => {
+    const pct = total === 0 ? 100 : Math.floor((done / total) * 100);
+    if (process.stderr.isTTY) {
+      const filled = Math.round(pct / 4);
+      process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(25 - filled)}] ${pct}% ${done}/${total} ${phase}  `);
+      if (done >= total) process.stderr.write('\n');
+    } else if (pct >= lastShown + 10 || done >= total) {
+      // Not a terminal (CI, logs): a line per 10% instead of a redrawn bar.
+      lastShown = pct;
+      process.stderr.write(`${label}: ${pct}% (${done}/${total} ${phase})\n`);
+    }
+  };
+}
+
+const keys_ = program
+  .command('keys')
+  .description('Master-key and data-key rotation, status and retirement (online: servers keep serving).');
+keys_
+  .command('status')
+  .description('Key versions and how many wrapped keys and records each still protects.')
+  .option('--json', 'print JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const st = await withVault((v) => v.keys.status());
+    if (opts.json) return console.log(JSON.stringify(st, null, 2));
+    console.log(`master key: provider ${st.master.provider}, current version ${st.master.current}`);
+    for (const [k, n] of Object.entries(st.master.wrappedValues)) console.log(`  ${k}: wraps ${n} keys`);
+    console.log('data keys:');
+    for (const d of st.data) console.log(`  v${d.version}: active for ${d.activeFor} merchants, protects ${d.records} records`);
+    if (st.job) console.log(`re-encryption in progress since ${st.job.startedAt} (resume with keys rotate --data)`);
+  });
+keys_
+  .command('rotate')
+  .description(
+    'Without --data: add a master-key version (key file) and re-wrap every data key. With --data: new data keys, records re-encrypted in batches.',
+  )
+  .option('--data', 'rotate the data keys and re-encrypt every record (resumes an interrupted run)')
+  .action(async (opts: { data?: boolean }) => {
+    const config = loadConfig();
+    if (opts.data) {
+      const r = await withVault((v) => v.keys.rotateData(progressBar('re-encrypting')));
+      console.log(`${r.resumed ? 'resumed: ' : ''}${r.reencrypted} records re-encrypted in ${r.passes} pass(es)`);
+      return;
+    }
+    const loaded = loadMasterKey(config);
+    if (loaded.path && loaded.source !== 'env') {
+      const versions = new Map(loaded.versions);
+      const next = Math.max(...versions.keys()) + 1;
+      versions.set(next, randomBytes(32));
+      writeKeyFile(loaded.path, versions);
+      console.log(`master key version ${next} added to ${loaded.path}`);
+    }
+    const r = await withVault((v) => v.keys.rewrapAll());
+    if (loaded.source === 'env' && r.rewrapped === 0) {
+      console.log(
+        `every key is already wrapped by master version ${r.to}; to rotate, set TOKENVAULT_MASTER_KEY to "<old N>:<old key>,<N+1>:<new key>" on every server, then run this again`,
+      );
+    } else console.log(`${r.rewrapped} keys re-wrapped under master version ${r.to}`);
+  });
+keys_
+  .command('retire')
+  .description('Remove an old key version; refused while anything still uses it.')
+  .option('--data <version>', 'a data-key version', positiveInt(1_000_000))
+  .option('--master <version>', 'a master-key version (removed from the key file)', positiveInt(1_000_000))
+  .action(async (opts: { data?: number; master?: number }) => {
+    if ((opts.data === undefined) === (opts.master === undefined)) throw new CliError('give exactly one of --data N or --master N');
+    if (opts.data !== undefined) {
+      const version = opts.data;
+      const r = await withVault((v) => v.keys.retireData(version));
+      if (!r.ok) throw new CliError(r.detail ?? 'refused');
+      return console.log(`data key v${version} retired (${r.value.removed} merchant keys removed)`);
+    }
+    const version = opts.master as number;
+    const config = loadConfig();
+    const loaded = loadMasterKey(config);
+    if (version === Math.max(...loaded.versions.keys())) throw new CliError(`master version ${version} is the current one`);
+    const inUse = await withVault((v) => v.keys.masterVersionInUse(version));
+    if (inUse > 0) throw new CliError(`master version ${version} still wraps ${inUse} keys; run keys rotate first`);
+    if (loaded.source === 'env' || !loaded.path) {
+      return console.log(`nothing wraps under master version ${version}: remove it from TOKENVAULT_MASTER_KEY on every server`);
+    }
+    const versions = new Map(loaded.versions);
+    versions.delete(version);
+    writeKeyFile(loaded.path, versions);
+    await withVault((v) => v.keys.recordMasterRetired(version));
+    console.log(`master version ${version} removed from ${loaded.path}`);
   });
 
 const admin = program.command('admin').description('Operator commands.');

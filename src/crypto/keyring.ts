@@ -40,12 +40,22 @@ export interface Keyring {
   fingerprint(merchantId: string, value: string): Promise<Fingerprint>;
   /** Drops cached keys (after rotation or merchant deletion). */
   forget(merchantId: string): void;
+  /** A new random key of a purpose and version, wrapped under the current master key (rotation). */
+  newKey(merchantId: string, purpose: KeyPurpose, version: number): Promise<WrappedKey>;
+  /** The same key re-wrapped under the current master key version (master-key rotation). */
+  rewrap(merchantId: string, key: WrappedKey): Promise<string>;
 }
 
 const wrapAad = (merchantId: string, purpose: KeyPurpose, version: number) => `tokenvault:key:${merchantId}:${purpose}:${version}`;
 
-export function createKeyring(deps: { master: MasterKeyProvider; source: KeySource }): Keyring {
-  const cache = new Map<string, Promise<MerchantKeys>>();
+/**
+ * Unwrapped keys are cached for `cacheTtlMs`, so a data-key rotation made by another process reaches this
+ * one within that time; a ciphertext naming a version not in the cache triggers an immediate reload.
+ */
+export function createKeyring(deps: { master: MasterKeyProvider; source: KeySource; cacheTtlMs?: number; clock?: () => number }): Keyring {
+  const ttl = deps.cacheTtlMs ?? 30_000;
+  const clock = deps.clock ?? Date.now;
+  const cache = new Map<string, { at: number; keys: Promise<MerchantKeys> }>();
 
   async function load(merchantId: string): Promise<MerchantKeys> {
     const rows = await deps.source.loadKeys(merchantId);
@@ -61,14 +71,16 @@ export function createKeyring(deps: { master: MasterKeyProvider; source: KeySour
   }
 
   function keysOf(merchantId: string): Promise<MerchantKeys> {
-    let entry = cache.get(merchantId);
-    if (!entry) {
-      entry = load(merchantId);
-      // A failed load (database down) must not be cached.
-      entry.catch(() => cache.delete(merchantId));
-      cache.set(merchantId, entry);
-    }
-    return entry;
+    const entry = cache.get(merchantId);
+    if (entry && clock() - entry.at < ttl) return entry.keys;
+    const keys = load(merchantId);
+    const fresh = { at: clock(), keys };
+    // A failed load (database down) must not be cached.
+    keys.catch(() => {
+      if (cache.get(merchantId) === fresh) cache.delete(merchantId);
+    });
+    cache.set(merchantId, fresh);
+    return keys;
   }
 
   return {
@@ -82,7 +94,7 @@ export function createKeyring(deps: { master: MasterKeyProvider; source: KeySour
       }
       // Primed so the merchant's credentials can be encrypted in the same transaction that stores the keys;
       // the caller forgets them if that transaction fails.
-      cache.set(merchantId, Promise.resolve(keys));
+      cache.set(merchantId, { at: clock(), keys: Promise.resolve(keys) });
       return out;
     },
     async encrypt(merchantId, aad, plaintext) {
@@ -91,8 +103,14 @@ export function createKeyring(deps: { master: MasterKeyProvider; source: KeySour
     },
     async decrypt(merchantId, aad, ciphertext) {
       const envelope = parseEnvelope(ciphertext);
-      const keys = await keysOf(merchantId);
-      const key = envelope.keyRef.startsWith('d') ? keys.data.get(Number(envelope.keyRef.slice(1))) : undefined;
+      if (!envelope.keyRef.startsWith('d')) throw new DecryptError();
+      const version = Number(envelope.keyRef.slice(1));
+      let key = (await keysOf(merchantId)).data.get(version);
+      if (!key) {
+        // Written by a process that saw a newer data key than our cache holds.
+        cache.delete(merchantId);
+        key = (await keysOf(merchantId)).data.get(version);
+      }
       if (!key) throw new DecryptError();
       return open(key, envelope, aad);
     },
@@ -103,6 +121,13 @@ export function createKeyring(deps: { master: MasterKeyProvider; source: KeySour
     },
     forget(merchantId) {
       cache.delete(merchantId);
+    },
+    async newKey(merchantId, purpose, version) {
+      return { purpose, version, wrapped: await deps.master.wrap(randomBytes(32), wrapAad(merchantId, purpose, version)) };
+    },
+    async rewrap(merchantId, key) {
+      const aad = wrapAad(merchantId, key.purpose, key.version);
+      return deps.master.wrap(await deps.master.unwrap(key.wrapped, aad), aad);
     },
   };
 }

@@ -197,7 +197,7 @@ export function createMerchantService(deps: VaultDeps) {
      */
     async delete(merchantId: string, actor = 'admin'): Promise<VaultResult<MerchantView>> {
       const m = await merchantStore.getMerchant(db, merchantId);
-      if (!m || m.status !== 'active') return fail('merchant_not_found');
+      if (m?.status !== 'active') return fail('merchant_not_found');
       const at = iso(deps.now());
       await inTransaction(db, async (tx) => {
         await tx.updateTable('merchants').set({ status: 'deleted' }).where('id', '=', merchantId).execute();
