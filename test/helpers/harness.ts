@@ -18,6 +18,17 @@ export const backend: 'sqlite' | 'postgres' = process.env.DATABASE_URL ? 'postgr
 /** Every log line every test app wrote, for the leak scan. */
 export const logLines: string[] = [];
 
+// The whole-suite scan (test/global-log-scan.ts) reads what every test process appends here.
+const scanDir = process.env.TOKENVAULT_TEST_SCAN_DIR;
+const scanLog = scanDir ? fs.createWriteStream(path.join(scanDir, `logs-${process.pid}.ndjson`), { flags: 'a' }) : null;
+
+/** Records a secret the tests created, so the whole-suite scan can look for it in every log line. */
+export function rememberSecret(...secrets: (string | undefined)[]): void {
+  if (!scanDir) return;
+  const text = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 8).join('\n');
+  if (text) fs.appendFileSync(path.join(scanDir, `secrets-${process.pid}.txt`), `${text}\n`);
+}
+
 export interface TestApp {
   app: FastifyInstance;
   vault: Vault;
@@ -33,11 +44,14 @@ export async function makeTestApp(opts: { now?: () => Date; env?: Record<string,
     TOKENVAULT_DATA_DIR: dataDir,
     TOKENVAULT_MASTER_KEY: randomBytes(32).toString('base64'),
     TOKENVAULT_ADMIN_TOKEN: ADMIN_TOKEN,
+    // Short: rotation tests wait for it, and nothing else depends on it.
+    TOKENVAULT_KEY_CACHE_SECONDS: '1',
     LOG_LEVEL: 'info',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     ...(schema ? { TOKENVAULT_DATABASE_SCHEMA: schema } : {}),
     ...opts.env,
   });
+  rememberSecret(ADMIN_TOKEN);
   const vault = await openVault(config, opts.now ? { now: opts.now } : {});
   const admin = await vault.merchants.ensureAdminToken(config.adminToken);
   const logs: string[] = [];
@@ -46,6 +60,7 @@ export async function makeTestApp(opts: { now?: () => Date; env?: Record<string,
       const line = chunk.toString();
       logs.push(line);
       logLines.push(line);
+      scanLog?.write(line.endsWith('\n') ? line : `${line}\n`);
       cb();
     },
   });
@@ -85,6 +100,16 @@ export async function createMerchant(t: TestApp, name = 'Test merchant'): Promis
   });
   if (res.statusCode !== 201) throw new Error(`merchant create failed: ${res.statusCode} ${res.body}`);
   const body = res.json();
+  const g = body.gateways;
+  rememberSecret(
+    body.apiKey,
+    g.cybersource.sharedSecret,
+    g.opay.secretKey,
+    g.appotapay.secretKey,
+    g.appotapay.apiKey,
+    g.alliancepay.merchantPrivateJwk?.d,
+    g.twoc2p.merchantPrivateKeyPem?.split('\n')[1],
+  );
   return { id: body.id, apiKey: body.apiKey, credentials: body };
 }
 
