@@ -61,7 +61,7 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
         (await merchantStore.loadDataKeys(store.db, merchantId)).map((r) => ({ ...r, purpose: r.purpose as 'data' | 'fingerprint' })),
     },
   });
-  const deps: VaultDeps = { db: store.db, keyring, master, now: opts.now ?? (() => new Date()) };
+  const deps: VaultDeps = { db: store.db, keyring, master, now: opts.now ?? (() => new Date()), cvvTtlMs: config.cvvTtlSeconds * 1000 };
   return {
     store,
     masterKey,

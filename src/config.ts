@@ -17,6 +17,8 @@ export interface Config {
   readonly workers: number;
   /** How long unwrapped data keys are cached; a data-key rotation reaches every server within it. */
   readonly keyCacheSeconds: number;
+  /** How long a CVV collected before the first payment is kept (encrypted) before it is wiped. */
+  readonly cvvTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -52,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel,
     bodyLimit: int('TOKENVAULT_BODY_LIMIT', env.TOKENVAULT_BODY_LIMIT, 1024 * 1024, 1024, 64 * 1024 * 1024),
     workers: int('TOKENVAULT_WORKERS', env.TOKENVAULT_WORKERS, 1, 1, 64),
+    cvvTtlSeconds: int('TOKENVAULT_CVV_TTL_SECONDS', env.TOKENVAULT_CVV_TTL_SECONDS, 3600, 1, 86400),
     keyCacheSeconds: int('TOKENVAULT_KEY_CACHE_SECONDS', env.TOKENVAULT_KEY_CACHE_SECONDS, 30, 0, 3600),
     ...overrides,
   };

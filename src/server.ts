@@ -42,9 +42,18 @@ export async function startServer(config: Config, opts: { primary: boolean; quie
   if (opts.primary && !opts.quiet) banner(vault, config, admin.token);
   const app = await buildApp(config, vault, admin.check);
   const url = await app.listen({ port: config.port, host: config.host });
+  // CVVs past their TTL are wiped even if no payment ever comes for them.
+  const sweeper = setInterval(
+    () => {
+      vault.cards.purgeExpiredCvvs().catch((e: Error) => app.log.warn({ err: { message: e.message } }, 'CVV sweep failed'));
+    },
+    Math.min(config.cvvTtlSeconds * 1000, 60_000),
+  );
+  sweeper.unref();
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
+      clearInterval(sweeper);
       await app.close();
       await vault.close();
     })();

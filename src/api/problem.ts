@@ -36,6 +36,7 @@ const TABLE: Record<ProblemCode, { status: number; title: string }> = {
   invalid_card_number: { status: 422, title: 'Invalid card number' },
   invalid_expiry: { status: 422, title: 'Invalid expiry' },
   card_expired: { status: 422, title: 'Card expired' },
+  invalid_cvv: { status: 422, title: 'Invalid security code' },
   invalid_key: { status: 400, title: 'Invalid key' },
   invalid_request: { status: 400, title: 'Invalid request' },
   validation_failed: { status: 400, title: 'Validation failed' },

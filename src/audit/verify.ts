@@ -135,7 +135,10 @@ async function verifyCheckpoint(db: Db, master: MasterKeyProvider): Promise<Chec
 export async function verifyAuditLog(db: Db, master: MasterKeyProvider): Promise<VerifyReport> {
   const heads = new Map((await db.selectFrom('audit_heads').selectAll().execute()).map((h) => [h.chain, h]));
   // Chains are taken from the events too: deleting a head row must not hide its chain from the check.
-  const chains = new Set([...heads.keys(), ...(await db.selectFrom('audit_events').select('chain').distinct().execute()).map((r) => r.chain)]);
+  const chains = new Set([
+    ...heads.keys(),
+    ...(await db.selectFrom('audit_events').select('chain').distinct().execute()).map((r) => r.chain),
+  ]);
   let events = 0;
   let firstBreak: ChainBreak | null = null;
   for (const chain of [...chains].sort()) {

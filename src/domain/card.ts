@@ -187,6 +187,11 @@ export function brandNames(brand: Brand): BrandNames {
 
 export type MaskChar = 'X' | '*' | '•';
 
+/** Card security code: four digits on American Express, three on every other brand. */
+export function cvvValid(brand: Brand, cvv: string): boolean {
+  return (brand === 'AMEX' ? /^[0-9]{4}$/ : /^[0-9]{3}$/).test(cvv);
+}
+
 /** First 6 + mask + last 4, built from the stored clear parts so showing a card never needs decryption. */
 export function maskPan(parts: { bin6: string; last4: string; length: number }, char: MaskChar): string {
   // Bad parts mean corrupt stored data, a bug rather than an expected outcome.

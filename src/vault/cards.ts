@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../audit/log.ts';
 import { dataKeyVersion, fieldAad } from '../crypto/keyring.ts';
-import { type Brand, binInfo, type Expiry, type Funding, isExpired, isTooFarInFuture, parsePan } from '../domain/card.ts';
+import { type Brand, binInfo, cvvValid, type Expiry, type Funding, isExpired, isTooFarInFuture, parsePan } from '../domain/card.ts';
 import { newId } from '../domain/ids.ts';
 import { effectiveStatus, type Status, type StoredStatus, transition, type Usage } from '../domain/lifecycle.ts';
 import { type CardPatch, type CardWithInstrument, cardStore } from '../store/card-store.ts';
@@ -65,6 +65,8 @@ export interface TokenizeInput {
   usage?: Usage;
   makeDefault?: boolean;
   metadata?: Metadata | null;
+  /** Held encrypted until the first payment takes it, or its TTL ends (PCI DSS 3.3.1.2). */
+  cvv?: string;
   /** The API that creates the token decides its string's format (DESIGN §3). */
   newToken?: () => string;
 }
@@ -80,6 +82,7 @@ export interface CardUpdate {
 export const nativeToken = (): string => `tok_${randomBytes(18).toString('base64url')}`;
 
 const panAad = (merchantId: string, instrumentId: string) => fieldAad(merchantId, 'instrument_identifiers', instrumentId, 'pan');
+const cvvAad = (merchantId: string, token: string) => fieldAad(merchantId, 'card_secrets', token, 'cvv');
 
 export function createCardService(deps: VaultDeps) {
   const { db, keyring } = deps;
@@ -139,6 +142,12 @@ export function createCardService(deps: VaultDeps) {
       const expiryCheck = checkExpiry(input.expiry);
       if (!expiryCheck.ok) return expiryCheck;
       const info = binInfo(pan.value);
+      if (input.cvv !== undefined && !cvvValid(info.brand, input.cvv)) {
+        const digits = info.brand === 'AMEX' ? 4 : 3;
+        return fail('invalid_cvv', `the security code must be ${digits} digits for this card`, [
+          { field: 'cvv', code: 'cvv_format', message: `${digits} digits` },
+        ]);
+      }
       // All crypto before the transaction: it may load keys, and nothing slow should hold a write lock.
       const fingerprint = await keyring.fingerprint(merchantId, pan.value);
       const candidateId = newId('ii');
@@ -146,6 +155,7 @@ export function createCardService(deps: VaultDeps) {
       const customerId = input.customerId ?? null;
       const at = iso(deps.now());
       const token = (input.newToken ?? nativeToken)();
+      const cvvCt = input.cvv === undefined ? null : await keyring.encrypt(merchantId, cvvAad(merchantId, token), input.cvv);
 
       const result = await inTransaction(
         db,
@@ -192,6 +202,13 @@ export function createCardService(deps: VaultDeps) {
             created_at: at,
             updated_at: at,
           });
+          if (cvvCt !== null) {
+            const expires = new Date(Date.parse(at) + deps.cvvTtlMs).toISOString();
+            await tx
+              .insertInto('card_secrets')
+              .values({ card_id: token, merchant_id: merchantId, cvv_ct: cvvCt, expires_at: expires })
+              .execute();
+          }
           if (customerId !== null && (input.makeDefault || defaultCardId === null)) {
             // `is null` lets the database pick one winner among concurrent first cards.
             let update = tx.updateTable('customers').set({ default_card_id: token }).where('id', '=', customerId);
@@ -278,6 +295,32 @@ export function createCardService(deps: VaultDeps) {
       });
     },
 
+    /**
+     * Hands the held CVV to its one use (the first payment) and wipes it in the same step; null when none
+     * was held or its TTL has passed (an expired one is wiped too).
+     */
+    async takeCvv(caller: Caller, token: string): Promise<string | null> {
+      const { merchantId } = caller;
+      const row = await inTransaction(db, async (tx) => {
+        const secret = await tx
+          .selectFrom('card_secrets')
+          .selectAll()
+          .where('card_id', '=', token)
+          .where('merchant_id', '=', merchantId)
+          .executeTakeFirst();
+        if (secret) await tx.deleteFrom('card_secrets').where('card_id', '=', token).execute();
+        return secret;
+      });
+      if (!row || row.expires_at <= iso(deps.now())) return null;
+      return (await keyring.decrypt(merchantId, cvvAad(merchantId, token), row.cvv_ct)).toString();
+    },
+
+    /** Wipes every CVV past its TTL; the server runs this on a timer. Returns how many were wiped. */
+    async purgeExpiredCvvs(): Promise<number> {
+      const res = await db.deleteFrom('card_secrets').where('expires_at', '<=', iso(deps.now())).executeTakeFirst();
+      return Number(res.numDeletedRows);
+    },
+
     async setStatus(caller: Caller, token: string, to: StoredStatus, ifMatch: number | null): Promise<VaultResult<CardView>> {
       return mutate(caller, token, ifMatch, to === 'DELETED' ? 'card.delete' : 'card.status', async (tx, row) => {
         const t = transition(row.status as StoredStatus, to);
@@ -285,6 +328,8 @@ export function createCardService(deps: VaultDeps) {
           if (t.error === 'already_in_state') return succeed({ patch: {} });
           return fail(row.status === 'DELETED' ? 'card_deleted' : 'invalid_transition', `a ${row.status} card cannot become ${to}`);
         }
+        // A deleted card keeps no security code either.
+        if (to === 'DELETED') await tx.deleteFrom('card_secrets').where('card_id', '=', row.id).execute();
         if (to === 'DELETED' && row.customer_id !== null) {
           await tx
             .updateTable('customers')

@@ -8,6 +8,8 @@ export interface VaultDeps {
   readonly keyring: Keyring;
   readonly master: MasterKeyProvider;
   readonly now: () => Date;
+  /** How long a CVV may wait for its first use. */
+  readonly cvvTtlMs: number;
 }
 
 export const iso = (d: Date): string => d.toISOString();

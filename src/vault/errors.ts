@@ -15,6 +15,7 @@ export type VaultErrorCode =
   | 'invalid_card_number'
   | 'invalid_expiry'
   | 'card_expired'
+  | 'invalid_cvv'
   | 'invalid_key'
   | 'invalid_request';
 

@@ -57,6 +57,7 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService; reveal:
         usage: b.usage ?? 'MULTIPLE',
         makeDefault: b.default ?? false,
         metadata: b.metadata ?? null,
+        ...(b.cvv !== undefined ? { cvv: b.cvv } : {}),
       });
       if (!r.ok) return sendFailure(reply, r);
       return reply.code(201).header('etag', etag(r.value.card.version)).send(presentCard(r.value.card, r.value.instrumentCreated));

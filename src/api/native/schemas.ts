@@ -83,6 +83,12 @@ export const CardCreate = Type.Object(
     number: Type.String({ minLength: 1, maxLength: 32, description: 'The card number (PAN): 12–19 digits, Luhn-valid' }),
     expMonth: Month,
     expYear: Year,
+    cvv: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]{3,4}$',
+        description: 'Security code: held encrypted for the first payment only, wiped on use or after TOKENVAULT_CVV_TTL_SECONDS',
+      }),
+    ),
     holderName: Type.Optional(Text(100)),
     billingAddress: Type.Optional(Address),
     customer: Type.Optional(Type.String({ maxLength: 64, description: 'A customer id (cus_…) to attach the card to' })),

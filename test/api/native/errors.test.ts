@@ -169,7 +169,7 @@ describe('native API errors: card input', () => {
     ['expYear as a string', card({ expYear: String(futureYear()) }), 'expYear', 'wrong_type'],
     ['a fractional expMonth', card({ expMonth: 6.5 }), 'expMonth', 'wrong_type'],
     ['the card number as a JSON number', card({ number: Number(VISA) }), 'number', 'wrong_type'],
-    ['an unknown top-level field (cvv)', card({ cvv: '123' }), 'cvv', 'unknown_field'],
+    ['an unknown top-level field (pin)', card({ pin: '1234' }), 'pin', 'unknown_field'],
     [
       'an unknown nested field in billingAddress',
       card({ billingAddress: { line1: '1 Main St', planet: 'Mars' } }),

@@ -1,0 +1,103 @@
+/** PCI DSS 3.3.1.2: a CVV collected before the first payment is held encrypted, briefly, and then gone. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fieldAad } from '../../../src/crypto/keyring.ts';
+import {
+  AMEX,
+  type Client,
+  client,
+  createCustomer,
+  createMerchant,
+  futureYear,
+  makeTestApp,
+  type TestApp,
+  type TestMerchant,
+  VISA,
+} from '../../helpers/harness.ts';
+
+let t: TestApp;
+let m: TestMerchant;
+let c: Client;
+let clock = Date.now();
+
+beforeAll(async () => {
+  t = await makeTestApp({ now: () => new Date(clock), env: { TOKENVAULT_CVV_TTL_SECONDS: '3600' } });
+  m = await createMerchant(t);
+  c = client(t, m.apiKey);
+});
+afterAll(() => t.close());
+
+const secretOf = (token: string) => t.vault.store.db.selectFrom('card_secrets').selectAll().where('card_id', '=', token).executeTakeFirst();
+const caller = () => ({ merchantId: m.id, actor: 'test' });
+
+describe('CVV held for the first payment', () => {
+  it('holds the CVV only as a ciphertext bound to its card, with an expiry one TTL ahead', async () => {
+    const res = await c.post('/v1/cards', { number: VISA, expMonth: 1, expYear: futureYear(), cvv: '737' });
+    expect(res.statusCode).toBe(201);
+    expect(res.body).not.toContain('737');
+    const row = await secretOf(res.json().token);
+    expect(row?.cvv_ct).toMatch(/^tv1\.A256GCM\.d\d+\./);
+    expect(Date.parse(row?.expires_at as string) - clock).toBe(3600_000);
+    const plain = await t.vault.keyring.decrypt(m.id, fieldAad(m.id, 'card_secrets', res.json().token, 'cvv'), row?.cvv_ct as string);
+    expect(plain.toString()).toBe('737');
+  });
+
+  it('gives the CVV to its one use and wipes it in the same step', async () => {
+    const card = (await c.post('/v1/cards', { number: VISA, expMonth: 2, expYear: futureYear(), cvv: '123' })).json();
+    expect(await t.vault.cards.takeCvv(caller(), card.token)).toBe('123');
+    expect(await secretOf(card.token)).toBeUndefined();
+    expect(await t.vault.cards.takeCvv(caller(), card.token)).toBeNull();
+  });
+
+  it("never hands one merchant's CVV to another", async () => {
+    const card = (await c.post('/v1/cards', { number: VISA, expMonth: 3, expYear: futureYear(), cvv: '456' })).json();
+    expect(await t.vault.cards.takeCvv({ merchantId: 'mch_other', actor: 'x' }, card.token)).toBeNull();
+    expect(await secretOf(card.token)).toBeDefined();
+  });
+
+  it('wipes CVVs past their TTL, and an expired one is never handed out', async () => {
+    const a = (await c.post('/v1/cards', { number: VISA, expMonth: 4, expYear: futureYear(), cvv: '111' })).json();
+    const b = (await c.post('/v1/cards', { number: VISA, expMonth: 5, expYear: futureYear(), cvv: '222' })).json();
+    clock += 3600_000 + 1;
+    expect(await t.vault.cards.takeCvv(caller(), a.token)).toBeNull();
+    expect(await secretOf(a.token)).toBeUndefined();
+    expect(await t.vault.cards.purgeExpiredCvvs()).toBeGreaterThanOrEqual(1);
+    expect(await secretOf(b.token)).toBeUndefined();
+    const left = await t.vault.store.db
+      .selectFrom('card_secrets')
+      .select('card_id')
+      .where('expires_at', '<=', new Date(clock).toISOString())
+      .execute();
+    expect(left).toEqual([]);
+  });
+
+  it('wipes the CVV when the card or its customer is deleted', async () => {
+    const lone = (await c.post('/v1/cards', { number: VISA, expMonth: 6, expYear: futureYear(), cvv: '333' })).json();
+    await c.delete(`/v1/cards/${lone.token}`);
+    expect(await secretOf(lone.token)).toBeUndefined();
+    const cus = await createCustomer(c);
+    const owned = (await c.post('/v1/cards', { number: VISA, expMonth: 7, expYear: futureYear(), cvv: '444', customer: cus.id })).json();
+    await c.delete(`/v1/customers/${cus.id}`);
+    expect(await secretOf(owned.token)).toBeUndefined();
+  });
+
+  it('checks the CVV length against the brand and writes nothing when it is wrong', async () => {
+    const count = async () =>
+      Number(
+        (
+          await t.vault.store.db
+            .selectFrom('cards')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const before = await count();
+    const amex3 = await c.post('/v1/cards', { number: AMEX, expMonth: 1, expYear: futureYear(), cvv: '123' });
+    expect(amex3.statusCode).toBe(422);
+    expect(amex3.json()).toMatchObject({ code: 'invalid_cvv', errors: [{ field: 'cvv' }] });
+    const visa4 = await c.post('/v1/cards', { number: VISA, expMonth: 1, expYear: futureYear(), cvv: '1234' });
+    expect(visa4.json().code).toBe('invalid_cvv');
+    expect((await c.post('/v1/cards', { number: VISA, expMonth: 1, expYear: futureYear(), cvv: '12a' })).statusCode).toBe(400);
+    expect(await count()).toBe(before);
+    expect((await c.post('/v1/cards', { number: AMEX, expMonth: 1, expYear: futureYear(), cvv: '1234' })).statusCode).toBe(201);
+  });
+});
