@@ -8,7 +8,6 @@ import type { FieldIssue, VaultErrorCode, VaultFailure } from '../vault/errors.t
 
 export type ProblemCode =
   | VaultErrorCode
-  | 'validation_failed'
   | 'invalid_json'
   | 'unsupported_media_type'
   | 'body_too_large'

@@ -1,4 +1,5 @@
 /** JOSE through `jose`, with algorithm allow-lists: nothing here accepts an algorithm it was not told to. */
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { CompactEncrypt, importJWK, type JWK } from 'jose';
 
 export type RevealAlg = 'RSA-OAEP-256' | 'ECDH-ES+A256KW';
@@ -26,6 +27,19 @@ export function revealAlgFor(jwk: Record<string, unknown>): RevealAlg {
     throw new JwkError('the JWK must be an RSA or EC public key');
   }
   if (jwk.alg !== undefined && jwk.alg !== alg) throw new JwkError(`this key can only be used with ${alg}`);
+  // The real key, not its encoding: leading zero bytes do not make a modulus longer, a point must lie on
+  // its curve, and a public exponent below 65537 (e = 1 is no encryption at all) is refused.
+  let details: ReturnType<typeof createPublicKey>['asymmetricKeyDetails'];
+  try {
+    details = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).asymmetricKeyDetails;
+  } catch {
+    throw new JwkError('the JWK is not a valid public key');
+  }
+  if (alg === 'RSA-OAEP-256') {
+    if ((details?.modulusLength ?? 0) < 2048) throw new JwkError('RSA keys must be 2048 bits or more');
+    const e = details?.publicExponent ?? 0n;
+    if (e < 65537n || e % 2n === 0n) throw new JwkError('the RSA public exponent must be odd and at least 65537');
+  }
   return alg;
 }
 

@@ -187,6 +187,14 @@ export function brandNames(brand: Brand): BrandNames {
 
 export type MaskChar = 'X' | '*' | '•';
 
+/**
+ * Whether free text holds something that could be a card number: 12 or more digits in a run, also when
+ * split by single spaces, dashes or dots ("4111 1111 1111 1111"). Used to keep PANs out of text we store.
+ */
+export function containsPanLike(text: string): boolean {
+  return /[0-9](?:[ .-]?[0-9]){11,}/.test(text);
+}
+
 /** Card security code: four digits on American Express, three on every other brand. */
 export function cvvValid(brand: Brand, cvv: string): boolean {
   return (brand === 'AMEX' ? /^[0-9]{4}$/ : /^[0-9]{3}$/).test(cvv);

@@ -17,7 +17,8 @@ export type VaultErrorCode =
   | 'card_expired'
   | 'invalid_cvv'
   | 'invalid_key'
-  | 'invalid_request';
+  | 'invalid_request'
+  | 'validation_failed';
 
 export interface FieldIssue {
   readonly field: string;

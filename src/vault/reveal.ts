@@ -5,6 +5,7 @@
 import { appendAudit } from '../audit/log.ts';
 import { encryptJson, importRecipient, JwkError } from '../crypto/jose.ts';
 import { fieldAad } from '../crypto/keyring.ts';
+import { containsPanLike } from '../domain/card.ts';
 import { cardStore } from '../store/card-store.ts';
 import { inTransaction } from '../store/db.ts';
 import { type Caller, iso, type VaultDeps } from './deps.ts';
@@ -27,6 +28,11 @@ export function createRevealService(deps: VaultDeps) {
           { field: 'jwk', code: 'invalid_jwk', message: 'see detail' },
         ]);
       }
+      if (containsPanLike(purpose)) {
+        return fail('validation_failed', 'the purpose must not contain a card number', [
+          { field: 'purpose', code: 'contains_card_number', message: 'describe the purpose without card data' },
+        ]);
+      }
       const { merchantId } = caller;
       const card = await cardStore.getCard(deps.db, merchantId, token);
       if (!card) return fail('card_not_found', 'no such card');
@@ -36,17 +42,18 @@ export function createRevealService(deps: VaultDeps) {
       const pan = (
         await deps.keyring.decrypt(merchantId, fieldAad(merchantId, 'instrument_identifiers', instrument.id, 'pan'), instrument.pan_ct)
       ).toString();
-      // The event commits before anything is returned: an unaudited reveal cannot happen.
+      // Encrypted first, so a failure here records no reveal; the event commits before the JWE is returned,
+      // so no reveal goes unaudited.
+      const jwe = await encryptJson(
+        { token, number: pan, expMonth: card.exp_month, expYear: card.exp_year, holderName: card.holder_name },
+        recipient,
+      );
       await inTransaction(deps.db, (tx) =>
         appendAudit(
           tx,
           { merchantId, actor: caller.actor, action: 'card.reveal', target: token, detail: { purpose, alg: recipient.alg } },
           iso(deps.now()),
         ),
-      );
-      const jwe = await encryptJson(
-        { token, number: pan, expMonth: card.exp_month, expYear: card.exp_year, holderName: card.holder_name },
-        recipient,
       );
       return succeed({ token, jwe, alg: recipient.alg });
     },

@@ -538,3 +538,30 @@ describe('formatExpiry', () => {
     );
   });
 });
+
+describe('containsPanLike and cvvValid', () => {
+  it('finds card numbers in free text, also split by spaces, dashes or dots', async () => {
+    const { containsPanLike } = await import('../../src/domain/card.ts');
+    for (const text of [
+      '4111111111111111',
+      'refund 4111 1111 1111 1111',
+      'x 4111-1111-1111-1111 y',
+      '5555.5555.5555.4444',
+      '378282246310005',
+    ]) {
+      expect(containsPanLike(text), text).toBe(true);
+    }
+    for (const text of ['ticket 4711 of 2026-11-21', 'order 12345678901', 'refund, customer asked', '1 2 3 4 5 6 7 8 9 0 1']) {
+      expect(containsPanLike(text), text).toBe(false);
+    }
+  });
+
+  it('wants four CVV digits on Amex and three on every other brand', async () => {
+    const { cvvValid } = await import('../../src/domain/card.ts');
+    expect(cvvValid('AMEX', '1234')).toBe(true);
+    expect(cvvValid('AMEX', '123')).toBe(false);
+    expect(cvvValid('VISA', '123')).toBe(true);
+    expect(cvvValid('VISA', '1234')).toBe(false);
+    expect(cvvValid('MASTERCARD', '12a')).toBe(false);
+  });
+});

@@ -20,7 +20,6 @@ let t: TestApp;
 let m: TestMerchant;
 let c: Client;
 
-
 async function dumpDatabase(): Promise<string> {
   const parts: string[] = [];
   // Every table there is, so a table added later is covered without editing this test.
