@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { openVault } from './app.ts';
+import type { SignedCheckpoint } from './audit/verify.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { loadMasterKey, MasterKeyError, writeKeyFile } from './crypto/master-key.ts';
 import { serve } from './server.ts';
@@ -155,8 +156,10 @@ audit
   .command('verify')
   .description('Recompute every hash chain and check the newest signed checkpoint; exits 1 and names the first broken event.')
   .option('--json', 'print the report as JSON')
-  .action(async (opts: { json?: boolean }) => {
-    const report = await withVault((v) => v.audit.verify());
+  .option('--checkpoint <file>', 'check against a checkpoint kept outside the database (from audit checkpoint --out)')
+  .action(async (opts: { json?: boolean; checkpoint?: string }) => {
+    const external = opts.checkpoint ? (JSON.parse(fs.readFileSync(opts.checkpoint, 'utf8')) as SignedCheckpoint) : undefined;
+    const report = await withVault((v) => v.audit.verify(external));
     if (opts.json) console.log(JSON.stringify(report, null, 2));
     else {
       console.log(`${report.chains} chains, ${report.events} events`);
@@ -174,9 +177,12 @@ audit
 audit
   .command('checkpoint')
   .description('Sign the head of every chain with the vault key, so deleting the newest events is detectable.')
-  .action(async () => {
+  .option('--out <file>', 'also write the signed checkpoint to this file: keep it off the database host')
+  .action(async (opts: { out?: string }) => {
     const cp = await withVault((v) => v.audit.checkpoint());
-    console.log(`checkpoint ${cp.id} at ${cp.at}: ${cp.chains} chains signed`);
+    if (opts.out)
+      fs.writeFileSync(opts.out, `${JSON.stringify({ id: cp.id, at: cp.at, payload: cp.payload, signature: cp.signature }, null, 2)}\n`);
+    console.log(`checkpoint ${cp.id} at ${cp.at}: ${cp.chains} chains signed${opts.out ? `, written to ${opts.out}` : ''}`);
   });
 
 function progressBar(label: string) {

@@ -53,7 +53,11 @@ async function signingKey(db: Db, master: MasterKeyProvider): Promise<{ privateK
 }
 
 /** Signs the current head of every chain. */
-export async function createCheckpoint(db: Db, master: MasterKeyProvider, now: Date): Promise<CheckpointPayload & { chains: number }> {
+export async function createCheckpoint(
+  db: Db,
+  master: MasterKeyProvider,
+  now: Date,
+): Promise<SignedCheckpoint & { chains: number; heads: CheckpointPayload['heads'] }> {
   const { privateKey } = await signingKey(db, master);
   const heads = await db.selectFrom('audit_heads').selectAll().orderBy('chain').execute();
   const payload: CheckpointPayload = {
@@ -64,7 +68,7 @@ export async function createCheckpoint(db: Db, master: MasterKeyProvider, now: D
   const text = JSON.stringify(payload);
   const signature = sign(null, Buffer.from(text), privateKey).toString('base64');
   await db.insertInto('audit_checkpoints').values({ id: payload.id, at: payload.at, payload: text, signature }).execute();
-  return { ...payload, chains: heads.length };
+  return { id: payload.id, at: payload.at, payload: text, signature, chains: heads.length, heads: payload.heads };
 }
 
 async function verifyChain(
@@ -102,14 +106,19 @@ async function verifyChain(
   return { events, brk: null };
 }
 
-async function verifyCheckpoint(db: Db, master: MasterKeyProvider): Promise<CheckpointResult | null> {
-  const latest = await db
-    .selectFrom('audit_checkpoints')
-    .selectAll()
-    .orderBy('at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+/** A checkpoint as kept outside the database: `audit checkpoint --out FILE` writes it. */
+export interface SignedCheckpoint {
+  id: string;
+  at: string;
+  payload: string;
+  signature: string;
+}
+
+async function verifyCheckpoint(db: Db, master: MasterKeyProvider, external?: SignedCheckpoint): Promise<CheckpointResult | null> {
+  // A checkpoint kept outside the database also survives an attacker who deletes the stored ones.
+  const latest =
+    external ??
+    (await db.selectFrom('audit_checkpoints').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst());
   if (!latest) return null;
   const { publicKey } = await signingKey(db, master);
   const base = { id: latest.id, at: latest.at };
@@ -132,7 +141,7 @@ async function verifyCheckpoint(db: Db, master: MasterKeyProvider): Promise<Chec
   return { ...base, ok: true };
 }
 
-export async function verifyAuditLog(db: Db, master: MasterKeyProvider): Promise<VerifyReport> {
+export async function verifyAuditLog(db: Db, master: MasterKeyProvider, external?: SignedCheckpoint): Promise<VerifyReport> {
   const heads = new Map((await db.selectFrom('audit_heads').selectAll().execute()).map((h) => [h.chain, h]));
   // Chains are taken from the events too: deleting a head row must not hide its chain from the check.
   const chains = new Set([
@@ -148,6 +157,6 @@ export async function verifyAuditLog(db: Db, master: MasterKeyProvider): Promise
     const brk = r.brk && !head && r.brk.reason.startsWith('chain head') ? { ...r.brk, reason: 'the chain head row is missing' } : r.brk;
     if (brk && !firstBreak) firstBreak = brk;
   }
-  const checkpoint = await verifyCheckpoint(db, master);
+  const checkpoint = await verifyCheckpoint(db, master, external);
   return { ok: firstBreak === null && (checkpoint?.ok ?? true), chains: chains.size, events, firstBreak, checkpoint };
 }

@@ -1,5 +1,5 @@
 /** Reading, verifying and checkpointing the audit log. */
-import { createCheckpoint, verifyAuditLog } from '../audit/verify.ts';
+import { createCheckpoint, type SignedCheckpoint, verifyAuditLog } from '../audit/verify.ts';
 import type { AuditEventRow } from '../store/schema.ts';
 import type { Caller, VaultDeps } from './deps.ts';
 
@@ -58,7 +58,7 @@ export function createAuditService(deps: VaultDeps) {
       const last = page[page.length - 1];
       return { items: page.map(view), nextSeq: rows.length > f.limit && last ? Number(last.seq) : null };
     },
-    verify: () => verifyAuditLog(deps.db, deps.master),
+    verify: (external?: SignedCheckpoint) => verifyAuditLog(deps.db, deps.master, external),
     checkpoint: () => createCheckpoint(deps.db, deps.master, deps.now()),
   };
 }

@@ -701,6 +701,31 @@ describe('audit verification: tampering is detected', () => {
     }
   });
 
+  it('catches deleting the stored checkpoints along with the newest events, given a checkpoint kept outside', async () => {
+    const { x, chain, rows, db } = await freshChain();
+    try {
+      const cp = await x.vault.audit.checkpoint();
+      const kept = { id: cp.id, at: cp.at, payload: cp.payload, signature: cp.signature };
+      await db.deleteFrom('audit_events').where('chain', '=', chain).where('seq', '>', 4).execute();
+      await db
+        .updateTable('audit_heads')
+        .set({ seq: 4, hash: rows[3]?.hash as string })
+        .where('chain', '=', chain)
+        .execute();
+      await db.deleteFrom('audit_checkpoints').execute();
+      // With the stored checkpoints gone, the database alone looks consistent...
+      expect((await x.vault.audit.verify()).ok).toBe(true);
+      // ...but not against the checkpoint the operator kept.
+      const report = await x.vault.audit.verify(kept);
+      expect(report.ok).toBe(false);
+      expect(report.checkpoint).toMatchObject({ id: cp.id, ok: false });
+      const forged = await x.vault.audit.verify({ ...kept, payload: kept.payload.replace('"seq":6', '"seq":4') });
+      expect(forged.checkpoint?.reason).toMatch(/signature/);
+    } finally {
+      await x.close();
+    }
+  });
+
   it('catches deleting the newest events and rewinding the head only through the signed checkpoint', async () => {
     const { x, chain, rows, db } = await freshChain();
     try {
