@@ -58,6 +58,14 @@ describe('tokenvault CLI', () => {
       ['merchants', 'keys', 'revoke'],
       ['admin'],
       ['admin', 'reset-token'],
+      ['merchants', 'delete'],
+      ['keys'],
+      ['keys', 'status'],
+      ['keys', 'rotate'],
+      ['keys', 'retire'],
+      ['audit'],
+      ['audit', 'verify'],
+      ['audit', 'checkpoint'],
     ];
     const outputs = await Promise.all(commands.map((c) => tv(...c, '--help')));
     for (const [i, out] of outputs.entries()) {
