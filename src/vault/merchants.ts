@@ -254,7 +254,11 @@ export function createMerchantService(deps: VaultDeps) {
     /** Replaces the stored admin token (CLI `admin reset-token`); returns the new one to print once. */
     async resetAdminToken(): Promise<string> {
       const token = newSecret('tv_admin_', 32);
-      await merchantStore.setSetting(db, ADMIN_SETTING, hashKey(token));
+      const at = iso(deps.now());
+      await inTransaction(db, async (tx) => {
+        await merchantStore.setSetting(tx, ADMIN_SETTING, hashKey(token));
+        await appendAudit(tx, { merchantId: null, actor: 'cli', action: 'admin.reset_token' }, at);
+      });
       return token;
     },
   };
