@@ -11,12 +11,16 @@ import { auditRoutes } from './api/native/audit-routes.ts';
 import { cardRoutes } from './api/native/card-routes.ts';
 import { customerRoutes } from './api/native/customer-routes.ts';
 import { HttpProblem, registerAuth, registerIdempotency } from './api/native/http.ts';
+import { paymentRoutes } from './api/native/payment-routes.ts';
 import { registerOps } from './api/ops-routes.ts';
 import { problem, problemFromError, sendProblem } from './api/problem.ts';
 import { redactUrl } from './api/redact.ts';
 import type { Config } from './config.ts';
 import { createKeyring, type Keyring } from './crypto/keyring.ts';
 import { createLocalMasterKeyProvider, type LoadedMasterKey, loadMasterKey, type MasterKeyProvider } from './crypto/master-key.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+import type { Processor } from './payments/processor.ts';
+import { createSimulatorProcessor } from './payments/simulator.ts';
 import { openStore, type StoreHandle } from './store/db.ts';
 import { merchantStore } from './store/merchant-store.ts';
 import { createAuditService } from './vault/audit.ts';
@@ -25,6 +29,7 @@ import { createCustomerService } from './vault/customers.ts';
 import type { VaultDeps } from './vault/deps.ts';
 import { createKeyService } from './vault/keys.ts';
 import { createMerchantService } from './vault/merchants.ts';
+import { createPaymentService } from './vault/payments.ts';
 import { createRevealService } from './vault/reveal.ts';
 import { VERSION } from './version.ts';
 
@@ -38,12 +43,14 @@ export interface Vault {
   readonly reveal: ReturnType<typeof createRevealService>;
   readonly audit: ReturnType<typeof createAuditService>;
   readonly keys: ReturnType<typeof createKeyService>;
+  readonly payments: ReturnType<typeof createPaymentService>;
+  readonly metrics: Metrics;
   readonly master: MasterKeyProvider;
   close(): Promise<void>;
 }
 
 /** Opens the database, applies migrations (unless told not to) and builds the vault services. */
-export async function openVault(config: Config, opts: { migrate?: boolean; now?: () => Date } = {}): Promise<Vault> {
+export async function openVault(config: Config, opts: { migrate?: boolean; now?: () => Date; processor?: Processor } = {}): Promise<Vault> {
   const masterKey = loadMasterKey(config);
   const store = await openStore(config);
   try {
@@ -62,13 +69,24 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
     },
   });
   const deps: VaultDeps = { db: store.db, keyring, master, now: opts.now ?? (() => new Date()), cvvTtlMs: config.cvvTtlSeconds * 1000 };
+  const metrics = createMetrics();
+  const cards = createCardService(deps);
+  const payments = createPaymentService({
+    ...deps,
+    processor: opts.processor ?? createSimulatorProcessor(),
+    processorTimeoutMs: config.processorTimeoutMs,
+    metrics: metrics.payments,
+    cards,
+  });
   return {
     store,
     masterKey,
+    metrics,
+    payments,
     keyring,
     merchants: createMerchantService(deps),
     customers: createCustomerService(deps),
-    cards: createCardService(deps),
+    cards,
     reveal: createRevealService(deps),
     audit: createAuditService(deps),
     keys: createKeyService({ ...deps, keyCacheTtlMs: config.keyCacheSeconds * 1000 }),
@@ -166,13 +184,14 @@ export async function buildApp(
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  registerOps(app, { ping: () => vault.store.ping() });
+  registerOps(app, { ping: () => vault.store.ping(), metrics: vault.metrics });
   registerAuth(app, { merchants: vault.merchants, checkAdmin: adminCheck });
   registerIdempotency(app, vault.store.db, () => new Date());
   await app.register(adminRoutes, { merchants: vault.merchants });
   await app.register(customerRoutes, { customers: vault.customers, cards: vault.cards });
   await app.register(cardRoutes, { cards: vault.cards, reveal: vault.reveal });
   await app.register(auditRoutes, { audit: vault.audit });
+  await app.register(paymentRoutes, { payments: vault.payments });
   await app.ready();
   return app;
 }

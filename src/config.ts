@@ -19,6 +19,8 @@ export interface Config {
   readonly keyCacheSeconds: number;
   /** How long a CVV collected before the first payment is kept (encrypted) before it is wiped. */
   readonly cvvTtlSeconds: number;
+  /** A processor call still running after this counts as unavailable (503, nothing recorded). */
+  readonly processorTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -54,6 +56,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel,
     bodyLimit: int('TOKENVAULT_BODY_LIMIT', env.TOKENVAULT_BODY_LIMIT, 1024 * 1024, 1024, 64 * 1024 * 1024),
     workers: int('TOKENVAULT_WORKERS', env.TOKENVAULT_WORKERS, 1, 1, 64),
+    processorTimeoutMs: int('TOKENVAULT_PROCESSOR_TIMEOUT_MS', env.TOKENVAULT_PROCESSOR_TIMEOUT_MS, 10_000, 10, 120_000),
     cvvTtlSeconds: int('TOKENVAULT_CVV_TTL_SECONDS', env.TOKENVAULT_CVV_TTL_SECONDS, 3600, 1, 86400),
     keyCacheSeconds: int('TOKENVAULT_KEY_CACHE_SECONDS', env.TOKENVAULT_KEY_CACHE_SECONDS, 30, 0, 3600),
     ...overrides,

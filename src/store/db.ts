@@ -21,6 +21,7 @@ import {
 import pg from 'pg';
 import * as init from './migrations/0001-init.ts';
 import * as auditKeysCvv from './migrations/0002-audit-keys-cvv.ts';
+import * as payments from './migrations/0003-payments.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -41,6 +42,7 @@ export interface StoreHandle {
 const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
   '0002-audit-keys-cvv': auditKeysCvv,
+  '0003-payments': payments,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

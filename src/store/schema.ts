@@ -134,6 +134,43 @@ export interface CardSecretRow {
   expires_at: string;
 }
 
+/** bigint columns: SQLite returns numbers, PostgreSQL strings; read them through Number(). */
+type BigIntColumn = number | string;
+
+export interface PaymentRow {
+  id: string;
+  merchant_id: string;
+  kind: string;
+  card_id: string;
+  customer_id: string | null;
+  currency: string;
+  amount: BigIntColumn;
+  authorized_amount: BigIntColumn;
+  captured_amount: BigIntColumn;
+  refunded_amount: BigIntColumn;
+  capture_requested: number;
+  status: string;
+  decline_code: string | null;
+  processor: string;
+  processor_ref: string | null;
+  auth_code: string | null;
+  reference: string | null;
+  metadata: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+export interface PaymentEventRow {
+  id: string;
+  payment_id: string;
+  type: string;
+  amount: BigIntColumn | null;
+  outcome: string;
+  status_after: string;
+  detail: string | null;
+  created_at: string;
+}
+
 export interface Database {
   merchants: MerchantRow;
   api_keys: ApiKeyRow;
@@ -149,4 +186,6 @@ export interface Database {
   audit_events: AuditEventRow;
   audit_checkpoints: AuditCheckpointRow;
   card_secrets: CardSecretRow;
+  payments: PaymentRow;
+  payment_events: PaymentEventRow;
 }

@@ -18,7 +18,18 @@ export type VaultErrorCode =
   | 'invalid_cvv'
   | 'invalid_key'
   | 'invalid_request'
-  | 'validation_failed';
+  | 'validation_failed'
+  | 'invalid_amount'
+  | 'payment_not_found'
+  | 'no_default_card'
+  | 'token_suspended'
+  | 'token_deleted'
+  | 'token_consumed'
+  | 'token_expired'
+  | 'processor_unavailable'
+  | 'amount_exceeds_authorized'
+  | 'amount_exceeds_captured'
+  | 'invalid_payment_state';
 
 export interface FieldIssue {
   readonly field: string;

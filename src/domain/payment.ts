@@ -1,0 +1,59 @@
+/**
+ * Payment rules: states and amount bounds. Amounts only ever move within their bounds:
+ * 0 ≤ captured ≤ authorized, 0 ≤ refunded ≤ captured. The store enforces the same bounds atomically.
+ */
+import { err, ok, type Result } from './result.ts';
+
+export type PaymentStatus =
+  | 'PENDING_AUTHENTICATION'
+  | 'AUTHORIZED'
+  | 'CAPTURED'
+  | 'PARTIALLY_REFUNDED'
+  | 'REFUNDED'
+  | 'VOIDED'
+  | 'DECLINED'
+  | 'FAILED'
+  | 'CREDITED';
+
+/** Why a processor declined: stable codes every API maps to its own. */
+export type DeclineCode =
+  | 'insufficient_funds'
+  | 'expired_card'
+  | 'do_not_honor'
+  | 'lost_card'
+  | 'stolen_card'
+  | 'invalid_cvv'
+  | 'authentication_failed';
+
+export interface Amounts {
+  authorized: number;
+  captured: number;
+  refunded: number;
+}
+
+export type AmountError = 'amount_exceeds_authorized' | 'amount_exceeds_captured' | 'invalid_state';
+
+export function canCapture(status: PaymentStatus, a: Amounts, amount: number): Result<true, AmountError> {
+  if (status !== 'AUTHORIZED' && status !== 'CAPTURED') return err('invalid_state', `a ${status} payment cannot be captured`);
+  if (a.refunded > 0) return err('invalid_state', 'a payment with refunds cannot be captured further');
+  if (a.captured + amount > a.authorized)
+    return err('amount_exceeds_authorized', `at most ${a.authorized - a.captured} can still be captured`);
+  return ok(true);
+}
+
+export function canRefund(status: PaymentStatus, a: Amounts, amount: number): Result<true, AmountError> {
+  if (status !== 'CAPTURED' && status !== 'PARTIALLY_REFUNDED') return err('invalid_state', `a ${status} payment cannot be refunded`);
+  if (a.refunded + amount > a.captured) return err('amount_exceeds_captured', `at most ${a.captured - a.refunded} can still be refunded`);
+  return ok(true);
+}
+
+export function canVoid(status: PaymentStatus, a: Amounts): Result<true, AmountError> {
+  if (status !== 'AUTHORIZED' || a.captured > 0) return err('invalid_state', `a ${status} payment cannot be voided`);
+  return ok(true);
+}
+
+/** The status that the amounts imply once a capture or refund has settled. */
+export function settledStatus(a: Amounts): PaymentStatus {
+  if (a.refunded > 0) return a.refunded >= a.captured ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
+  return a.captured > 0 ? 'CAPTURED' : 'AUTHORIZED';
+}
