@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import type { AuditService } from '../../vault/audit.ts';
 import { problem } from '../problem.ts';
 import { callerOf, HttpProblem } from './http.ts';
-import { ProblemSchema } from './schemas.ts';
+import { Nullable, ProblemSchema } from './schemas.ts';
 
 const Iso = Type.String({ pattern: '^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,3})?Z$', description: 'ISO-8601 UTC time' });
 
@@ -22,12 +22,12 @@ const AuditQuery = Type.Object(
 const AuditEvent = Type.Object({
   seq: Type.Integer(),
   at: Type.String(),
-  merchant: Type.Union([Type.String(), Type.Null()]),
+  merchant: Nullable(Type.String()),
   actor: Type.String(),
   action: Type.String(),
-  target: Type.Union([Type.String(), Type.Null()]),
+  target: Nullable(Type.String()),
   outcome: Type.String(),
-  detail: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+  detail: Nullable(Type.Object({}, { additionalProperties: true })),
   prevHash: Type.String(),
   hash: Type.String(),
 });
@@ -46,7 +46,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox<{ audit: AuditService }> = a
           200: Type.Object({
             object: Type.Literal('list'),
             data: Type.Array(AuditEvent),
-            nextCursor: Type.Union([Type.String(), Type.Null()]),
+            nextCursor: Nullable(Type.String()),
           }),
           400: ProblemSchema,
           401: ProblemSchema,

@@ -3,9 +3,8 @@ import { Type } from 'typebox';
 import type { PaymentService, PaymentView } from '../../vault/payments.ts';
 import { sendFailure } from '../problem.ts';
 import { callerOf, pageParams } from './http.ts';
-import { ListQuery, Metadata, ProblemSchema } from './schemas.ts';
+import { ListQuery, Metadata, Nullable, ProblemSchema } from './schemas.ts';
 
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const errors = {
   400: ProblemSchema,
   401: ProblemSchema,
