@@ -63,7 +63,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_DIR = path.join(ROOT, 'bench');
 const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 const README = path.join(BENCH_DIR, 'README.md');
-const SCENARIO_NAMES = ['bare', 'tokenize', 'retrieve', 'list'] as const;
+const SCENARIO_NAMES = ['bare', 'tokenize', 'retrieve', 'list', 'authorize'] as const;
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const RETRIEVE_CARDS = 200;
@@ -401,6 +401,23 @@ function scenarios(f: Fixtures, nextPan: () => string, expYear: number): Record<
       name: 'list',
       what: `GET /v1/customers/:id/cards (${CUSTOMER_CARDS} cards)`,
       requests: () => ({ requests: [{ method: 'GET', path: `/v1/customers/${f.customerId}/cards`, headers: auth }] }),
+    },
+    authorize: {
+      name: 'authorize',
+      what: `POST /v1/payments (authorize + capture 10.00 USD, simulator) over ${f.tokens.length} tokens`,
+      requests: () => {
+        let i = 0;
+        return {
+          requests: [
+            {
+              method: 'POST',
+              path: '/v1/payments',
+              headers: { ...auth, 'content-type': 'application/json' },
+              setupRequest: (req) => ({ ...req, body: JSON.stringify({ token: f.tokens[i++ % f.tokens.length], amount: 1000, currency: 'USD' }) }),
+            },
+          ],
+        };
+      },
     },
   };
 }
