@@ -79,6 +79,12 @@ export interface CardUpdate {
   makeDefault?: boolean;
 }
 
+/** A CVV taken for its one use, with the expiry it had. */
+export interface HeldCvv {
+  cvv: string;
+  expiresAt: string;
+}
+
 export const nativeToken = (): string => `tok_${randomBytes(18).toString('base64url')}`;
 
 const panAad = (merchantId: string, instrumentId: string) => fieldAad(merchantId, 'instrument_identifiers', instrumentId, 'pan');
@@ -299,7 +305,7 @@ export function createCardService(deps: VaultDeps) {
      * Hands the held CVV to its one use (the first payment) and wipes it in the same step; null when none
      * was held or its TTL has passed (an expired one is wiped too).
      */
-    async takeCvv(caller: Caller, token: string): Promise<string | null> {
+    async takeCvv(caller: Caller, token: string): Promise<HeldCvv | null> {
       const { merchantId } = caller;
       const row = await inTransaction(db, async (tx) => {
         const secret = await tx
@@ -312,7 +318,18 @@ export function createCardService(deps: VaultDeps) {
         return secret;
       });
       if (!row || row.expires_at <= iso(deps.now())) return null;
-      return (await keyring.decrypt(merchantId, cvvAad(merchantId, token), row.cvv_ct)).toString();
+      return { cvv: (await keyring.decrypt(merchantId, cvvAad(merchantId, token), row.cvv_ct)).toString(), expiresAt: row.expires_at };
+    },
+
+    /** Puts a taken CVV back, with its original expiry, when its use did not happen (processor timeout). */
+    async restoreCvv(caller: Caller, token: string, held: HeldCvv): Promise<void> {
+      if (held.expiresAt <= iso(deps.now())) return;
+      const ct = await keyring.encrypt(caller.merchantId, cvvAad(caller.merchantId, token), held.cvv);
+      await db
+        .insertInto('card_secrets')
+        .values({ card_id: token, merchant_id: caller.merchantId, cvv_ct: ct, expires_at: held.expiresAt })
+        .onConflict((oc) => oc.column('card_id').doNothing())
+        .execute();
     },
 
     /** Wipes every CVV past its TTL; the server runs this on a timer. Returns how many were wiped. */

@@ -23,7 +23,7 @@ import { customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction } from '../store/db.ts';
 import { afterCursor, type Cursor, type Page, toPage } from '../store/page.ts';
 import type { PaymentEventRow, PaymentRow } from '../store/schema.ts';
-import type { CardService } from './cards.ts';
+import type { CardService, HeldCvv } from './cards.ts';
 import { type Caller, iso, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultFailure, type VaultResult } from './errors.ts';
 
@@ -175,6 +175,11 @@ export function createPaymentService(
       ]);
     const card = await cardStore.getCard(db, caller.merchantId, token);
     if (!card) return fail('card_not_found', 'no such card');
+    if (input.token && input.customerId && card.customer_id !== input.customerId) {
+      return fail('validation_failed', 'the card does not belong to that customer', [
+        { field: 'customer', code: 'mismatch', message: 'give the token alone, or the customer the card belongs to' },
+      ]);
+    }
     const status = effectiveStatus(card.status as StoredStatus, { month: card.exp_month, year: card.exp_year }, deps.now());
     const payable = canPay(status);
     if (!payable.ok) return fail(payable.error, `the card is ${status.toLowerCase()}`);
@@ -241,13 +246,15 @@ export function createPaymentService(
     const operation = kind === 'payment' ? 'authorize' : 'credit';
 
     let outcome: AuthorizeOutcome;
+    let held: HeldCvv | null = null;
     try {
       const pan = await decryptPan(merchantId, card);
       if (pan === null) {
         if (single) await releaseSingleUse(db, card.id, iso(deps.now()));
         return fail('token_deleted', 'the card number is no longer stored');
       }
-      const cvv = kind === 'payment' ? await deps.cards.takeCvv(caller, card.id) : null;
+      held = kind === 'payment' ? await deps.cards.takeCvv(caller, card.id) : null;
+      const cvv = held?.cvv;
       const request = {
         reference: id,
         amount: money.value.amount,
@@ -261,6 +268,8 @@ export function createPaymentService(
         if (single) await releaseSingleUse(db, card.id, iso(deps.now()));
         throw e;
       }
+      // Nothing happened at the processor as far as we know: the CVV goes back for the retry.
+      if (held) await deps.cards.restoreCvv(caller, card.id, held);
       return timedOut(caller, operation, card.id, async (tx, at) => {
         if (single) await releaseSingleUse(tx, card.id, at);
       });
@@ -337,6 +346,9 @@ export function createPaymentService(
     const row = await getRow(db, merchantId, id);
     if (!row) return fail('payment_not_found', 'no such payment');
     const a = amountsOf(row);
+    // The state first: "nothing left" is only the answer for a payment in a state that allows the operation.
+    const state = op === 'capture' ? canCapture(row.status as PaymentStatus, a, 0) : canRefund(row.status as PaymentStatus, a, 0);
+    if (!state.ok && state.error === 'invalid_state') return fail('invalid_payment_state', state.detail);
     const amount = requested ?? (op === 'capture' ? a.authorized - a.captured : a.captured - a.refunded);
     if (!Number.isSafeInteger(amount) || amount <= 0) {
       return fail(op === 'capture' ? 'amount_exceeds_authorized' : 'amount_exceeds_captured', `nothing left to ${op}`);

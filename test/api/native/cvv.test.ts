@@ -43,7 +43,7 @@ describe('CVV held for the first payment', () => {
 
   it('gives the CVV to its one use and wipes it in the same step', async () => {
     const card = (await c.post('/v1/cards', { number: VISA, expMonth: 2, expYear: futureYear(), cvv: '123' })).json();
-    expect(await t.vault.cards.takeCvv(caller(), card.token)).toBe('123');
+    expect((await t.vault.cards.takeCvv(caller(), card.token))?.cvv).toBe('123');
     expect(await secretOf(card.token)).toBeUndefined();
     expect(await t.vault.cards.takeCvv(caller(), card.token)).toBeNull();
   });
@@ -99,5 +99,30 @@ describe('CVV held for the first payment', () => {
     expect((await c.post('/v1/cards', { number: VISA, expMonth: 1, expYear: futureYear(), cvv: '12a' })).statusCode).toBe(400);
     expect(await count()).toBe(before);
     expect((await c.post('/v1/cards', { number: AMEX, expMonth: 1, expYear: futureYear(), cvv: '1234' })).statusCode).toBe(201);
+  });
+});
+
+describe('CVV and a processor that does not answer', () => {
+  it('puts the CVV back when the payment timed out, so the retry still has it', async () => {
+    const x = await makeTestApp({ env: { TOKENVAULT_PROCESSOR_TIMEOUT_MS: '100' } });
+    try {
+      const mm = await createMerchant(x);
+      const cc = client(x, mm.apiKey);
+      const card = (await cc.post('/v1/cards', { number: '4000000000000119', expMonth: 1, expYear: futureYear(), cvv: '123' })).json();
+      const pay = await cc.post('/v1/payments', { token: card.token, amount: 1000, currency: 'USD' });
+      expect(pay.statusCode).toBe(503);
+      const held = await x.vault.store.db.selectFrom('card_secrets').selectAll().where('card_id', '=', card.token).executeTakeFirst();
+      expect(held).toBeDefined();
+      expect((await x.vault.cards.takeCvv({ merchantId: mm.id, actor: 't' }, card.token))?.cvv).toBe('123');
+    } finally {
+      await x.close();
+    }
+  });
+
+  it('does not give the CVV back after a decline: it was used', async () => {
+    const card = (await c.post('/v1/cards', { number: '4000000000009995', expMonth: 1, expYear: futureYear(), cvv: '321' })).json();
+    const pay = await c.post('/v1/payments', { token: card.token, amount: 1000, currency: 'USD' });
+    expect(pay.json().status).toBe('DECLINED');
+    expect(await secretOf(card.token)).toBeUndefined();
   });
 });
