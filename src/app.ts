@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { registerTwoc2p } from './api/gateways/twoc2p/routes.ts';
 import { adminRoutes } from './api/native/admin-routes.ts';
 import { auditRoutes } from './api/native/audit-routes.ts';
 import { cardRoutes } from './api/native/card-routes.ts';
@@ -192,6 +193,7 @@ export async function buildApp(
   await app.register(cardRoutes, { cards: vault.cards, reveal: vault.reveal });
   await app.register(auditRoutes, { audit: vault.audit });
   await app.register(paymentRoutes, { payments: vault.payments });
+  await registerTwoc2p(app, { merchants: vault.merchants, cards: vault.cards });
   await app.ready();
   return app;
 }

@@ -4,7 +4,7 @@ import { afterCursor, type Cursor } from './page.ts';
 import type { CardRow, InstrumentRow } from './schema.ts';
 
 export type CardPatch = Partial<
-  Pick<CardRow, 'exp_month' | 'exp_year' | 'holder_name' | 'billing_address' | 'metadata' | 'status' | 'customer_id'>
+  Pick<CardRow, 'exp_month' | 'exp_year' | 'holder_name' | 'billing_address' | 'metadata' | 'status' | 'customer_id' | 'attributes'>
 >;
 
 const LIVE = ['ACTIVE', 'SUSPENDED', 'CONSUMED'];

@@ -22,6 +22,7 @@ import pg from 'pg';
 import * as init from './migrations/0001-init.ts';
 import * as auditKeysCvv from './migrations/0002-audit-keys-cvv.ts';
 import * as payments from './migrations/0003-payments.ts';
+import * as cardAttributes from './migrations/0004-card-attributes.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -43,6 +44,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001-init': init,
   '0002-audit-keys-cvv': auditKeysCvv,
   '0003-payments': payments,
+  '0004-card-attributes': cardAttributes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

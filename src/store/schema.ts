@@ -83,6 +83,7 @@ export interface CardRow {
   version: number;
   created_at: string;
   updated_at: string;
+  attributes: string | null;
 }
 export interface AddressRow {
   id: string;

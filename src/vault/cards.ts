@@ -44,6 +44,8 @@ export interface CardView {
   status: Status;
   storedStatus: StoredStatus;
   metadata: Metadata | null;
+  /** Gateway-specific fields a token keeps (e.g. 2C2P's accountIssuer); never card data. */
+  attributes: Record<string, string>;
   isDefault: boolean;
   version: number;
   createdAt: string;
@@ -65,6 +67,7 @@ export interface TokenizeInput {
   usage?: Usage;
   makeDefault?: boolean;
   metadata?: Metadata | null;
+  attributes?: Record<string, string>;
   /** Held encrypted until the first payment takes it, or its TTL ends (PCI DSS 3.3.1.2). */
   cvv?: string;
   /** The API that creates the token decides its string's format (DESIGN §3). */
@@ -77,6 +80,8 @@ export interface CardUpdate {
   billingAddress?: Address | null;
   metadata?: Metadata | null;
   makeDefault?: boolean;
+  /** Replaces the gateway attributes it names; others stay. */
+  attributes?: Record<string, string>;
 }
 
 /** A CVV taken for its one use, with the expiry it had. */
@@ -107,6 +112,7 @@ export function createCardService(deps: VaultDeps) {
       status: effectiveStatus(row.status as StoredStatus, expiry, deps.now()),
       storedStatus: row.status as StoredStatus,
       metadata: parseJson<Metadata>(row.metadata),
+      attributes: parseJson<Record<string, string>>(row.attributes) ?? {},
       isDefault: defaultCardId !== null && defaultCardId === row.id,
       version: row.version,
       createdAt: row.created_at,
@@ -207,6 +213,7 @@ export function createCardService(deps: VaultDeps) {
             version: 1,
             created_at: at,
             updated_at: at,
+            attributes: input.attributes && Object.keys(input.attributes).length > 0 ? JSON.stringify(input.attributes) : null,
           });
           if (cvvCt !== null) {
             const expires = new Date(Date.parse(at) + deps.cvvTtlMs).toISOString();
@@ -286,6 +293,9 @@ export function createCardService(deps: VaultDeps) {
         if (change.billingAddress !== undefined)
           patch.billing_address = change.billingAddress ? JSON.stringify(change.billingAddress) : null;
         if (change.metadata !== undefined) patch.metadata = change.metadata ? JSON.stringify(change.metadata) : null;
+        if (change.attributes !== undefined) {
+          patch.attributes = JSON.stringify({ ...(parseJson<Record<string, string>>(row.attributes) ?? {}), ...change.attributes });
+        }
         if (change.makeDefault !== undefined) {
           if (row.customer_id === null) {
             return fail('invalid_request', 'a card without a customer cannot be a default', [

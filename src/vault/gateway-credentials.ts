@@ -14,6 +14,8 @@ export const GATEWAYS: readonly GatewayName[] = ['cybersource', 'twoc2p', 'allia
 export interface MerchantSuppliedKeys {
   /** PEM (SPKI public key or X.509 certificate) of the merchant's 2C2P signing/encryption key. */
   twoc2pPublicKeyPem?: string;
+  /** Size of the vault's own 2C2P RSA key pair: 2048 (default), 3072 or 4096 bits. */
+  twoc2pVaultKeyBits?: 2048 | 3072 | 4096;
   /** The merchant's AlliancePay EC P-384 public JWK. */
   alliancepayPublicJwk?: JsonWebKey;
 }
@@ -36,8 +38,8 @@ const nonZeroDigits = (n: number): string => `${randomInt(1, 10)}${digits(n - 1)
 const alnum = (n: number, alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'): string =>
   Array.from({ length: n }, () => alphabet[randomInt(alphabet.length)]).join('');
 
-async function rsaPair(): Promise<{ publicPem: string; privatePem: string }> {
-  const { publicKey, privateKey } = await generate('rsa', { modulusLength: 2048 });
+export async function rsaPair(bits = 2048): Promise<{ publicPem: string; privatePem: string }> {
+  const { publicKey, privateKey } = await generate('rsa', { modulusLength: bits });
   return {
     publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     privatePem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
@@ -53,7 +55,7 @@ async function ecJwkPair(kid: string): Promise<{ publicJwk: JsonWebKey; privateJ
   };
 }
 
-function importPublicPem(pem: string): KeyObject {
+export function importPublicPem(pem: string): KeyObject {
   let key: KeyObject;
   try {
     key = createPublicKey(pem);
@@ -85,7 +87,7 @@ export async function generateGatewayCredentials(supplied: MerchantSuppliedKeys 
   const allianceMerchantPublic = supplied.alliancepayPublicJwk ? importEcJwk(supplied.alliancepayPublicJwk) : null;
 
   const [vault2c2p, merchant2c2p, allianceMerchant, alliancePayment] = await Promise.all([
-    rsaPair(),
+    rsaPair(supplied.twoc2pVaultKeyBits ?? 2048),
     twoc2pMerchantPublic ? null : rsaPair(),
     allianceMerchantPublic ? null : ecJwkPair(randomUUID()),
     ecJwkPair(randomUUID()),

@@ -8,7 +8,15 @@ import { merchantStore } from '../store/merchant-store.ts';
 import type { GatewayCredentialRow } from '../store/schema.ts';
 import { iso, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
-import { GATEWAYS, type GatewayName, generateGatewayCredentials, type MerchantSuppliedKeys } from './gateway-credentials.ts';
+import {
+  CredentialInputError,
+  GATEWAYS,
+  type GatewayName,
+  generateGatewayCredentials,
+  importPublicPem,
+  type MerchantSuppliedKeys,
+  rsaPair,
+} from './gateway-credentials.ts';
 
 export const SCOPES = ['tokenize', 'read', 'write', 'reveal', 'pay'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -223,6 +231,105 @@ export function createMerchantService(deps: VaultDeps) {
       });
       deps.keyring.forget(merchantId);
       return succeed({ id: m.id, name: m.name, status: 'deleted', createdAt: m.created_at });
+    },
+
+    /** A gateway's active credentials (public halves), for the gateway API to find who is calling. */
+    async gatewayCredentials(
+      gateway: GatewayName,
+    ): Promise<{ id: string; merchantId: string; lookupKey: string; publicData: Record<string, unknown> }[]> {
+      const rows = await db
+        .selectFrom('gateway_credentials')
+        .innerJoin('merchants', 'merchants.id', 'gateway_credentials.merchant_id')
+        .select([
+          'gateway_credentials.id',
+          'gateway_credentials.merchant_id',
+          'gateway_credentials.lookup_key',
+          'gateway_credentials.public_data',
+        ])
+        .where('gateway_credentials.gateway', '=', gateway)
+        .where('gateway_credentials.revoked_at', 'is', null)
+        .where('merchants.status', '=', 'active')
+        .execute();
+      return rows.map((r) => ({ id: r.id, merchantId: r.merchant_id, lookupKey: r.lookup_key, publicData: JSON.parse(r.public_data) }));
+    },
+
+    /** The decrypted secret half of one credential, for the gateway that owns it (keys, shared secrets). */
+    async gatewaySecret(merchantId: string, credentialId: string): Promise<Record<string, unknown> | null> {
+      const row = await db
+        .selectFrom('gateway_credentials')
+        .select(['secret_data'])
+        .where('id', '=', credentialId)
+        .where('merchant_id', '=', merchantId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      if (!row?.secret_data) return null;
+      const plain = await deps.keyring.decrypt(
+        merchantId,
+        fieldAad(merchantId, 'gateway_credentials', credentialId, 'secret_data'),
+        row.secret_data,
+      );
+      return JSON.parse(plain.toString()) as Record<string, unknown>;
+    },
+
+    /**
+     * Registers (or replaces) the merchant's 2C2P public key, and/or makes the vault a new 2C2P key pair of
+     * the given size. The previous vault private key stays usable for decryption until the next rotation,
+     * so requests already encrypted to it still succeed.
+     */
+    async updateTwoc2pKeys(
+      merchantId: string,
+      change: { merchantPublicKeyPem?: string; newVaultKeyBits?: 2048 | 3072 | 4096 },
+      actor = 'admin',
+    ): Promise<VaultResult<{ vaultPublicKeyPem: string; merchantPublicKeyPem: string }>> {
+      const [cred] = (await this.gatewayCredentials('twoc2p')).filter((c) => c.merchantId === merchantId);
+      if (!cred) return fail('merchant_not_found');
+      let merchantPublic = cred.publicData.merchantPublicKeyPem as string;
+      if (change.merchantPublicKeyPem !== undefined) {
+        try {
+          merchantPublic = importPublicPem(change.merchantPublicKeyPem).export({ type: 'spki', format: 'pem' }).toString();
+        } catch (e) {
+          return fail('invalid_key', e instanceof CredentialInputError ? e.message : 'the key is not usable');
+        }
+      }
+      const publicData: Record<string, unknown> = { ...cred.publicData, merchantPublicKeyPem: merchantPublic };
+      let secretUpdate: string | undefined;
+      if (change.newVaultKeyBits) {
+        const pair = await rsaPair(change.newVaultKeyBits);
+        const old = await this.gatewaySecret(merchantId, cred.id);
+        publicData.vaultPublicKeyPem = pair.publicPem;
+        secretUpdate = await deps.keyring.encrypt(
+          merchantId,
+          fieldAad(merchantId, 'gateway_credentials', cred.id, 'secret_data'),
+          JSON.stringify({ vaultPrivateKeyPem: pair.privatePem, previousVaultPrivateKeyPem: old?.vaultPrivateKeyPem ?? null }),
+        );
+      }
+      const at = iso(deps.now());
+      await inTransaction(db, async (tx) => {
+        await tx
+          .updateTable('gateway_credentials')
+          .set({
+            public_data: JSON.stringify(publicData),
+            ...(secretUpdate ? { secret_data: secretUpdate, key_version: dataKeyVersion(secretUpdate) } : {}),
+          })
+          .where('id', '=', cred.id)
+          .execute();
+        await appendAudit(
+          tx,
+          {
+            merchantId,
+            actor,
+            action: 'credential.update',
+            target: cred.id,
+            detail: {
+              gateway: 'twoc2p',
+              merchantKey: change.merchantPublicKeyPem !== undefined,
+              vaultKeyBits: change.newVaultKeyBits ?? null,
+            },
+          },
+          at,
+        );
+      });
+      return succeed({ vaultPublicKeyPem: publicData.vaultPublicKeyPem as string, merchantPublicKeyPem: merchantPublic });
     },
 
     /** Resolves a presented API key to its merchant and scopes, or null (unknown, revoked, merchant gone). */
