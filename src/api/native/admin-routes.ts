@@ -141,4 +141,46 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService
       return r.value;
     },
   );
+
+  const KeyBits = Type.Union([Type.Literal(2048), Type.Literal(3072), Type.Literal(4096)]);
+  app.put(
+    '/v1/admin/merchants/:id/gateways/twoc2p/keys',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'updateTwoc2pKeys',
+        summary: "Register the merchant's 2C2P public key and/or rotate the vault's 2C2P key pair",
+        description: 'The previous vault key keeps decrypting requests already encrypted to it until the next rotation.',
+        tags,
+        params: MerchantParam,
+        body: Type.Object(
+          { merchantPublicKeyPem: Type.Optional(Type.String({ minLength: 1, maxLength: 10000 })), rotateVaultKey: Type.Optional(KeyBits) },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: { 200: Type.Object({ vaultPublicKeyPem: Type.String(), merchantPublicKeyPem: Type.String() }), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const r = await merchants.updateTwoc2pKeys(request.params.id, {
+        ...(b.merchantPublicKeyPem !== undefined ? { merchantPublicKeyPem: b.merchantPublicKeyPem } : {}),
+        ...(b.rotateVaultKey !== undefined ? { newVaultKeyBits: b.rotateVaultKey } : {}),
+      });
+      if (!r.ok) return sendFailure(reply, r);
+      return r.value;
+    },
+  );
+
+  app.get(
+    '/v1/admin/merchants/:id/gateways/twoc2p/vault-public-key',
+    {
+      config: { scope: 'admin' },
+      schema: { operationId: 'getTwoc2pVaultPublicKey', summary: "The vault's 2C2P public key (PEM) for the merchant to encrypt to", tags, params: MerchantParam },
+    },
+    async (request, reply) => {
+      const [cred] = (await merchants.gatewayCredentials('twoc2p')).filter((c) => c.merchantId === request.params.id);
+      if (!cred) return sendProblem(reply, problem('merchant_not_found'));
+      return reply.type('application/x-pem-file').send(cred.publicData.vaultPublicKeyPem as string);
+    },
+  );
 };
