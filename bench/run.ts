@@ -4,7 +4,7 @@
  * measured in the same run (DESIGN §8). Writes bench/results/ and the table in bench/README.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify } from 'jose';
 
 // ---------------------------------------------------------------------------------------------------
 // autocannon ships no type declarations; this is the narrow surface the benchmark uses.
@@ -63,11 +64,12 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_DIR = path.join(ROOT, 'bench');
 const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 const README = path.join(BENCH_DIR, 'README.md');
-const SCENARIO_NAMES = ['bare', 'tokenize', 'retrieve', 'list', 'authorize'] as const;
+const SCENARIO_NAMES = ['bare', 'tokenize', 'retrieve', 'list', 'authorize', '2c2p-add'] as const;
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const RETRIEVE_CARDS = 200;
 const CUSTOMER_CARDS = 10;
+const TWOC2P_BODIES = 200;
 const PAN_POOL = 50_000;
 const WARMUP_SECONDS = 1;
 
@@ -325,6 +327,54 @@ interface Fixtures {
   apiKey: string;
   customerId: string;
   tokens: string[];
+  /** Ready-made 2C2P add requests (JWS over JWE), built as a 2C2P merchant builds them. */
+  twoc2pBodies: string[];
+}
+
+interface Twoc2pKeys {
+  merchantId: string;
+  vaultPublicKeyPem: string;
+  merchantPrivateKeyPem: string;
+}
+
+async function twoc2pRequest(keys: { vaultPublic: KeyObject; merchantPrivate: KeyObject }, payload: unknown): Promise<string> {
+  const jwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(payload)))
+    .setProtectedHeader({ alg: 'RSA-OAEP', enc: 'A256GCM' })
+    .encrypt(keys.vaultPublic);
+  return new CompactSign(new TextEncoder().encode(jwe)).setProtectedHeader({ alg: 'PS256' }).sign(keys.merchantPrivate);
+}
+
+/**
+ * The ceiling of a JOSE route: what the server must do per 2C2P request (verify PS256, decrypt RSA-OAEP,
+ * encrypt RSA-OAEP, sign PS256), in this process on one core, with keys of the same size.
+ */
+async function joseRoundTripsPerSecond(seconds: number): Promise<number> {
+  const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const vault = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const request = await twoc2pRequest(
+    { vaultPublic: vault.publicKey, merchantPrivate: merchant.privateKey },
+    { merchantID: '123456789012345', accountNo: '4111111111111111', expiry: '2030-01-31', tokenProvider: 'CC' },
+  );
+  const response = new TextEncoder().encode(
+    JSON.stringify({ merchantID: '123456789012345', token: '211126095801122414', responseCode: '0000', responseDesc: 'Success' }),
+  );
+  const once = async () => {
+    const { payload } = await compactVerify(request, merchant.publicKey, { algorithms: ['PS256'] });
+    await compactDecrypt(new TextDecoder().decode(payload), vault.privateKey, {
+      keyManagementAlgorithms: ['RSA-OAEP'],
+      contentEncryptionAlgorithms: ['A256GCM'],
+    });
+    const jwe = await new CompactEncrypt(response).setProtectedHeader({ alg: 'RSA-OAEP', enc: 'A256GCM' }).encrypt(merchant.publicKey);
+    await new CompactSign(new TextEncoder().encode(jwe)).setProtectedHeader({ alg: 'PS256', kid: '1' }).sign(vault.privateKey);
+  };
+  for (let i = 0; i < 50; i++) await once();
+  let n = 0;
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    await once();
+    n++;
+  }
+  return n / ((performance.now() - start) / 1000);
 }
 
 /**
@@ -332,7 +382,25 @@ interface Fixtures {
  * can be refused (503); the tokenize scenario is where that shows, loudly.
  */
 async function setup(base: string, adminToken: string, pans: () => string, expYear: number): Promise<Fixtures> {
-  const merchant = await call<{ apiKey: string }>(base, adminToken, 'POST', '/v1/admin/merchants', { name: 'bench' }, 201);
+  const merchant = await call<{ apiKey: string; gateways: { twoc2p: Twoc2pKeys } }>(
+    base,
+    adminToken,
+    'POST',
+    '/v1/admin/merchants',
+    { name: 'bench' },
+    201,
+  );
+  const t = merchant.gateways.twoc2p;
+  const twoc2pKeys = { vaultPublic: createPublicKey(t.vaultPublicKeyPem), merchantPrivate: createPrivateKey(t.merchantPrivateKeyPem) };
+  const twoc2pBodies = await inBatches(TWOC2P_BODIES, 1, () =>
+    twoc2pRequest(twoc2pKeys, {
+      merchantID: t.merchantId,
+      accountNo: pans(),
+      name: 'Bench',
+      expiry: `${expYear}-12-31`,
+      tokenProvider: 'CC',
+    }),
+  );
   const key = merchant.apiKey;
   const customer = await call<{ id: string }>(
     base,
@@ -351,7 +419,7 @@ async function setup(base: string, adminToken: string, pans: () => string, expYe
   const listed = await call<{ data: unknown[] }>(base, key, 'GET', `/v1/customers/${customer.id}/cards`, undefined, 200);
   if (listed.data.length !== CUSTOMER_CARDS)
     throw new Error(`setup: the customer lists ${listed.data.length} cards, expected ${CUSTOMER_CARDS}`);
-  return { apiKey: key, customerId: customer.id, tokens: cards.map((c) => c.token) };
+  return { apiKey: key, customerId: customer.id, tokens: cards.map((c) => c.token), twoc2pBodies };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -402,6 +470,23 @@ function scenarios(f: Fixtures, nextPan: () => string, expYear: number): Record<
       what: `GET /v1/customers/:id/cards (${CUSTOMER_CARDS} cards)`,
       requests: () => ({ requests: [{ method: 'GET', path: `/v1/customers/${f.customerId}/cards`, headers: auth }] }),
     },
+    '2c2p-add': {
+      name: '2c2p-add',
+      what: `POST /customertoken/3.0/CustomerToken/add, JWS(PS256) over JWE(RSA-OAEP), ${f.twoc2pBodies.length} prepared requests (ratio: to the in-process JOSE round trip)`,
+      requests: () => {
+        let i = 0;
+        return {
+          requests: [
+            {
+              method: 'POST',
+              path: '/customertoken/3.0/CustomerToken/add',
+              headers: { 'content-type': 'text/plain' },
+              setupRequest: (req) => ({ ...req, body: f.twoc2pBodies[i++ % f.twoc2pBodies.length] }),
+            },
+          ],
+        };
+      },
+    },
     authorize: {
       name: 'authorize',
       what: `POST /v1/payments (authorize + capture 10.00 USD, simulator) over ${f.tokens.length} tokens`,
@@ -413,7 +498,10 @@ function scenarios(f: Fixtures, nextPan: () => string, expYear: number): Record<
               method: 'POST',
               path: '/v1/payments',
               headers: { ...auth, 'content-type': 'application/json' },
-              setupRequest: (req) => ({ ...req, body: JSON.stringify({ token: f.tokens[i++ % f.tokens.length], amount: 1000, currency: 'USD' }) }),
+              setupRequest: (req) => ({
+                ...req,
+                body: JSON.stringify({ token: f.tokens[i++ % f.tokens.length], amount: 1000, currency: 'USD' }),
+              }),
             },
           ],
         };
@@ -749,6 +837,15 @@ async function main(): Promise<number> {
         console.error(`\n!!! server exited during ${name}\n${server.output.slice(-40).join('\n')}`);
         break;
       }
+    }
+    const twoc2pRow = rows.find((row) => row.scenario === '2c2p-add');
+    if (twoc2pRow) {
+      // JOSE routes are bounded by RSA, not HTTP: their ratio is to the same crypto done in-process.
+      process.stdout.write('jose      in-process 2C2P round trip (verify + decrypt + encrypt + sign), 1 core … ');
+      const jose = await joseRoundTripsPerSecond(Math.min(opts.duration, 5));
+      twoc2pRow.ratio = twoc2pRow.reqPerSec / jose;
+      twoc2pRow.what = `${twoc2pRow.what}; JOSE ceiling ${Math.round(jose)}/s`;
+      console.log(`${fmt.rps(jose)} round trips/s; 2c2p-add at ${twoc2pRow.ratio.toFixed(2)} of it`);
     }
     if (panIndex > pool.length)
       console.log(`note: ${panIndex} tokenizations cycled through ${pool.length} distinct numbers (repeats map to existing instruments)`);

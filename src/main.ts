@@ -75,22 +75,27 @@ merchants
   .option('--json', 'print the credentials as one JSON object')
   .option('--twoc2p-public-key <file>', "PEM file with the merchant's 2C2P public key (else a sandbox pair is generated)")
   .option('--alliancepay-public-jwk <file>', "JSON file with the merchant's AlliancePay P-384 public JWK (else generated)")
-  .addOption(new Option('--twoc2p-key-size <bits>', "size of the vault's 2C2P RSA key pair").choices(['2048', '3072', '4096']).default('2048'))
-  .action(async (opts: { name: string; json?: boolean; twoc2pPublicKey?: string; alliancepayPublicJwk?: string; twoc2pKeySize: string }) => {
-    const keys: { twoc2pPublicKeyPem?: string; alliancepayPublicJwk?: Record<string, unknown>; twoc2pVaultKeyBits?: 2048 | 3072 | 4096 } = {
-      twoc2pVaultKeyBits: Number(opts.twoc2pKeySize) as 2048 | 3072 | 4096,
-    };
-    if (opts.twoc2pPublicKey) keys.twoc2pPublicKeyPem = fs.readFileSync(opts.twoc2pPublicKey, 'utf8');
-    if (opts.alliancepayPublicJwk) keys.alliancepayPublicJwk = JSON.parse(fs.readFileSync(opts.alliancepayPublicJwk, 'utf8'));
-    const created = await withVault((v) => v.merchants.create({ name: opts.name, keys }, 'cli'));
-    if (opts.json) {
-      console.log(JSON.stringify(created, null, 2));
-    } else {
-      console.log(`merchant ${created.id} (${created.name})\nAPI key (shown once): ${created.apiKey}\n`);
-      console.log('Gateway credentials (shown once; use --json for machine-readable output):');
-      console.log(JSON.stringify(created.gateways, null, 2));
-    }
-  });
+  .addOption(
+    new Option('--twoc2p-key-size <bits>', "size of the vault's 2C2P RSA key pair").choices(['2048', '3072', '4096']).default('2048'),
+  )
+  .action(
+    async (opts: { name: string; json?: boolean; twoc2pPublicKey?: string; alliancepayPublicJwk?: string; twoc2pKeySize: string }) => {
+      const keys: { twoc2pPublicKeyPem?: string; alliancepayPublicJwk?: Record<string, unknown>; twoc2pVaultKeyBits?: 2048 | 3072 | 4096 } =
+        {
+          twoc2pVaultKeyBits: Number(opts.twoc2pKeySize) as 2048 | 3072 | 4096,
+        };
+      if (opts.twoc2pPublicKey) keys.twoc2pPublicKeyPem = fs.readFileSync(opts.twoc2pPublicKey, 'utf8');
+      if (opts.alliancepayPublicJwk) keys.alliancepayPublicJwk = JSON.parse(fs.readFileSync(opts.alliancepayPublicJwk, 'utf8'));
+      const created = await withVault((v) => v.merchants.create({ name: opts.name, keys }, 'cli'));
+      if (opts.json) {
+        console.log(JSON.stringify(created, null, 2));
+      } else {
+        console.log(`merchant ${created.id} (${created.name})\nAPI key (shown once): ${created.apiKey}\n`);
+        console.log('Gateway credentials (shown once; use --json for machine-readable output):');
+        console.log(JSON.stringify(created.gateways, null, 2));
+      }
+    },
+  );
 
 merchants
   .command('list')
@@ -124,7 +129,7 @@ merchants
   .command('twoc2p-keys <merchantId>')
   .description("Register the merchant's 2C2P public key and/or rotate the vault's 2C2P key pair; prints both public keys.")
   .option('--public-key <file>', "PEM file with the merchant's new 2C2P public key")
-  .addOption(new Option('--rotate-vault-key <bits>', "make a new vault key pair of this size").choices(['2048', '3072', '4096']))
+  .addOption(new Option('--rotate-vault-key <bits>', 'make a new vault key pair of this size').choices(['2048', '3072', '4096']))
   .action(async (merchantId: string, opts: { publicKey?: string; rotateVaultKey?: string }) => {
     if (!opts.publicKey && !opts.rotateVaultKey) throw new CliError('give --public-key FILE and/or --rotate-vault-key BITS');
     const change = {

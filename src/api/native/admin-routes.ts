@@ -175,7 +175,12 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService
     '/v1/admin/merchants/:id/gateways/twoc2p/vault-public-key',
     {
       config: { scope: 'admin' },
-      schema: { operationId: 'getTwoc2pVaultPublicKey', summary: "The vault's 2C2P public key (PEM) for the merchant to encrypt to", tags, params: MerchantParam },
+      schema: {
+        operationId: 'getTwoc2pVaultPublicKey',
+        summary: "The vault's 2C2P public key (PEM) for the merchant to encrypt to",
+        tags,
+        params: MerchantParam,
+      },
     },
     async (request, reply) => {
       const [cred] = (await merchants.gatewayCredentials('twoc2p')).filter((c) => c.merchantId === request.params.id);
