@@ -33,7 +33,7 @@ export interface Fingerprint {
 }
 
 export interface Keyring {
-  /** Makes a merchant's first keys and caches them; the caller stores the returned rows (or calls forget). */
+  /** Makes a merchant's first keys and caches them; the caller stores the returned rows, then calls forget. */
   newMerchantKeys(merchantId: string): Promise<WrappedKey[]>;
   encrypt(merchantId: string, aad: string, plaintext: string | Buffer): Promise<string>;
   decrypt(merchantId: string, aad: string, ciphertext: string): Promise<Buffer>;
@@ -55,7 +55,8 @@ const wrapAad = (merchantId: string, purpose: KeyPurpose, version: number) => `t
 export function createKeyring(deps: { master: MasterKeyProvider; source: KeySource; cacheTtlMs?: number; clock?: () => number }): Keyring {
   const ttl = deps.cacheTtlMs ?? 30_000;
   const clock = deps.clock ?? Date.now;
-  const cache = new Map<string, { at: number; keys: Promise<MerchantKeys> }>();
+  // `pinned`: keys made here and not yet committed; they must not expire before their transaction ends.
+  const cache = new Map<string, { at: number; keys: Promise<MerchantKeys>; pinned?: boolean }>();
 
   async function load(merchantId: string): Promise<MerchantKeys> {
     const rows = await deps.source.loadKeys(merchantId);
@@ -72,7 +73,7 @@ export function createKeyring(deps: { master: MasterKeyProvider; source: KeySour
 
   function keysOf(merchantId: string): Promise<MerchantKeys> {
     const entry = cache.get(merchantId);
-    if (entry && clock() - entry.at < ttl) return entry.keys;
+    if (entry && (entry.pinned || clock() - entry.at < ttl)) return entry.keys;
     const keys = load(merchantId);
     const fresh = { at: clock(), keys };
     // A failed load (database down) must not be cached.
@@ -94,7 +95,7 @@ export function createKeyring(deps: { master: MasterKeyProvider; source: KeySour
       }
       // Primed so the merchant's credentials can be encrypted in the same transaction that stores the keys;
       // the caller forgets them if that transaction fails.
-      cache.set(merchantId, { at: clock(), keys: Promise.resolve(keys) });
+      cache.set(merchantId, { at: clock(), keys: Promise.resolve(keys), pinned: true });
       return out;
     },
     async encrypt(merchantId, aad, plaintext) {

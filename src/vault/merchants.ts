@@ -135,9 +135,9 @@ export function createMerchantService(deps: VaultDeps) {
           await createChain(tx, id);
           await appendAudit(tx, { merchantId: id, actor, action: 'merchant.create', target: id, detail: { apiKey: apiKey.row.id } }, at);
         });
-      } catch (e) {
+      } finally {
+        // Committed or not, the pinned keys go: from now on they are read from the database like any others.
         deps.keyring.forget(id);
-        throw e;
       }
       const gateways = Object.fromEntries(credentials.map((c) => [c.gateway, c.shown])) as MerchantCredentials['gateways'];
       return { id, name: input.name, apiKey: apiKey.secret, gateways };
@@ -236,7 +236,7 @@ export function createMerchantService(deps: VaultDeps) {
     /** A gateway's active credentials (public halves), for the gateway API to find who is calling. */
     async gatewayCredentials(
       gateway: GatewayName,
-    ): Promise<{ id: string; merchantId: string; lookupKey: string; publicData: Record<string, unknown> }[]> {
+    ): Promise<{ id: string; merchantId: string; lookupKey: string; publicData: Record<string, unknown>; publicText: string }[]> {
       const rows = await db
         .selectFrom('gateway_credentials')
         .innerJoin('merchants', 'merchants.id', 'gateway_credentials.merchant_id')
@@ -250,7 +250,30 @@ export function createMerchantService(deps: VaultDeps) {
         .where('gateway_credentials.revoked_at', 'is', null)
         .where('merchants.status', '=', 'active')
         .execute();
-      return rows.map((r) => ({ id: r.id, merchantId: r.merchant_id, lookupKey: r.lookup_key, publicData: JSON.parse(r.public_data) }));
+      return rows.map((r) => ({
+        id: r.id,
+        merchantId: r.merchant_id,
+        lookupKey: r.lookup_key,
+        publicData: JSON.parse(r.public_data),
+        publicText: r.public_data,
+      }));
+    },
+
+    /** A credential's current state, read fresh: the gateway checks it on every request it authenticates. */
+    async gatewayCredentialState(credentialId: string): Promise<{ publicData: string; secretData: string | null; usable: boolean } | null> {
+      const row = await db
+        .selectFrom('gateway_credentials')
+        .innerJoin('merchants', 'merchants.id', 'gateway_credentials.merchant_id')
+        .select([
+          'gateway_credentials.public_data',
+          'gateway_credentials.secret_data',
+          'gateway_credentials.revoked_at',
+          'merchants.status',
+        ])
+        .where('gateway_credentials.id', '=', credentialId)
+        .executeTakeFirst();
+      if (!row) return null;
+      return { publicData: row.public_data, secretData: row.secret_data, usable: row.revoked_at === null && row.status === 'active' };
     },
 
     /** The decrypted secret half of one credential, for the gateway that owns it (keys, shared secrets). */

@@ -3,7 +3,9 @@
  * responses are the mirror. The signer is found by verifying against the registered merchant keys (a
  * public-key operation, cheap), most recently seen first, and only then is the JWE decrypted with that
  * merchant's vault key — authenticate before decrypt, and never a private-key operation for a stranger.
- * Imported keys are cached; the index reloads when a signature matches no known key.
+ * Imported keys are cached; the index reloads when a signature matches no known key. Every request that
+ * verifies is checked against its credential's current row (one indexed read): a replaced or revoked key,
+ * a rotated vault key or a deleted merchant takes effect at once, in every process.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, decodeProtectedHeader } from 'jose';
@@ -15,11 +17,15 @@ export interface Twoc2pMerchant {
   /** The 15-digit merchantID 2C2P clients send. */
   readonly twoc2pId: string;
   readonly merchantPublic: KeyObject;
+  /** The credential's public data as loaded: a different current value means the keys changed. */
+  readonly publicText: string;
 }
 
 interface VaultKeys {
   current: KeyObject;
   previous: KeyObject | null;
+  /** The encrypted secret these keys came from: a rotation changes it. */
+  source: string | null;
 }
 
 /** Raised for every failure before the payload is trusted: the caller answers one plain, uniform error. */
@@ -35,6 +41,7 @@ export function createTwoc2pCrypto(merchants: MerchantService) {
   let loadedAt = 0;
   let loading: Promise<void> | null = null;
   const vaultKeys = new Map<string, Promise<VaultKeys>>();
+  const decoder = new TextDecoder();
 
   async function load(): Promise<void> {
     const creds = await merchants.gatewayCredentials('twoc2p');
@@ -46,6 +53,7 @@ export function createTwoc2pCrypto(merchants: MerchantService) {
           merchantId: c.merchantId,
           twoc2pId: c.lookupKey,
           merchantPublic: createPublicKey(c.publicData.merchantPublicKeyPem as string),
+          publicText: c.publicText,
         });
       } catch {
         // A key that does not parse can verify nothing; leave it out.
@@ -60,10 +68,11 @@ export function createTwoc2pCrypto(merchants: MerchantService) {
     vaultKeys.clear();
   }
 
-  async function ensureLoaded(force: boolean): Promise<void> {
+  async function ensureLoaded(mode: 'stale' | 'miss' | 'now'): Promise<void> {
     const age = Date.now() - loadedAt;
-    if (!force && age < FULL_REFRESH_MS && loadedAt > 0) return;
-    if (force && age < RELOAD_INTERVAL_MS) return;
+    if (mode === 'stale' && age < FULL_REFRESH_MS && loadedAt > 0) return;
+    // Unknown signers reload at most every few seconds, so garbage cannot make every request a reload.
+    if (mode === 'miss' && age < RELOAD_INTERVAL_MS) return;
     loading ??= load().finally(() => {
       loading = null;
     });
@@ -77,7 +86,7 @@ export function createTwoc2pCrypto(merchants: MerchantService) {
         // Most recently seen first next time.
         const i = index.indexOf(m);
         if (i > 0) index = [m, ...index.slice(0, i), ...index.slice(i + 1)];
-        return { merchant: m, payload: new TextDecoder().decode(payload) };
+        return { merchant: m, payload: decoder.decode(payload) };
       } catch {
         // Not this merchant's signature.
       }
@@ -85,13 +94,18 @@ export function createTwoc2pCrypto(merchants: MerchantService) {
     return null;
   }
 
-  function keysOf(m: Twoc2pMerchant): Promise<VaultKeys> {
+  async function keysOf(m: Twoc2pMerchant, source: string | null): Promise<VaultKeys> {
     let entry = vaultKeys.get(m.credentialId);
+    if (entry && (await entry.catch(() => null))?.source !== source) entry = undefined;
     if (!entry) {
       entry = merchants.gatewaySecret(m.merchantId, m.credentialId).then((secret) => {
         if (!secret) throw new UntrustedMessage('no vault key');
         const previous = secret.previousVaultPrivateKeyPem as string | null | undefined;
-        return { current: createPrivateKey(secret.vaultPrivateKeyPem as string), previous: previous ? createPrivateKey(previous) : null };
+        return {
+          current: createPrivateKey(secret.vaultPrivateKeyPem as string),
+          previous: previous ? createPrivateKey(previous) : null,
+          source,
+        };
       });
       entry.catch(() => vaultKeys.delete(m.credentialId));
       vaultKeys.set(m.credentialId, entry);
@@ -103,27 +117,36 @@ export function createTwoc2pCrypto(merchants: MerchantService) {
 
   return {
     /** Verifies and decrypts a request; throws UntrustedMessage for anything that does not check out. */
-    async open(jws: string): Promise<{ merchant: Twoc2pMerchant; plaintext: string }> {
+    async open(jws: string): Promise<{ merchant: Twoc2pMerchant; plaintext: string; keys: VaultKeys }> {
       if (typeof jws !== 'string' || jws.length > 200_000 || jws.split('.').length !== 3) throw new UntrustedMessage('shape');
       try {
         if (decodeProtectedHeader(jws).alg !== 'PS256') throw new UntrustedMessage('alg');
       } catch {
         throw new UntrustedMessage('header');
       }
-      await ensureLoaded(false);
+      await ensureLoaded('stale');
       let found = await tryVerify(jws, index);
       if (!found) {
         // A merchant created, or a key registered, since the last load.
-        await ensureLoaded(true);
+        await ensureLoaded('miss');
         found = await tryVerify(jws, index);
       }
       if (!found) throw new UntrustedMessage('signature');
-      const keys = await keysOf(found.merchant);
+      let state = await merchants.gatewayCredentialState(found.merchant.credentialId);
+      if (state?.usable && state.publicData !== found.merchant.publicText) {
+        // Keys changed since this process loaded them: verify again against the current ones.
+        await ensureLoaded('now');
+        found = await tryVerify(jws, index);
+        if (!found) throw new UntrustedMessage('signature');
+        state = await merchants.gatewayCredentialState(found.merchant.credentialId);
+      }
+      if (!state?.usable || state.publicData !== found.merchant.publicText) throw new UntrustedMessage('credential');
+      const keys = await keysOf(found.merchant, state.secretData);
       for (const key of [keys.current, keys.previous]) {
         if (!key) continue;
         try {
           const { plaintext } = await compactDecrypt(found.payload, key, decryptOptions);
-          return { merchant: found.merchant, plaintext: new TextDecoder().decode(plaintext) };
+          return { merchant: found.merchant, plaintext: decoder.decode(plaintext), keys };
         } catch {
           // Try the previous vault key (rotation), then give up.
         }
@@ -132,18 +155,12 @@ export function createTwoc2pCrypto(merchants: MerchantService) {
     },
 
     /** Encrypts a response to the merchant and signs it with the vault key, as 2C2P responds. */
-    async seal(merchant: Twoc2pMerchant, body: unknown): Promise<string> {
+    async seal(opened: { merchant: Twoc2pMerchant; keys: VaultKeys }, body: unknown): Promise<string> {
+      const { merchant, keys } = opened;
       const jwe = await new CompactEncrypt(new TextEncoder().encode(JSON.stringify(body)))
         .setProtectedHeader({ alg: 'RSA-OAEP', enc: 'A256GCM' })
         .encrypt(merchant.merchantPublic);
-      const keys = await keysOf(merchant);
       return new CompactSign(new TextEncoder().encode(jwe)).setProtectedHeader({ alg: 'PS256', kid: '1' }).sign(keys.current);
-    },
-
-    /** Forgets cached keys (after a key registration or rotation). */
-    invalidate(): void {
-      loadedAt = 0;
-      vaultKeys.clear();
     },
   };
 }
