@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { registerOpay } from './api/gateways/opay/routes.ts';
 import { registerTwoc2p } from './api/gateways/twoc2p/routes.ts';
 import { adminRoutes } from './api/native/admin-routes.ts';
 import { auditRoutes } from './api/native/audit-routes.ts';
@@ -194,6 +195,7 @@ export async function buildApp(
   await app.register(auditRoutes, { audit: vault.audit });
   await app.register(paymentRoutes, { payments: vault.payments });
   await registerTwoc2p(app, { merchants: vault.merchants, cards: vault.cards });
+  await registerOpay(app, { merchants: vault.merchants, cards: vault.cards, customers: vault.customers });
   await app.ready();
   return app;
 }

@@ -12,6 +12,7 @@ import { effectiveStatus, type Status, type StoredStatus, transition, type Usage
 import { type CardPatch, type CardWithInstrument, cardStore } from '../store/card-store.ts';
 import { customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction } from '../store/db.ts';
+import { idempotencyStore } from '../store/idempotency-store.ts';
 import { type Cursor, type Page, toPage } from '../store/page.ts';
 import { type Caller, iso, parseJson, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
@@ -276,6 +277,20 @@ export function createCardService(deps: VaultDeps) {
       return succeed(toPage(rows, opts.limit, (r) => view(r, defaultCardId)));
     },
 
+    /** Every card of a customer (not deleted), oldest first: for APIs that answer with the whole set. */
+    async allOfCustomer(caller: Caller, customerId: string): Promise<VaultResult<CardView[]>> {
+      const out: CardView[] = [];
+      let after: Cursor | null = null;
+      for (;;) {
+        const page = await this.list(caller, { customerId, after, limit: 100 });
+        if (!page.ok) return page;
+        out.push(...page.value.items);
+        const last = page.value.items[page.value.items.length - 1];
+        if (!page.value.nextCursor || !last) return succeed(out);
+        after = { createdAt: last.createdAt, id: last.token };
+      }
+    },
+
     async update(caller: Caller, token: string, change: CardUpdate, ifMatch: number | null): Promise<VaultResult<CardView>> {
       const { merchantId } = caller;
       if (change.expiry) {
@@ -309,6 +324,18 @@ export function createCardService(deps: VaultDeps) {
         }
         return succeed({ patch });
       });
+    },
+
+    /**
+     * A gateway's unique merchant reference (OPay `reference`): claimed once per merchant and namespace.
+     * Returns false when it was claimed before. The claim is released if the creation it guards fails.
+     */
+    async claimReference(caller: Caller, namespace: string, reference: string): Promise<boolean> {
+      return idempotencyStore.claim(db, caller.merchantId, `ref:${namespace}:${reference}`, 'reference', iso(deps.now()));
+    },
+
+    async releaseReference(caller: Caller, namespace: string, reference: string): Promise<void> {
+      await idempotencyStore.release(db, caller.merchantId, `ref:${namespace}:${reference}`);
     },
 
     /**

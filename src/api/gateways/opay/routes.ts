@@ -1,0 +1,243 @@
+/**
+ * OPay international card tokens, wire-compatible: create, query (by token or by customer), delete.
+ * Every answer is HTTP 200 with OPay's envelope {code, message, data}; "00000" is success.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { brandNames, formatExpiry, parseExpiryParts } from '../../../domain/card.ts';
+import type { CardService, CardView } from '../../../vault/cards.ts';
+import type { CustomerService, CustomerView } from '../../../vault/customers.ts';
+import type { Caller } from '../../../vault/deps.ts';
+import type { MerchantService } from '../../../vault/merchants.ts';
+import { signatureMatches } from './signature.ts';
+
+/** The code table (README): OPay's published codes where one fits, the rest documented here. */
+export const OPAY_CODES = {
+  success: ['00000', 'SUCCESSFUL'],
+  auth: ['10001', 'Authentication failed: unknown MerchantId or the signature does not match'],
+  header: ['98', 'Invalid request header: MerchantId and Authorization: Bearer <signature> are required'],
+  params: ['99', 'Request parameters are not valid'],
+  duplicate: ['20000', 'Duplicate merchant order number'],
+  tokenNotFound: ['20001', 'Card token not found'],
+  customerNotFound: ['20002', 'Customer not found'],
+  expired: ['54', 'Expired card'],
+  system: ['90', 'System failure'],
+} as const;
+type CodeName = keyof typeof OPAY_CODES;
+
+class Refusal extends Error {
+  constructor(
+    readonly codeName: CodeName,
+    readonly detail?: string,
+  ) {
+    super(detail ?? OPAY_CODES[codeName][1]);
+  }
+}
+
+type Body = Record<string, unknown>;
+const envelope = (name: CodeName, data: unknown = null, detail?: string) => ({
+  code: OPAY_CODES[name][0],
+  message: detail ? `${OPAY_CODES[name][1]}: ${detail}` : OPAY_CODES[name][1],
+  data,
+});
+
+const str = (b: Body, key: string, opts: { required?: boolean; max: number; pattern?: RegExp }): string | undefined => {
+  const v = b[key];
+  if (v === undefined || v === null || v === '') {
+    if (opts.required) throw new Refusal('params', `${key} is required`);
+    return undefined;
+  }
+  if (typeof v !== 'string') throw new Refusal('params', `${key} must be a string`);
+  if (v.length > opts.max) throw new Refusal('params', `${key} is longer than ${opts.max}`);
+  if (opts.pattern && !opts.pattern.test(v)) throw new Refusal('params', `${key} is not valid`);
+  return v;
+};
+
+function onlyKeys(b: Body, allowed: string[]): void {
+  for (const k of Object.keys(b)) if (!allowed.includes(k)) throw new Refusal('params', `unknown field ${k}`);
+}
+
+const opayToken = () => `OPAY_TOKEN_${randomBytes(16).toString('hex')}`;
+const TEXT = /^[^\u0000-\u001f]*$/;
+
+function cardData(card: CardView) {
+  return {
+    opayToken: card.token,
+    brand: brandNames(card.brand).code,
+    expiryYear: formatExpiry(card.expiry, 'YY'),
+    expiryMonth: formatExpiry(card.expiry, 'MM'),
+    createTimestamp: Math.floor(Date.parse(card.createdAt) / 1000),
+    lastFourDigits: card.last4,
+    firstSixDigits: card.bin6,
+  };
+}
+
+const customerInfo = (c: CustomerView | null) =>
+  c ? { customerId: c.customerId ?? '', customerName: c.name ?? '', customerEmail: c.email ?? '', customerMobile: c.phone ?? '' } : null;
+
+export async function registerOpay(
+  app: FastifyInstance,
+  deps: { merchants: MerchantService; cards: CardService; customers: CustomerService },
+): Promise<void> {
+  const { cards, customers, merchants } = deps;
+  // Secret keys by OPay MerchantId, decrypted once; every request re-checks the credential row.
+  const secrets = new Map<string, { credentialId: string; merchantId: string; secret: string; source: string | null }>();
+
+  async function authenticate(request: FastifyRequest, raw: string, parsed: unknown): Promise<Caller> {
+    const merchantHeader = request.headers.merchantid;
+    const auth = request.headers.authorization;
+    if (typeof merchantHeader !== 'string' || typeof auth !== 'string') throw new Refusal('header');
+    const m = /^Bearer\s+(\S+)$/i.exec(auth.trim());
+    if (!m || !/^[0-9]{1,20}$/.test(merchantHeader)) throw new Refusal('header');
+    let entry = secrets.get(merchantHeader);
+    if (!entry) {
+      const cred = (await merchants.gatewayCredentials('opay')).find((c) => c.lookupKey === merchantHeader);
+      if (!cred) throw new Refusal('auth');
+      const secret = await merchants.gatewaySecret(cred.merchantId, cred.id);
+      if (!secret) throw new Refusal('auth');
+      entry = { credentialId: cred.id, merchantId: cred.merchantId, secret: secret.secretKey as string, source: null };
+      secrets.set(merchantHeader, entry);
+    }
+    const state = await merchants.gatewayCredentialState(entry.credentialId);
+    if (!state?.usable) {
+      secrets.delete(merchantHeader);
+      throw new Refusal('auth');
+    }
+    if (entry.source !== null && entry.source !== state.secretData) {
+      // The secret was replaced since it was cached: read it again.
+      secrets.delete(merchantHeader);
+      return authenticate(request, raw, parsed);
+    }
+    entry.source = state.secretData;
+    if (!signatureMatches(entry.secret, m[1] as string, raw, parsed)) throw new Refusal('auth');
+    return { merchantId: entry.merchantId, actor: `opay:${entry.credentialId}` };
+  }
+
+  async function findCustomer(caller: Caller, customerId: string): Promise<CustomerView | null> {
+    return (await customers.list(caller, { after: null, limit: 1, customerId })).items[0] ?? null;
+  }
+
+  async function liveCard(caller: Caller, token: string): Promise<CardView> {
+    const r = await cards.get(caller, token);
+    if (!r.ok || r.value.storedStatus === 'DELETED') throw new Refusal('tokenNotFound');
+    return r.value;
+  }
+
+  async function create(caller: Caller, b: Body) {
+    onlyKeys(b, ['reference', 'cardNumber', 'expiryYear', 'expiryMonth', 'cvv', 'cardHolderName', 'customerInfo']);
+    const reference = str(b, 'reference', { required: true, max: 64, pattern: /^[\x21-\x7e]+$/ }) as string;
+    const cardNumber = str(b, 'cardNumber', { required: true, max: 19 }) as string;
+    const year = str(b, 'expiryYear', { required: true, max: 2, pattern: /^[0-9]{2}$/ }) as string;
+    const month = str(b, 'expiryMonth', { required: true, max: 2, pattern: /^[0-9]{2}$/ }) as string;
+    const cvv = str(b, 'cvv', { max: 4, pattern: /^[0-9]{3,4}$/ });
+    const holder = str(b, 'cardHolderName', { max: 100, pattern: TEXT });
+    let info: Body | undefined;
+    if (b.customerInfo !== undefined && b.customerInfo !== null) {
+      if (typeof b.customerInfo !== 'object' || Array.isArray(b.customerInfo))
+        throw new Refusal('params', 'customerInfo must be an object');
+      info = b.customerInfo as Body;
+      onlyKeys(info, ['customerId', 'customerName', 'customerEmail', 'customerMobile']);
+    }
+    const customerId = info ? str(info, 'customerId', { required: true, max: 64, pattern: TEXT }) : undefined;
+    const customerName = info ? str(info, 'customerName', { max: 100, pattern: TEXT }) : undefined;
+    const customerEmail = info ? str(info, 'customerEmail', { max: 100, pattern: /^[^@\s]+@[^@\s]+$/ }) : undefined;
+    const customerMobile = info ? str(info, 'customerMobile', { max: 32, pattern: /^[0-9+() -]+$/ }) : undefined;
+    const expiry = parseExpiryParts(month, year);
+    if (!expiry.ok) throw new Refusal('params', 'expiryMonth/expiryYear are not a valid expiry');
+
+    if (!(await cards.claimReference(caller, 'opay', reference))) throw new Refusal('duplicate');
+    try {
+      let customer: CustomerView | null = null;
+      if (customerId) {
+        customer = await findCustomer(caller, customerId);
+        if (!customer) {
+          const made = await customers.create(caller, {
+            customerId,
+            ...(customerName ? { name: customerName } : {}),
+            ...(customerEmail ? { email: customerEmail } : {}),
+            ...(customerMobile ? { phone: customerMobile } : {}),
+          });
+          // A concurrent create of the same customer: use theirs.
+          customer = made.ok ? made.value : await findCustomer(caller, customerId);
+          if (!customer) throw new Refusal('system');
+        }
+      }
+      const r = await cards.tokenize(caller, {
+        pan: cardNumber,
+        expiry: expiry.value,
+        holderName: holder ?? null,
+        customerId: customer?.id ?? null,
+        attributes: { opayReference: reference },
+        newToken: opayToken,
+        ...(cvv ? { cvv } : {}),
+      });
+      if (!r.ok) {
+        if (r.error === 'card_expired') throw new Refusal('expired', 'the card expiry is in the past');
+        if (r.error === 'invalid_card_number') throw new Refusal('params', 'cardNumber is not a valid card number');
+        if (r.error === 'invalid_cvv') throw new Refusal('params', 'cvv is not valid for this card');
+        throw new Refusal('params', r.detail);
+      }
+      return envelope('success', { ...cardData(r.value.card), customerInfo: customerInfo(customer) });
+    } catch (e) {
+      await cards.releaseReference(caller, 'opay', reference);
+      throw e;
+    }
+  }
+
+  async function query(caller: Caller, b: Body) {
+    onlyKeys(b, ['opayToken', 'customerId']);
+    const token = str(b, 'opayToken', { max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
+    const customerId = str(b, 'customerId', { max: 64, pattern: TEXT });
+    if ((token === undefined) === (customerId === undefined)) throw new Refusal('params', 'give exactly one of opayToken or customerId');
+    if (token) {
+      const card = await liveCard(caller, token);
+      const owner = card.customerId ? await customers.get(caller, card.customerId) : null;
+      return envelope('success', { ...cardData(card), customerInfo: customerInfo(owner?.ok ? owner.value : null) });
+    }
+    const customer = await findCustomer(caller, customerId as string);
+    if (!customer) throw new Refusal('customerNotFound');
+    const all = await cards.allOfCustomer(caller, customer.id);
+    if (!all.ok) throw new Refusal('customerNotFound');
+    // Active tokens only, as OPay's by-user query answers.
+    const tokens = all.value.filter((c) => c.status === 'ACTIVE').map(cardData);
+    return envelope('success', { customer: customerInfo(customer), cardTokens: tokens });
+  }
+
+  async function remove(caller: Caller, b: Body) {
+    onlyKeys(b, ['opayToken']);
+    const token = str(b, 'opayToken', { required: true, max: 64, pattern: /^[A-Za-z0-9_-]+$/ }) as string;
+    await liveCard(caller, token);
+    const r = await cards.setStatus(caller, token, 'DELETED', null);
+    if (!r.ok) throw new Refusal('tokenNotFound');
+    return envelope('success', null);
+  }
+
+  const handlers = { create, query, delete: remove } as const;
+
+  app.register(async (scope) => {
+    // The raw text is kept: the signature may be over the exact bytes sent.
+    scope.removeContentTypeParser('application/json');
+    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    for (const [op, handler] of Object.entries(handlers)) {
+      scope.post(`/api/v1/international/token/${op}`, { schema: { hide: true } }, async (request: FastifyRequest, reply: FastifyReply) => {
+        const raw = typeof request.body === 'string' ? request.body : '';
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(raw);
+        } catch {
+          parsed = undefined;
+        }
+        try {
+          const caller = await authenticate(request, raw, parsed);
+          if (parsed === undefined) throw new Refusal('params', 'the body is not valid JSON');
+          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Refusal('params', 'the body must be a JSON object');
+          return reply.send(await handler(caller, parsed as Body));
+        } catch (e) {
+          if (e instanceof Refusal)
+            return reply.send(envelope(e.codeName, null, e.codeName === 'auth' || e.codeName === 'header' ? undefined : e.detail));
+          throw e;
+        }
+      });
+    }
+  });
+}
