@@ -143,28 +143,41 @@ export function createCardService(deps: VaultDeps) {
     return succeed(null);
   }
 
+  function checkCard(input: { pan: string; expiry: Expiry; cvv?: string }): VaultResult<{ pan: string; info: ReturnType<typeof binInfo> }> {
+    const pan = parsePan(input.pan);
+    if (!pan.ok) {
+      return fail('invalid_card_number', 'the card number is not valid', [
+        { field: 'number', code: pan.error, message: panMessage(pan.error) },
+      ]);
+    }
+    const expiryCheck = checkExpiry(input.expiry);
+    if (!expiryCheck.ok) return expiryCheck;
+    const info = binInfo(pan.value);
+    if (input.cvv !== undefined && !cvvValid(info.brand, input.cvv)) {
+      const digits = info.brand === 'AMEX' ? 4 : 3;
+      return fail('invalid_cvv', `the security code must be ${digits} digits for this card`, [
+        { field: 'cvv', code: 'cvv_format', message: `${digits} digits` },
+      ]);
+    }
+    return succeed({ pan: pan.value, info });
+  }
+
   return {
+    /**
+     * The card checks of tokenize, on their own: an API that must create other records first (a customer)
+     * checks the card before writing anything.
+     */
+    checkCard,
+
     async tokenize(caller: Caller, input: TokenizeInput): Promise<VaultResult<{ card: CardView; instrumentCreated: boolean }>> {
       const { merchantId } = caller;
-      const pan = parsePan(input.pan);
-      if (!pan.ok) {
-        return fail('invalid_card_number', 'the card number is not valid', [
-          { field: 'number', code: pan.error, message: panMessage(pan.error) },
-        ]);
-      }
-      const expiryCheck = checkExpiry(input.expiry);
-      if (!expiryCheck.ok) return expiryCheck;
-      const info = binInfo(pan.value);
-      if (input.cvv !== undefined && !cvvValid(info.brand, input.cvv)) {
-        const digits = info.brand === 'AMEX' ? 4 : 3;
-        return fail('invalid_cvv', `the security code must be ${digits} digits for this card`, [
-          { field: 'cvv', code: 'cvv_format', message: `${digits} digits` },
-        ]);
-      }
+      const checked = checkCard(input);
+      if (!checked.ok) return checked;
+      const { pan, info } = checked.value;
       // All crypto before the transaction: it may load keys, and nothing slow should hold a write lock.
-      const fingerprint = await keyring.fingerprint(merchantId, pan.value);
+      const fingerprint = await keyring.fingerprint(merchantId, pan);
       const candidateId = newId('ii');
-      const candidateCt = await keyring.encrypt(merchantId, panAad(merchantId, candidateId), pan.value);
+      const candidateCt = await keyring.encrypt(merchantId, panAad(merchantId, candidateId), pan);
       const customerId = input.customerId ?? null;
       const at = iso(deps.now());
       const token = (input.newToken ?? nativeToken)();
@@ -196,7 +209,7 @@ export function createCardService(deps: VaultDeps) {
           });
           if (!created && instrument.pan_ct === null) {
             // The identifier's PAN was wiped when its last card was deleted: the card is back, store it again.
-            const ct = await keyring.encrypt(merchantId, panAad(merchantId, instrument.id), pan.value);
+            const ct = await keyring.encrypt(merchantId, panAad(merchantId, instrument.id), pan);
             await cardStore.setInstrumentPan(tx, instrument.id, ct, dataKeyVersion(ct));
           }
           await cardStore.insertCard(tx, {

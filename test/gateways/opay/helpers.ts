@@ -25,7 +25,7 @@ export interface OpayClient {
   call(
     op: 'create' | 'query' | 'delete',
     body: unknown,
-    opts?: { raw?: string; signature?: string; merchantId?: string; headers?: Record<string, string> },
+    opts?: { raw?: string; signature?: string; merchantId?: string; headers?: Record<string, string>; omit?: string[] },
   ): Promise<{ status: number; json: { code: string; message: string; data: unknown } }>;
 }
 
@@ -39,17 +39,15 @@ export function opayClient(t: TestApp, m: TestMerchant): OpayClient {
     async call(op, body, opts = {}) {
       const text = opts.raw ?? sortedJson(body);
       const signature = opts.signature ?? hmacHex(secretKey, text);
-      const res = await t.app.inject({
-        method: 'POST',
-        url: `/api/v1/international/token/${op}`,
-        headers: {
-          'content-type': 'application/json',
-          authorization: `Bearer ${signature}`,
-          merchantid: opts.merchantId ?? merchantId,
-          ...opts.headers,
-        },
-        payload: text,
-      });
+      const headers: Record<string, string> = {
+        'content-type': 'application/json',
+        authorization: `Bearer ${signature}`,
+        merchantid: opts.merchantId ?? merchantId,
+        ...opts.headers,
+      };
+      // Headers a test wants absent altogether (not merely empty).
+      for (const name of opts.omit ?? []) delete headers[name.toLowerCase()];
+      const res = await t.app.inject({ method: 'POST', url: `/api/v1/international/token/${op}`, headers, payload: text });
       return { status: res.statusCode, json: res.json() };
     },
   };

@@ -57,6 +57,14 @@ function onlyKeys(b: Body, allowed: string[]): void {
   for (const k of Object.keys(b)) if (!allowed.includes(k)) throw new Refusal('params', `unknown field ${k}`);
 }
 
+/** Vault card refusals in OPay's terms. */
+function refusalFor(error: string, detail?: string): Refusal {
+  if (error === 'card_expired') return new Refusal('expired', 'the card expiry is in the past');
+  if (error === 'invalid_card_number') return new Refusal('params', 'cardNumber is not a valid card number');
+  if (error === 'invalid_cvv') return new Refusal('params', 'cvv is not valid for this card');
+  return new Refusal('params', detail);
+}
+
 const opayToken = () => `OPAY_TOKEN_${randomBytes(16).toString('hex')}`;
 const TEXT = /^[^\u0000-\u001f]*$/;
 
@@ -145,6 +153,9 @@ export async function registerOpay(
     const expiry = parseExpiryParts(month, year);
     if (!expiry.ok) throw new Refusal('params', 'expiryMonth/expiryYear are not a valid expiry');
 
+    // The card is checked before anything is written: a refused card must not leave a customer behind.
+    const check = cards.checkCard({ pan: cardNumber, expiry: expiry.value, ...(cvv ? { cvv } : {}) });
+    if (!check.ok) throw refusalFor(check.error, check.detail);
     if (!(await cards.claimReference(caller, 'opay', reference))) throw new Refusal('duplicate');
     try {
       let customer: CustomerView | null = null;
@@ -171,12 +182,7 @@ export async function registerOpay(
         newToken: opayToken,
         ...(cvv ? { cvv } : {}),
       });
-      if (!r.ok) {
-        if (r.error === 'card_expired') throw new Refusal('expired', 'the card expiry is in the past');
-        if (r.error === 'invalid_card_number') throw new Refusal('params', 'cardNumber is not a valid card number');
-        if (r.error === 'invalid_cvv') throw new Refusal('params', 'cvv is not valid for this card');
-        throw new Refusal('params', r.detail);
-      }
+      if (!r.ok) throw refusalFor(r.error, r.detail);
       return envelope('success', { ...cardData(r.value.card), customerInfo: customerInfo(customer) });
     } catch (e) {
       await cards.releaseReference(caller, 'opay', reference);
