@@ -11,7 +11,7 @@ import { newId } from '../domain/ids.ts';
 import { effectiveStatus, type Status, type StoredStatus, transition, type Usage } from '../domain/lifecycle.ts';
 import { type CardPatch, type CardWithInstrument, cardStore } from '../store/card-store.ts';
 import { customerStore } from '../store/customer-store.ts';
-import { type Executor, inTransaction } from '../store/db.ts';
+import { type Executor, inTransaction, isUniqueViolation } from '../store/db.ts';
 import { idempotencyStore } from '../store/idempotency-store.ts';
 import { type Cursor, type Page, toPage } from '../store/page.ts';
 import { type Caller, iso, parseJson, type VaultDeps } from './deps.ts';
@@ -180,82 +180,91 @@ export function createCardService(deps: VaultDeps) {
       const candidateCt = await keyring.encrypt(merchantId, panAad(merchantId, candidateId), pan);
       const customerId = input.customerId ?? null;
       const at = iso(deps.now());
-      const token = (input.newToken ?? nativeToken)();
-      const cvvCt = input.cvv === undefined ? null : await keyring.encrypt(merchantId, cvvAad(merchantId, token), input.cvv);
-
-      const result = await inTransaction(
-        db,
-        async (tx): Promise<VaultResult<{ instrumentCreated: boolean; defaultCardId: string | null }>> => {
-          let defaultCardId: string | null = null;
-          if (customerId !== null) {
-            const customer = await customerStore.get(tx, merchantId, customerId);
-            if (!customer) return fail('customer_not_found', 'no such customer');
-            defaultCardId = customer.default_card_id;
-          }
-          const { row: instrument, created } = await cardStore.upsertInstrument(tx, {
-            id: candidateId,
-            merchant_id: merchantId,
-            fingerprint: fingerprint.value,
-            fp_version: fingerprint.version,
-            pan_ct: candidateCt,
-            bin6: info.bin6,
-            bin8: info.bin8,
-            last4: info.last4,
-            pan_length: info.length,
-            brand: info.brand,
-            funding: info.funding,
-            created_at: at,
-            key_version: dataKeyVersion(candidateCt),
-          });
-          if (!created && instrument.pan_ct === null) {
-            // The identifier's PAN was wiped when its last card was deleted: the card is back, store it again.
-            const ct = await keyring.encrypt(merchantId, panAad(merchantId, instrument.id), pan);
-            await cardStore.setInstrumentPan(tx, instrument.id, ct, dataKeyVersion(ct));
-          }
-          await cardStore.insertCard(tx, {
-            id: token,
-            merchant_id: merchantId,
-            instrument_id: instrument.id,
-            customer_id: customerId,
-            exp_month: input.expiry.month,
-            exp_year: input.expiry.year,
-            holder_name: input.holderName ?? null,
-            billing_address: input.billingAddress ? JSON.stringify(input.billingAddress) : null,
-            usage: input.usage ?? 'MULTIPLE',
-            status: 'ACTIVE',
-            metadata: input.metadata ? JSON.stringify(input.metadata) : null,
-            version: 1,
-            created_at: at,
-            updated_at: at,
-            attributes: input.attributes && Object.keys(input.attributes).length > 0 ? JSON.stringify(input.attributes) : null,
-          });
-          if (cvvCt !== null) {
-            const expires = new Date(Date.parse(at) + deps.cvvTtlMs).toISOString();
-            await tx
-              .insertInto('card_secrets')
-              .values({ card_id: token, merchant_id: merchantId, cvv_ct: cvvCt, expires_at: expires })
-              .execute();
-          }
-          if (customerId !== null && (input.makeDefault || defaultCardId === null)) {
-            // `is null` lets the database pick one winner among concurrent first cards.
-            let update = tx.updateTable('customers').set({ default_card_id: token }).where('id', '=', customerId);
-            if (!input.makeDefault) update = update.where('default_card_id', 'is', null);
-            if (Number((await update.executeTakeFirst()).numUpdatedRows) === 1) defaultCardId = token;
-          }
-          await appendAudit(
-            tx,
-            {
-              merchantId,
-              actor: caller.actor,
-              action: 'card.create',
-              target: token,
-              detail: { instrument: instrument.id, instrumentNew: created },
+      let token = '';
+      let result: VaultResult<{ instrumentCreated: boolean; defaultCardId: string | null }> | undefined;
+      for (let attempt = 0; result === undefined; attempt++) {
+        token = (input.newToken ?? nativeToken)();
+        const cvvCt = input.cvv === undefined ? null : await keyring.encrypt(merchantId, cvvAad(merchantId, token), input.cvv);
+        try {
+          result = await inTransaction(
+            db,
+            async (tx): Promise<VaultResult<{ instrumentCreated: boolean; defaultCardId: string | null }>> => {
+              let defaultCardId: string | null = null;
+              if (customerId !== null) {
+                const customer = await customerStore.get(tx, merchantId, customerId);
+                if (!customer) return fail('customer_not_found', 'no such customer');
+                defaultCardId = customer.default_card_id;
+              }
+              const { row: instrument, created } = await cardStore.upsertInstrument(tx, {
+                id: candidateId,
+                merchant_id: merchantId,
+                fingerprint: fingerprint.value,
+                fp_version: fingerprint.version,
+                pan_ct: candidateCt,
+                bin6: info.bin6,
+                bin8: info.bin8,
+                last4: info.last4,
+                pan_length: info.length,
+                brand: info.brand,
+                funding: info.funding,
+                created_at: at,
+                key_version: dataKeyVersion(candidateCt),
+              });
+              if (!created && instrument.pan_ct === null) {
+                // The identifier's PAN was wiped when its last card was deleted: the card is back, store it again.
+                const ct = await keyring.encrypt(merchantId, panAad(merchantId, instrument.id), pan);
+                await cardStore.setInstrumentPan(tx, instrument.id, ct, dataKeyVersion(ct));
+              }
+              await cardStore.insertCard(tx, {
+                id: token,
+                merchant_id: merchantId,
+                instrument_id: instrument.id,
+                customer_id: customerId,
+                exp_month: input.expiry.month,
+                exp_year: input.expiry.year,
+                holder_name: input.holderName ?? null,
+                billing_address: input.billingAddress ? JSON.stringify(input.billingAddress) : null,
+                usage: input.usage ?? 'MULTIPLE',
+                status: 'ACTIVE',
+                metadata: input.metadata ? JSON.stringify(input.metadata) : null,
+                version: 1,
+                created_at: at,
+                updated_at: at,
+                attributes: input.attributes && Object.keys(input.attributes).length > 0 ? JSON.stringify(input.attributes) : null,
+              });
+              if (cvvCt !== null) {
+                const expires = new Date(Date.parse(at) + deps.cvvTtlMs).toISOString();
+                await tx
+                  .insertInto('card_secrets')
+                  .values({ card_id: token, merchant_id: merchantId, cvv_ct: cvvCt, expires_at: expires })
+                  .execute();
+              }
+              if (customerId !== null && (input.makeDefault || defaultCardId === null)) {
+                // `is null` lets the database pick one winner among concurrent first cards.
+                let update = tx.updateTable('customers').set({ default_card_id: token }).where('id', '=', customerId);
+                if (!input.makeDefault) update = update.where('default_card_id', 'is', null);
+                if (Number((await update.executeTakeFirst()).numUpdatedRows) === 1) defaultCardId = token;
+              }
+              await appendAudit(
+                tx,
+                {
+                  merchantId,
+                  actor: caller.actor,
+                  action: 'card.create',
+                  target: token,
+                  detail: { instrument: instrument.id, instrumentNew: created },
+                },
+                at,
+              );
+              return succeed({ instrumentCreated: created, defaultCardId });
             },
-            at,
           );
-          return succeed({ instrumentCreated: created, defaultCardId });
-        },
-      );
+        } catch (e) {
+          // A token string drawn twice (short formats such as 2C2P's 18 digits): draw again.
+          if (attempt < 4 && isUniqueViolation(e)) continue;
+          throw e;
+        }
+      }
       if (!result.ok) return result;
       const row = await cardStore.getCard(db, merchantId, token);
       return succeed({

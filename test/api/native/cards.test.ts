@@ -136,6 +136,21 @@ describe('native cards: happy path', () => {
     expect((await c.get(`/v1/customers/${cus.id}`)).json().defaultCard).toBe(claimed[0].token);
   });
 
+  it('draws a new token string when a short token format repeats one already issued', async () => {
+    const existing = await tokenize(c);
+    const merchantId = (
+      await t.vault.store.db.selectFrom('cards').select('merchant_id').where('id', '=', existing.token).executeTakeFirstOrThrow()
+    ).merchant_id;
+    const drawn = [existing.token, `tok_retry_${Date.now()}`];
+    const r = await t.vault.cards.tokenize(
+      { merchantId, actor: 'test' },
+      { pan: VISA, expiry: { month: 12, year: futureYear() }, newToken: () => drawn.shift() as string },
+    );
+    expect(r.ok).toBe(true);
+    expect(r.ok && r.value.card.token).toMatch(/^tok_retry_/);
+    expect(drawn).toEqual([]);
+  });
+
   it('keeps SINGLE usage and metadata', async () => {
     const card = await tokenize(c, { usage: 'SINGLE', metadata: { order: 'A-1' } });
     expect(card.usage).toBe('SINGLE');
