@@ -98,6 +98,14 @@ export function createCustomerService(deps: VaultDeps) {
     return fail('version_mismatch', 'the record is being changed concurrently; retry');
   }
 
+  /** The live customer, at the caller's If-Match version when one was given. */
+  async function currentAt(tx: Executor, merchantId: string, id: string, ifMatch: number | null): Promise<VaultResult<CustomerRow>> {
+    const row = await customerStore.get(tx, merchantId, id);
+    if (!row) return fail('customer_not_found', 'no such customer');
+    if (ifMatch !== null && ifMatch !== row.version) return fail('version_mismatch', 'the customer was changed since you read it');
+    return succeed(row);
+  }
+
   const audit = (tx: Executor, caller: Caller, action: string, target: string, at: string, detail?: AuditEvent['detail']) =>
     appendAudit(tx, { merchantId: caller.merchantId, actor: caller.actor, action, target, ...(detail ? { detail } : {}) }, at);
 
@@ -152,9 +160,9 @@ export function createCustomerService(deps: VaultDeps) {
     async update(caller: Caller, id: string, input: CustomerInput, ifMatch: number | null): Promise<VaultResult<CustomerView>> {
       const { merchantId } = caller;
       return optimistic(async (tx) => {
-        const row = await customerStore.get(tx, merchantId, id);
-        if (!row) return fail('customer_not_found', 'no such customer');
-        if (ifMatch !== null && ifMatch !== row.version) return fail('version_mismatch', 'the customer was changed since you read it');
+        const current = await currentAt(tx, merchantId, id, ifMatch);
+        if (!current.ok) return current;
+        const row = current.value;
         const at = iso(deps.now());
         if (!(await customerStore.update(tx, merchantId, id, row.version, toPatch(input), at))) {
           return ifMatch !== null ? fail('version_mismatch', 'the customer was changed since you read it') : 'retry';
@@ -168,9 +176,9 @@ export function createCustomerService(deps: VaultDeps) {
     async delete(caller: Caller, id: string, ifMatch: number | null): Promise<VaultResult<CustomerView>> {
       const { merchantId } = caller;
       return optimistic(async (tx) => {
-        const row = await customerStore.get(tx, merchantId, id);
-        if (!row) return fail('customer_not_found', 'no such customer');
-        if (ifMatch !== null && ifMatch !== row.version) return fail('version_mismatch', 'the customer was changed since you read it');
+        const current = await currentAt(tx, merchantId, id, ifMatch);
+        if (!current.ok) return current;
+        const row = current.value;
         const at = iso(deps.now());
         const cards = await cardStore.liveCardIdsOfCustomer(tx, merchantId, id);
         for (const card of cards) {
