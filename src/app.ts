@@ -108,6 +108,8 @@ export interface BuildOptions {
   /** A pino destination for tests that read the logs; defaults to stdout. */
   logStream?: NodeJS.WritableStream;
   logger?: boolean;
+  /** Under --workers: metrics summed over every worker (asked of the cluster primary). */
+  clusterMetrics?: () => Promise<{ contentType: string; text: string }>;
 }
 
 export async function buildApp(
@@ -186,7 +188,7 @@ export async function buildApp(
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  registerOps(app, { ping: () => vault.store.ping(), metrics: vault.metrics });
+  registerOps(app, { ping: () => vault.store.ping(), metrics: vault.metrics, clusterMetrics: opts.clusterMetrics });
   registerAuth(app, { merchants: vault.merchants, checkAdmin: adminCheck });
   registerIdempotency(app, vault.store.db, () => new Date());
   await app.register(adminRoutes, { merchants: vault.merchants });

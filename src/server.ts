@@ -4,6 +4,7 @@
  */
 import cluster from 'node:cluster';
 import type { FastifyInstance } from 'fastify';
+import { AggregatorRegistry } from 'prom-client';
 import { buildApp, openVault, type Vault } from './app.ts';
 import type { Config } from './config.ts';
 
@@ -36,11 +37,19 @@ function banner(vault: Vault, config: Config, adminToken: string | null): void {
 }
 
 /** Opens the vault, builds the app and listens; used by `serve` in each worker and by tests. */
-export async function startServer(config: Config, opts: { primary: boolean; quiet?: boolean }): Promise<Started> {
+export async function startServer(
+  config: Config,
+  opts: { primary: boolean; quiet?: boolean; clusterMetrics?: () => Promise<{ contentType: string; text: string }> },
+): Promise<Started> {
   const vault = await openVault(config, { migrate: opts.primary });
   const admin = await vault.merchants.ensureAdminToken(config.adminToken);
   if (opts.primary && !opts.quiet) banner(vault, config, admin.token);
-  const app = await buildApp(config, vault, admin.check);
+  if (opts.clusterMetrics) {
+    // Constructing one installs prom-client's worker listener; setRegistries says what this worker reports.
+    new AggregatorRegistry();
+    AggregatorRegistry.setRegistries([vault.metrics.registry]);
+  }
+  const app = await buildApp(config, vault, admin.check, opts.clusterMetrics ? { clusterMetrics: opts.clusterMetrics } : {});
   const url = await app.listen({ port: config.port, host: config.host });
   // CVVs past their TTL are wiped even if no payment ever comes for them.
   const sweeper = setInterval(
@@ -60,6 +69,30 @@ export async function startServer(config: Config, opts: { primary: boolean; quie
     return stopping;
   };
   return { app, vault, url, stop };
+}
+
+const METRICS_REQUEST = 'tokenvault:metrics-request';
+const METRICS_RESPONSE = 'tokenvault:metrics-response';
+let metricsRequestId = 0;
+
+/** In a worker: the cluster-wide metrics, from the primary (which gathers every worker's registry). */
+function askPrimaryForMetrics(): Promise<{ contentType: string; text: string }> {
+  const id = ++metricsRequestId;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      process.off('message', onMessage);
+      reject(new Error('the cluster primary did not answer the metrics request'));
+    }, 5000);
+    const onMessage = (m: { type?: string; id?: number; text?: string; contentType?: string; error?: string }) => {
+      if (m?.type !== METRICS_RESPONSE || m.id !== id) return;
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      if (m.error) reject(new Error(m.error));
+      else resolve({ contentType: m.contentType ?? 'text/plain', text: m.text ?? '' });
+    };
+    process.on('message', onMessage);
+    process.send?.({ type: METRICS_REQUEST, id });
+  });
 }
 
 function onSignals(stop: () => Promise<void>): void {
@@ -90,6 +123,15 @@ export async function serve(config: Config): Promise<void> {
     banner(vault, config, admin.token);
     await vault.close();
     let shuttingDown = false;
+    // Workers ask here for metrics summed over all of them; the aggregator collects each one's registry.
+    const aggregator = new AggregatorRegistry();
+    cluster.on('message', (worker, message: { type?: string; id?: number }) => {
+      if (message?.type !== METRICS_REQUEST) return;
+      aggregator.clusterMetrics().then(
+        (text) => worker.send({ type: METRICS_RESPONSE, id: message.id, text, contentType: aggregator.contentType }),
+        (e: Error) => worker.send({ type: METRICS_RESPONSE, id: message.id, error: e.message }),
+      );
+    });
     for (let i = 0; i < config.workers; i++) cluster.fork();
     cluster.on('exit', (worker, code) => {
       if (shuttingDown) return;
@@ -112,7 +154,7 @@ export async function serve(config: Config): Promise<void> {
     onSignals(stopAll);
     return;
   }
-  const started = await startServer(config, { primary: false });
+  const started = await startServer(config, { primary: false, clusterMetrics: askPrimaryForMetrics });
   started.app.log.info({ url: started.url, pid: process.pid }, 'worker listening');
   onSignals(started.stop);
 }

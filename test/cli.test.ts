@@ -186,6 +186,11 @@ describe('tokenvault CLI', () => {
         statuses.push(...results.map((r) => r.status));
       }
       expect(statuses).toEqual(Array(24).fill(201));
+      // /metrics sums both workers: every tokenization is counted whichever worker served the scrape.
+      for (let i = 0; i < 3; i++) {
+        const metrics = await (await fetch(`${base}/metrics`)).text();
+        expect(metrics).toMatch(/tokenvault_http_requests_total\{method="POST",route="\/v1\/cards",status="201"\} 24/);
+      }
     } finally {
       const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       child.kill('SIGTERM');

@@ -2,7 +2,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.ts';
 
-export function registerOps(app: FastifyInstance, deps: { ping: () => Promise<boolean>; metrics: Metrics }): void {
+export function registerOps(
+  app: FastifyInstance,
+  deps: {
+    ping: () => Promise<boolean>;
+    metrics: Metrics;
+    clusterMetrics?: (() => Promise<{ contentType: string; text: string }>) | undefined;
+  },
+): void {
   const { registry, requests, latency } = deps.metrics;
 
   app.addHook('onResponse', async (request, reply) => {
@@ -19,6 +26,11 @@ export function registerOps(app: FastifyInstance, deps: { ping: () => Promise<bo
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database: ready ? 'up' : 'down' });
   });
   app.get('/metrics', hide, async (_request, reply) => {
+    // With --workers, a scrape reaches one worker: it asks the primary for the sum over all of them.
+    if (deps.clusterMetrics) {
+      const all = await deps.clusterMetrics();
+      return reply.type(all.contentType).send(all.text);
+    }
     return reply.type(registry.contentType).send(await registry.metrics());
   });
 }

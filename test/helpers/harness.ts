@@ -20,7 +20,16 @@ export const logLines: string[] = [];
 
 // The whole-suite scan (test/global-log-scan.ts) reads what every test process appends here.
 const scanDir = process.env.TOKENVAULT_TEST_SCAN_DIR;
-const scanLog = scanDir ? fs.createWriteStream(path.join(scanDir, `logs-${process.pid}.ndjson`), { flags: 'a' }) : null;
+// Opened on the first line, so a test file that starts no app leaves no empty log file behind.
+let scanStream: fs.WriteStream | null = null;
+const scanLog = scanDir
+  ? {
+      write(line: string) {
+        scanStream ??= fs.createWriteStream(path.join(scanDir, `logs-${process.pid}.ndjson`), { flags: 'a' });
+        scanStream.write(line);
+      },
+    }
+  : null;
 
 /** Records a secret the tests created, so the whole-suite scan can look for it in every log line. */
 export function rememberSecret(...secrets: (string | undefined)[]): void {
