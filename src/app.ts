@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { registerCybersource } from './api/gateways/cybersource/routes.ts';
 import { registerOpay } from './api/gateways/opay/routes.ts';
 import { registerTwoc2p } from './api/gateways/twoc2p/routes.ts';
 import { adminRoutes } from './api/native/admin-routes.ts';
@@ -48,6 +49,8 @@ export interface Vault {
   readonly payments: ReturnType<typeof createPaymentService>;
   readonly metrics: Metrics;
   readonly master: MasterKeyProvider;
+  /** The vault's clock (tests may set it). */
+  readonly now: () => Date;
   close(): Promise<void>;
 }
 
@@ -93,6 +96,7 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
     audit: createAuditService(deps),
     keys: createKeyService({ ...deps, keyCacheTtlMs: config.keyCacheSeconds * 1000 }),
     master,
+    now: deps.now,
     close: () => store.close(),
   };
 }
@@ -198,6 +202,14 @@ export async function buildApp(
   await app.register(paymentRoutes, { payments: vault.payments });
   await registerTwoc2p(app, { merchants: vault.merchants, cards: vault.cards });
   await registerOpay(app, { merchants: vault.merchants, cards: vault.cards, customers: vault.customers });
+  await registerCybersource(app, {
+    merchants: vault.merchants,
+    cards: vault.cards,
+    customers: vault.customers,
+    payments: vault.payments,
+    now: vault.now,
+    skewSeconds: config.cybersourceSkewSeconds,
+  });
   await app.ready();
   return app;
 }

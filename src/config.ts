@@ -17,6 +17,8 @@ export interface Config {
   readonly workers: number;
   /** How long unwrapped data keys are cached; a data-key rotation reaches every server within it. */
   readonly keyCacheSeconds: number;
+  /** How far a Cybersource Date header or JWT iat may be from this server's clock. */
+  readonly cybersourceSkewSeconds: number;
   /** How long a CVV collected before the first payment is kept (encrypted) before it is wiped. */
   readonly cvvTtlSeconds: number;
   /** A processor call still running after this counts as unavailable (503, nothing recorded). */
@@ -59,6 +61,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     processorTimeoutMs: int('TOKENVAULT_PROCESSOR_TIMEOUT_MS', env.TOKENVAULT_PROCESSOR_TIMEOUT_MS, 10_000, 10, 120_000),
     cvvTtlSeconds: int('TOKENVAULT_CVV_TTL_SECONDS', env.TOKENVAULT_CVV_TTL_SECONDS, 3600, 1, 86400),
     keyCacheSeconds: int('TOKENVAULT_KEY_CACHE_SECONDS', env.TOKENVAULT_KEY_CACHE_SECONDS, 30, 0, 3600),
+    cybersourceSkewSeconds: int('TOKENVAULT_CYBERSOURCE_SKEW_SECONDS', env.TOKENVAULT_CYBERSOURCE_SKEW_SECONDS, 300, 1, 3600),
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 24) {

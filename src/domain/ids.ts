@@ -1,5 +1,6 @@
 /** Identifiers: prefixed, time-ordered (ULID body) so lists sort by creation without a second key. */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { luhnValid } from './card.ts';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 let lastTime = 0;
@@ -39,3 +40,25 @@ export const newId = (prefix: string): string => `${prefix}_${ulid()}`;
 
 /** An unguessable secret with a recognisable prefix, e.g. tv_sk_… */
 export const newSecret = (prefix: string, bytes = 24): string => `${prefix}${randomBytes(bytes).toString('base64url')}`;
+
+/**
+ * A numeric id (Cybersource's 19-digit instrument identifiers, 22-digit payment ids) in which no window
+ * of 13 to 19 digits passes the Luhn check, so no part of an id can be mistaken for a card number by a
+ * person or a PAN scanner. Drawn again until that holds (about 1 in 20 draws for 19 digits).
+ */
+export function numericId(length: number, prefix = ''): string {
+  for (;;) {
+    const id = `${prefix}${Array.from({ length: length - prefix.length }, () => randomInt(10)).join('')}`;
+    if (!hasLuhnWindow(id)) return id;
+  }
+}
+
+function hasLuhnWindow(digits: string): boolean {
+  for (let size = 13; size <= Math.min(19, digits.length); size++) {
+    for (let start = 0; start + size <= digits.length; start++) if (luhnValid(digits.slice(start, start + size))) return true;
+  }
+  return false;
+}
+
+/** Instrument identifiers: 19 digits starting 70, as Cybersource's TMS issues them. */
+export const instrumentIdentifierId = (): string => numericId(19, '70');

@@ -90,6 +90,26 @@ export function parseMoney(amount: number, currency: string): Result<Money, Mone
 
 /** "10.50 USD", for messages and documentation. */
 export function formatMoney(m: Money): string {
-  const exp = EXPONENTS[m.currency] ?? 0;
-  return `${exp === 0 ? String(m.amount) : (m.amount / 10 ** exp).toFixed(exp)} ${m.currency}`;
+  return `${decimalAmount(m.amount, m.currency)} ${m.currency}`;
+}
+
+/**
+ * A decimal amount as gateways send it ("10.00", "10.5", "1000") in the currency's minor unit. More
+ * decimals than the currency has are refused rather than rounded.
+ */
+export function parseDecimalAmount(text: string, currency: string): Result<Money, MoneyError | 'amount_format'> {
+  const exp = EXPONENTS[currency];
+  if (exp === undefined) return err('currency_unknown', `${currency} is not a supported ISO 4217 currency`);
+  const m = /^([0-9]{1,13})(?:\.([0-9]+))?$/.exec(text);
+  if (!m) return err('amount_format', 'the amount must be a decimal number such as 10.00');
+  const fraction = m[2] ?? '';
+  if (fraction.replace(/0+$/, '').length > exp) return err('amount_format', `${currency} has ${exp} decimal places`);
+  const minor = Number(m[1]) * 10 ** exp + Number(fraction.slice(0, exp).padEnd(exp, '0') || '0');
+  return parseMoney(minor, currency);
+}
+
+/** Minor units back to the decimal text gateways send ("10.00"). */
+export function decimalAmount(amount: number, currency: string): string {
+  const exp = EXPONENTS[currency] ?? 0;
+  return exp === 0 ? String(amount) : (amount / 10 ** exp).toFixed(exp);
 }

@@ -27,6 +27,29 @@ export const addressStore = {
     return query.execute();
   },
 
+  /** By position, oldest first (offset paging). */
+  listAt: (q: Executor, merchantId: string, customerId: string, offset: number, limit: number) =>
+    q
+      .selectFrom('addresses')
+      .selectAll()
+      .where('merchant_id', '=', merchantId)
+      .where('customer_id', '=', customerId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(limit)
+      .offset(offset)
+      .execute(),
+
+  count: async (q: Executor, merchantId: string, customerId: string): Promise<number> => {
+    const r = await q
+      .selectFrom('addresses')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('merchant_id', '=', merchantId)
+      .where('customer_id', '=', customerId)
+      .executeTakeFirstOrThrow();
+    return Number(r.n);
+  },
+
   update: async (q: Executor, merchantId: string, id: string, version: number, address: string, at: string) => {
     const res = await q
       .updateTable('addresses')

@@ -85,6 +85,44 @@ export const cardStore = {
     return query.execute();
   },
 
+  /** Live cards of a customer or of an instrument identifier by position, oldest first, and how many there are. */
+  listCardsAt: async (
+    q: Executor,
+    merchantId: string,
+    of: { customerId?: string; instrumentId?: string },
+    offset: number,
+    limit: number,
+  ) => {
+    let rows = q
+      .selectFrom('cards')
+      .innerJoin('instrument_identifiers as ii', 'ii.id', 'cards.instrument_id')
+      .selectAll('cards')
+      .select(['ii.bin6', 'ii.bin8', 'ii.last4', 'ii.pan_length', 'ii.brand', 'ii.funding'])
+      .where('cards.merchant_id', '=', merchantId)
+      .where('cards.status', '!=', 'DELETED');
+    let count = q
+      .selectFrom('cards')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('cards.merchant_id', '=', merchantId)
+      .where('cards.status', '!=', 'DELETED');
+    if (of.customerId !== undefined) {
+      rows = rows.where('cards.customer_id', '=', of.customerId);
+      count = count.where('cards.customer_id', '=', of.customerId);
+    }
+    if (of.instrumentId !== undefined) {
+      rows = rows.where('cards.instrument_id', '=', of.instrumentId);
+      count = count.where('cards.instrument_id', '=', of.instrumentId);
+    }
+    const [items, total] = await Promise.all([
+      rows.orderBy('cards.created_at').orderBy('cards.id').limit(limit).offset(offset).execute(),
+      count.executeTakeFirstOrThrow(),
+    ]);
+    return { items, total: Number(total.n) };
+  },
+
+  setInstrumentAttributes: (q: Executor, id: string, attributes: string | null) =>
+    q.updateTable('instrument_identifiers').set({ attributes }).where('id', '=', id).execute(),
+
   updateCard: async (q: Executor, merchantId: string, id: string, version: number, patch: CardPatch, at: string) => {
     const res = await q
       .updateTable('cards')

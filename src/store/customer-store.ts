@@ -3,7 +3,7 @@ import { afterCursor, type Cursor } from './page.ts';
 import type { CustomerRow } from './schema.ts';
 
 export type CustomerPatch = Partial<
-  Pick<CustomerRow, 'external_id' | 'name' | 'email' | 'phone' | 'metadata' | 'default_card_id' | 'default_address_id'>
+  Pick<CustomerRow, 'external_id' | 'name' | 'email' | 'phone' | 'metadata' | 'default_card_id' | 'default_address_id' | 'attributes'>
 >;
 
 export const customerStore = {

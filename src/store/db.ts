@@ -23,6 +23,7 @@ import * as init from './migrations/0001-init.ts';
 import * as auditKeysCvv from './migrations/0002-audit-keys-cvv.ts';
 import * as payments from './migrations/0003-payments.ts';
 import * as cardAttributes from './migrations/0004-card-attributes.ts';
+import * as gatewayAttributes from './migrations/0005-gateway-attributes.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -45,6 +46,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002-audit-keys-cvv': auditKeysCvv,
   '0003-payments': payments,
   '0004-card-attributes': cardAttributes,
+  '0005-gateway-attributes': gatewayAttributes,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -52,6 +52,7 @@ export interface CustomerRow {
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
+  attributes: string | null;
 }
 export interface InstrumentRow {
   id: string;
@@ -67,6 +68,7 @@ export interface InstrumentRow {
   funding: string;
   created_at: string;
   key_version: number;
+  attributes: string | null;
 }
 export interface CardRow {
   id: string;

@@ -7,13 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../audit/log.ts';
 import { dataKeyVersion, fieldAad } from '../crypto/keyring.ts';
 import { type Brand, binInfo, cvvValid, type Expiry, type Funding, isExpired, isTooFarInFuture, parsePan } from '../domain/card.ts';
-import { newId } from '../domain/ids.ts';
+import { instrumentIdentifierId } from '../domain/ids.ts';
 import { effectiveStatus, type Status, type StoredStatus, transition, type Usage } from '../domain/lifecycle.ts';
 import { type CardPatch, type CardWithInstrument, cardStore } from '../store/card-store.ts';
 import { customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction, isUniqueViolation } from '../store/db.ts';
 import { idempotencyStore } from '../store/idempotency-store.ts';
 import { type Cursor, type Page, toPage } from '../store/page.ts';
+import type { InstrumentRow } from '../store/schema.ts';
 import { type Caller, iso, parseJson, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 
@@ -59,8 +60,37 @@ export interface CardView {
   funding: Funding;
 }
 
+export interface InstrumentView {
+  id: string;
+  bin6: string;
+  bin8: string | null;
+  last4: string;
+  panLength: number;
+  brand: Brand;
+  funding: Funding;
+  /** False once its card number was destroyed (deleted, or its last card deleted). */
+  available: boolean;
+  attributes: Record<string, string>;
+  createdAt: string;
+}
+
+const instrumentView = (r: InstrumentRow): InstrumentView => ({
+  id: r.id,
+  bin6: r.bin6,
+  bin8: r.bin8,
+  last4: r.last4,
+  panLength: r.pan_length,
+  brand: r.brand as Brand,
+  funding: r.funding as Funding,
+  available: r.pan_ct !== null,
+  attributes: parseJson<Record<string, string>>(r.attributes) ?? {},
+  createdAt: r.created_at,
+});
+
 export interface TokenizeInput {
-  pan: string;
+  /** The card number, or `instrumentId`: one the vault already holds. */
+  pan?: string;
+  instrumentId?: string;
   expiry: Expiry;
   holderName?: string | null;
   billingAddress?: Address | null;
@@ -171,19 +201,37 @@ export function createCardService(deps: VaultDeps) {
 
     async tokenize(caller: Caller, input: TokenizeInput): Promise<VaultResult<{ card: CardView; instrumentCreated: boolean }>> {
       const { merchantId } = caller;
-      const checked = checkCard(input);
-      if (!checked.ok) return checked;
-      const { pan, info } = checked.value;
+      let pan: string | null = null;
+      let info: ReturnType<typeof binInfo> | null = null;
+      if (input.instrumentId !== undefined) {
+        // A new token for a card the vault already holds (Cybersource: a payment instrument made from an
+        // instrument identifier): the card number is not sent again.
+        const expiryCheck = checkExpiry(input.expiry);
+        if (!expiryCheck.ok) return expiryCheck;
+        const existing = await cardStore.getInstrument(db, merchantId, input.instrumentId);
+        if (!existing) return fail('instrument_not_found', 'no such instrument identifier');
+        if (existing.pan_ct === null) return fail('instrument_gone', 'the instrument identifier was deleted');
+        if (input.cvv !== undefined && !cvvValid(existing.brand as Brand, input.cvv)) {
+          return fail('invalid_cvv', 'the security code is not valid for this card', [
+            { field: 'cvv', code: 'cvv_format', message: '3 or 4 digits' },
+          ]);
+        }
+      } else {
+        const checked = checkCard({ pan: input.pan ?? '', expiry: input.expiry, ...(input.cvv !== undefined ? { cvv: input.cvv } : {}) });
+        if (!checked.ok) return checked;
+        pan = checked.value.pan;
+        info = checked.value.info;
+      }
       // All crypto before the transaction: it may load keys, and nothing slow should hold a write lock.
-      const fingerprint = await keyring.fingerprint(merchantId, pan);
-      const candidateId = newId('ii');
-      const candidateCt = await keyring.encrypt(merchantId, panAad(merchantId, candidateId), pan);
+      const fingerprint = pan === null ? null : await keyring.fingerprint(merchantId, pan);
       const customerId = input.customerId ?? null;
       const at = iso(deps.now());
       let token = '';
       let result: VaultResult<{ instrumentCreated: boolean; defaultCardId: string | null }> | undefined;
       for (let attempt = 0; result === undefined; attempt++) {
         token = (input.newToken ?? nativeToken)();
+        const candidateId = instrumentIdentifierId();
+        const candidateCt = pan === null ? null : await keyring.encrypt(merchantId, panAad(merchantId, candidateId), pan);
         const cvvCt = input.cvv === undefined ? null : await keyring.encrypt(merchantId, cvvAad(merchantId, token), input.cvv);
         try {
           result = await inTransaction(
@@ -195,25 +243,37 @@ export function createCardService(deps: VaultDeps) {
                 if (!customer) return fail('customer_not_found', 'no such customer');
                 defaultCardId = customer.default_card_id;
               }
-              const { row: instrument, created } = await cardStore.upsertInstrument(tx, {
-                id: candidateId,
-                merchant_id: merchantId,
-                fingerprint: fingerprint.value,
-                fp_version: fingerprint.version,
-                pan_ct: candidateCt,
-                bin6: info.bin6,
-                bin8: info.bin8,
-                last4: info.last4,
-                pan_length: info.length,
-                brand: info.brand,
-                funding: info.funding,
-                created_at: at,
-                key_version: dataKeyVersion(candidateCt),
-              });
-              if (!created && instrument.pan_ct === null) {
-                // The identifier's PAN was wiped when its last card was deleted: the card is back, store it again.
-                const ct = await keyring.encrypt(merchantId, panAad(merchantId, instrument.id), pan);
-                await cardStore.setInstrumentPan(tx, instrument.id, ct, dataKeyVersion(ct));
+              let instrument: InstrumentRow;
+              let created = false;
+              if (pan === null || info === null || fingerprint === null || candidateCt === null) {
+                const existing = await cardStore.getInstrument(tx, merchantId, input.instrumentId as string);
+                if (!existing) return fail('instrument_not_found', 'no such instrument identifier');
+                if (existing.pan_ct === null) return fail('instrument_gone', 'the instrument identifier was deleted');
+                instrument = existing;
+              } else {
+                const upserted = await cardStore.upsertInstrument(tx, {
+                  id: candidateId,
+                  merchant_id: merchantId,
+                  fingerprint: fingerprint.value,
+                  fp_version: fingerprint.version,
+                  pan_ct: candidateCt,
+                  bin6: info.bin6,
+                  bin8: info.bin8,
+                  last4: info.last4,
+                  pan_length: info.length,
+                  brand: info.brand,
+                  funding: info.funding,
+                  created_at: at,
+                  key_version: dataKeyVersion(candidateCt),
+                  attributes: null,
+                });
+                instrument = upserted.row;
+                created = upserted.created;
+                if (!created && instrument.pan_ct === null) {
+                  // The identifier's PAN was wiped when its last card was deleted: the card is back, store it again.
+                  const ct = await keyring.encrypt(merchantId, panAad(merchantId, instrument.id), pan);
+                  await cardStore.setInstrumentPan(tx, instrument.id, ct, dataKeyVersion(ct));
+                }
               }
               await cardStore.insertCard(tx, {
                 id: token,
@@ -313,6 +373,153 @@ export function createCardService(deps: VaultDeps) {
       }
     },
 
+    /** Live cards of a customer or of an instrument identifier by position (offset paging), with the total. */
+    async listAt(
+      caller: Caller,
+      of: { customerId?: string; instrumentId?: string },
+      offset: number,
+      limit: number,
+    ): Promise<VaultResult<{ items: CardView[]; total: number }>> {
+      const { merchantId } = caller;
+      let defaultCardId: string | null = null;
+      if (of.customerId !== undefined) {
+        const customer = await customerStore.get(db, merchantId, of.customerId);
+        if (!customer) return fail('customer_not_found', 'no such customer');
+        defaultCardId = customer.default_card_id;
+      }
+      if (of.instrumentId !== undefined && !(await cardStore.getInstrument(db, merchantId, of.instrumentId))) {
+        return fail('instrument_not_found', 'no such instrument identifier');
+      }
+      const { items, total } = await cardStore.listCardsAt(db, merchantId, of, offset, limit);
+      if (of.customerId !== undefined) return succeed({ items: items.map((r) => view(r, defaultCardId)), total });
+      const out: CardView[] = [];
+      for (const r of items) out.push(view(r, await defaultOf(db, merchantId, r.customer_id)));
+      return succeed({ items: out, total });
+    },
+
+    /**
+     * The instrument identifier of a card number: made (and its number stored) on first sight, found by
+     * fingerprint afterwards; a deleted one gets its number back.
+     */
+    async createInstrument(caller: Caller, panInput: string): Promise<VaultResult<{ instrument: InstrumentView; created: boolean }>> {
+      const { merchantId } = caller;
+      const parsed = parsePan(panInput);
+      if (!parsed.ok) {
+        return fail('invalid_card_number', 'the card number is not valid', [
+          { field: 'number', code: parsed.error, message: panMessage(parsed.error) },
+        ]);
+      }
+      const pan = parsed.value;
+      const info = binInfo(pan);
+      const fingerprint = await keyring.fingerprint(merchantId, pan);
+      const at = iso(deps.now());
+      for (let attempt = 0; ; attempt++) {
+        const candidateId = instrumentIdentifierId();
+        const candidateCt = await keyring.encrypt(merchantId, panAad(merchantId, candidateId), pan);
+        try {
+          return await inTransaction(db, async (tx) => {
+            const { row, created } = await cardStore.upsertInstrument(tx, {
+              id: candidateId,
+              merchant_id: merchantId,
+              fingerprint: fingerprint.value,
+              fp_version: fingerprint.version,
+              pan_ct: candidateCt,
+              bin6: info.bin6,
+              bin8: info.bin8,
+              last4: info.last4,
+              pan_length: info.length,
+              brand: info.brand,
+              funding: info.funding,
+              created_at: at,
+              key_version: dataKeyVersion(candidateCt),
+              attributes: null,
+            });
+            let current = row;
+            if (!created && row.pan_ct === null) {
+              const ct = await keyring.encrypt(merchantId, panAad(merchantId, row.id), pan);
+              await cardStore.setInstrumentPan(tx, row.id, ct, dataKeyVersion(ct));
+              current = { ...row, pan_ct: ct };
+            }
+            if (created || current !== row) {
+              await appendAudit(tx, { merchantId, actor: caller.actor, action: 'instrument.create', target: row.id }, at);
+            }
+            return succeed({ instrument: instrumentView(current), created });
+          });
+        } catch (e) {
+          if (attempt < 4 && isUniqueViolation(e)) continue;
+          throw e;
+        }
+      }
+    },
+
+    /** An instrument identifier, also one whose number was deleted (`available: false`). */
+    async getInstrument(caller: Caller, id: string): Promise<VaultResult<InstrumentView>> {
+      const row = await cardStore.getInstrument(db, caller.merchantId, id);
+      return row ? succeed(instrumentView(row)) : fail('instrument_not_found', 'no such instrument identifier');
+    },
+
+    /** Replaces the gateway attributes it names on an instrument identifier; others stay. */
+    async updateInstrument(caller: Caller, id: string, attributes: Record<string, string>): Promise<VaultResult<InstrumentView>> {
+      const { merchantId } = caller;
+      return inTransaction(db, async (tx) => {
+        const row = await cardStore.getInstrument(tx, merchantId, id);
+        if (!row) return fail('instrument_not_found', 'no such instrument identifier');
+        if (row.pan_ct === null) return fail('instrument_gone', 'the instrument identifier was deleted');
+        const merged = JSON.stringify({ ...(parseJson<Record<string, string>>(row.attributes) ?? {}), ...attributes });
+        await cardStore.setInstrumentAttributes(tx, id, merged);
+        const at = iso(deps.now());
+        await appendAudit(
+          tx,
+          {
+            merchantId,
+            actor: caller.actor,
+            action: 'instrument.update',
+            target: id,
+            detail: { fields: Object.keys(attributes).join(',') },
+          },
+          at,
+        );
+        return succeed(instrumentView({ ...row, attributes: merged }));
+      });
+    },
+
+    /** Destroys an instrument identifier's card number; refused while a live card still uses it. */
+    async deleteInstrument(caller: Caller, id: string): Promise<VaultResult<InstrumentView>> {
+      const { merchantId } = caller;
+      return inTransaction(db, async (tx) => {
+        const row = await cardStore.getInstrument(tx, merchantId, id);
+        if (!row) return fail('instrument_not_found', 'no such instrument identifier');
+        if (row.pan_ct === null) return fail('instrument_gone', 'the instrument identifier was deleted');
+        if ((await cardStore.countLiveCardsOfInstrument(tx, id)) > 0) {
+          return fail('instrument_in_use', 'payment instruments still use this instrument identifier');
+        }
+        await cardStore.setInstrumentPan(tx, id, null);
+        await appendAudit(tx, { merchantId, actor: caller.actor, action: 'instrument.delete', target: id }, iso(deps.now()));
+        return succeed(instrumentView({ ...row, pan_ct: null }));
+      });
+    },
+
+    /**
+     * The one way a gateway API shows a full card number: `seal` receives it and must return it encrypted
+     * to the merchant's key; the reveal is audited (committed before the sealed answer is returned).
+     */
+    async sealPan<T>(caller: Caller, instrumentId: string, purpose: string, seal: (pan: string) => Promise<T>): Promise<VaultResult<T>> {
+      const { merchantId } = caller;
+      const row = await cardStore.getInstrument(db, merchantId, instrumentId);
+      if (!row) return fail('instrument_not_found', 'no such instrument identifier');
+      if (row.pan_ct === null) return fail('instrument_gone', 'the card number is no longer stored');
+      const pan = (await keyring.decrypt(merchantId, panAad(merchantId, row.id), row.pan_ct)).toString();
+      const sealed = await seal(pan);
+      await inTransaction(db, (tx) =>
+        appendAudit(
+          tx,
+          { merchantId, actor: caller.actor, action: 'card.reveal', target: instrumentId, detail: { purpose } },
+          iso(deps.now()),
+        ),
+      );
+      return succeed(sealed);
+    },
+
     async update(caller: Caller, token: string, change: CardUpdate, ifMatch: number | null): Promise<VaultResult<CardView>> {
       const { merchantId } = caller;
       if (change.expiry) {
@@ -397,12 +604,32 @@ export function createCardService(deps: VaultDeps) {
       return Number(res.numDeletedRows);
     },
 
-    async setStatus(caller: Caller, token: string, to: StoredStatus, ifMatch: number | null): Promise<VaultResult<CardView>> {
+    /**
+     * `keepDefault`: a customer's default card cannot be deleted while the customer has other live cards
+     * (Cybersource's rule); checked in the deleting transaction.
+     */
+    async setStatus(
+      caller: Caller,
+      token: string,
+      to: StoredStatus,
+      ifMatch: number | null,
+      opts: { keepDefault?: boolean } = {},
+    ): Promise<VaultResult<CardView>> {
       return mutate(caller, token, ifMatch, to === 'DELETED' ? 'card.delete' : 'card.status', async (tx, row) => {
         const t = transition(row.status as StoredStatus, to);
         if (!t.ok) {
           if (t.error === 'already_in_state') return succeed({ patch: {} });
           return fail(row.status === 'DELETED' ? 'card_deleted' : 'invalid_transition', `a ${row.status} card cannot become ${to}`);
+        }
+        if (
+          to === 'DELETED' &&
+          opts.keepDefault &&
+          row.customer_id !== null &&
+          (await defaultOf(tx, caller.merchantId, row.customer_id)) === row.id
+        ) {
+          const others = (await cardStore.liveCardIdsOfCustomer(tx, caller.merchantId, row.customer_id)).filter((c) => c.id !== row.id);
+          if (others.length > 0)
+            return fail('default_in_use', 'the default payment instrument cannot be deleted while the customer has others');
         }
         // A deleted card keeps no security code either.
         if (to === 'DELETED') await tx.deleteFrom('card_secrets').where('card_id', '=', row.id).execute();

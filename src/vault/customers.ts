@@ -20,6 +20,8 @@ export interface CustomerView {
   metadata: Metadata | null;
   defaultCardToken: string | null;
   defaultAddressId: string | null;
+  /** Gateway-specific fields a customer keeps (e.g. Cybersource's merchantDefinedInformation). */
+  attributes: Record<string, string>;
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -31,6 +33,8 @@ export interface CustomerInput {
   email?: string | null;
   phone?: string | null;
   metadata?: Metadata | null;
+  /** Replaces the attributes it names; others stay. */
+  attributes?: Record<string, string>;
 }
 
 export interface AddressView {
@@ -52,6 +56,7 @@ const customerView = (r: CustomerRow): CustomerView => ({
   metadata: parseJson<Metadata>(r.metadata),
   defaultCardToken: r.default_card_id,
   defaultAddressId: r.default_address_id,
+  attributes: parseJson<Record<string, string>>(r.attributes) ?? {},
   version: r.version,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
@@ -72,8 +77,11 @@ const duplicate = (): VaultFailure =>
     { field: 'customerId', code: 'duplicate', message: 'customerId must be unique among your customers' },
   ]);
 
-function toPatch(input: CustomerInput): CustomerPatch {
+function toPatch(input: CustomerInput, current: CustomerRow): CustomerPatch {
   const patch: CustomerPatch = {};
+  if (input.attributes !== undefined) {
+    patch.attributes = JSON.stringify({ ...(parseJson<Record<string, string>>(current.attributes) ?? {}), ...input.attributes });
+  }
   if (input.customerId !== undefined) patch.external_id = input.customerId;
   if (input.name !== undefined) patch.name = input.name;
   if (input.email !== undefined) patch.email = input.email;
@@ -110,11 +118,12 @@ export function createCustomerService(deps: VaultDeps) {
     appendAudit(tx, { merchantId: caller.merchantId, actor: caller.actor, action, target, ...(detail ? { detail } : {}) }, at);
 
   return {
-    async create(caller: Caller, input: CustomerInput): Promise<VaultResult<CustomerView>> {
+    /** `opts.id` draws the id in the format of the API that creates the customer (DESIGN §3). */
+    async create(caller: Caller, input: CustomerInput, opts: { id?: () => string } = {}): Promise<VaultResult<CustomerView>> {
       const { merchantId } = caller;
       const at = iso(deps.now());
       const row: CustomerRow = {
-        id: newId('cus'),
+        id: opts.id ? opts.id() : newId('cus'),
         merchant_id: merchantId,
         external_id: input.customerId ?? null,
         name: input.name ?? null,
@@ -127,6 +136,7 @@ export function createCustomerService(deps: VaultDeps) {
         created_at: at,
         updated_at: at,
         deleted_at: null,
+        attributes: input.attributes && Object.keys(input.attributes).length > 0 ? JSON.stringify(input.attributes) : null,
       };
       try {
         await inTransaction(db, async (tx) => {
@@ -164,7 +174,7 @@ export function createCustomerService(deps: VaultDeps) {
         if (!current.ok) return current;
         const row = current.value;
         const at = iso(deps.now());
-        if (!(await customerStore.update(tx, merchantId, id, row.version, toPatch(input), at))) {
+        if (!(await customerStore.update(tx, merchantId, id, row.version, toPatch(input, row), at))) {
           return ifMatch !== null ? fail('version_mismatch', 'the customer was changed since you read it') : 'retry';
         }
         await audit(tx, caller, 'customer.update', id, at, { fields: Object.keys(input).join(',') });
@@ -194,11 +204,17 @@ export function createCustomerService(deps: VaultDeps) {
       });
     },
 
-    async createAddress(caller: Caller, customerId: string, address: Address, makeDefault: boolean): Promise<VaultResult<AddressView>> {
+    async createAddress(
+      caller: Caller,
+      customerId: string,
+      address: Address,
+      makeDefault: boolean,
+      opts: { id?: () => string } = {},
+    ): Promise<VaultResult<AddressView>> {
       const { merchantId } = caller;
       const at = iso(deps.now());
       const row: AddressRow = {
-        id: newId('adr'),
+        id: opts.id ? opts.id() : newId('adr'),
         merchant_id: merchantId,
         customer_id: customerId,
         address: JSON.stringify(address),
@@ -274,13 +290,44 @@ export function createCustomerService(deps: VaultDeps) {
       });
     },
 
-    async deleteAddress(caller: Caller, customerId: string, id: string): Promise<VaultResult<AddressView>> {
+    /**
+     * Addresses by position (APIs with offset paging, e.g. Cybersource TMS), with the total count.
+     */
+    async listAddressesAt(
+      caller: Caller,
+      customerId: string,
+      offset: number,
+      limit: number,
+    ): Promise<VaultResult<{ items: AddressView[]; total: number }>> {
+      const { merchantId } = caller;
+      const customer = await customerStore.get(db, merchantId, customerId);
+      if (!customer) return fail('customer_not_found', 'no such customer');
+      const [rows, total] = await Promise.all([
+        addressStore.listAt(db, merchantId, customerId, offset, limit),
+        addressStore.count(db, merchantId, customerId),
+      ]);
+      return succeed({ items: rows.map((r) => addressView(r, customer.default_address_id)), total });
+    },
+
+    /**
+     * `keepDefault`: the customer's default address cannot go while it has others (Cybersource's rule);
+     * checked in the deleting transaction.
+     */
+    async deleteAddress(
+      caller: Caller,
+      customerId: string,
+      id: string,
+      opts: { keepDefault?: boolean } = {},
+    ): Promise<VaultResult<AddressView>> {
       const { merchantId } = caller;
       return inTransaction(db, async (tx) => {
         const customer = await customerStore.get(tx, merchantId, customerId);
         if (!customer) return fail('customer_not_found', 'no such customer');
         const row = await addressStore.get(tx, merchantId, customerId, id);
         if (!row) return fail('address_not_found', 'no such address');
+        if (opts.keepDefault && customer.default_address_id === id && (await addressStore.count(tx, merchantId, customerId)) > 1) {
+          return fail('default_in_use', 'the default address cannot be deleted while the customer has others');
+        }
         await addressStore.delete(tx, merchantId, id);
         if (customer.default_address_id === id) {
           await tx.updateTable('customers').set({ default_address_id: null }).where('id', '=', customerId).execute();

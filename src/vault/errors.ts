@@ -29,7 +29,11 @@ export type VaultErrorCode =
   | 'processor_unavailable'
   | 'amount_exceeds_authorized'
   | 'amount_exceeds_captured'
-  | 'invalid_payment_state';
+  | 'invalid_payment_state'
+  | 'default_in_use'
+  | 'instrument_not_found'
+  | 'instrument_gone'
+  | 'instrument_in_use';
 
 export interface FieldIssue {
   readonly field: string;

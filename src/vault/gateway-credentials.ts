@@ -3,8 +3,18 @@
  * the merchant make its own key pair, a supplied public key is used; otherwise a sandbox pair is made
  * here and its private half is returned once, never stored.
  */
-import { createPublicKey, generateKeyPair, type JsonWebKey, type KeyObject, randomBytes, randomInt, randomUUID } from 'node:crypto';
+import {
+  createPublicKey,
+  generateKeyPair,
+  type JsonWebKey,
+  type KeyObject,
+  randomBytes,
+  randomInt,
+  randomUUID,
+  X509Certificate,
+} from 'node:crypto';
 import { promisify } from 'node:util';
+import { numericId } from '../domain/ids.ts';
 
 const generate = promisify(generateKeyPair);
 
@@ -18,6 +28,70 @@ export interface MerchantSuppliedKeys {
   twoc2pVaultKeyBits?: 2048 | 3072 | 4096;
   /** The merchant's AlliancePay EC P-384 public JWK. */
   alliancepayPublicJwk?: JsonWebKey;
+  /** PEM (RSA public key or X.509 certificate) of the merchant's Cybersource MLE key. */
+  cybersourceMlePublicKeyPem?: string;
+}
+
+/** A registered Cybersource key: the JWT signing certificate, or the MLE (response encryption) key. */
+export interface CybersourceCertificate {
+  kid: string;
+  sha256: string;
+  pem: string;
+}
+
+/**
+ * Reads a certificate the merchant registers for Cybersource RS256 JWTs. Its kid is the subject's
+ * serialNumber attribute (what the official SDK sends as the JWT kid), else the certificate serial.
+ */
+export function cybersourceCertificate(pem: string): CybersourceCertificate {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch {
+    throw new CredentialInputError('the certificate must be a PEM X.509 certificate');
+  }
+  rsaAtLeast2048(cert.publicKey, 'the certificate');
+  return {
+    kid: subjectSerialNumber(cert) ?? cert.serialNumber,
+    sha256: cert.fingerprint256.replaceAll(':', '').toLowerCase(),
+    pem: cert.toString(),
+  };
+}
+
+/** The serialNumber attribute of a certificate's subject, if it has one. */
+function subjectSerialNumber(cert: X509Certificate): string | null {
+  for (const line of cert.subject.split('\n')) {
+    const m = /^serialNumber=(.+)$/.exec(line.trim());
+    if (m) return m[1] as string;
+  }
+  return null;
+}
+
+function rsaAtLeast2048(key: KeyObject, what: string): void {
+  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) {
+    throw new CredentialInputError(`${what} must hold an RSA key of 2048 bits or more`);
+  }
+}
+
+/** The merchant's MLE public key (PEM key or certificate) and the kid it goes by. */
+export function cybersourceMleKey(pem: string, kid?: string): { keyId: string; publicKeyPem: string } {
+  let key: KeyObject;
+  let certKid: string | null = null;
+  try {
+    if (pem.includes('BEGIN CERTIFICATE')) {
+      const cert = new X509Certificate(pem);
+      key = cert.publicKey;
+      certKid = subjectSerialNumber(cert) ?? cert.serialNumber;
+    } else {
+      key = createPublicKey(pem);
+    }
+  } catch {
+    throw new CredentialInputError('the MLE key must be a PEM public key or X.509 certificate');
+  }
+  rsaAtLeast2048(key, 'the MLE key');
+  if (kid !== undefined && !/^[\x21-\x7e]{1,64}$/.test(kid))
+    throw new CredentialInputError('the MLE key id must be 1-64 printable characters');
+  return { keyId: kid ?? certKid ?? numericId(20), publicKeyPem: key.export({ type: 'spki', format: 'pem' }).toString() };
 }
 
 /** One generated credential: what is stored (public + encrypted secret) and what is shown once. */
@@ -85,12 +159,14 @@ export async function generateGatewayCredentials(supplied: MerchantSuppliedKeys 
   // Validate supplied keys before any slow key generation.
   const twoc2pMerchantPublic = supplied.twoc2pPublicKeyPem ? importPublicPem(supplied.twoc2pPublicKeyPem) : null;
   const allianceMerchantPublic = supplied.alliancepayPublicJwk ? importEcJwk(supplied.alliancepayPublicJwk) : null;
+  const cybersourceMlePublic = supplied.cybersourceMlePublicKeyPem ? cybersourceMleKey(supplied.cybersourceMlePublicKeyPem) : null;
 
-  const [vault2c2p, merchant2c2p, allianceMerchant, alliancePayment] = await Promise.all([
+  const [vault2c2p, merchant2c2p, allianceMerchant, alliancePayment, cybersourceMle] = await Promise.all([
     rsaPair(supplied.twoc2pVaultKeyBits ?? 2048),
     twoc2pMerchantPublic ? null : rsaPair(),
     allianceMerchantPublic ? null : ecJwkPair(randomUUID()),
     ecJwkPair(randomUUID()),
+    cybersourceMlePublic ? null : rsaPair(),
   ]);
 
   const cybersource = {
@@ -98,6 +174,7 @@ export async function generateGatewayCredentials(supplied: MerchantSuppliedKeys 
     keyId: randomUUID(),
     sharedSecret: randomBytes(32).toString('base64'),
   };
+  const mle = cybersourceMlePublic ?? { keyId: numericId(20), publicKeyPem: (cybersourceMle as { publicPem: string }).publicPem };
   const twoc2pId = nonZeroDigits(15);
   const twoc2pPublicPem = twoc2pMerchantPublic
     ? twoc2pMerchantPublic.export({ type: 'spki', format: 'pem' }).toString()
@@ -115,9 +192,13 @@ export async function generateGatewayCredentials(supplied: MerchantSuppliedKeys 
     {
       gateway: 'cybersource',
       lookupKey: cybersource.merchantId,
-      publicData: { merchantId: cybersource.merchantId, keyId: cybersource.keyId },
+      publicData: { merchantId: cybersource.merchantId, keyId: cybersource.keyId, certificates: [], mle },
       secretData: { sharedSecret: cybersource.sharedSecret },
-      shown: cybersource,
+      shown: {
+        ...cybersource,
+        mleKeyId: mle.keyId,
+        ...(cybersourceMle ? { mlePrivateKeyPem: cybersourceMle.privatePem } : {}),
+      },
     },
     {
       gateway: 'twoc2p',

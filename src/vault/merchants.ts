@@ -10,6 +10,9 @@ import { iso, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 import {
   CredentialInputError,
+  type CybersourceCertificate,
+  cybersourceCertificate,
+  cybersourceMleKey,
   GATEWAYS,
   type GatewayName,
   generateGatewayCredentials,
@@ -353,6 +356,73 @@ export function createMerchantService(deps: VaultDeps) {
         );
       });
       return succeed({ vaultPublicKeyPem: publicData.vaultPublicKeyPem as string, merchantPublicKeyPem: merchantPublic });
+    },
+
+    /**
+     * Registers a certificate for Cybersource RS256 JWTs (one with the same kid is replaced) and/or sets or
+     * removes the merchant's MLE public key.
+     */
+    async updateCybersourceKeys(
+      merchantId: string,
+      change: { certificatePem?: string; mlePublicKeyPem?: string; mleKeyId?: string; removeMleKey?: boolean },
+      actor = 'admin',
+    ): Promise<
+      VaultResult<{ merchantId: string; keyId: string; certificates: { kid: string; sha256: string }[]; mleKeyId: string | null }>
+    > {
+      const [cred] = (await this.gatewayCredentials('cybersource')).filter((c) => c.merchantId === merchantId);
+      if (!cred) return fail('merchant_not_found');
+      const publicData = { ...cred.publicData } as Record<string, unknown>;
+      let certificates = (publicData.certificates as CybersourceCertificate[] | undefined) ?? [];
+      try {
+        if (change.certificatePem !== undefined) {
+          const cert = cybersourceCertificate(change.certificatePem);
+          certificates = [...certificates.filter((c) => c.kid !== cert.kid), cert];
+        }
+        if (change.removeMleKey) publicData.mle = null;
+        else if (change.mlePublicKeyPem !== undefined) publicData.mle = cybersourceMleKey(change.mlePublicKeyPem, change.mleKeyId);
+        else if (change.mleKeyId !== undefined) {
+          const current = publicData.mle as { publicKeyPem: string } | null;
+          if (!current) return fail('invalid_key', 'there is no MLE key to rename: send mlePublicKeyPem');
+          publicData.mle = cybersourceMleKey(current.publicKeyPem, change.mleKeyId);
+        }
+      } catch (e) {
+        return fail('invalid_key', e instanceof CredentialInputError ? e.message : 'the key is not usable');
+      }
+      publicData.certificates = certificates;
+      const at = iso(deps.now());
+      await inTransaction(db, async (tx) => {
+        await tx
+          .updateTable('gateway_credentials')
+          .set({ public_data: JSON.stringify(publicData) })
+          .where('id', '=', cred.id)
+          .execute();
+        await appendAudit(
+          tx,
+          {
+            merchantId,
+            actor,
+            action: 'credential.update',
+            target: cred.id,
+            detail: {
+              gateway: 'cybersource',
+              certificate: change.certificatePem !== undefined,
+              mleKey: change.removeMleKey
+                ? 'removed'
+                : change.mlePublicKeyPem !== undefined || change.mleKeyId !== undefined
+                  ? 'set'
+                  : 'unchanged',
+            },
+          },
+          at,
+        );
+      });
+      const mle = publicData.mle as { keyId: string } | null;
+      return succeed({
+        merchantId: publicData.merchantId as string,
+        keyId: publicData.keyId as string,
+        certificates: certificates.map((c) => ({ kid: c.kid, sha256: c.sha256 })),
+        mleKeyId: mle?.keyId ?? null,
+      });
     },
 
     /** Resolves a presented API key to its merchant and scopes, or null (unknown, revoked, merchant gone). */

@@ -17,7 +17,13 @@ import { newId } from '../domain/ids.ts';
 import { canPay, effectiveStatus, type StoredStatus } from '../domain/lifecycle.ts';
 import { parseMoney } from '../domain/money.ts';
 import { type Amounts, canCapture, canRefund, canVoid, type DeclineCode, type PaymentStatus } from '../domain/payment.ts';
-import { type AuthorizeOutcome, type Processor, ProcessorUnavailableError, withTimeout } from '../payments/processor.ts';
+import {
+  type AuthorizeOutcome,
+  type FollowUpOutcome,
+  type Processor,
+  ProcessorUnavailableError,
+  withTimeout,
+} from '../payments/processor.ts';
 import { type CardWithInstrument, cardStore } from '../store/card-store.ts';
 import { customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction } from '../store/db.ts';
@@ -72,6 +78,8 @@ export interface PayInput {
   capture?: boolean;
   reference?: string | null;
   metadata?: Record<string, string> | null;
+  /** The API that takes the payment decides its id's format (Cybersource: 22 digits). */
+  newId?: () => string;
 }
 
 const n = (v: number | string | null): number => Number(v ?? 0);
@@ -239,7 +247,7 @@ export function createPaymentService(
     if (!found.ok) return found;
     const card = found.value;
     const { merchantId } = caller;
-    const id = newId(kind === 'payment' ? 'pay' : 'crd');
+    const id = input.newId ? input.newId() : newId(kind === 'payment' ? 'pay' : 'crd');
     const capture = kind === 'credit' ? true : (input.capture ?? true);
     const single = kind === 'payment' && card.usage === 'SINGLE';
     if (single && !(await reserveSingleUse(card, iso(deps.now())))) return fail('token_consumed', 'the single-use card was already used');
@@ -427,7 +435,7 @@ export function createPaymentService(
       }
     };
 
-    let result;
+    let result: FollowUpOutcome;
     try {
       const call =
         op === 'capture'
@@ -495,7 +503,7 @@ export function createPaymentService(
           .where('status', '=', 'VOIDED')
           .execute()
           .then(() => {});
-      let result;
+      let result: FollowUpOutcome;
       try {
         result = await withTimeout(processor.void({ reference: id, processorRef: row.processor_ref ?? '' }), deps.processorTimeoutMs);
       } catch (e) {

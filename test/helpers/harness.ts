@@ -118,6 +118,7 @@ export async function createMerchant(t: TestApp, name = 'Test merchant'): Promis
     g.appotapay.apiKey,
     g.alliancepay.merchantPrivateJwk?.d,
     g.twoc2p.merchantPrivateKeyPem?.split('\n')[1],
+    g.cybersource.mlePrivateKeyPem?.split('\n')[1],
   );
   return { id: body.id, apiKey: body.apiKey, credentials: body };
 }

@@ -27,6 +27,7 @@ const customer = (id: string, extra: Partial<CustomerRow> = {}): CustomerRow => 
   created_at: at,
   updated_at: at,
   deleted_at: null,
+  attributes: null,
   ...extra,
 });
 
@@ -36,6 +37,7 @@ const instrument = (id: string, fingerprint: string): InstrumentRow => ({
   fingerprint,
   fp_version: 1,
   pan_ct: 'tv1.A256GCM.d1.x.y',
+  attributes: null,
   bin6: '411111',
   bin8: '41111111',
   last4: '1111',

@@ -33,6 +33,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService
           keys: {
             ...(request.body.twoc2pPublicKeyPem ? { twoc2pPublicKeyPem: request.body.twoc2pPublicKeyPem } : {}),
             ...(request.body.alliancepayPublicJwk ? { alliancepayPublicJwk: request.body.alliancepayPublicJwk as JsonWebKey } : {}),
+            ...(request.body.cybersourceMlePublicKeyPem ? { cybersourceMlePublicKeyPem: request.body.cybersourceMlePublicKeyPem } : {}),
           },
         });
         return reply.code(201).header('cache-control', 'no-store').send(created);
@@ -165,6 +166,50 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService
       const r = await merchants.updateTwoc2pKeys(request.params.id, {
         ...(b.merchantPublicKeyPem !== undefined ? { merchantPublicKeyPem: b.merchantPublicKeyPem } : {}),
         ...(b.rotateVaultKey !== undefined ? { newVaultKeyBits: b.rotateVaultKey } : {}),
+      });
+      if (!r.ok) return sendFailure(reply, r);
+      return r.value;
+    },
+  );
+
+  app.put(
+    '/v1/admin/merchants/:id/gateways/cybersource/keys',
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId: 'updateCybersourceKeys',
+        summary: "Register a certificate for Cybersource RS256 JWTs, and/or set or remove the merchant's MLE key",
+        description:
+          "A certificate's kid is its subject serialNumber (what the official SDK sends), else its serial. The MLE key encrypts unmasked retrievals.",
+        tags,
+        params: MerchantParam,
+        body: Type.Object(
+          {
+            certificatePem: Type.Optional(Type.String({ minLength: 1, maxLength: 20000 })),
+            mlePublicKeyPem: Type.Optional(Type.String({ minLength: 1, maxLength: 20000 })),
+            mleKeyId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+            removeMleKey: Type.Optional(Type.Literal(true)),
+          },
+          { additionalProperties: false, minProperties: 1 },
+        ),
+        response: {
+          200: Type.Object({
+            merchantId: Type.String(),
+            keyId: Type.String(),
+            certificates: Type.Array(Type.Object({ kid: Type.String(), sha256: Type.String() })),
+            mleKeyId: Type.Union([Type.String(), Type.Null()]),
+          }),
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const r = await merchants.updateCybersourceKeys(request.params.id, {
+        ...(b.certificatePem !== undefined ? { certificatePem: b.certificatePem } : {}),
+        ...(b.mlePublicKeyPem !== undefined ? { mlePublicKeyPem: b.mlePublicKeyPem } : {}),
+        ...(b.mleKeyId !== undefined ? { mleKeyId: b.mleKeyId } : {}),
+        ...(b.removeMleKey ? { removeMleKey: true } : {}),
       });
       if (!r.ok) return sendFailure(reply, r);
       return r.value;

@@ -198,6 +198,13 @@ export const MerchantCreate = Type.Object(
     alliancepayPublicJwk: Type.Optional(
       Type.Object({}, { additionalProperties: true, description: "Merchant's AlliancePay EC P-384 public JWK; generated when absent" }),
     ),
+    cybersourceMlePublicKeyPem: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 10000,
+        description: "Merchant's Cybersource MLE public key or certificate; generated when absent",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -53,7 +53,10 @@ describe('admin: provisioning contract (DESIGN §7)', () => {
     expect(creds.apiKey).toMatch(/^tv_sk_[A-Za-z0-9_-]{40,}$/);
     const g = creds.gateways;
     expect(Object.keys(g).sort()).toEqual(['alliancepay', 'appotapay', 'cybersource', 'opay', 'twoc2p']);
-    expect(Object.keys(g.cybersource).sort()).toEqual(['keyId', 'merchantId', 'sharedSecret']);
+    expect(Object.keys(g.cybersource).sort()).toEqual(['keyId', 'merchantId', 'mleKeyId', 'mlePrivateKeyPem', 'sharedSecret']);
+    // The sandbox MLE pair (DESIGN §7: generated when the merchant brings none), private half shown once.
+    expect(g.cybersource.mlePrivateKeyPem).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(g.cybersource.mleKeyId).toMatch(/^[0-9]{20}$/);
     expect(Object.keys(g.twoc2p).sort()).toEqual(['merchantId', 'merchantPrivateKeyPem', 'vaultPublicKeyPem']);
     expect(Object.keys(g.alliancepay).sort()).toEqual(['merchantId', 'merchantPrivateJwk', 'paymentPublicJwk', 'serviceCode']);
     expect(Object.keys(g.opay).sort()).toEqual(['merchantId', 'publicKey', 'secretKey']);
@@ -138,9 +141,11 @@ describe('admin: provisioning contract (DESIGN §7)', () => {
     expect(res.statusCode).toBe(200);
     const m = res.json();
     expect(m).toMatchObject({ id: creds.id, name: 'Acme Books', status: 'active' });
-    expect(m.gateways.cybersource[0]).toEqual({
+    expect(m.gateways.cybersource[0]).toMatchObject({
       merchantId: creds.gateways.cybersource.merchantId,
       keyId: creds.gateways.cybersource.keyId,
+      certificates: [],
+      mle: { keyId: creds.gateways.cybersource.mleKeyId, publicKeyPem: expect.stringMatching(/^-----BEGIN PUBLIC KEY-----/) },
     });
     expect(m.gateways.opay[0]).toMatchObject({ merchantId: creds.gateways.opay.merchantId, publicKey: creds.gateways.opay.publicKey });
     expect(m.gateways.appotapay[0]).toMatchObject({ partnerCode: creds.gateways.appotapay.partnerCode });
@@ -154,6 +159,7 @@ describe('admin: provisioning contract (DESIGN §7)', () => {
       g.appotapay.secretKey,
       g.twoc2p.merchantPrivateKeyPem,
       g.alliancepay.merchantPrivateJwk.d,
+      g.cybersource.mlePrivateKeyPem,
     ]) {
       expect(body).not.toContain(secret);
     }

@@ -339,7 +339,7 @@ describe('one vault behind both APIs', () => {
     expect(second).not.toBe(first);
     const a = (await native.get(`/v1/cards/${first}`)).json();
     const b = (await native.get(`/v1/cards/${second}`)).json();
-    expect(a.instrumentIdentifier.id).toMatch(/^ii_/);
+    expect(a.instrumentIdentifier.id).toMatch(/^70[0-9]{17}$/);
     expect(b.instrumentIdentifier.id).toBe(a.instrumentIdentifier.id);
     const n = await native.post('/v1/cards', { number: pan, expMonth: 3, expYear: Y });
     expect(n.statusCode, n.body).toBe(201);
