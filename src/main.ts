@@ -75,15 +75,28 @@ merchants
   .option('--json', 'print the credentials as one JSON object')
   .option('--twoc2p-public-key <file>', "PEM file with the merchant's 2C2P public key (else a sandbox pair is generated)")
   .option('--alliancepay-public-jwk <file>', "JSON file with the merchant's AlliancePay P-384 public JWK (else generated)")
+  .option('--cybersource-mle-public-key <file>', "PEM file with the merchant's Cybersource MLE public key or certificate (else generated)")
   .addOption(
     new Option('--twoc2p-key-size <bits>', "size of the vault's 2C2P RSA key pair").choices(['2048', '3072', '4096']).default('2048'),
   )
   .action(
-    async (opts: { name: string; json?: boolean; twoc2pPublicKey?: string; alliancepayPublicJwk?: string; twoc2pKeySize: string }) => {
-      const keys: { twoc2pPublicKeyPem?: string; alliancepayPublicJwk?: Record<string, unknown>; twoc2pVaultKeyBits?: 2048 | 3072 | 4096 } =
-        {
-          twoc2pVaultKeyBits: Number(opts.twoc2pKeySize) as 2048 | 3072 | 4096,
-        };
+    async (opts: {
+      name: string;
+      json?: boolean;
+      twoc2pPublicKey?: string;
+      alliancepayPublicJwk?: string;
+      cybersourceMlePublicKey?: string;
+      twoc2pKeySize: string;
+    }) => {
+      const keys: {
+        twoc2pPublicKeyPem?: string;
+        alliancepayPublicJwk?: Record<string, unknown>;
+        cybersourceMlePublicKeyPem?: string;
+        twoc2pVaultKeyBits?: 2048 | 3072 | 4096;
+      } = {
+        twoc2pVaultKeyBits: Number(opts.twoc2pKeySize) as 2048 | 3072 | 4096,
+      };
+      if (opts.cybersourceMlePublicKey) keys.cybersourceMlePublicKeyPem = fs.readFileSync(opts.cybersourceMlePublicKey, 'utf8');
       if (opts.twoc2pPublicKey) keys.twoc2pPublicKeyPem = fs.readFileSync(opts.twoc2pPublicKey, 'utf8');
       if (opts.alliancepayPublicJwk) keys.alliancepayPublicJwk = JSON.parse(fs.readFileSync(opts.alliancepayPublicJwk, 'utf8'));
       const created = await withVault((v) => v.merchants.create({ name: opts.name, keys }, 'cli'));
@@ -137,6 +150,28 @@ merchants
       ...(opts.rotateVaultKey ? { newVaultKeyBits: Number(opts.rotateVaultKey) as 2048 | 3072 | 4096 } : {}),
     };
     const r = await withVault((v) => v.merchants.updateTwoc2pKeys(merchantId, change, 'cli'));
+    if (!r.ok) throw new CliError(r.detail ?? `no active merchant ${merchantId}`);
+    console.log(JSON.stringify(r.value, null, 2));
+  });
+
+merchants
+  .command('cybersource-keys <merchantId>')
+  .description("Register a certificate for Cybersource RS256 JWTs, and/or set or remove the merchant's Cybersource MLE key.")
+  .option('--certificate <file>', "PEM X.509 certificate whose key signs the merchant's JWTs (kid = its subject serialNumber)")
+  .option('--mle-public-key <file>', 'PEM public key or certificate that unmasked retrievals are encrypted to')
+  .option('--mle-key-id <id>', 'the kid of the MLE key (default: the certificate subject serialNumber, else generated)')
+  .option('--remove-mle-key', 'remove the MLE key (unmasked retrieval is then refused)')
+  .action(async (merchantId: string, opts: { certificate?: string; mlePublicKey?: string; mleKeyId?: string; removeMleKey?: boolean }) => {
+    if (!opts.certificate && !opts.mlePublicKey && !opts.mleKeyId && !opts.removeMleKey) {
+      throw new CliError('give --certificate FILE, --mle-public-key FILE, --mle-key-id ID or --remove-mle-key');
+    }
+    const change = {
+      ...(opts.certificate ? { certificatePem: fs.readFileSync(opts.certificate, 'utf8') } : {}),
+      ...(opts.mlePublicKey ? { mlePublicKeyPem: fs.readFileSync(opts.mlePublicKey, 'utf8') } : {}),
+      ...(opts.mleKeyId ? { mleKeyId: opts.mleKeyId } : {}),
+      ...(opts.removeMleKey ? { removeMleKey: true } : {}),
+    };
+    const r = await withVault((v) => v.merchants.updateCybersourceKeys(merchantId, change, 'cli'));
     if (!r.ok) throw new CliError(r.detail ?? `no active merchant ${merchantId}`);
     console.log(JSON.stringify(r.value, null, 2));
   });
