@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { registerAlliancePay } from './api/gateways/alliancepay/routes.ts';
 import { registerCybersource } from './api/gateways/cybersource/routes.ts';
 import { registerOpay } from './api/gateways/opay/routes.ts';
 import { registerTwoc2p } from './api/gateways/twoc2p/routes.ts';
@@ -34,6 +35,7 @@ import { createKeyService } from './vault/keys.ts';
 import { createMerchantService } from './vault/merchants.ts';
 import { createPaymentService } from './vault/payments.ts';
 import { createRevealService } from './vault/reveal.ts';
+import { createSessionService } from './vault/sessions.ts';
 import { VERSION } from './version.ts';
 
 export interface Vault {
@@ -47,6 +49,7 @@ export interface Vault {
   readonly audit: ReturnType<typeof createAuditService>;
   readonly keys: ReturnType<typeof createKeyService>;
   readonly payments: ReturnType<typeof createPaymentService>;
+  readonly sessions: ReturnType<typeof createSessionService>;
   readonly metrics: Metrics;
   readonly master: MasterKeyProvider;
   /** The vault's clock (tests may set it). */
@@ -93,6 +96,7 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
     customers: createCustomerService(deps),
     cards,
     reveal: createRevealService(deps),
+    sessions: createSessionService({ ...deps, sessionTtlMs: config.alliancepaySessionSeconds * 1000 }),
     audit: createAuditService(deps),
     keys: createKeyService({ ...deps, keyCacheTtlMs: config.keyCacheSeconds * 1000 }),
     master,
@@ -202,6 +206,14 @@ export async function buildApp(
   await app.register(paymentRoutes, { payments: vault.payments });
   await registerTwoc2p(app, { merchants: vault.merchants, cards: vault.cards });
   await registerOpay(app, { merchants: vault.merchants, cards: vault.cards, customers: vault.customers });
+  await registerAlliancePay(app, {
+    merchants: vault.merchants,
+    cards: vault.cards,
+    customers: vault.customers,
+    payments: vault.payments,
+    sessions: vault.sessions,
+    now: vault.now,
+  });
   await registerCybersource(app, {
     merchants: vault.merchants,
     cards: vault.cards,

@@ -19,6 +19,8 @@ export interface Config {
   readonly keyCacheSeconds: number;
   /** How far a Cybersource Date header or JWT iat may be from this server's clock. */
   readonly cybersourceSkewSeconds: number;
+  /** How long an AlliancePay session (virtual device) lives. */
+  readonly alliancepaySessionSeconds: number;
   /** How long a CVV collected before the first payment is kept (encrypted) before it is wiped. */
   readonly cvvTtlSeconds: number;
   /** A processor call still running after this counts as unavailable (503, nothing recorded). */
@@ -61,6 +63,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     processorTimeoutMs: int('TOKENVAULT_PROCESSOR_TIMEOUT_MS', env.TOKENVAULT_PROCESSOR_TIMEOUT_MS, 10_000, 10, 120_000),
     cvvTtlSeconds: int('TOKENVAULT_CVV_TTL_SECONDS', env.TOKENVAULT_CVV_TTL_SECONDS, 3600, 1, 86400),
     keyCacheSeconds: int('TOKENVAULT_KEY_CACHE_SECONDS', env.TOKENVAULT_KEY_CACHE_SECONDS, 30, 0, 3600),
+    alliancepaySessionSeconds: int('TOKENVAULT_ALLIANCEPAY_SESSION_SECONDS', env.TOKENVAULT_ALLIANCEPAY_SESSION_SECONDS, 3600, 60, 86400),
     cybersourceSkewSeconds: int('TOKENVAULT_CYBERSOURCE_SKEW_SECONDS', env.TOKENVAULT_CYBERSOURCE_SKEW_SECONDS, 300, 1, 3600),
     ...overrides,
   };

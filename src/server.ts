@@ -55,6 +55,7 @@ export async function startServer(
   const sweeper = setInterval(
     () => {
       vault.cards.purgeExpiredCvvs().catch((e: Error) => app.log.warn({ err: { message: e.message } }, 'CVV sweep failed'));
+      vault.sessions.purgeExpired().catch((e: Error) => app.log.warn({ err: { message: e.message } }, 'session sweep failed'));
     },
     Math.min(config.cvvTtlSeconds * 1000, 60_000),
   );

@@ -24,6 +24,7 @@ import * as auditKeysCvv from './migrations/0002-audit-keys-cvv.ts';
 import * as payments from './migrations/0003-payments.ts';
 import * as cardAttributes from './migrations/0004-card-attributes.ts';
 import * as gatewayAttributes from './migrations/0005-gateway-attributes.ts';
+import * as gatewaySessions from './migrations/0006-gateway-sessions.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -47,6 +48,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003-payments': payments,
   '0004-card-attributes': cardAttributes,
   '0005-gateway-attributes': gatewayAttributes,
+  '0006-gateway-sessions': gatewaySessions,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -174,6 +174,18 @@ export interface PaymentEventRow {
   created_at: string;
 }
 
+export interface GatewaySessionRow {
+  id: string;
+  merchant_id: string;
+  credential_id: string;
+  refresh_hash: string;
+  auth_hash: string;
+  server_key_ct: string;
+  key_version: number;
+  expires_at: string;
+  created_at: string;
+}
+
 export interface Database {
   merchants: MerchantRow;
   api_keys: ApiKeyRow;
@@ -191,4 +203,5 @@ export interface Database {
   card_secrets: CardSecretRow;
   payments: PaymentRow;
   payment_events: PaymentEventRow;
+  gateway_sessions: GatewaySessionRow;
 }

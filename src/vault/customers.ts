@@ -150,6 +150,20 @@ export function createCustomerService(deps: VaultDeps) {
       return succeed(customerView(row));
     },
 
+    /**
+     * The live customer with the merchant's own reference `customerId`, made on first sight (gateway
+     * APIs name customers only by that reference). A concurrent first sight resolves to one customer.
+     */
+    async findOrCreate(caller: Caller, input: CustomerInput & { customerId: string }): Promise<VaultResult<CustomerView>> {
+      const find = () => customerStore.findByExternalId(db, caller.merchantId, input.customerId);
+      const existing = await find();
+      if (existing) return succeed(customerView(existing));
+      const made = await this.create(caller, input);
+      if (made.ok) return made;
+      const theirs = await find();
+      return theirs ? succeed(customerView(theirs)) : made;
+    },
+
     async get(caller: Caller, id: string): Promise<VaultResult<CustomerView>> {
       const { merchantId } = caller;
       const row = await customerStore.get(db, merchantId, id);

@@ -226,6 +226,7 @@ export function createMerchantService(deps: VaultDeps) {
           .execute();
         const shredded = await tx.deleteFrom('data_keys').where('merchant_id', '=', merchantId).executeTakeFirst();
         await tx.deleteFrom('card_secrets').where('merchant_id', '=', merchantId).execute();
+        await tx.deleteFrom('gateway_sessions').where('merchant_id', '=', merchantId).execute();
         await appendAudit(
           tx,
           { merchantId, actor, action: 'merchant.delete', target: merchantId, detail: { keysDestroyed: Number(shredded.numDeletedRows) } },

@@ -80,6 +80,8 @@ export interface PayInput {
   metadata?: Record<string, string> | null;
   /** The API that takes the payment decides its id's format (Cybersource: 22 digits). */
   newId?: () => string;
+  /** A security code sent with this payment (AlliancePay); else the one held since tokenization, if any. */
+  cvv?: string;
 }
 
 const n = (v: number | string | null): number => Number(v ?? 0);
@@ -261,8 +263,8 @@ export function createPaymentService(
         if (single) await releaseSingleUse(db, card.id, iso(deps.now()));
         return fail('token_deleted', 'the card number is no longer stored');
       }
-      held = kind === 'payment' ? await deps.cards.takeCvv(caller, card.id) : null;
-      const cvv = held?.cvv;
+      held = kind === 'payment' && input.cvv === undefined ? await deps.cards.takeCvv(caller, card.id) : null;
+      const cvv = input.cvv ?? held?.cvv;
       const request = {
         reference: id,
         amount: money.value.amount,

@@ -160,18 +160,14 @@ export async function registerOpay(
     try {
       let customer: CustomerView | null = null;
       if (customerId) {
-        customer = await findCustomer(caller, customerId);
-        if (!customer) {
-          const made = await customers.create(caller, {
-            customerId,
-            ...(customerName ? { name: customerName } : {}),
-            ...(customerEmail ? { email: customerEmail } : {}),
-            ...(customerMobile ? { phone: customerMobile } : {}),
-          });
-          // A concurrent create of the same customer: use theirs.
-          customer = made.ok ? made.value : await findCustomer(caller, customerId);
-          if (!customer) throw new Refusal('system');
-        }
+        const found = await customers.findOrCreate(caller, {
+          customerId,
+          ...(customerName ? { name: customerName } : {}),
+          ...(customerEmail ? { email: customerEmail } : {}),
+          ...(customerMobile ? { phone: customerMobile } : {}),
+        });
+        if (!found.ok) throw new Refusal('system');
+        customer = found.value;
       }
       const r = await cards.tokenize(caller, {
         pan: cardNumber,
