@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerAlliancePay } from './api/gateways/alliancepay/routes.ts';
+import { registerAppotaPay } from './api/gateways/appotapay/routes.ts';
 import { registerCybersource } from './api/gateways/cybersource/routes.ts';
 import { registerOpay } from './api/gateways/opay/routes.ts';
 import { registerTwoc2p } from './api/gateways/twoc2p/routes.ts';
@@ -214,6 +215,7 @@ export async function buildApp(
     sessions: vault.sessions,
     now: vault.now,
   });
+  await registerAppotaPay(app, { merchants: vault.merchants, cards: vault.cards, payments: vault.payments, now: vault.now });
   await registerCybersource(app, {
     merchants: vault.merchants,
     cards: vault.cards,

@@ -125,6 +125,25 @@ function detectFunding(pan: string, brand: Brand): Funding {
   return byPrefix?.[1] ?? FUNDING_BY_BRAND[brand] ?? 'UNKNOWN';
 }
 
+// Issuing country is only knowable from an issuer BIN table, which we do not ship either: the public test
+// BINs integrators use, by the country of their issuer.
+const COUNTRY_BY_PREFIX: readonly (readonly [prefix: string, country: string])[] = [
+  ['411111', 'US'],
+  ['400000', 'US'],
+  ['424242', 'US'],
+  ['555555', 'US'],
+  ['222300', 'US'],
+  ['378282', 'US'],
+  ['601111', 'US'],
+  ['353011', 'JP'],
+  ['356600', 'JP'],
+];
+
+/** ISO 3166-1 alpha-2 country of the card's issuer, or null when the BIN is not in the table. */
+export function issuerCountry(bin6: string): string | null {
+  return COUNTRY_BY_PREFIX.find(([prefix]) => bin6.startsWith(prefix))?.[1] ?? null;
+}
+
 export interface BinInfo {
   bin6: string;
   /** PCI DSS allows keeping the first 8 digits only for PANs of 16 digits or more. */

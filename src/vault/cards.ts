@@ -373,6 +373,15 @@ export function createCardService(deps: VaultDeps) {
       }
     },
 
+    /**
+     * Which merchant holds a token, for the one API (AppotaPay) whose contract answers "another merchant's
+     * token" differently from "no such token". Tokens are unguessable; nothing about the card is returned.
+     */
+    async ownerOf(token: string): Promise<string | null> {
+      const row = await db.selectFrom('cards').select('merchant_id').where('id', '=', token).executeTakeFirst();
+      return row?.merchant_id ?? null;
+    },
+
     /** Live cards of a customer or of an instrument identifier by position (offset paging), with the total. */
     async listAt(
       caller: Caller,

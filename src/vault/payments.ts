@@ -585,6 +585,18 @@ export function createPaymentService(
       return succeed(view(final.value));
     },
 
+    /** The merchant's payment with this merchant reference (gateways that look payments up by it). */
+    async findByReference(caller: Caller, reference: string): Promise<VaultResult<PaymentView>> {
+      const row = await db
+        .selectFrom('payments')
+        .select('id')
+        .where('merchant_id', '=', caller.merchantId)
+        .where('reference', '=', reference)
+        .orderBy('created_at', 'desc')
+        .executeTakeFirst();
+      return row ? this.get(caller, row.id) : fail('payment_not_found', 'no such payment');
+    },
+
     async get(caller: Caller, id: string): Promise<VaultResult<PaymentView>> {
       const row = await getRow(db, caller.merchantId, id);
       if (!row) return fail('payment_not_found', 'no such payment');
