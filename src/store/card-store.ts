@@ -37,10 +37,29 @@ export const cardStore = {
   getInstrument: (q: Executor, merchantId: string, id: string) =>
     q.selectFrom('instrument_identifiers').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst(),
 
-  /** After a card leaves the live set: if no live card still uses its identifier, the PAN ciphertext is wiped. */
+  /**
+   * After a card leaves the live set: if no live card still uses its identifier (and the merchant did not
+   * keep the identifier as a token of its own), the PAN is destroyed.
+   */
   wipePanIfOrphaned: async (q: Executor, instrumentId: string): Promise<void> => {
-    if ((await cardStore.countLiveCardsOfInstrument(q, instrumentId)) === 0) await cardStore.setInstrumentPan(q, instrumentId, null);
+    if ((await cardStore.countLiveCardsOfInstrument(q, instrumentId)) > 0) return;
+    const row = await q.selectFrom('instrument_identifiers').select('retained').where('id', '=', instrumentId).executeTakeFirst();
+    if (row && Number(row.retained) === 0) await cardStore.destroyInstrumentPan(q, instrumentId);
   },
+
+  /**
+   * Destroys an identifier's card number and retires its fingerprint, so the same card seen again gets a
+   * new identifier: nothing links tokens made after a deletion to the ones before it.
+   */
+  destroyInstrumentPan: (q: Executor, instrumentId: string) =>
+    q
+      .updateTable('instrument_identifiers')
+      .set({ pan_ct: null, fingerprint: `retired:${instrumentId}` })
+      .where('id', '=', instrumentId)
+      .execute(),
+
+  retainInstrument: (q: Executor, instrumentId: string) =>
+    q.updateTable('instrument_identifiers').set({ retained: 1 }).where('id', '=', instrumentId).where('retained', '=', 0).execute(),
 
   countLiveCardsOfInstrument: async (q: Executor, instrumentId: string): Promise<number> => {
     const r = await q

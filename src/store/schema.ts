@@ -69,6 +69,7 @@ export interface InstrumentRow {
   created_at: string;
   key_version: number;
   attributes: string | null;
+  retained: number;
 }
 export interface CardRow {
   id: string;

@@ -266,6 +266,7 @@ export function createCardService(deps: VaultDeps) {
                   created_at: at,
                   key_version: dataKeyVersion(candidateCt),
                   attributes: null,
+                  retained: 0,
                 });
                 instrument = upserted.row;
                 created = upserted.created;
@@ -442,6 +443,7 @@ export function createCardService(deps: VaultDeps) {
               created_at: at,
               key_version: dataKeyVersion(candidateCt),
               attributes: null,
+              retained: 1,
             });
             let current = row;
             if (!created && row.pan_ct === null) {
@@ -449,6 +451,8 @@ export function createCardService(deps: VaultDeps) {
               await cardStore.setInstrumentPan(tx, row.id, ct, dataKeyVersion(ct));
               current = { ...row, pan_ct: ct };
             }
+            // Asked for as a token of its own: its number stays until it is deleted itself.
+            if (!created && Number(row.retained) === 0) await cardStore.retainInstrument(tx, row.id);
             if (created || current !== row) {
               await appendAudit(tx, { merchantId, actor: caller.actor, action: 'instrument.create', target: row.id }, at);
             }
@@ -502,7 +506,7 @@ export function createCardService(deps: VaultDeps) {
         if ((await cardStore.countLiveCardsOfInstrument(tx, id)) > 0) {
           return fail('instrument_in_use', 'payment instruments still use this instrument identifier');
         }
-        await cardStore.setInstrumentPan(tx, id, null);
+        await cardStore.destroyInstrumentPan(tx, id);
         await appendAudit(tx, { merchantId, actor: caller.actor, action: 'instrument.delete', target: id }, iso(deps.now()));
         return succeed(instrumentView({ ...row, pan_ct: null }));
       });

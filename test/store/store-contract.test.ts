@@ -38,6 +38,7 @@ const instrument = (id: string, fingerprint: string): InstrumentRow => ({
   fp_version: 1,
   pan_ct: 'tv1.A256GCM.d1.x.y',
   attributes: null,
+  retained: 0,
   bin6: '411111',
   bin8: '41111111',
   last4: '1111',

@@ -188,6 +188,15 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
   // Customers
 
   function customerInput(body: Json | undefined) {
+    for (const k of [
+      'buyerInformation',
+      'clientReferenceInformation',
+      'objectInformation',
+      'defaultPaymentInstrument',
+      'defaultShippingAddress',
+    ]) {
+      tms.obj(body, k);
+    }
     const merchantCustomerID = tms.str(body, 'buyerInformation.merchantCustomerID', { max: 100, min: 1 });
     const email = tms.str(body, 'buyerInformation.email', { max: 255, pattern: /^[^@\s]+@[^@\s]+$/ });
     tms.str(body, 'clientReferenceInformation.code', { max: 50 });
@@ -221,6 +230,8 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
     const current = await customerOf(ctx, id);
     const ifMatch = checkIfMatch(ctx, id, current.version);
     const { merchantCustomerID, email, kept } = customerInput(ctx.body);
+    tms.obj(ctx.body, 'defaultPaymentInstrument');
+    tms.obj(ctx.body, 'defaultShippingAddress');
     const defaultPi = tms.str(ctx.body, 'defaultPaymentInstrument.id', { max: 64, pattern: ID });
     const defaultSa = tms.str(ctx.body, 'defaultShippingAddress.id', { max: 64, pattern: ID });
     // References first, so a PATCH naming a missing token changes nothing.

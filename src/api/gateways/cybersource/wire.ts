@@ -102,11 +102,14 @@ export type Json = Record<string, unknown>;
 
 /** Field readers bound to one error style (TMS or PTS). */
 export function reader(refuse: (kind: 'missing' | 'invalid', path: string, why: string) => Error) {
+  // A value on the path that is present but not an object ("buyerInformation": "ada") is refused, not skipped.
   const at = (o: Json | undefined, path: string): unknown => {
     let v: unknown = o;
-    for (const k of path.split('.')) {
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) return undefined;
-      v = (v as Json)[k];
+    const keys = path.split('.');
+    for (let i = 0; i < keys.length; i++) {
+      if (v === undefined || v === null) return undefined;
+      if (typeof v !== 'object' || Array.isArray(v)) throw refuse('invalid', keys.slice(0, i).join('.'), 'must be an object');
+      v = (v as Json)[keys[i] as string];
     }
     return v;
   };
