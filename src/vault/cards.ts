@@ -626,12 +626,14 @@ export function createCardService(deps: VaultDeps) {
       token: string,
       to: StoredStatus,
       ifMatch: number | null,
-      opts: { keepDefault?: boolean } = {},
+      opts: { keepDefault?: boolean; strict?: boolean } = {},
     ): Promise<VaultResult<CardView>> {
       return mutate(caller, token, ifMatch, to === 'DELETED' ? 'card.delete' : 'card.status', async (tx, row) => {
         const t = transition(row.status as StoredStatus, to);
         if (!t.ok) {
-          if (t.error === 'already_in_state') return succeed({ patch: {} });
+          // `strict`: a change to the state the card is already in is refused, so of two concurrent deletes one wins.
+          if (t.error === 'already_in_state' && !opts.strict) return succeed({ patch: {} });
+          if (t.error === 'already_in_state' && to === 'DELETED') return fail('card_deleted', 'the card is already deleted');
           return fail(row.status === 'DELETED' ? 'card_deleted' : 'invalid_transition', `a ${row.status} card cannot become ${to}`);
         }
         if (

@@ -585,16 +585,28 @@ export function createPaymentService(
       return succeed(view(final.value));
     },
 
-    /** The merchant's payment with this merchant reference (gateways that look payments up by it). */
-    async findByReference(caller: Caller, reference: string): Promise<VaultResult<PaymentView>> {
-      const row = await db
+    /**
+     * The merchant's newest payment with this merchant reference that `accept` takes (gateways that look
+     * their own payments up by it; references are only unique within one API).
+     */
+    async findByReference(
+      caller: Caller,
+      reference: string,
+      accept: (p: PaymentView) => boolean = () => true,
+    ): Promise<VaultResult<PaymentView>> {
+      const rows = await db
         .selectFrom('payments')
         .select('id')
         .where('merchant_id', '=', caller.merchantId)
         .where('reference', '=', reference)
         .orderBy('created_at', 'desc')
-        .executeTakeFirst();
-      return row ? this.get(caller, row.id) : fail('payment_not_found', 'no such payment');
+        .limit(50)
+        .execute();
+      for (const row of rows) {
+        const p = await this.get(caller, row.id);
+        if (p.ok && accept(p.value)) return p;
+      }
+      return fail('payment_not_found', 'no such payment');
     },
 
     async get(caller: Caller, id: string): Promise<VaultResult<PaymentView>> {

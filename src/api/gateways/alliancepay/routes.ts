@@ -337,14 +337,21 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
   }
 
   /** Runs an authorization+capture and answers it, applying desiredThreeDSMode. */
-  async function pay(ctx: Ctx, type: 'PURCHASE' | 'C2A', token: string, p: ReturnType<typeof readPayment>, cvv: string | undefined) {
+  async function pay(
+    ctx: Ctx,
+    type: 'PURCHASE' | 'C2A',
+    token: string,
+    p: ReturnType<typeof readPayment>,
+    cvv: string | undefined,
+    cardPurchase?: 'keep' | 'one-off',
+  ) {
     const r = await payments.authorize(ctx.caller, {
       token,
       amount: p.amount,
       currency: 'UAH',
       capture: true,
       reference: p.reference,
-      metadata: { alliancepayType: type },
+      metadata: { alliancepayType: type, ...(cardPurchase ? { alliancepayCardPurchase: cardPurchase } : {}) },
       newId: randomUUID,
       ...(cvv !== undefined ? { cvv } : {}),
     });
@@ -396,16 +403,22 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
       const token = made.value.card.token;
       let answer: ReturnType<typeof paymentJson>;
       try {
-        answer = await pay(ctx, 'PURCHASE', token, p, cvv);
+        answer = await pay(ctx, 'PURCHASE', token, p, cvv, keep ? 'keep' : 'one-off');
       } catch (e) {
         await cards.setStatus(ctx.caller, token, 'DELETED', null);
         throw e;
       }
-      // A token is kept only when asked for and the purchase did not fail; a one-off card is not kept.
-      const kept = keep && answer.status !== 'FAIL' && answer.status !== 'DESIRED_THREEDS_MODE_ERROR';
-      if (!kept && answer.status !== 'REQUIRED_3DS') await cards.setStatus(ctx.caller, token, 'DELETED', null);
-      return kept ? { ...answer, token } : answer;
+      // Until a challenge is completed the card stays (step 2 decides); the token is not shown before then.
+      if (answer.status === 'REQUIRED_3DS') return answer;
+      return settleCardPurchase(ctx, token, keep, answer);
     });
+  }
+
+  /** A token is kept only when asked for and the purchase succeeded; a one-off card is never kept. */
+  async function settleCardPurchase(ctx: Ctx, token: string, keep: boolean, answer: ReturnType<typeof paymentJson>) {
+    if (keep && answer.status === 'SUCCESS') return { ...answer, token };
+    await cards.setStatus(ctx.caller, token, 'DELETED', null);
+    return answer;
   }
 
   async function threeDs(ctx: Ctx) {
@@ -414,7 +427,9 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
     const transStatus = str(ctx.body, 'transStatus', { max: 1, required: true, pattern: /^[YN]$/ });
     const r = await payments.authenticate(ctx.caller, operationId, transStatus === 'Y');
     if (!r.ok) throw paymentFailure(r);
-    return paymentJson(r.value, ctx.cred, statusOf(r.value));
+    const answer = paymentJson(r.value, ctx.cred, statusOf(r.value));
+    const cardPurchase = r.value.metadata?.alliancepayCardPurchase;
+    return cardPurchase ? settleCardPurchase(ctx, r.value.token, cardPurchase === 'keep', answer) : answer;
   }
 
   const operations: Record<string, (ctx: Ctx) => Promise<unknown>> = {

@@ -3,6 +3,7 @@
  * delete, charges with SINGLE and MULTIPLE tokens, charge lookup and capture, with AppotaPay's HS256 JWT
  * (X-APPOTAPAY-AUTH), request-id deduplication and Vietnamese or English messages.
  */
+import { isIP } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { brandNames, formatExpiry, issuerCountry, maskPan, parseExpiryParts, parsePan } from '../../../domain/card.ts';
@@ -136,18 +137,16 @@ function readCustomer(b: Body): void {
   if (!customer) return;
   const browser = object(customer, 'customer.browser');
   if (!browser) throw invalid('customer.browser', 'is required when customer is sent');
-  text(browser, 'customer.browser.clientIp', {
-    min: 7,
-    max: 45,
-    required: true,
-    pattern: /^(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f:.]+)$/,
-  });
+  const ip = text(browser, 'customer.browser.clientIp', { min: 7, max: 45, required: true }) as string;
+  if (isIP(ip) === 0) throw invalid('customer.browser.clientIp', 'must be an IPv4 or IPv6 address');
   text(browser, 'customer.browser.userAgent', { max: 500, required: true });
   text(browser, 'customer.browser.referrer', { max: 500, required: true });
   text(browser, 'customer.browser.acceptLanguage', { min: 2, max: 10, required: true });
 }
 
 const APPOTA_BRANDS = new Set(['VISA', 'MASTERCARD', 'JCB', 'AMEX']);
+
+const isCharge = (p: PaymentView) => p.metadata?.appotapayCharge === '1';
 
 export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDeps): Promise<void> {
   const { merchants, cards, payments } = deps;
@@ -354,7 +353,7 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
       throw invalid('merchantRefId', 'is not the reference the token was created with');
     }
     if (card.storedStatus === 'DELETED') throw new Refusal(109);
-    const r = await cards.setStatus(caller, tokenId, 'DELETED', null);
+    const r = await cards.setStatus(caller, tokenId, 'DELETED', null, { strict: true });
     if (!r.ok) throw r.error === 'card_deleted' ? new Refusal(109) : new Refusal(9, [{ field: 'tokenId', reason: r.detail ?? r.error }]);
     return { tokenId, merchantRefId: reference, isDeleted: true };
   }
@@ -389,7 +388,7 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
       capture,
       reference,
       newId: ulid,
-      ...(authenticationId ? { metadata: { authenticationId } } : {}),
+      metadata: { appotapayCharge: '1', ...(authenticationId ? { authenticationId } : {}) },
     });
     if (!r.ok) {
       await cards.releaseReference(caller, 'appotapay-charge', reference);
@@ -411,14 +410,17 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
     if (type !== 'APPOTAPAY_REFERENCE_ID' && type !== 'MERCHANT_REFERENCE_ID')
       throw invalid('referenceType', 'must be APPOTAPAY_REFERENCE_ID or MERCHANT_REFERENCE_ID');
     if (id.length > 64) throw new Refusal(14);
-    const r = type === 'MERCHANT_REFERENCE_ID' ? await payments.findByReference(caller, id) : await payments.get(caller, id);
-    if (!r.ok) throw new Refusal(14);
+    // Only charges made through this API are AppotaPay charges (a native payment may share a reference).
+    const r = type === 'MERCHANT_REFERENCE_ID' ? await payments.findByReference(caller, id, isCharge) : await payments.get(caller, id);
+    if (!r.ok || !isCharge(r.value)) throw new Refusal(14);
     return chargeJson(r.value, await cardFor(caller, r.value.token));
   }
 
   async function capture(caller: Caller, id: string, b: Body) {
     const amount = readAmount(b);
     if (id.length > 64) throw new Refusal(14);
+    const existing = await payments.get(caller, id);
+    if (!existing.ok || !isCharge(existing.value)) throw new Refusal(14);
     const r = await payments.capture(caller, id, amount);
     if (!r.ok) throw paymentFailure(r);
     return chargeJson(r.value, await cardFor(caller, r.value.token));
