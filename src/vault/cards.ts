@@ -126,6 +126,35 @@ export const nativeToken = (): string => `tok_${randomBytes(18).toString('base64
 const panAad = (merchantId: string, instrumentId: string) => fieldAad(merchantId, 'instrument_identifiers', instrumentId, 'pan');
 const cvvAad = (merchantId: string, token: string) => fieldAad(merchantId, 'card_secrets', token, 'cvv');
 
+/** A new instrument identifier row: the encrypted PAN, its fingerprint and display fields. */
+function instrumentRow(
+  merchantId: string,
+  id: string,
+  fingerprint: { value: string; version: number },
+  panCt: string,
+  info: ReturnType<typeof binInfo>,
+  at: string,
+  retained: boolean,
+): InstrumentRow {
+  return {
+    id,
+    merchant_id: merchantId,
+    fingerprint: fingerprint.value,
+    fp_version: fingerprint.version,
+    pan_ct: panCt,
+    bin6: info.bin6,
+    bin8: info.bin8,
+    last4: info.last4,
+    pan_length: info.length,
+    brand: info.brand,
+    funding: info.funding,
+    created_at: at,
+    key_version: dataKeyVersion(panCt),
+    attributes: null,
+    retained: retained ? 1 : 0,
+  };
+}
+
 export function createCardService(deps: VaultDeps) {
   const { db, keyring } = deps;
 
@@ -251,23 +280,10 @@ export function createCardService(deps: VaultDeps) {
                 if (existing.pan_ct === null) return fail('instrument_gone', 'the instrument identifier was deleted');
                 instrument = existing;
               } else {
-                const upserted = await cardStore.upsertInstrument(tx, {
-                  id: candidateId,
-                  merchant_id: merchantId,
-                  fingerprint: fingerprint.value,
-                  fp_version: fingerprint.version,
-                  pan_ct: candidateCt,
-                  bin6: info.bin6,
-                  bin8: info.bin8,
-                  last4: info.last4,
-                  pan_length: info.length,
-                  brand: info.brand,
-                  funding: info.funding,
-                  created_at: at,
-                  key_version: dataKeyVersion(candidateCt),
-                  attributes: null,
-                  retained: 0,
-                });
+                const upserted = await cardStore.upsertInstrument(
+                  tx,
+                  instrumentRow(merchantId, candidateId, fingerprint, candidateCt, info, at, false),
+                );
                 instrument = upserted.row;
                 created = upserted.created;
                 if (!created && instrument.pan_ct === null) {
@@ -428,23 +444,10 @@ export function createCardService(deps: VaultDeps) {
         const candidateCt = await keyring.encrypt(merchantId, panAad(merchantId, candidateId), pan);
         try {
           return await inTransaction(db, async (tx) => {
-            const { row, created } = await cardStore.upsertInstrument(tx, {
-              id: candidateId,
-              merchant_id: merchantId,
-              fingerprint: fingerprint.value,
-              fp_version: fingerprint.version,
-              pan_ct: candidateCt,
-              bin6: info.bin6,
-              bin8: info.bin8,
-              last4: info.last4,
-              pan_length: info.length,
-              brand: info.brand,
-              funding: info.funding,
-              created_at: at,
-              key_version: dataKeyVersion(candidateCt),
-              attributes: null,
-              retained: 1,
-            });
+            const { row, created } = await cardStore.upsertInstrument(
+              tx,
+              instrumentRow(merchantId, candidateId, fingerprint, candidateCt, info, at, true),
+            );
             let current = row;
             if (!created && row.pan_ct === null) {
               const ct = await keyring.encrypt(merchantId, panAad(merchantId, row.id), pan);

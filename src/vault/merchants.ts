@@ -92,6 +92,29 @@ export function createMerchantService(deps: VaultDeps) {
     return { secret, row };
   }
 
+  /** Writes a gateway credential's new public (and optionally secret) half, audited in the same commit. */
+  async function saveCredential(
+    merchantId: string,
+    credentialId: string,
+    actor: string,
+    publicData: Record<string, unknown>,
+    secretUpdate: string | undefined,
+    detail: Record<string, string | number | boolean | null>,
+  ): Promise<void> {
+    const at = iso(deps.now());
+    await inTransaction(db, async (tx) => {
+      await tx
+        .updateTable('gateway_credentials')
+        .set({
+          public_data: JSON.stringify(publicData),
+          ...(secretUpdate ? { secret_data: secretUpdate, key_version: dataKeyVersion(secretUpdate) } : {}),
+        })
+        .where('id', '=', credentialId)
+        .execute();
+      await appendAudit(tx, { merchantId, actor, action: 'credential.update', target: credentialId, detail }, at);
+    });
+  }
+
   return {
     /** `actor` names the operator channel: 'admin' (admin API) or 'cli'. */
     async create(input: { name: string; keys?: MerchantSuppliedKeys }, actor = 'admin'): Promise<MerchantCredentials> {
@@ -330,31 +353,10 @@ export function createMerchantService(deps: VaultDeps) {
           JSON.stringify({ vaultPrivateKeyPem: pair.privatePem, previousVaultPrivateKeyPem: old?.vaultPrivateKeyPem ?? null }),
         );
       }
-      const at = iso(deps.now());
-      await inTransaction(db, async (tx) => {
-        await tx
-          .updateTable('gateway_credentials')
-          .set({
-            public_data: JSON.stringify(publicData),
-            ...(secretUpdate ? { secret_data: secretUpdate, key_version: dataKeyVersion(secretUpdate) } : {}),
-          })
-          .where('id', '=', cred.id)
-          .execute();
-        await appendAudit(
-          tx,
-          {
-            merchantId,
-            actor,
-            action: 'credential.update',
-            target: cred.id,
-            detail: {
-              gateway: 'twoc2p',
-              merchantKey: change.merchantPublicKeyPem !== undefined,
-              vaultKeyBits: change.newVaultKeyBits ?? null,
-            },
-          },
-          at,
-        );
+      await saveCredential(merchantId, cred.id, actor, publicData, secretUpdate, {
+        gateway: 'twoc2p',
+        merchantKey: change.merchantPublicKeyPem !== undefined,
+        vaultKeyBits: change.newVaultKeyBits ?? null,
       });
       return succeed({ vaultPublicKeyPem: publicData.vaultPublicKeyPem as string, merchantPublicKeyPem: merchantPublic });
     },
@@ -390,32 +392,14 @@ export function createMerchantService(deps: VaultDeps) {
         return fail('invalid_key', e instanceof CredentialInputError ? e.message : 'the key is not usable');
       }
       publicData.certificates = certificates;
-      const at = iso(deps.now());
-      await inTransaction(db, async (tx) => {
-        await tx
-          .updateTable('gateway_credentials')
-          .set({ public_data: JSON.stringify(publicData) })
-          .where('id', '=', cred.id)
-          .execute();
-        await appendAudit(
-          tx,
-          {
-            merchantId,
-            actor,
-            action: 'credential.update',
-            target: cred.id,
-            detail: {
-              gateway: 'cybersource',
-              certificate: change.certificatePem !== undefined,
-              mleKey: change.removeMleKey
-                ? 'removed'
-                : change.mlePublicKeyPem !== undefined || change.mleKeyId !== undefined
-                  ? 'set'
-                  : 'unchanged',
-            },
-          },
-          at,
-        );
+      await saveCredential(merchantId, cred.id, actor, publicData, undefined, {
+        gateway: 'cybersource',
+        certificate: change.certificatePem !== undefined,
+        mleKey: change.removeMleKey
+          ? 'removed'
+          : change.mlePublicKeyPem !== undefined || change.mleKeyId !== undefined
+            ? 'set'
+            : 'unchanged',
       });
       const mle = publicData.mle as { keyId: string } | null;
       return succeed({
