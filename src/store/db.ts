@@ -6,8 +6,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
-  CompiledQuery,
-  type DatabaseConnection,
   type Driver,
   Kysely,
   type Migration,
@@ -19,6 +17,7 @@ import {
   type Transaction,
 } from 'kysely';
 import pg from 'pg';
+import { GroupCommitSqliteDriver, type GroupCommitStats } from './group-commit.ts';
 import * as init from './migrations/0001-init.ts';
 import * as auditKeysCvv from './migrations/0002-audit-keys-cvv.ts';
 import * as payments from './migrations/0003-payments.ts';
@@ -39,6 +38,8 @@ export interface StoreHandle {
   readonly location: string;
   ping(): Promise<boolean>;
   migrate(): Promise<string[]>;
+  /** SQLite: how transactions were grouped into commits (each one fsync). */
+  commitStats?(): GroupCommitStats | null;
   close(): Promise<void>;
 }
 
@@ -102,8 +103,10 @@ function openSqlite(dataDir: string): StoreHandle {
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 10000');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
-  return withMigrations('sqlite', db, file, () => db.destroy());
+  const dialect = new GroupCommitSqliteDialect(withStatementCache(database));
+  const db = new Kysely<Database>({ dialect });
+  const store = withMigrations('sqlite', db, file, () => db.destroy());
+  return { ...store, commitStats: () => dialect.stats };
 }
 
 /**
@@ -134,17 +137,23 @@ function withStatementCache(database: SQLite.Database): SQLite.Database {
 }
 
 /**
- * Every transaction here writes. A deferred BEGIN reads under a snapshot and then fails with
- * SQLITE_BUSY_SNAPSHOT when another process (a sibling worker) committed first; BEGIN IMMEDIATE takes the
- * write lock up front and waits for it (busy_timeout) instead.
+ * SQLite through the group-commit driver (group-commit.ts): concurrent transactions share one
+ * `BEGIN IMMEDIATE` … `COMMIT` and one fsync. IMMEDIATE takes the write lock up front, so a sibling worker's
+ * commit can never invalidate a batch's snapshot (SQLITE_BUSY_SNAPSHOT); it waits (busy_timeout) instead.
  */
-class ImmediateSqliteDialect extends SqliteDialect {
+class GroupCommitSqliteDialect extends SqliteDialect {
+  readonly #database: SQLite.Database;
+  #driver: GroupCommitSqliteDriver | null = null;
+  constructor(database: SQLite.Database) {
+    super({ database });
+    this.#database = database;
+  }
   override createDriver(): Driver {
-    const driver = super.createDriver();
-    driver.beginTransaction = async (connection: DatabaseConnection) => {
-      await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-    };
-    return driver;
+    this.#driver = new GroupCommitSqliteDriver(this.#database);
+    return this.#driver;
+  }
+  get stats(): GroupCommitStats | null {
+    return this.#driver?.stats ?? null;
   }
 }
 

@@ -1,0 +1,242 @@
+/**
+ * Group commit for SQLite: the transactions of concurrent requests share one database transaction and
+ * one fsync, and none of them is answered before that commit is on disk.
+ *
+ * better-sqlite3 has one connection and runs statements synchronously, so transactions already run one
+ * at a time. Here the first transaction of a batch opens `BEGIN IMMEDIATE`; each transaction runs inside
+ * a savepoint of its own (a failure rolls back only that savepoint: a failed statement fails only its own
+ * request); when it is done, the next waiting transaction runs in the same batch while this one waits for
+ * the batch's COMMIT. The batch commits as soon as nobody is waiting to join (after one turn of the event
+ * loop, so requests already read from their sockets can join) or when it is full.
+ *
+ * Plain statements outside a transaction: a write opens (or joins) a batch like a transaction does; a read
+ * that runs while a batch is open may see that batch's uncommitted rows, so its result is held back until
+ * the batch has committed, and fails with it. Nothing answered can reflect data that is not durable.
+ */
+import type SQLite from 'better-sqlite3';
+import type { CompiledQuery, DatabaseConnection, Driver, QueryResult } from 'kysely';
+
+interface Batch {
+  /** Transactions (and plain writes) whose effects are in this batch. */
+  members: number;
+  committed: Promise<void>;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
+export interface GroupCommitStats {
+  /** Batches committed (one fsync each). */
+  commits: number;
+  /** Transactions and plain writes that were part of them. */
+  members: number;
+  /** The largest batch so far. */
+  largest: number;
+}
+
+const SAVEPOINT = 'gc_tx';
+
+/**
+ * Two connections to one file in one process (a second vault in a test, the CLI in-process) must not both
+ * hold a batch: BEGIN IMMEDIATE would wait synchronously for the other's lock and block the event loop the
+ * other needs to commit. Batches on one file take turns through this process-wide token instead.
+ */
+const fileTurns = new Map<string, { holder: object | null; waiting: (() => void)[] }>();
+
+async function takeTurn(file: string, who: object): Promise<void> {
+  let turn = fileTurns.get(file);
+  if (!turn) {
+    turn = { holder: null, waiting: [] };
+    fileTurns.set(file, turn);
+  }
+  while (turn.holder !== null && turn.holder !== who) {
+    await new Promise<void>((resolve) => turn.waiting.push(resolve));
+  }
+  turn.holder = who;
+}
+
+function passTurn(file: string, who: object): void {
+  const turn = fileTurns.get(file);
+  if (!turn || turn.holder !== who) return;
+  turn.holder = null;
+  turn.waiting.shift()?.();
+}
+
+export class GroupCommitSqliteDriver implements Driver {
+  readonly #db: SQLite.Database;
+  readonly #maxBatch: number;
+  readonly #waiting: (() => void)[] = [];
+  #held = false;
+  #batch: Batch | null = null;
+  #flushScheduled = false;
+  readonly stats: GroupCommitStats = { commits: 0, members: 0, largest: 0 };
+
+  constructor(db: SQLite.Database, opts: { maxBatch?: number } = {}) {
+    this.#db = db;
+    this.#maxBatch = opts.maxBatch ?? 512;
+  }
+
+  async init(): Promise<void> {}
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    if (this.#held) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    this.#held = true;
+    return new GroupCommitConnection(this);
+  }
+
+  async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    const conn = connection as GroupCommitConnection;
+    await this.#open();
+    this.#db.exec(`SAVEPOINT ${SAVEPOINT}`);
+    conn.inTransaction = true;
+    conn.batch = this.#batch;
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const conn = connection as GroupCommitConnection;
+    this.#db.exec(`RELEASE ${SAVEPOINT}`);
+    const batch = this.#join(conn);
+    conn.released = true;
+    // The next transaction may run (and join this batch) while this one waits for the commit.
+    this.#handOver();
+    await batch.committed;
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const conn = connection as GroupCommitConnection;
+    conn.inTransaction = false;
+    // Its own effects are undone; it fails now rather than waiting for the others' commit.
+    conn.batch = null;
+    if (!this.#db.inTransaction) {
+      // SQLite rolled the whole transaction back itself (I/O error, disk full): the batch is lost.
+      this.#lose(new Error('the database rolled the batch back'));
+      return;
+    }
+    this.#db.exec(`ROLLBACK TO ${SAVEPOINT}`);
+    this.#db.exec(`RELEASE ${SAVEPOINT}`);
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    const conn = connection as GroupCommitConnection;
+    if (conn.released) return;
+    conn.released = true;
+    const batch = conn.batch;
+    if (batch && !conn.inTransaction) this.#join(conn);
+    this.#handOver();
+    if (batch) await batch.committed;
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#batch && !this.#held) this.#flush();
+    this.#db.close();
+  }
+
+  /** Runs a statement for a connection: plain writes open or join a batch; plain reads join an open one. */
+  async execute(conn: GroupCommitConnection, compiled: CompiledQuery): Promise<QueryResult<unknown>> {
+    const stmt = this.#db.prepare(compiled.sql);
+    if (!conn.inTransaction) {
+      if (!stmt.reader && this.#batch === null) await this.#open();
+      if (this.#batch !== null) conn.batch = this.#batch;
+    }
+    try {
+      if (stmt.reader) return { rows: stmt.all(compiled.parameters as unknown[]) };
+      const { changes, lastInsertRowid } = stmt.run(compiled.parameters as unknown[]);
+      return {
+        numAffectedRows: changes !== undefined && changes !== null ? BigInt(changes) : undefined,
+        insertId: lastInsertRowid !== undefined && lastInsertRowid !== null ? BigInt(lastInsertRowid) : undefined,
+        rows: [],
+      };
+    } catch (e) {
+      if (this.#batch !== null && !this.#db.inTransaction) this.#lose(e);
+      throw e;
+    }
+  }
+
+  async #open(): Promise<void> {
+    if (this.#batch !== null) return;
+    await takeTurn(this.#db.name, this);
+    try {
+      this.#db.exec('BEGIN IMMEDIATE');
+    } catch (e) {
+      passTurn(this.#db.name, this);
+      throw e;
+    }
+    let resolve!: () => void;
+    let reject!: (e: unknown) => void;
+    const committed = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    // Nobody may be waiting yet when a lost batch is rejected; that must not be an unhandled rejection.
+    committed.catch(() => {});
+    this.#batch = { members: 0, committed, resolve, reject };
+  }
+
+  #join(conn: GroupCommitConnection): Batch {
+    const batch = (conn.batch ?? this.#batch) as Batch;
+    batch.members++;
+    return batch;
+  }
+
+  /** Passes the connection to the next waiter, or frees it and schedules the batch's commit. */
+  #handOver(): void {
+    if (this.#batch !== null && this.#batch.members >= this.#maxBatch) this.#flush();
+    const next = this.#waiting.shift();
+    if (next) {
+      next();
+      return;
+    }
+    this.#held = false;
+    if (this.#batch !== null && !this.#flushScheduled) {
+      this.#flushScheduled = true;
+      setImmediate(() => {
+        this.#flushScheduled = false;
+        // Someone took the connection meanwhile: they will schedule the commit when they hand over.
+        if (!this.#held && this.#batch !== null) this.#flush();
+      });
+    }
+  }
+
+  #flush(): void {
+    const batch = this.#batch;
+    if (batch === null) return;
+    this.#batch = null;
+    try {
+      this.#db.exec('COMMIT');
+    } catch (e) {
+      if (this.#db.inTransaction) this.#db.exec('ROLLBACK');
+      passTurn(this.#db.name, this);
+      batch.reject(e);
+      return;
+    }
+    passTurn(this.#db.name, this);
+    this.stats.commits++;
+    this.stats.members += batch.members;
+    this.stats.largest = Math.max(this.stats.largest, batch.members);
+    batch.resolve();
+  }
+
+  #lose(e: unknown): void {
+    const batch = this.#batch;
+    this.#batch = null;
+    passTurn(this.#db.name, this);
+    batch?.reject(e);
+  }
+}
+
+class GroupCommitConnection implements DatabaseConnection {
+  inTransaction = false;
+  released = false;
+  /** The batch whose uncommitted data this connection touched, if any. */
+  batch: Batch | null = null;
+
+  constructor(private readonly driver: GroupCommitSqliteDriver) {}
+
+  executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    return this.driver.execute(this, compiled) as Promise<QueryResult<R>>;
+  }
+
+  // biome-ignore lint/correctness/useYield: streaming is not used with SQLite here; refusing is the honest answer.
+  async *streamQuery<R>(): AsyncIterableIterator<QueryResult<R>> {
+    throw new Error('streaming queries are not supported on SQLite');
+  }
+}
