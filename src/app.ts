@@ -156,9 +156,16 @@ export async function buildApp(
     // Strict input (CONVENTIONS 4): nothing dropped, nothing coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
     trustProxy: false,
+    // One access-log line per request (below) instead of Fastify's two: half the logging on every hot path.
+    disableRequestLogging: true,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    done();
+  });
 
   // JSON only on the native API; gateway plugins that take text/plain (2C2P, AlliancePay) register their own parser.
   app.removeContentTypeParser('text/plain');
