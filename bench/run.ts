@@ -4,7 +4,16 @@
  * measured in the same run (DESIGN §8). Writes bench/results/ and the table in bench/README.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomBytes, randomInt } from 'node:crypto';
+import {
+  createHash,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomBytes,
+  randomInt,
+} from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
@@ -64,7 +73,17 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_DIR = path.join(ROOT, 'bench');
 const RESULTS_DIR = path.join(BENCH_DIR, 'results');
 const README = path.join(BENCH_DIR, 'README.md');
-const SCENARIO_NAMES = ['bare', 'tokenize', 'retrieve', 'list', 'authorize', '2c2p-add'] as const;
+const SCENARIO_NAMES = [
+  'bare',
+  'tokenize',
+  'retrieve',
+  'list',
+  'authorize',
+  '2c2p-add',
+  'cybersource-create-instrument',
+  'opay-create',
+  'appotapay-create',
+] as const;
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
 const RETRIEVE_CARDS = 200;
@@ -329,6 +348,9 @@ interface Fixtures {
   tokens: string[];
   /** Ready-made 2C2P add requests (JWS over JWE), built as a 2C2P merchant builds them. */
   twoc2pBodies: string[];
+  cybersource: { merchantId: string; keyId: string; sharedSecret: string };
+  opay: { merchantId: string; secretKey: string };
+  appotapay: { partnerCode: string; apiKey: string; secretKey: string };
 }
 
 interface Twoc2pKeys {
@@ -382,7 +404,7 @@ async function joseRoundTripsPerSecond(seconds: number): Promise<number> {
  * can be refused (503); the tokenize scenario is where that shows, loudly.
  */
 async function setup(base: string, adminToken: string, pans: () => string, expYear: number): Promise<Fixtures> {
-  const merchant = await call<{ apiKey: string; gateways: { twoc2p: Twoc2pKeys } }>(
+  const merchant = await call<{ apiKey: string; gateways: { twoc2p: Twoc2pKeys } & Pick<Fixtures, 'cybersource' | 'opay' | 'appotapay'> }>(
     base,
     adminToken,
     'POST',
@@ -419,7 +441,43 @@ async function setup(base: string, adminToken: string, pans: () => string, expYe
   const listed = await call<{ data: unknown[] }>(base, key, 'GET', `/v1/customers/${customer.id}/cards`, undefined, 200);
   if (listed.data.length !== CUSTOMER_CARDS)
     throw new Error(`setup: the customer lists ${listed.data.length} cards, expected ${CUSTOMER_CARDS}`);
-  return { apiKey: key, customerId: customer.id, tokens: cards.map((c) => c.token), twoc2pBodies };
+  const g = merchant.gateways;
+  return {
+    apiKey: key,
+    customerId: customer.id,
+    tokens: cards.map((c) => c.token),
+    twoc2pBodies,
+    cybersource: g.cybersource,
+    opay: g.opay,
+    appotapay: g.appotapay,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Gateway clients' signing, per request (HMAC: cheap enough to do in autocannon's setupRequest)
+
+/** A Cybersource HTTP Signature over host, date, request-target, digest and v-c-merchant-id. */
+function cybersourceHeaders(c: Fixtures['cybersource'], host: string, path: string, body: string): Record<string, string> {
+  const date = new Date().toUTCString();
+  const digest = `SHA-256=${createHash('sha256').update(body).digest('base64')}`;
+  const text = `host: ${host}\ndate: ${date}\nrequest-target: post ${path}\ndigest: ${digest}\nv-c-merchant-id: ${c.merchantId}`;
+  const signature = createHmac('sha256', Buffer.from(c.sharedSecret, 'base64')).update(text).digest('base64');
+  return {
+    host,
+    date,
+    digest,
+    'v-c-merchant-id': c.merchantId,
+    'content-type': 'application/json',
+    signature: `keyid="${c.keyId}", algorithm="HmacSHA256", headers="host date request-target digest v-c-merchant-id", signature="${signature}"`,
+  };
+}
+
+/** AppotaPay's HS256 JWT (X-APPOTAPAY-AUTH). */
+function appotapayJwt(a: Fixtures['appotapay']): string {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const now = Math.floor(Date.now() / 1000);
+  const head = `${b64({ typ: 'JWT', alg: 'HS256', cty: 'appotapay-api;v=1' })}.${b64({ iss: a.partnerCode, api_key: a.apiKey, jti: `${a.apiKey}-${now}`, exp: now + 300 })}`;
+  return `${head}.${createHmac('sha256', a.secretKey).update(head).digest('base64url')}`;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -482,6 +540,83 @@ function scenarios(f: Fixtures, nextPan: () => string, expYear: number): Record<
               path: '/customertoken/3.0/CustomerToken/add',
               headers: { 'content-type': 'text/plain' },
               setupRequest: (req) => ({ ...req, body: f.twoc2pBodies[i++ % f.twoc2pBodies.length] }),
+            },
+          ],
+        };
+      },
+    },
+    'cybersource-create-instrument': {
+      name: 'cybersource-create-instrument',
+      what: 'POST /tms/v1/instrumentidentifiers, HTTP Signature (HMAC-SHA256, digest), a new card number each time',
+      requests: () => ({
+        requests: [
+          {
+            method: 'POST',
+            path: '/tms/v1/instrumentidentifiers',
+            setupRequest: (req) => {
+              const body = JSON.stringify({ card: { number: nextPan() } });
+              return { ...req, body, headers: cybersourceHeaders(f.cybersource, 'bench.local', '/tms/v1/instrumentidentifiers', body) };
+            },
+          },
+        ],
+      }),
+    },
+    'opay-create': {
+      name: 'opay-create',
+      what: 'POST /api/v1/international/token/create, HMAC-SHA512 signature, a new card and reference each time',
+      requests: () => {
+        let i = 0;
+        const run = randomBytes(4).toString('hex');
+        return {
+          requests: [
+            {
+              method: 'POST',
+              path: '/api/v1/international/token/create',
+              setupRequest: (req) => {
+                const body = JSON.stringify({
+                  reference: `bench-${run}-${i++}`,
+                  cardNumber: nextPan(),
+                  expiryMonth: '12',
+                  expiryYear: String(expYear % 100),
+                });
+                const signature = createHmac('sha512', f.opay.secretKey).update(body).digest('hex');
+                return {
+                  ...req,
+                  body,
+                  headers: { 'content-type': 'application/json', merchantid: f.opay.merchantId, authorization: `Bearer ${signature}` },
+                };
+              },
+            },
+          ],
+        };
+      },
+    },
+    'appotapay-create': {
+      name: 'appotapay-create',
+      what: 'POST /credit-card/token, HS256 JWT, a new card and merchantRefId each time (MULTIPLE)',
+      requests: () => {
+        let i = 0;
+        const run = randomBytes(4).toString('hex');
+        return {
+          requests: [
+            {
+              method: 'POST',
+              path: '/credit-card/token',
+              setupRequest: (req) => ({
+                ...req,
+                body: JSON.stringify({
+                  merchantRefId: `bench-${run}-${i++}`,
+                  tokenType: 'MULTIPLE',
+                  card: {
+                    holderName: 'BENCH',
+                    number: nextPan(),
+                    expirationMonth: '12',
+                    expirationYear: String(expYear % 100),
+                    cvv: '123',
+                  },
+                }),
+                headers: { 'content-type': 'application/json', 'x-appotapay-auth': appotapayJwt(f.appotapay) },
+              }),
             },
           ],
         };
