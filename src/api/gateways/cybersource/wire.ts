@@ -169,25 +169,13 @@ export type Reader = typeof tms;
 // ---------------------------------------------------------------------------------------------------
 // Cards
 
+const BRANDS: Brand[] = ['VISA', 'MASTERCARD', 'AMEX', 'DISCOVER', 'DINERS', 'JCB', 'MAESTRO', 'UNIONPAY'];
+
+/** `card.type` spellings: each brand's 3-digit code and lowercase name (domain/card.ts), plus older aliases. */
 const TYPE_CODES: Record<string, Brand> = {
-  '001': 'VISA',
-  '002': 'MASTERCARD',
-  '003': 'AMEX',
-  '004': 'DISCOVER',
-  '005': 'DINERS',
-  '007': 'JCB',
+  ...Object.fromEntries(BRANDS.flatMap((b) => [[brandNames(b).cybersourceType, b] as const, [brandNames(b).lower, b] as const])),
   '024': 'MAESTRO',
-  '042': 'MAESTRO',
-  '062': 'UNIONPAY',
-  visa: 'VISA',
-  mastercard: 'MASTERCARD',
-  'american express': 'AMEX',
   amex: 'AMEX',
-  discover: 'DISCOVER',
-  'diners club': 'DINERS',
-  jcb: 'JCB',
-  maestro: 'MAESTRO',
-  unionpay: 'UNIONPAY',
   'china unionpay': 'UNIONPAY',
 };
 
