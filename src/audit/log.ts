@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Executor } from '../store/db.ts';
+import { prepareInsert, prepareOne, prepareQuery } from '../store/prepared.ts';
 import type { AuditEventRow } from '../store/schema.ts';
 
 export const GENESIS = '0'.repeat(64);
@@ -33,16 +34,24 @@ export function eventHash(e: Omit<AuditEventRow, 'hash'>): string {
 
 export const chainOf = (merchantId: string | null): string => merchantId ?? SYSTEM_CHAIN;
 
+// The three statements of every append, compiled once (store/prepared.ts).
+const advanceHead = prepareOne<{ chain: string }, { seq: number | string; hash: string }>((tx, arg) =>
+  tx
+    .updateTable('audit_heads')
+    .set((eb) => ({ seq: eb('seq', '+', 1) }))
+    .where('chain', '=', arg('chain'))
+    .returning(['seq', 'hash']),
+);
+const setHeadHash = prepareQuery<{ chain: string; hash: string }, unknown>((tx, arg) =>
+  tx.updateTable('audit_heads').set({ hash: arg('hash') }).where('chain', '=', arg('chain')),
+);
+const insertEvent = prepareInsert('audit_events');
+
 /** Appends one event inside the caller's transaction and returns it. */
 export async function appendAudit(tx: Executor, event: AuditEvent, at: string): Promise<AuditEventRow> {
   const chain = chainOf(event.merchantId);
   // The UPDATE takes the head row's lock first (PostgreSQL), so concurrent appends to one chain queue here.
-  const head = await tx
-    .updateTable('audit_heads')
-    .set((eb) => ({ seq: eb('seq', '+', 1) }))
-    .where('chain', '=', chain)
-    .returning(['seq', 'hash'])
-    .executeTakeFirst();
+  const head = await advanceHead(tx, { chain });
   if (!head) throw new Error(`audit chain ${chain} has no head`);
   const row: Omit<AuditEventRow, 'hash'> = {
     chain,
@@ -57,8 +66,8 @@ export async function appendAudit(tx: Executor, event: AuditEvent, at: string): 
     prev_hash: head.hash,
   };
   const full: AuditEventRow = { ...row, hash: eventHash(row) };
-  await tx.updateTable('audit_heads').set({ hash: full.hash }).where('chain', '=', chain).execute();
-  await tx.insertInto('audit_events').values(full).execute();
+  await setHeadHash(tx, { chain, hash: full.hash });
+  await insertEvent(tx, full);
   return full;
 }
 

@@ -1,6 +1,7 @@
 /** Instrument identifiers (one encrypted PAN per merchant, found by fingerprint) and cards (tokens). */
 import type { Executor } from './db.ts';
 import { afterCursor, type Cursor } from './page.ts';
+import { prepare, prepareInsert, prepareOne } from './prepared.ts';
 import type { CardRow, InstrumentRow } from './schema.ts';
 
 export type CardPatch = Partial<
@@ -9,21 +10,71 @@ export type CardPatch = Partial<
 
 const LIVE = ['ACTIVE', 'SUSPENDED', 'CONSUMED'];
 
+interface ListArgs extends Record<string, unknown> {
+  merchantId: string;
+  customerId: string | null;
+  limit: number;
+  afterCreatedAt: string | null;
+  afterId: string | null;
+}
+
+/** One prepared listing per shape (by customer or not, with deleted cards or not, first page or later). */
+const listShapes = new Map<string, (q: Executor, args: ListArgs) => Promise<CardWithDisplay[]>>();
+function listCardsQuery(opts: { customerId: string | null; after: Cursor | null; includeDeleted: boolean }) {
+  const shape = `${opts.customerId !== null}:${opts.includeDeleted}:${opts.after !== null}`;
+  let run = listShapes.get(shape);
+  if (!run) {
+    run = prepare<ListArgs, CardWithDisplay>((q, arg) => {
+      let query = withInstrument(q)
+        .where('cards.merchant_id', '=', arg('merchantId'))
+        .orderBy('cards.created_at')
+        .orderBy('cards.id')
+        .limit(arg('limit'));
+      if (opts.customerId !== null) query = query.where('cards.customer_id', '=', arg('customerId'));
+      if (!opts.includeDeleted) query = query.where('cards.status', '!=', 'DELETED');
+      if (opts.after !== null) {
+        query = query.where(
+          afterCursor('cards.created_at', 'cards.id', { createdAt: arg('afterCreatedAt') as string, id: arg('afterId') as string }),
+        );
+      }
+      return query;
+    });
+    listShapes.set(shape, run);
+  }
+  return run;
+}
+
+/** A card with its instrument's display fields. */
+type CardWithDisplay = CardRow & Pick<InstrumentRow, 'bin6' | 'bin8' | 'last4' | 'pan_length' | 'brand' | 'funding'>;
+
+const insertCardRow = prepareInsert('cards');
+const insertInstrumentUnlessKnown = prepareInsert('instrument_identifiers', ['merchant_id', 'fingerprint']);
+const instrumentByFingerprint = prepareOne<{ merchantId: string; fingerprint: string }, InstrumentRow>((q, arg) =>
+  q
+    .selectFrom('instrument_identifiers')
+    .selectAll()
+    .where('merchant_id', '=', arg('merchantId'))
+    .where('fingerprint', '=', arg('fingerprint')),
+);
+
+/** Every card read joins its instrument's display fields (never the PAN ciphertext). */
+const withInstrument = (q: Executor) =>
+  q
+    .selectFrom('cards')
+    .innerJoin('instrument_identifiers as ii', 'ii.id', 'cards.instrument_id')
+    .selectAll('cards')
+    .select(['ii.bin6', 'ii.bin8', 'ii.last4', 'ii.pan_length', 'ii.brand', 'ii.funding']);
+
+const getCardQuery = prepareOne<{ merchantId: string; id: string }, CardWithDisplay>((q, arg) =>
+  withInstrument(q).where('cards.merchant_id', '=', arg('merchantId')).where('cards.id', '=', arg('id')),
+);
+
 export const cardStore = {
   /** Inserts the identifier unless the fingerprint already exists; returns the row in force and whether it is new. */
   upsertInstrument: async (q: Executor, row: InstrumentRow): Promise<{ row: InstrumentRow; created: boolean }> => {
-    const res = await q
-      .insertInto('instrument_identifiers')
-      .values(row)
-      .onConflict((oc) => oc.columns(['merchant_id', 'fingerprint']).doNothing())
-      .executeTakeFirst();
-    if (Number(res.numInsertedOrUpdatedRows ?? 0n) === 1) return { row, created: true };
-    const existing = await q
-      .selectFrom('instrument_identifiers')
-      .selectAll()
-      .where('merchant_id', '=', row.merchant_id)
-      .where('fingerprint', '=', row.fingerprint)
-      .executeTakeFirstOrThrow();
+    if ((await insertInstrumentUnlessKnown(q, row)) === 1) return { row, created: true };
+    const existing = await instrumentByFingerprint(q, { merchantId: row.merchant_id, fingerprint: row.fingerprint });
+    if (!existing) throw new Error('instrument identifier vanished between insert and read');
     return { row: existing, created: false };
   },
 
@@ -71,38 +122,23 @@ export const cardStore = {
     return Number(r.n);
   },
 
-  insertCard: (q: Executor, row: CardRow) => q.insertInto('cards').values(row).execute(),
+  insertCard: (q: Executor, row: CardRow) => insertCardRow(q, row),
 
   /** A card with its instrument's display fields (never the PAN ciphertext). */
-  getCard: (q: Executor, merchantId: string, id: string) =>
-    q
-      .selectFrom('cards')
-      .innerJoin('instrument_identifiers as ii', 'ii.id', 'cards.instrument_id')
-      .selectAll('cards')
-      .select(['ii.bin6', 'ii.bin8', 'ii.last4', 'ii.pan_length', 'ii.brand', 'ii.funding'])
-      .where('cards.merchant_id', '=', merchantId)
-      .where('cards.id', '=', id)
-      .executeTakeFirst(),
+  getCard: (q: Executor, merchantId: string, id: string) => getCardQuery(q, { merchantId, id }),
 
   listCards: (
     q: Executor,
     merchantId: string,
     opts: { customerId: string | null; after: Cursor | null; limit: number; includeDeleted: boolean },
-  ) => {
-    let query = q
-      .selectFrom('cards')
-      .innerJoin('instrument_identifiers as ii', 'ii.id', 'cards.instrument_id')
-      .selectAll('cards')
-      .select(['ii.bin6', 'ii.bin8', 'ii.last4', 'ii.pan_length', 'ii.brand', 'ii.funding'])
-      .where('cards.merchant_id', '=', merchantId)
-      .orderBy('cards.created_at')
-      .orderBy('cards.id')
-      .limit(opts.limit);
-    if (opts.customerId !== null) query = query.where('cards.customer_id', '=', opts.customerId);
-    if (!opts.includeDeleted) query = query.where('cards.status', '!=', 'DELETED');
-    if (opts.after) query = query.where(afterCursor('cards.created_at', 'cards.id', opts.after));
-    return query.execute();
-  },
+  ) =>
+    listCardsQuery(opts)(q, {
+      merchantId,
+      customerId: opts.customerId,
+      limit: opts.limit,
+      afterCreatedAt: opts.after?.createdAt ?? null,
+      afterId: opts.after?.id ?? null,
+    }),
 
   /** Live cards of a customer or of an instrument identifier by position, oldest first, and how many there are. */
   listCardsAt: async (
@@ -112,13 +148,7 @@ export const cardStore = {
     offset: number,
     limit: number,
   ) => {
-    let rows = q
-      .selectFrom('cards')
-      .innerJoin('instrument_identifiers as ii', 'ii.id', 'cards.instrument_id')
-      .selectAll('cards')
-      .select(['ii.bin6', 'ii.bin8', 'ii.last4', 'ii.pan_length', 'ii.brand', 'ii.funding'])
-      .where('cards.merchant_id', '=', merchantId)
-      .where('cards.status', '!=', 'DELETED');
+    let rows = withInstrument(q).where('cards.merchant_id', '=', merchantId).where('cards.status', '!=', 'DELETED');
     let count = q
       .selectFrom('cards')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
@@ -164,4 +194,4 @@ export const cardStore = {
       .execute(),
 };
 
-export type CardWithInstrument = NonNullable<Awaited<ReturnType<typeof cardStore.getCard>>>;
+export type CardWithInstrument = CardWithDisplay;

@@ -1,6 +1,16 @@
 import type { Executor } from './db.ts';
 import { afterCursor, type Cursor } from './page.ts';
+import { prepareOne } from './prepared.ts';
 import type { CustomerRow } from './schema.ts';
+
+const getCustomer = prepareOne<{ merchantId: string; id: string }, CustomerRow>((q, arg) =>
+  q
+    .selectFrom('customers')
+    .selectAll()
+    .where('merchant_id', '=', arg('merchantId'))
+    .where('id', '=', arg('id'))
+    .where('deleted_at', 'is', null),
+);
 
 export type CustomerPatch = Partial<
   Pick<CustomerRow, 'external_id' | 'name' | 'email' | 'phone' | 'metadata' | 'default_card_id' | 'default_address_id' | 'attributes'>
@@ -9,14 +19,7 @@ export type CustomerPatch = Partial<
 export const customerStore = {
   insert: (q: Executor, row: CustomerRow) => q.insertInto('customers').values(row).execute(),
 
-  get: (q: Executor, merchantId: string, id: string) =>
-    q
-      .selectFrom('customers')
-      .selectAll()
-      .where('merchant_id', '=', merchantId)
-      .where('id', '=', id)
-      .where('deleted_at', 'is', null)
-      .executeTakeFirst(),
+  get: (q: Executor, merchantId: string, id: string) => getCustomer(q, { merchantId, id }),
 
   findByExternalId: (q: Executor, merchantId: string, externalId: string) =>
     q

@@ -1,6 +1,18 @@
 /** Merchants, their API keys, data keys, gateway credentials, and server settings. */
 import type { Executor } from './db.ts';
+import { prepareOne } from './prepared.ts';
 import type { ApiKeyRow, DataKeyRow, GatewayCredentialRow, MerchantRow } from './schema.ts';
+
+const findApiKey = prepareOne<
+  { keyHash: string },
+  Pick<ApiKeyRow, 'id' | 'merchant_id' | 'scopes' | 'revoked_at'> & { merchant_status: MerchantRow['status'] }
+>((q, arg) =>
+  q
+    .selectFrom('api_keys')
+    .innerJoin('merchants', 'merchants.id', 'api_keys.merchant_id')
+    .select(['api_keys.id', 'api_keys.merchant_id', 'api_keys.scopes', 'api_keys.revoked_at', 'merchants.status as merchant_status'])
+    .where('api_keys.key_hash', '=', arg('keyHash')),
+);
 
 export const merchantStore = {
   insertMerchant: (q: Executor, row: MerchantRow) => q.insertInto('merchants').values(row).execute(),
@@ -16,13 +28,7 @@ export const merchantStore = {
   insertApiKey: (q: Executor, row: ApiKeyRow) => q.insertInto('api_keys').values(row).execute(),
 
   /** The hot lookup of every native request: one indexed read joining the merchant's status. */
-  findApiKeyByHash: (q: Executor, keyHash: string) =>
-    q
-      .selectFrom('api_keys')
-      .innerJoin('merchants', 'merchants.id', 'api_keys.merchant_id')
-      .select(['api_keys.id', 'api_keys.merchant_id', 'api_keys.scopes', 'api_keys.revoked_at', 'merchants.status as merchant_status'])
-      .where('api_keys.key_hash', '=', keyHash)
-      .executeTakeFirst(),
+  findApiKeyByHash: (q: Executor, keyHash: string) => findApiKey(q, { keyHash }),
 
   listApiKeys: (q: Executor, merchantId: string) =>
     q
