@@ -11,6 +11,7 @@ import { registerAppotaPay } from './api/gateways/appotapay/routes.ts';
 import { registerCybersource } from './api/gateways/cybersource/routes.ts';
 import { registerOpay } from './api/gateways/opay/routes.ts';
 import { registerTwoc2p } from './api/gateways/twoc2p/routes.ts';
+import { Guard, registerGuard } from './api/guard.ts';
 import { adminRoutes } from './api/native/admin-routes.ts';
 import { auditRoutes } from './api/native/audit-routes.ts';
 import { cardRoutes } from './api/native/card-routes.ts';
@@ -93,7 +94,7 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
     metrics,
     payments,
     keyring,
-    merchants: createMerchantService(deps),
+    merchants: createMerchantService(deps, { authCacheMs: config.authCacheSeconds * 1000 }),
     customers: createCustomerService(deps),
     cards,
     reveal: createRevealService(deps),
@@ -153,6 +154,11 @@ export async function buildApp(
             },
           },
     bodyLimit: config.bodyLimit,
+    // A request must be wholly received within this (slow-loris bodies and heads are cut off) ...
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs * 2,
+    // ... and its head stay under this (431 from Node's parser otherwise).
+    http: { maxHeaderSize: config.maxHeaderBytes },
     // Strict input (CONVENTIONS 4): nothing dropped, nothing coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
     trustProxy: false,
@@ -205,16 +211,19 @@ export async function buildApp(
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   registerOps(app, { ping: () => vault.store.ping(), metrics: vault.metrics, clusterMetrics: opts.clusterMetrics });
-  registerAuth(app, { merchants: vault.merchants, checkAdmin: adminCheck });
+  const guard = new Guard(config, vault.audit);
+  registerGuard(app, guard);
+  registerAuth(app, { merchants: vault.merchants, checkAdmin: adminCheck, guard });
   registerIdempotency(app, vault.store.db, () => new Date());
   await app.register(adminRoutes, { merchants: vault.merchants });
   await app.register(customerRoutes, { customers: vault.customers, cards: vault.cards });
   await app.register(cardRoutes, { cards: vault.cards, reveal: vault.reveal });
   await app.register(auditRoutes, { audit: vault.audit });
   await app.register(paymentRoutes, { payments: vault.payments });
-  await registerTwoc2p(app, { merchants: vault.merchants, cards: vault.cards });
-  await registerOpay(app, { merchants: vault.merchants, cards: vault.cards, customers: vault.customers });
+  await registerTwoc2p(app, { merchants: vault.merchants, cards: vault.cards, guard });
+  await registerOpay(app, { merchants: vault.merchants, cards: vault.cards, customers: vault.customers, guard });
   await registerAlliancePay(app, {
+    guard,
     merchants: vault.merchants,
     cards: vault.cards,
     customers: vault.customers,
@@ -222,8 +231,9 @@ export async function buildApp(
     sessions: vault.sessions,
     now: vault.now,
   });
-  await registerAppotaPay(app, { merchants: vault.merchants, cards: vault.cards, payments: vault.payments, now: vault.now });
+  await registerAppotaPay(app, { merchants: vault.merchants, cards: vault.cards, payments: vault.payments, now: vault.now, guard });
   await registerCybersource(app, {
+    guard,
     merchants: vault.merchants,
     cards: vault.cards,
     customers: vault.customers,

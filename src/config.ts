@@ -25,6 +25,18 @@ export interface Config {
   readonly cvvTtlSeconds: number;
   /** A processor call still running after this counts as unavailable (503, nothing recorded). */
   readonly processorTimeoutMs: number;
+  /** How long a verified API key is trusted without reading it again (revocation in another process takes this long). */
+  readonly authCacheSeconds: number;
+  /** Requests per second each merchant may make (token bucket; 0 = no limit), and the bucket's size. */
+  readonly rateLimitPerSecond: number;
+  readonly rateLimitBurst: number;
+  /** Failed authentications one client address may make per window before it is refused (429) until the window ends. */
+  readonly authFailureLimit: number;
+  readonly authFailureWindowSeconds: number;
+  /** A request not fully received and answered within this is cut off (408 / connection closed). */
+  readonly requestTimeoutMs: number;
+  /** The largest request head (request line and headers) accepted; larger ones get 431. */
+  readonly maxHeaderBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -47,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     throw new ConfigError('DATABASE_URL must start with postgres:// (leave it unset for SQLite)');
   }
   const logLevel = env.LOG_LEVEL ?? 'info';
+  const rateLimitPerSecond = int('TOKENVAULT_RATE_LIMIT_PER_SECOND', env.TOKENVAULT_RATE_LIMIT_PER_SECOND, 1000, 0, 10_000_000);
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   const config: Config = {
     port: int('PORT', env.PORT, 8080, 0, 65535),
@@ -65,6 +78,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     keyCacheSeconds: int('TOKENVAULT_KEY_CACHE_SECONDS', env.TOKENVAULT_KEY_CACHE_SECONDS, 30, 0, 3600),
     alliancepaySessionSeconds: int('TOKENVAULT_ALLIANCEPAY_SESSION_SECONDS', env.TOKENVAULT_ALLIANCEPAY_SESSION_SECONDS, 3600, 60, 86400),
     cybersourceSkewSeconds: int('TOKENVAULT_CYBERSOURCE_SKEW_SECONDS', env.TOKENVAULT_CYBERSOURCE_SKEW_SECONDS, 300, 1, 3600),
+    authCacheSeconds: int('TOKENVAULT_AUTH_CACHE_SECONDS', env.TOKENVAULT_AUTH_CACHE_SECONDS, 5, 0, 300),
+    rateLimitPerSecond,
+    rateLimitBurst: int('TOKENVAULT_RATE_LIMIT_BURST', env.TOKENVAULT_RATE_LIMIT_BURST, Math.max(1, rateLimitPerSecond * 2), 1, 10_000_000),
+    authFailureLimit: int('TOKENVAULT_AUTH_FAILURE_LIMIT', env.TOKENVAULT_AUTH_FAILURE_LIMIT, 10, 1, 10_000_000),
+    authFailureWindowSeconds: int('TOKENVAULT_AUTH_FAILURE_WINDOW_SECONDS', env.TOKENVAULT_AUTH_FAILURE_WINDOW_SECONDS, 60, 1, 86400),
+    requestTimeoutMs: int('TOKENVAULT_REQUEST_TIMEOUT_MS', env.TOKENVAULT_REQUEST_TIMEOUT_MS, 30_000, 100, 600_000),
+    maxHeaderBytes: int('TOKENVAULT_MAX_HEADER_BYTES', env.TOKENVAULT_MAX_HEADER_BYTES, 16 * 1024, 1024, 1024 * 1024),
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 24) {

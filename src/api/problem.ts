@@ -19,6 +19,7 @@ export type ProblemCode =
   | 'invalid_cursor'
   | 'invalid_if_match'
   | 'service_unavailable'
+  | 'rate_limited'
   | 'internal_error';
 
 const TABLE: Record<ProblemCode, { status: number; title: string }> = {
@@ -64,6 +65,7 @@ const TABLE: Record<ProblemCode, { status: number; title: string }> = {
   idempotency_key_reused: { status: 409, title: 'Idempotency key reused with a different request' },
   idempotency_in_progress: { status: 409, title: 'A request with this idempotency key is in progress' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
+  rate_limited: { status: 429, title: 'Too many requests' },
   internal_error: { status: 500, title: 'Internal error' },
 };
 

@@ -43,7 +43,10 @@ const advanceHead = prepareOne<{ chain: string }, { seq: number | string; hash: 
     .returning(['seq', 'hash']),
 );
 const setHeadHash = prepareQuery<{ chain: string; hash: string }, unknown>((tx, arg) =>
-  tx.updateTable('audit_heads').set({ hash: arg('hash') }).where('chain', '=', arg('chain')),
+  tx
+    .updateTable('audit_heads')
+    .set({ hash: arg('hash') })
+    .where('chain', '=', arg('chain')),
 );
 const insertEvent = prepareInsert('audit_events');
 

@@ -122,8 +122,7 @@ function openSqlite(dataDir: string): StoreHandle {
  */
 function walSyncer(file: string): { sync: () => Promise<void>; close: () => void } {
   let fd: number | null = null;
-  const datasync = (f: number) =>
-    new Promise<void>((resolve, reject) => fs.fdatasync(f, (err) => (err ? reject(err) : resolve())));
+  const datasync = (f: number) => new Promise<void>((resolve, reject) => fs.fdatasync(f, (err) => (err ? reject(err) : resolve())));
   return {
     async sync() {
       if (fd === null) {

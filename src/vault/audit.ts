@@ -1,7 +1,10 @@
 /** Reading, verifying and checkpointing the audit log. */
+
+import { appendAudit } from '../audit/log.ts';
 import { createCheckpoint, type SignedCheckpoint, verifyAuditLog } from '../audit/verify.ts';
+import { inTransaction } from '../store/db.ts';
 import type { AuditEventRow } from '../store/schema.ts';
-import type { Caller, VaultDeps } from './deps.ts';
+import { type Caller, iso, type VaultDeps } from './deps.ts';
 
 export interface AuditEventView {
   seq: number;
@@ -57,6 +60,16 @@ export function createAuditService(deps: VaultDeps) {
       const page = rows.slice(0, f.limit);
       const last = page[page.length - 1];
       return { items: page.map(view), nextSeq: rows.length > f.limit && last ? Number(last.seq) : null };
+    },
+    /** Records a refusal (a failed authentication) on the merchant's chain, or the system chain when none is known. */
+    async recordDenied(e: {
+      merchantId: string | null;
+      actor: string;
+      action: string;
+      detail: Record<string, string | number>;
+    }): Promise<void> {
+      const at = iso(deps.now());
+      await inTransaction(deps.db, (tx) => appendAudit(tx, { ...e, outcome: 'denied' }, at));
     },
     verify: (external?: SignedCheckpoint) => verifyAuditLog(deps.db, deps.master, external),
     checkpoint: () => createCheckpoint(deps.db, deps.master, deps.now()),

@@ -74,8 +74,14 @@ const keyView = (r: {
   revokedAt: r.revoked_at,
 });
 
-export function createMerchantService(deps: VaultDeps) {
+export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: number } = {}) {
   const { db } = deps;
+  const authCacheMs = opts.authCacheMs ?? 0;
+  /**
+   * Verified API keys by hash, for authCacheMs of wall time: most requests then authenticate without a read.
+   * Revocation and merchant deletion in this process clear it at once; another process's take authCacheMs.
+   */
+  const authCache = new Map<string, { principal: Principal; until: number }>();
 
   async function newApiKeyRow(merchantId: string, scopes: readonly Scope[], label: string | null, at: string) {
     const secret = newSecret(API_KEY_PREFIX, 32);
@@ -215,10 +221,13 @@ export function createMerchantService(deps: VaultDeps) {
       const at = iso(deps.now());
       await inTransaction(db, async (tx) => {
         // Only an actual revocation is an event; revoking twice changes nothing.
+        authCache.clear();
         if (await merchantStore.revokeApiKey(tx, merchantId, keyId, at)) {
           await appendAudit(tx, { merchantId, actor, action: 'apikey.revoke', target: keyId }, at);
         }
       });
+      // Again after the commit: a lookup that ran meanwhile may have cached the key as it was before.
+      authCache.clear();
       const row = await merchantStore.getApiKey(db, merchantId, keyId);
       if (!row) return fail('api_key_not_found');
       return succeed(keyView(row));
@@ -234,6 +243,7 @@ export function createMerchantService(deps: VaultDeps) {
       if (m?.status !== 'active') return fail('merchant_not_found');
       const at = iso(deps.now());
       await inTransaction(db, async (tx) => {
+        authCache.clear();
         await tx.updateTable('merchants').set({ status: 'deleted' }).where('id', '=', merchantId).execute();
         await tx
           .updateTable('api_keys')
@@ -256,6 +266,7 @@ export function createMerchantService(deps: VaultDeps) {
           at,
         );
       });
+      authCache.clear();
       deps.keyring.forget(merchantId);
       return succeed({ id: m.id, name: m.name, status: 'deleted', createdAt: m.created_at });
     },
@@ -413,9 +424,21 @@ export function createMerchantService(deps: VaultDeps) {
     /** Resolves a presented API key to its merchant and scopes, or null (unknown, revoked, merchant gone). */
     async authenticate(presented: string): Promise<Principal | null> {
       if (!presented.startsWith(API_KEY_PREFIX) || presented.length > 200) return null;
-      const row = await merchantStore.findApiKeyByHash(db, hashKey(presented));
-      if (!row || row.revoked_at !== null || row.merchant_status !== 'active') return null;
-      return { merchantId: row.merchant_id, keyId: row.id, scopes: new Set(row.scopes.split(' ') as Scope[]) };
+      const hash = hashKey(presented);
+      const nowMs = Date.now();
+      const hit = authCache.get(hash);
+      if (hit && hit.until > nowMs) return hit.principal;
+      const row = await merchantStore.findApiKeyByHash(db, hash);
+      if (!row || row.revoked_at !== null || row.merchant_status !== 'active') {
+        authCache.delete(hash);
+        return null;
+      }
+      const principal: Principal = { merchantId: row.merchant_id, keyId: row.id, scopes: new Set(row.scopes.split(' ') as Scope[]) };
+      if (authCacheMs > 0) {
+        if (authCache.size >= 10_000) authCache.clear();
+        authCache.set(hash, { principal, until: nowMs + authCacheMs });
+      }
+      return principal;
     },
 
     /** Fixes the admin token: the configured one, the stored one, or a new one returned for printing once. */

@@ -80,16 +80,21 @@ export function createSessionService(deps: VaultDeps & { sessionTtlMs: number })
     },
 
     /** The session a request names, if its refresh token matches and it has not expired. */
-    async open(deviceId: string, refreshToken: string): Promise<{ ok: true; session: OpenSession } | { ok: false; error: SessionRefusal }> {
+    /** A session by device id and refresh token; a refusal names the session's merchant when the device is known (audit). */
+    async open(
+      deviceId: string,
+      refreshToken: string,
+    ): Promise<{ ok: true; session: OpenSession } | { ok: false; error: SessionRefusal; merchantId?: string }> {
       if (!/^[0-9a-f-]{36}$/i.test(deviceId)) return { ok: false, error: 'unknown' };
       const row = await db.selectFrom('gateway_sessions').selectAll().where('id', '=', deviceId).executeTakeFirst();
       if (!row) return { ok: false, error: 'unknown' };
       const given = Buffer.from(hash(refreshToken), 'hex');
-      if (!timingSafeEqual(given, Buffer.from(row.refresh_hash, 'hex'))) return { ok: false, error: 'wrong_refresh' };
+      const merchantId = row.merchant_id;
+      if (!timingSafeEqual(given, Buffer.from(row.refresh_hash, 'hex'))) return { ok: false, error: 'wrong_refresh', merchantId };
       const expiresAt = new Date(row.expires_at);
       if (expiresAt.getTime() <= deps.now().getTime()) {
         keys.delete(deviceId);
-        return { ok: false, error: 'expired' };
+        return { ok: false, error: 'expired', merchantId };
       }
       let serverKey = keys.get(deviceId);
       if (!serverKey) {
@@ -98,7 +103,7 @@ export function createSessionService(deps: VaultDeps & { sessionTtlMs: number })
           serverKey = createPrivateKey({ key: JSON.parse(jwk) as JsonWebKey, format: 'jwk' });
         } catch {
           // Its data key was retired or shredded: the session cannot continue; the client re-authorizes.
-          return { ok: false, error: 'expired' };
+          return { ok: false, error: 'expired', merchantId };
         }
         if (keys.size > 10_000) keys.clear();
         keys.set(deviceId, serverKey);

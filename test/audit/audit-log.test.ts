@@ -322,7 +322,6 @@ describe('audit log: failures and reads append nothing', () => {
       ['address on unknown customer (404)', () => c.post('/v1/customers/cus_nope/addresses', { address: { city: 'X' } }), 404],
       ['address delete 404', () => c.delete(`/v1/customers/${cus.id}/addresses/adr_nope`), 404],
       ['missing scope (403)', () => r.post('/v1/customers', {}), 403],
-      ['no API key (401)', () => client(t, 'tv_sk_nope').post('/v1/customers', {}), 401],
       [
         'reveal with an unusable JWK (400)',
         () => c.post(`/v1/cards/${card.token}/reveal`, { purpose: 'support call', jwk: { kty: 'oct' } }),
@@ -344,6 +343,18 @@ describe('audit log: failures and reads append nothing', () => {
       expect(res.headers['content-type'], label).toMatch(PROBLEM_JSON);
       expect(await totalEvents(t), label).toBe(before);
     }
+  });
+
+  it('appends exactly one denied auth.failed event for a refused API key, naming neither the key nor the card', async () => {
+    const before = await totalEvents(t);
+    const res = await client(t, 'tv_sk_nope-nope-nope').post('/v1/customers', {});
+    expect(res.statusCode).toBe(401);
+    expect(await totalEvents(t)).toBe(before + 1);
+    const [event] = await t.vault.store.db.selectFrom('audit_events').selectAll().where('action', '=', 'auth.failed').execute();
+    expect(event).toMatchObject({ outcome: 'denied', merchant_id: null, chain: 'system', actor: 'client:127.0.0.1' });
+    expect(JSON.parse(event?.detail as string)).toEqual({ api: 'native', scheme: 'api-key', reason: 'unknown_or_revoked_key' });
+    expect(event?.detail).not.toContain('nope');
+    expect((await t.vault.audit.verify()).ok).toBe(true);
   });
 
   it('appends nothing for reads', async () => {

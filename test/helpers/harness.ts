@@ -56,6 +56,10 @@ export async function makeTestApp(opts: { now?: () => Date; env?: Record<string,
     // Short: rotation tests wait for it, and nothing else depends on it.
     TOKENVAULT_KEY_CACHE_SECONDS: '1',
     LOG_LEVEL: 'info',
+    // Suites send far more requests, and far more bad credentials, than the production defaults allow from
+    // one address; the abuse-limit tests set their own limits.
+    TOKENVAULT_RATE_LIMIT_PER_SECOND: '0',
+    TOKENVAULT_AUTH_FAILURE_LIMIT: '1000000',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     ...(schema ? { TOKENVAULT_DATABASE_SCHEMA: schema } : {}),
     ...opts.env,

@@ -6,6 +6,7 @@ import { idempotencyStore } from '../../store/idempotency-store.ts';
 import { type Cursor, decodeCursor } from '../../store/page.ts';
 import type { Caller } from '../../vault/deps.ts';
 import type { MerchantService, Principal, Scope } from '../../vault/merchants.ts';
+import type { Guard } from '../guard.ts';
 import { type Problem, problem, sendProblem } from '../problem.ts';
 
 declare module 'fastify' {
@@ -57,21 +58,40 @@ const bearer = (request: FastifyRequest): string | null => {
 };
 
 /** Authentication and authorization for every route that declares a scope. */
-export function registerAuth(app: FastifyInstance, deps: { merchants: MerchantService; checkAdmin: (token: string) => boolean }): void {
+export function registerAuth(
+  app: FastifyInstance,
+  deps: { merchants: MerchantService; checkAdmin: (token: string) => boolean; guard: Guard },
+): void {
+  const { guard } = deps;
   app.decorateRequest('principal', null);
   app.decorateRequest('idempotency', null);
+  guard.renderer('native', (reply, status) =>
+    sendProblem(
+      reply,
+      status === 429
+        ? problem('rate_limited', 'too many requests; retry after the Retry-After seconds')
+        : problem('service_unavailable', 'the database is unavailable; retry later'),
+    ),
+  );
   app.addHook('onRequest', async (request, reply) => {
     const scope = request.routeOptions.config?.scope;
     if (!scope) return;
     const token = bearer(request);
     if (scope === 'admin') {
-      if (!token || !deps.checkAdmin(token))
+      if (!token || !deps.checkAdmin(token)) {
+        await guard.authFailed(request, { api: 'native', scheme: 'admin-token', reason: token ? 'wrong_token' : 'missing' });
         return sendProblem(reply, problem('unauthorized', 'send the admin token as Authorization: Bearer …'));
+      }
       return;
     }
     const principal = token ? await deps.merchants.authenticate(token) : null;
-    if (!principal) return sendProblem(reply, problem('unauthorized', 'send a valid API key as Authorization: Bearer tv_sk_…'));
+    if (!principal) {
+      await guard.authFailed(request, { api: 'native', scheme: 'api-key', reason: token ? 'unknown_or_revoked_key' : 'missing' });
+      return sendProblem(reply, problem('unauthorized', 'send a valid API key as Authorization: Bearer tv_sk_…'));
+    }
     if (!principal.scopes.has(scope)) return sendProblem(reply, problem('forbidden', `this API key lacks the "${scope}" scope`));
+    const wait = guard.overLimit(principal.merchantId);
+    if (wait > 0) return guard.refuse('native', reply, 429, wait);
     request.principal = principal;
   });
 }

@@ -149,6 +149,7 @@ describe('reveal: refusals write no card.reveal event', () => {
   async function refused(call: () => Promise<LightMyRequestResponse>, status: number, code?: string) {
     const reveals = await countEvents('card.reveal');
     const all = await countEvents();
+    const failedBefore = await countEvents('auth.failed');
     const res = await call();
     // Soft: a wrong status and a stray audit event are both reported.
     expect.soft(res.statusCode, res.body).toBe(status);
@@ -157,7 +158,10 @@ describe('reveal: refusals write no card.reveal event', () => {
     expect.soft(res.json().jwe, 'a JWE was returned').toBeUndefined();
     expect(res.body).not.toContain(VISA);
     expect.soft(await countEvents('card.reveal'), 'card.reveal events written').toBe(reveals);
-    expect(await countEvents(), 'audit events written').toBe(all);
+    // A refused credential is itself audited (auth.failed, issue 11); nothing else may be appended.
+    const authFailures = status === 401 ? 1 : 0;
+    expect(await countEvents(), 'audit events written').toBe(all + authFailures);
+    expect(await countEvents('auth.failed')).toBe(failedBefore + authFailures);
   }
 
   it('refuses a key without the reveal scope (403)', async () => {

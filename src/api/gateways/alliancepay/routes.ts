@@ -16,6 +16,7 @@ import type { VaultFailure } from '../../../vault/errors.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import type { PaymentService, PaymentView } from '../../../vault/payments.ts';
 import type { SessionService } from '../../../vault/sessions.ts';
+import { type Guard, gatewayErrorHandler } from '../../guard.ts';
 
 export interface AlliancePayDeps {
   merchants: MerchantService;
@@ -24,6 +25,7 @@ export interface AlliancePayDeps {
   payments: PaymentService;
   sessions: SessionService;
   now: () => Date;
+  guard: Guard;
 }
 
 /** The error table (docs/alliancepay.md): HTTP status, msgText. */
@@ -46,8 +48,20 @@ const CODES = {
   b_expired_token: [401, 'Token expired'],
   payment_operation_not_found: [404, 'Payment operation not found'],
   b_server_is_overloaded: [503, 'Server is overloaded, retry later'],
+  b_too_many_requests: [429, 'Too many requests, retry later'],
 } as const;
 type Code = keyof typeof CODES;
+
+/** Refusals that mean the caller could not be authenticated (audited and counted by the guard). */
+const AUTH_CODES: ReadonlySet<Code> = new Set<Code>([
+  'b_merchant_not_found',
+  'b_virtual_device_not_found',
+  'b_refresh_token_absent',
+  'b_unknown_device',
+  'b_used_token',
+  'b_expired_token',
+  'b_encryptor_failed_decrypt_message',
+]);
 
 class Refusal extends Error {
   constructor(
@@ -107,7 +121,7 @@ interface Credential {
 }
 
 export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePayDeps): Promise<void> {
-  const { merchants, cards, customers, payments, sessions } = deps;
+  const { merchants, cards, customers, payments, sessions, guard } = deps;
   const byCredential = new Map<string, Credential>();
 
   async function credential(credentialId: string, merchantId: string): Promise<Credential | null> {
@@ -453,6 +467,10 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
     return typeof v === 'string' && v !== '' ? v : undefined;
   };
 
+  guard.renderer('alliancepay', (reply, status) =>
+    sendError(reply, reply.request, new Refusal(status === 429 ? 'b_too_many_requests' : 'b_server_is_overloaded')),
+  );
+
   function sendError(reply: FastifyReply, request: FastifyRequest, e: Refusal) {
     const [status, text] = CODES[e.code];
     return reply.code(status).send({
@@ -471,12 +489,24 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
     // Bodies arrive as text (JWE) or JSON; both are read raw.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
-    scope.setErrorHandler((err: Error, request, reply) => {
-      const status = (err as { statusCode?: number }).statusCode ?? 500;
-      if (status >= 500) request.log.error({ err: { message: err.message } }, 'alliancepay request failed');
-      const code: Code = status === 413 ? 'b_invalid_request' : status >= 500 ? 'b_server_is_overloaded' : 'b_error_parse_json';
-      return sendError(reply, request, new Refusal(code));
-    });
+    scope.setErrorHandler(
+      gatewayErrorHandler('alliancepay', guard, (reply, p) =>
+        sendError(
+          reply,
+          reply.request,
+          new Refusal(p.status === 413 ? 'b_invalid_request' : p.status >= 500 ? 'b_server_is_overloaded' : 'b_error_parse_json'),
+        ),
+      ),
+    );
+    /** Answers a refusal; one that failed authentication is audited and counted first. */
+    const refuse = async (request: FastifyRequest, reply: FastifyReply, e: Refusal, scheme: string, merchantId: string | null) => {
+      // A request id used before in the session is a replayed (captured) request: an authentication failure too.
+      const replay = e.code === 'b_duplicate_field_value' && e.causes.includes('x-request_id');
+      if (AUTH_CODES.has(e.code) || replay) {
+        await guard.authFailed(request, { api: 'alliancepay', scheme, reason: replay ? 'replayed_request_id' : e.code, merchantId });
+      }
+      return sendError(reply, request, e);
+    };
 
     scope.post('/api-gateway/authorize_virtual_device', { schema: { hide: true } }, async (request, reply) => {
       try {
@@ -510,13 +540,14 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
         );
         return reply.send({ jwe });
       } catch (e) {
-        if (e instanceof Refusal) return sendError(reply, request, e);
+        if (e instanceof Refusal) return refuse(request, reply, e, 'virtual-device', null);
         throw e;
       }
     });
 
     for (const [path, operation] of Object.entries(operations)) {
       scope.post(path, { schema: { hide: true } }, async (request, reply) => {
+        let sessionMerchant: string | null = null;
         try {
           const requestId = header(request, 'x-request_id');
           const deviceId = header(request, 'x-device_id');
@@ -524,13 +555,16 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
           if (!deviceId) throw new Refusal('b_virtual_device_not_found');
           if (!refresh) throw new Refusal('b_refresh_token_absent');
           const opened = await sessions.open(deviceId, refresh);
+          if (!opened.ok) sessionMerchant = opened.merchantId ?? null;
           if (!opened.ok)
             throw new Refusal(
               opened.error === 'unknown' ? 'b_unknown_device' : opened.error === 'wrong_refresh' ? 'b_used_token' : 'b_expired_token',
             );
           const session = opened.session;
+          sessionMerchant = session.merchantId;
           const cred = await credential(session.credentialId, session.merchantId);
           if (!cred) throw new Refusal('b_unknown_device');
+          if (guard.throttled('alliancepay', cred.merchantId, reply)) return reply;
           if (!requestId || requestId.length > 64) throw invalid('x-request_id', 'header is required');
           const caller: Caller = { merchantId: cred.merchantId, actor: `alliancepay:${cred.credentialId}` };
           // A request id is used once per session: a captured request cannot be replayed.
@@ -550,7 +584,7 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
           const answer = await operation({ caller, cred, body: body as Body });
           return reply.send({ jwe: await seal(answer, cred.merchantPublic) });
         } catch (e) {
-          if (e instanceof Refusal) return sendError(reply, request, e);
+          if (e instanceof Refusal) return refuse(request, reply, e, 'session', sessionMerchant);
           throw e;
         }
       });

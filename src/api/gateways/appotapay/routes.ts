@@ -14,12 +14,14 @@ import type { Caller } from '../../../vault/deps.ts';
 import type { VaultFailure } from '../../../vault/errors.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import type { PaymentService, PaymentView } from '../../../vault/payments.ts';
+import { type Guard, gatewayErrorHandler } from '../../guard.ts';
 
 export interface AppotaPayDeps {
   merchants: MerchantService;
   cards: CardService;
   payments: PaymentService;
   now: () => Date;
+  guard: Guard;
 }
 
 /** errorCode → [HTTP status, English, Vietnamese]. */
@@ -44,6 +46,7 @@ const CODES = {
   109: [400, 'The token was already deleted', 'Token đã bị xóa'],
   119: [400, 'Invalid X-Account-Ref-ID', 'X-Account-Ref-ID không hợp lệ'],
   401: [401, 'Authentication required', 'Yêu cầu xác thực'],
+  429: [429, 'Too many requests, retry later', 'Quá nhiều yêu cầu, vui lòng thử lại sau'],
   500: [503, 'System error, retry later', 'Lỗi hệ thống, vui lòng thử lại sau'],
 } as const;
 type Code = keyof typeof CODES;
@@ -52,10 +55,15 @@ class Refusal extends Error {
   constructor(
     readonly code: Code,
     readonly errors: { field: string; reason: string }[] = [],
+    /** For an authentication refusal: why, and the merchant the api_key named when it is known. */
+    readonly auth?: { reason: string; merchantId?: string },
   ) {
     super(CODES[code][1]);
   }
 }
+
+const authRefusal = (reason: string, merchantId?: string) =>
+  new Refusal(401, [], merchantId === undefined ? { reason } : { reason, merchantId });
 
 const invalid = (field: string, reason: string) => new Refusal(1, [{ field, reason }]);
 
@@ -149,21 +157,22 @@ const APPOTA_BRANDS = new Set(['VISA', 'MASTERCARD', 'JCB', 'AMEX']);
 const isCharge = (p: PaymentView) => p.metadata?.appotapayCharge === '1';
 
 export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDeps): Promise<void> {
-  const { merchants, cards, payments } = deps;
+  const { merchants, cards, payments, guard } = deps;
+  guard.renderer('appotapay', (reply, status) => sendError(reply.request, reply, new Refusal(status === 429 ? 429 : 500)));
   const keys = new Map<string, { credentialId: string; merchantId: string; partnerCode: string; secret: Uint8Array; source: string }>();
 
   async function authenticate(request: FastifyRequest): Promise<Caller> {
     const raw = request.headers['x-appotapay-auth'];
-    if (typeof raw !== 'string' || raw.trim() === '') throw new Refusal(401);
+    if (typeof raw !== 'string' || raw.trim() === '') throw authRefusal('missing');
     const token = raw.trim().replace(/^Bearer\s+/i, '');
     let claims: Record<string, unknown>;
     try {
       claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
     } catch {
-      throw new Refusal(401);
+      throw authRefusal('malformed_jwt');
     }
     const apiKey = claims?.api_key;
-    if (typeof apiKey !== 'string' || apiKey.length > 100) throw new Refusal(401);
+    if (typeof apiKey !== 'string' || apiKey.length > 100) throw authRefusal('no_api_key');
     let entry = keys.get(apiKey);
     if (entry) {
       const state = await merchants.gatewayCredentialState(entry.credentialId);
@@ -174,12 +183,12 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
     }
     if (!entry) {
       const cred = (await merchants.gatewayCredentials('appotapay')).find((c) => c.lookupKey === apiKey);
-      if (!cred) throw new Refusal(401);
+      if (!cred) throw authRefusal('unknown_api_key');
       const [secret, state] = await Promise.all([
         merchants.gatewaySecret(cred.merchantId, cred.id),
         merchants.gatewayCredentialState(cred.id),
       ]);
-      if (!secret || !state?.usable) throw new Refusal(401);
+      if (!secret || !state?.usable) throw authRefusal('revoked_credential', cred.merchantId);
       entry = {
         credentialId: cred.id,
         merchantId: cred.merchantId,
@@ -196,9 +205,10 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
         requiredClaims: ['exp'],
         currentDate: deps.now(),
       });
-      if (protectedHeader.cty !== undefined && protectedHeader.cty !== 'appotapay-api;v=1') throw new Refusal(401);
+      if (protectedHeader.cty !== undefined && protectedHeader.cty !== 'appotapay-api;v=1') throw authRefusal('bad_cty', entry.merchantId);
     } catch (e) {
-      if (e instanceof Refusal || e instanceof joseErrors.JOSEError) throw new Refusal(401);
+      if (e instanceof Refusal) throw e;
+      if (e instanceof joseErrors.JOSEError) throw authRefusal(e.code.toLowerCase(), entry.merchantId);
       throw e;
     }
     return { merchantId: entry.merchantId, actor: `appotapay:${entry.credentialId}` };
@@ -447,6 +457,7 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
       const lang = request.headers.language;
       if (lang !== undefined && lang !== 'vi' && lang !== 'en') throw invalid('Language', 'must be vi or en');
       const caller = await authenticate(request);
+      if (guard.throttled('appotapay', caller.merchantId, reply)) return reply;
       if (requestId !== undefined && (typeof requestId !== 'string' || requestId.length > 42 || !UUID_V4.test(requestId))) {
         throw invalid('X-Request-ID', 'must be a UUID v4 of at most 42 characters');
       }
@@ -457,8 +468,16 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
       }
       return reply.send(await work(caller, request));
     } catch (e) {
-      if (e instanceof Refusal) return sendError(request, reply, e);
-      throw e;
+      if (!(e instanceof Refusal)) throw e;
+      if (e.auth) {
+        await guard.authFailed(request, {
+          api: 'appotapay',
+          scheme: 'jwt-hs256',
+          reason: e.auth.reason,
+          merchantId: e.auth.merchantId ?? null,
+        });
+      }
+      return sendError(request, reply, e);
     }
   };
 
@@ -479,14 +498,15 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, b, done) => done(null, b));
-    scope.setErrorHandler((err: Error, request, reply) => {
-      const status = (err as { statusCode?: number }).statusCode ?? 500;
-      if (status >= 500) {
-        request.log.error({ err: { message: err.message } }, 'appotapay request failed');
-        return sendError(request, reply, new Refusal(500));
-      }
-      return sendError(request, reply, invalid('body', status === 413 ? 'is too large' : 'is not acceptable'));
-    });
+    scope.setErrorHandler(
+      gatewayErrorHandler('appotapay', guard, (reply, p) =>
+        sendError(
+          reply.request,
+          reply,
+          p.status >= 500 ? new Refusal(500) : invalid('body', p.status === 413 ? 'is too large' : 'is not acceptable'),
+        ),
+      ),
+    );
     const hide = { schema: { hide: true } };
     scope.post(
       '/credit-card/token',

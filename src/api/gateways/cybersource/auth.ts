@@ -11,6 +11,16 @@ import type { MerchantService } from '../../../vault/merchants.ts';
 
 export class AuthFailure extends Error {
   override name = 'AuthFailure';
+  /** The vault merchant whose credential the request named, once that was resolved (for the audit log). */
+  merchantId: string | null = null;
+  /** A short machine form of the message, for the audit log. */
+  get code(): string {
+    return this.message
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '_')
+      .replace(/^_+|_+$/g, '')
+      .slice(0, 80);
+  }
 }
 
 /** What an authenticated request knows about its merchant. */
@@ -54,6 +64,11 @@ function equalText(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/** Which merchant a request's credential named, filled in as soon as it is resolved. */
+interface Named {
+  merchantId: string | null;
 }
 
 export function createCybersourceAuth(deps: { merchants: MerchantService; now: () => Date; skewSeconds: number }) {
@@ -113,7 +128,7 @@ export function createCybersourceAuth(deps: { merchants: MerchantService; now: (
       throw new AuthFailure('the digest does not match the body');
   }
 
-  async function httpSignature(facts: RequestFacts, signatureHeader: string): Promise<Authenticated> {
+  async function httpSignature(facts: RequestFacts, signatureHeader: string, named: Named): Promise<Authenticated> {
     const params = new Map<string, string>();
     for (const m of signatureHeader.matchAll(/([A-Za-z]+)="([^"]*)"/g)) params.set((m[1] as string).toLowerCase(), m[2] as string);
     const keyId = params.get('keyid');
@@ -129,6 +144,7 @@ export function createCybersourceAuth(deps: { merchants: MerchantService; now: (
     const merchantHeader = header(facts, 'v-c-merchant-id');
     if (!merchantHeader) throw new AuthFailure('v-c-merchant-id is missing');
     const credential = await credentialFor(merchantHeader);
+    named.merchantId = credential.merchantId;
     if (!equalText(keyId, credential.keyId)) throw new AuthFailure('unknown key');
     checkDate(header(facts, 'date'), 'the date header');
     const digestHeader = header(facts, 'digest');
@@ -149,7 +165,7 @@ export function createCybersourceAuth(deps: { merchants: MerchantService; now: (
     return { credential, responseMleKid: null };
   }
 
-  async function jwt(facts: RequestFacts, token: string): Promise<Authenticated> {
+  async function jwt(facts: RequestFacts, token: string, named: Named): Promise<Authenticated> {
     let head: Record<string, unknown>;
     let claims: Record<string, unknown>;
     try {
@@ -164,6 +180,7 @@ export function createCybersourceAuth(deps: { merchants: MerchantService; now: (
     const merchantId = (v2 ? claims['v-c-merchant-id'] : head['v-c-merchant-id']) ?? claims['v-c-merchant-id'] ?? claims.iss;
     if (typeof merchantId !== 'string') throw new AuthFailure('the JWT names no merchant');
     const credential = await credentialFor(merchantId);
+    named.merchantId = credential.merchantId;
     if (claims.iss !== undefined && claims.iss !== merchantId) throw new AuthFailure('iss is not the merchant');
 
     let key: KeyObject | Uint8Array;
@@ -231,15 +248,21 @@ export function createCybersourceAuth(deps: { merchants: MerchantService; now: (
 
   return {
     async authenticate(facts: RequestFacts): Promise<Authenticated> {
-      const authorization = header(facts, 'authorization');
-      if (authorization !== undefined) {
-        const m = /^Bearer\s+([A-Za-z0-9_\-.=]+)$/.exec(authorization.trim());
-        if (!m) throw new AuthFailure('the authorization header must be Bearer <JWT>');
-        return jwt(facts, m[1] as string);
+      const named: Named = { merchantId: null };
+      try {
+        const authorization = header(facts, 'authorization');
+        if (authorization !== undefined) {
+          const m = /^Bearer\s+([A-Za-z0-9_\-.=]+)$/.exec(authorization.trim());
+          if (!m) throw new AuthFailure('the authorization header must be Bearer <JWT>');
+          return await jwt(facts, m[1] as string, named);
+        }
+        const signature = header(facts, 'signature');
+        if (signature !== undefined) return await httpSignature(facts, signature, named);
+        throw new AuthFailure('no signature or bearer token');
+      } catch (e) {
+        if (e instanceof AuthFailure) e.merchantId = named.merchantId;
+        throw e;
       }
-      const signature = header(facts, 'signature');
-      if (signature !== undefined) return httpSignature(facts, signature);
-      throw new AuthFailure('no signature or bearer token');
     },
   };
 }

@@ -4,6 +4,7 @@
  * identifiers, standalone payment instruments, unmasked retrieval by message-level encryption, and
  * payments with customer tokens.
  */
+
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CompactEncrypt } from 'jose';
 import { binInfo, parsePan } from '../../../domain/card.ts';
@@ -12,6 +13,7 @@ import type { AddressView, CustomerService, CustomerView } from '../../../vault/
 import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import type { PaymentService } from '../../../vault/payments.ts';
+import type { Guard } from '../../guard.ts';
 import { problemFromError } from '../../problem.ts';
 import { type Authenticated, AuthFailure, createCybersourceAuth } from './auth.ts';
 import { registerPts } from './pts.ts';
@@ -44,6 +46,7 @@ export interface CybersourceDeps {
   payments: PaymentService;
   now: () => Date;
   skewSeconds: number;
+  guard: Guard;
 }
 
 /** What a handler answers; `unmask` lets an MLE answer carry one instrument's full card number. */
@@ -560,12 +563,23 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
     ['DELETE', '/tms/v1/paymentinstruments/:piId', (ctx) => deletePaymentInstrument(ctx, param(ctx, 'piId'))],
   ];
 
+  deps.guard.renderer('cybersource', (reply, status) => {
+    const limited = status === 429;
+    const message = limited ? 'Too many requests; retry later' : 'The service is unavailable; retry later';
+    if (reply.request.url.startsWith('/pts/')) {
+      const e = new PtsError(status, limited ? 'TOO_MANY_REQUESTS' : 'SYSTEM_ERROR', message, [], 'SERVER_ERROR');
+      return reply.code(status).send(e.body(deps.now()));
+    }
+    return reply.code(status).send(new TmsError(status, limited ? 'tooManyRequests' : 'serviceUnavailable', message).body());
+  });
+
   app.register(async (scope) => {
     // Bodies stay raw bytes: the digest is checked over exactly what was sent.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
     scope.setErrorHandler((err: FastifyError, request, reply) => {
       const p = problemFromError(err, request);
+      if (p.code === 'service_unavailable') return deps.guard.refuse('cybersource', reply, 503, 1);
       if (request.url.startsWith('/pts/')) {
         const status = p.status >= 500 ? 502 : p.status;
         const e = new PtsError(
@@ -590,9 +604,13 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
         } catch (e) {
           if (!(e instanceof AuthFailure)) throw e;
           request.log.info({ reason: e.message }, 'cybersource authentication refused');
+          const scheme =
+            request.headers.signature !== undefined ? 'http-signature' : request.headers.authorization !== undefined ? 'jwt' : 'none';
+          await deps.guard.authFailed(request, { api: 'cybersource', scheme, reason: e.code, merchantId: e.merchantId });
           return reply.code(401).send(AUTH_FAILED(e.message));
         }
         const { credential } = authenticated;
+        if (deps.guard.throttled('cybersource', credential.merchantId, reply)) return reply;
         const ctx: Ctx = {
           caller: { merchantId: credential.merchantId, actor: `cybersource:${credential.credentialId}` },
           auth: authenticated,

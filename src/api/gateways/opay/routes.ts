@@ -9,6 +9,7 @@ import type { CardService, CardView } from '../../../vault/cards.ts';
 import type { CustomerService, CustomerView } from '../../../vault/customers.ts';
 import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
+import { type Guard, gatewayErrorHandler } from '../../guard.ts';
 import { signatureMatches } from './signature.ts';
 
 /** The code table (README): OPay's published codes where one fits, the rest documented here. */
@@ -22,6 +23,7 @@ export const OPAY_CODES = {
   customerNotFound: ['20002', 'Customer not found'],
   expired: ['54', 'Expired card'],
   system: ['90', 'System failure'],
+  limited: ['10002', 'Too many requests, retry later'],
 } as const;
 type CodeName = keyof typeof OPAY_CODES;
 
@@ -29,6 +31,8 @@ class Refusal extends Error {
   constructor(
     readonly codeName: CodeName,
     readonly detail?: string,
+    /** For an authentication refusal: the merchant the MerchantId header named, when it is known. */
+    readonly merchantId?: string,
   ) {
     super(detail ?? OPAY_CODES[codeName][1]);
   }
@@ -85,9 +89,10 @@ const customerInfo = (c: CustomerView | null) =>
 
 export async function registerOpay(
   app: FastifyInstance,
-  deps: { merchants: MerchantService; cards: CardService; customers: CustomerService },
+  deps: { merchants: MerchantService; cards: CardService; customers: CustomerService; guard: Guard },
 ): Promise<void> {
-  const { cards, customers, merchants } = deps;
+  const { cards, customers, merchants, guard } = deps;
+  guard.renderer('opay', (reply, status) => reply.code(status).send(envelope(status === 429 ? 'limited' : 'system')));
   // Secret keys by OPay MerchantId, decrypted once; every request re-checks the credential row.
   const secrets = new Map<string, { credentialId: string; merchantId: string; secret: string; source: string | null }>();
 
@@ -117,7 +122,7 @@ export async function registerOpay(
       return authenticate(request, raw, parsed);
     }
     entry.source = state.secretData;
-    if (!signatureMatches(entry.secret, m[1] as string, raw, parsed)) throw new Refusal('auth');
+    if (!signatureMatches(entry.secret, m[1] as string, raw, parsed)) throw new Refusal('auth', undefined, entry.merchantId);
     return { merchantId: entry.merchantId, actor: `opay:${entry.credentialId}` };
   }
 
@@ -217,6 +222,11 @@ export async function registerOpay(
   const handlers = { create, query, delete: remove } as const;
 
   app.register(async (scope) => {
+    scope.setErrorHandler(
+      gatewayErrorHandler('opay', guard, (reply, p) =>
+        reply.code(p.status).send(envelope(p.status >= 500 ? 'system' : 'params', null, p.detail ?? p.title)),
+      ),
+    );
     // The raw text is kept: the signature may be over the exact bytes sent.
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -231,13 +241,22 @@ export async function registerOpay(
         }
         try {
           const caller = await authenticate(request, raw, parsed);
+          if (guard.throttled('opay', caller.merchantId, reply)) return reply;
           if (parsed === undefined) throw new Refusal('params', 'the body is not valid JSON');
           if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Refusal('params', 'the body must be a JSON object');
           return reply.send(await handler(caller, parsed as Body));
         } catch (e) {
-          if (e instanceof Refusal)
-            return reply.send(envelope(e.codeName, null, e.codeName === 'auth' || e.codeName === 'header' ? undefined : e.detail));
-          throw e;
+          if (!(e instanceof Refusal)) throw e;
+          if (e.codeName === 'auth' || e.codeName === 'header') {
+            await guard.authFailed(request, {
+              api: 'opay',
+              scheme: 'hmac-sha512',
+              reason: e.codeName === 'header' ? 'missing_or_malformed_header' : e.merchantId ? 'bad_signature' : 'unknown_merchant',
+              merchantId: e.merchantId ?? null,
+            });
+            return reply.send(envelope(e.codeName));
+          }
+          return reply.send(envelope(e.codeName, null, e.detail));
         }
       });
     }

@@ -9,6 +9,7 @@ import { type Expiry, formatExpiry, maskPan, parseExpiryIsoDate } from '../../..
 import type { CardService, CardView } from '../../../vault/cards.ts';
 import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
+import { type Guard, gatewayErrorHandler } from '../../guard.ts';
 import { CODES, type CodeName } from './codes.ts';
 import { createTwoc2pCrypto, type Twoc2pMerchant, UntrustedMessage } from './message-crypto.ts';
 
@@ -118,9 +119,19 @@ function attributesOf(p: Payload, expiryDate: string): Record<string, string> {
   return out;
 }
 
-export async function registerTwoc2p(app: FastifyInstance, deps: { merchants: MerchantService; cards: CardService }): Promise<void> {
+export async function registerTwoc2p(
+  app: FastifyInstance,
+  deps: { merchants: MerchantService; cards: CardService; guard: Guard },
+): Promise<void> {
   const crypto = createTwoc2pCrypto(deps.merchants);
-  const { cards } = deps;
+  const { cards, guard } = deps;
+  // Refusals before a message is trusted are plain text: nothing can be signed to an unknown caller.
+  guard.renderer('twoc2p', (reply, status) =>
+    reply
+      .code(status)
+      .type('text/plain; charset=utf-8')
+      .send(status === 429 ? 'Too many requests' : 'Service unavailable'),
+  );
 
   async function live(caller: Caller, token: string): Promise<CardView> {
     const r = await cards.get(caller, token);
@@ -200,6 +211,11 @@ export async function registerTwoc2p(app: FastifyInstance, deps: { merchants: Me
   const plainRefusal = (reply: FastifyReply) => reply.code(400).type('text/plain; charset=utf-8').send('Invalid request');
 
   app.register(async (scope) => {
+    scope.setErrorHandler(
+      gatewayErrorHandler('twoc2p', guard, (reply, p) =>
+        p.status >= 500 ? reply.code(500).type('text/plain; charset=utf-8').send('Internal error') : plainRefusal(reply),
+      ),
+    );
     // 2C2P clients post the compact JWS as text/plain; some send JSON {"payload": "<jws>"}.
     scope.addContentTypeParser(['text/plain', 'application/jose', 'application/octet-stream'], { parseAs: 'string' }, (_req, body, done) =>
       done(null, body),
@@ -216,14 +232,19 @@ export async function registerTwoc2p(app: FastifyInstance, deps: { merchants: Me
               : body && typeof body === 'object' && typeof (body as Payload).payload === 'string'
                 ? ((body as Payload).payload as string).trim()
                 : null;
-          if (!jws) return plainRefusal(reply);
+          if (!jws) {
+            await guard.authFailed(request, { api: 'twoc2p', scheme: 'jws', reason: 'missing' });
+            return plainRefusal(reply);
+          }
           let opened: Awaited<ReturnType<typeof crypto.open>>;
           try {
             opened = await crypto.open(jws);
           } catch (e) {
-            if (e instanceof UntrustedMessage) return plainRefusal(reply);
-            throw e;
+            if (!(e instanceof UntrustedMessage)) throw e;
+            await guard.authFailed(request, { api: 'twoc2p', scheme: 'jws', reason: e.message });
+            return plainRefusal(reply);
           }
+          if (guard.throttled('twoc2p', opened.merchant.merchantId, reply)) return reply;
           let payload: Payload;
           try {
             const parsed: unknown = JSON.parse(opened.plaintext);
