@@ -103,39 +103,64 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
  * and replayed for the same key and body; a different body with the same key is refused.
  */
 export function registerIdempotency(app: FastifyInstance, db: Db, now: () => Date): void {
-  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.method !== 'POST' || !request.principal) return;
-    const raw = request.headers['idempotency-key'];
-    if (raw === undefined) return;
+  // Callback-style fast paths: most requests carry no key, and should not pay for two promises each.
+  app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
+    if (request.method !== 'POST' || !request.principal || request.headers['idempotency-key'] === undefined) return done();
+    claimOrReplay(request, reply).then(
+      (answered) => {
+        if (!answered) done();
+      },
+      (err: Error) => done(err),
+    );
+  });
+
+  /** True when it answered (a replay or a refusal); false when the request goes on with its claim. */
+  async function claimOrReplay(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    const raw = request.headers['idempotency-key'] as string | string[];
     const key = String(raw);
     if (!KEY_PATTERN.test(key)) {
-      return sendProblem(reply, problem('invalid_request', 'Idempotency-Key must be 1–255 visible ASCII characters'));
+      sendProblem(reply, problem('invalid_request', 'Idempotency-Key must be 1–255 visible ASCII characters'));
+      return true;
     }
-    const merchantId = request.principal.merchantId;
+    const merchantId = (request.principal as Principal).merchantId;
     const hash = createHash('sha256')
       .update(`${request.method} ${request.url}\n`)
       .update(JSON.stringify(request.body ?? null))
       .digest('hex');
     if (await idempotencyStore.claim(db, merchantId, key, hash, now().toISOString())) {
       request.idempotency = { merchantId, key };
-      return;
+      return false;
     }
     const prior = await idempotencyStore.get(db, merchantId, key);
-    if (!prior) return sendProblem(reply, problem('idempotency_in_progress', 'retry in a moment'));
-    if (prior.request_hash !== hash) return sendProblem(reply, problem('idempotency_key_reused'));
-    if (prior.state !== 'done') return sendProblem(reply, problem('idempotency_in_progress', 'retry in a moment'));
+    if (!prior || prior.state !== 'done') {
+      if (prior && prior.request_hash !== hash) sendProblem(reply, problem('idempotency_key_reused'));
+      else sendProblem(reply, problem('idempotency_in_progress', 'retry in a moment'));
+      return true;
+    }
+    if (prior.request_hash !== hash) {
+      sendProblem(reply, problem('idempotency_key_reused'));
+      return true;
+    }
     const stored = JSON.parse(prior.response as string) as { type: string; etag?: string; body: string };
     reply.header('idempotent-replayed', 'true');
     if (stored.etag) reply.header('etag', stored.etag);
-    return reply
+    reply
       .code(prior.status_code as number)
       .type(stored.type)
       .send(stored.body);
+    return true;
+  }
+
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.idempotency) return done(null, payload);
+    storeOutcome(request, reply, payload).then(
+      (p) => done(null, p),
+      (err: Error) => done(err),
+    );
   });
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    const claim = request.idempotency;
-    if (!claim) return payload;
+  async function storeOutcome(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
+    const claim = request.idempotency as { merchantId: string; key: string };
     request.idempotency = null;
     if (reply.statusCode >= 500) {
       await idempotencyStore.release(db, claim.merchantId, claim.key);
@@ -149,5 +174,5 @@ export function registerIdempotency(app: FastifyInstance, db: Db, now: () => Dat
     });
     await idempotencyStore.complete(db, claim.merchantId, claim.key, reply.statusCode, stored);
     return payload;
-  });
+  }
 }
