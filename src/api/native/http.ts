@@ -132,13 +132,16 @@ export function registerIdempotency(app: FastifyInstance, db: Db, now: () => Dat
       return false;
     }
     const prior = await idempotencyStore.get(db, merchantId, key);
-    if (!prior || prior.state !== 'done') {
-      if (prior && prior.request_hash !== hash) sendProblem(reply, problem('idempotency_key_reused'));
-      else sendProblem(reply, problem('idempotency_in_progress', 'retry in a moment'));
+    if (!prior) {
+      sendProblem(reply, problem('idempotency_in_progress', 'retry in a moment'));
       return true;
     }
     if (prior.request_hash !== hash) {
       sendProblem(reply, problem('idempotency_key_reused'));
+      return true;
+    }
+    if (prior.state !== 'done') {
+      sendProblem(reply, problem('idempotency_in_progress', 'retry in a moment'));
       return true;
     }
     const stored = JSON.parse(prior.response as string) as { type: string; etag?: string; body: string };
