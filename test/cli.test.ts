@@ -72,7 +72,8 @@ describe('tokenvault CLI', () => {
       expect(out.stdout, commands[i]?.join(' ')).toMatch(/^Usage: tokenvault/);
     }
     expect(outputs[4]?.stdout).toContain('--twoc2p-public-key');
-  });
+    // ~20 CLI processes at once, each starting tsx: on a loaded 2-core machine this takes tens of seconds.
+  }, 120_000);
 
   it('migrates, creates a merchant as the provisioning JSON, lists it, issues and revokes keys', async () => {
     expect((await tv('migrate')).stdout).toMatch(/applied: 0001-init|up to date/);
