@@ -2,6 +2,7 @@
  * The one SQL layer: a Kysely instance over SQLite (better-sqlite3) or PostgreSQL (pg), chosen by
  * configuration, with the same migrations and queries for both.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
@@ -211,6 +212,7 @@ async function openPostgres(url: string, schema: string | null): Promise<StoreHa
   });
   // An idle client losing its server (database restart) must not crash the process.
   pool.on('error', () => {});
+  pool.on('connect', namedStatements);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const u = new URL(url);
   return withMigrations(
@@ -220,6 +222,29 @@ async function openPostgres(url: string, schema: string | null): Promise<StoreHa
     () => db.destroy(),
     schema,
   );
+}
+
+const statementNames = new Map<string, string>();
+
+/**
+ * Data statements run as named prepared statements: pg prepares each text once per connection and then
+ * only binds and executes it, so PostgreSQL parses and plans the hot queries once, not on every request.
+ * DDL and transaction control stay unnamed.
+ */
+function namedStatements(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as unknown as { query: (...args: unknown[]) => unknown }).query = (text: unknown, values?: unknown, callback?: unknown) => {
+    if (typeof text !== 'string' || !Array.isArray(values) || !/^\s*(select|insert|update|delete|with)\b/i.test(text)) {
+      return query(text, values, callback);
+    }
+    let name = statementNames.get(text);
+    if (name === undefined) {
+      if (statementNames.size >= 2000) statementNames.clear();
+      name = `tv_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+      statementNames.set(text, name);
+    }
+    return query({ name, text, values }, callback);
+  };
 }
 
 /** Runs fn in a transaction. */
