@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: starts a real tokenvault server in a child process, drives the hot paths with
- * autocannon from this process and reports req/s, p50/p99 and the ratio to the bare HTTP ceiling
- * measured in the same run (DESIGN §8). Writes bench/results/ and the table in bench/README.md.
+ * autocannon from this process and reports req/s, p50/p99, p99 at half the max rate (bench/paced.ts) and
+ * the ratio to the bare HTTP ceiling measured in the same run (DESIGN §8); `--scale N` then preloads N
+ * cards (bench/bulk.ts) and measures retrieve, list and tokenize again. Writes bench/results/ and
+ * regenerates the tables in bench/README.md from them.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import {
@@ -22,6 +24,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify } from 'jose';
+import type { AllianceCredentials } from '../test/gateways/alliancepay/helpers.ts';
+import { type AlliancePool, allianceRoundTripsPerSecond, CREATE_PATH, createPool, isEncryptedAnswer, openSession } from './alliancepay.ts';
+import { type PanSpec, panAt, preloadCards, progressBar } from './bulk.ts';
+import { type PacedRequest, type PacedResult, paced } from './paced.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // autocannon ships no type declarations; this is the narrow surface the benchmark uses.
@@ -39,6 +45,8 @@ interface AcOptions extends AcRequest {
   duration: number;
   timeout?: number;
   requests?: AcRequest[];
+  /** A 2xx whose body fails this counts in `mismatches`. */
+  verifyBody?: (body: string) => boolean;
 }
 interface AcHistogram {
   mean: number;
@@ -54,6 +62,7 @@ interface AcResult {
   errors: number;
   timeouts: number;
   non2xx: number;
+  mismatches: number;
   statusCodeStats: Record<string, { count: number }>;
   duration: number;
 }
@@ -81,39 +90,57 @@ const SCENARIO_NAMES = [
   'authorize',
   '2c2p-add',
   'cybersource-create-instrument',
+  'alliancepay-create',
   'opay-create',
   'appotapay-create',
 ] as const;
 type ScenarioName = (typeof SCENARIO_NAMES)[number];
+/** JOSE routes: bounded by public-key crypto, so their ratio is to an in-process round trip of the same work. */
+const JOSE_SCENARIOS: readonly ScenarioName[] = ['2c2p-add', 'alliancepay-create'];
+/** RSA routes get no p99-at-half-rate run (the latency target is for the others). */
+const RSA_SCENARIOS: readonly ScenarioName[] = ['2c2p-add'];
+/** What `--scale` measures again after the preload. */
+const SCALE_SCENARIOS: readonly ScenarioName[] = ['retrieve', 'list', 'tokenize'];
 const DEFAULT_PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
-const RETRIEVE_CARDS = 200;
+const RETRIEVE_CARDS = 1000;
 const CUSTOMER_CARDS = 10;
 const TWOC2P_BODIES = 200;
 const PAN_POOL = 50_000;
 const WARMUP_SECONDS = 1;
+/** AlliancePay requests ready before the warm-up; the main run's pool is sized from the warm-up's rate. */
+const ALLIANCE_WARMUP_POOL = 200;
+/** Revealed through the HTTP API after a preload, to prove the server can decrypt bulk-loaded cards. */
+const REVEAL_CHECKS = 3;
 
 const USAGE = `usage: npm run bench -- [options]
 
   --db sqlite|postgres   backend (default sqlite; postgres uses DATABASE_URL or ${DEFAULT_PG_URL})
   --workers N            server processes (serve --workers N; default 1)
-  --duration S           seconds per scenario (default 10)
+  --duration S           seconds per scenario (default 10); the run at half the max rate takes half as long (at least 3 s)
   --connections N        concurrent connections (default 32)
-  --quick                3 s per scenario, for smoke runs (results get a -quick suffix and never replace full-run README rows)
+  --quick                3 s per scenario and 2 s at half rate, for smoke runs (results get a -quick suffix and never replace full-run README rows)
   --scenarios a,b        subset of ${SCENARIO_NAMES.join(',')} (bare always runs: it is the ratio's reference)
+  --scale N              then preload N cards through the bulk path (bench/bulk.ts) and run ${SCALE_SCENARIOS.join(', ')} again
+  --no-half              skip the runs at half the max rate
+  --readme               only regenerate the tables of bench/README.md from bench/results, run nothing
   --help`;
 
 interface Options {
   db: 'sqlite' | 'postgres';
   workers: number;
   duration: number;
+  halfDuration: number;
   connections: number;
   quick: boolean;
+  half: boolean;
+  scale: number;
   scenarios: ScenarioName[];
 }
 
-function positive(name: string, raw: string | undefined, fallback: number, max: number): number {
+function whole(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > max) throw new UsageError(`--${name} must be a whole number from 1 to ${max}`);
+  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max)
+    throw new UsageError(`--${name} must be a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}`);
   return Number(raw);
 }
 
@@ -130,6 +157,9 @@ function parseOptions(argv: string[]): Options {
       connections: { type: 'string' },
       quick: { type: 'boolean' },
       scenarios: { type: 'string' },
+      scale: { type: 'string' },
+      'no-half': { type: 'boolean' },
+      readme: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -137,9 +167,15 @@ function parseOptions(argv: string[]): Options {
     console.log(USAGE);
     process.exit(0);
   }
+  if (values.readme) {
+    updateReadme();
+    console.log(`regenerated the tables of ${path.relative(ROOT, README)} from ${path.relative(ROOT, RESULTS_DIR)}/`);
+    process.exit(0);
+  }
   const db = values.db ?? 'sqlite';
   if (db !== 'sqlite' && db !== 'postgres') throw new UsageError('--db must be sqlite or postgres');
   const quick = values.quick ?? false;
+  const scale = whole('scale', values.scale, 0, 1000, 10_000_000);
   let scenarios: ScenarioName[] = [...SCENARIO_NAMES];
   if (values.scenarios !== undefined) {
     const asked = values.scenarios
@@ -149,14 +185,19 @@ function parseOptions(argv: string[]): Options {
     const unknown = asked.filter((s) => !(SCENARIO_NAMES as readonly string[]).includes(s));
     if (unknown.length || asked.length === 0)
       throw new UsageError(`--scenarios: choose from ${SCENARIO_NAMES.join(',')} (got ${values.scenarios})`);
-    scenarios = SCENARIO_NAMES.filter((s) => s === 'bare' || asked.includes(s));
+    // With --scale, the scenarios it reruns also run first: their small-size figures are the reference.
+    scenarios = SCENARIO_NAMES.filter((s) => s === 'bare' || asked.includes(s) || (scale > 0 && SCALE_SCENARIOS.includes(s)));
   }
+  const duration = whole('duration', values.duration, quick ? 3 : 10, 1, 3600);
   return {
     db,
-    workers: positive('workers', values.workers, 1, 64),
-    duration: positive('duration', values.duration, quick ? 3 : 10, 3600),
-    connections: positive('connections', values.connections, 32, 10_000),
+    workers: whole('workers', values.workers, 1, 1, 64),
+    duration,
+    halfDuration: quick ? 2 : Math.max(3, Math.round(duration / 2)),
+    connections: whole('connections', values.connections, 32, 1, 10_000),
     quick,
+    half: !values['no-half'],
+    scale,
     scenarios,
   };
 }
@@ -164,26 +205,10 @@ function parseOptions(argv: string[]): Options {
 // ---------------------------------------------------------------------------------------------------
 // Test data
 
-/** Appends the Luhn check digit to a payload of digits. */
-function withLuhn(payload: string): string {
-  let sum = 0;
-  // The check digit will sit to the right, so the payload's last digit is the first one doubled.
-  for (let i = payload.length - 1, double = true; i >= 0; i--, double = !double) {
-    let d = payload.charCodeAt(i) - 48;
-    if (double) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return payload + String((10 - (sum % 10)) % 10);
-}
-
 /** Distinct 16-digit Visa numbers: 4 + a per-run 5-digit prefix + a 9-digit counter + check digit. */
-function visaPans(count: number): string[] {
-  const prefix = String(randomInt(0, 100_000)).padStart(5, '0');
+function visaPans(prefix: string, count: number): string[] {
   const start = randomInt(0, 1_000_000_000 - count);
-  return Array.from({ length: count }, (_, i) => withLuhn(`4${prefix}${String(start + i).padStart(9, '0')}`));
+  return Array.from({ length: count }, (_, i) => panAt({ prefix, length: 16 }, start + i));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -343,11 +368,14 @@ async function inBatches<T>(count: number, parallel: number, fn: (i: number) => 
 }
 
 interface Fixtures {
+  merchantId: string;
   apiKey: string;
   customerId: string;
   tokens: string[];
   /** Ready-made 2C2P add requests (JWS over JWE), built as a 2C2P merchant builds them. */
   twoc2pBodies: string[];
+  /** Prepared AlliancePay token creates of one session, topped up before each run. */
+  alliancePool: AlliancePool;
   cybersource: { merchantId: string; keyId: string; sharedSecret: string };
   opay: { merchantId: string; secretKey: string };
   appotapay: { partnerCode: string; apiKey: string; secretKey: string };
@@ -370,7 +398,7 @@ async function twoc2pRequest(keys: { vaultPublic: KeyObject; merchantPrivate: Ke
  * The ceiling of a JOSE route: what the server must do per 2C2P request (verify PS256, decrypt RSA-OAEP,
  * encrypt RSA-OAEP, sign PS256), in this process on one core, with keys of the same size.
  */
-async function joseRoundTripsPerSecond(seconds: number): Promise<number> {
+async function twoc2pRoundTripsPerSecond(seconds: number): Promise<number> {
   const merchant = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const vault = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const request = await twoc2pRequest(
@@ -399,19 +427,18 @@ async function joseRoundTripsPerSecond(seconds: number): Promise<number> {
   return n / ((performance.now() - start) / 1000);
 }
 
+type MerchantCreated = {
+  id: string;
+  apiKey: string;
+  gateways: { twoc2p: Twoc2pKeys; alliancepay: AllianceCredentials } & Pick<Fixtures, 'cybersource' | 'opay' | 'appotapay'>;
+};
+
 /**
  * One request at a time: setup is not measured, and with several workers on SQLite concurrent writes
  * can be refused (503); the tokenize scenario is where that shows, loudly.
  */
 async function setup(base: string, adminToken: string, pans: () => string, expYear: number): Promise<Fixtures> {
-  const merchant = await call<{ apiKey: string; gateways: { twoc2p: Twoc2pKeys } & Pick<Fixtures, 'cybersource' | 'opay' | 'appotapay'> }>(
-    base,
-    adminToken,
-    'POST',
-    '/v1/admin/merchants',
-    { name: 'bench' },
-    201,
-  );
+  const merchant = await call<MerchantCreated>(base, adminToken, 'POST', '/v1/admin/merchants', { name: 'bench' }, 201);
   const t = merchant.gateways.twoc2p;
   const twoc2pKeys = { vaultPublic: createPublicKey(t.vaultPublicKeyPem), merchantPrivate: createPrivateKey(t.merchantPrivateKeyPem) };
   const twoc2pBodies = await inBatches(TWOC2P_BODIES, 1, () =>
@@ -442,15 +469,56 @@ async function setup(base: string, adminToken: string, pans: () => string, expYe
   if (listed.data.length !== CUSTOMER_CARDS)
     throw new Error(`setup: the customer lists ${listed.data.length} cards, expected ${CUSTOMER_CARDS}`);
   const g = merchant.gateways;
+  const session = await openSession(base, g.alliancepay);
   return {
+    merchantId: merchant.id,
     apiKey: key,
     customerId: customer.id,
     tokens: cards.map((c) => c.token),
     twoc2pBodies,
+    alliancePool: createPool(g.alliancepay, session, pans, `${String(expYear % 100).padStart(2, '0')}12`),
     cybersource: g.cybersource,
     opay: g.opay,
     appotapay: g.appotapay,
   };
+}
+
+/**
+ * Proof that bulk-loaded cards are stored like tokenized ones: a few are revealed through the HTTP API
+ * (an API key with the reveal scope, the answer a JWE to a throwaway P-256 key) and compared.
+ */
+async function revealCheck(
+  base: string,
+  adminToken: string,
+  merchantId: string,
+  sample: { token: string; pan: string }[],
+): Promise<number> {
+  const key = await call<{ apiKey: string }>(
+    base,
+    adminToken,
+    'POST',
+    `/v1/admin/merchants/${merchantId}/api-keys`,
+    { scopes: ['reveal'], label: 'bench preload check' },
+    201,
+  );
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = pair.publicKey.export({ format: 'jwk' });
+  let checked = 0;
+  for (const s of sample.slice(0, REVEAL_CHECKS)) {
+    const r = await call<{ jwe: string }>(
+      base,
+      key.apiKey,
+      'POST',
+      `/v1/cards/${s.token}/reveal`,
+      { purpose: 'benchmark: check a bulk-loaded card', jwk },
+      200,
+    );
+    const { plaintext } = await compactDecrypt(r.jwe, pair.privateKey);
+    const shown = JSON.parse(new TextDecoder().decode(plaintext)) as { number?: string };
+    if (shown.number !== s.pan) throw new Error(`preload: card ${s.token} reveals a different number than was loaded`);
+    checked++;
+  }
+  return checked;
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -487,10 +555,17 @@ interface Scenario {
   name: ScenarioName;
   what: string;
   /**
-   * Fresh request options for one autocannon run (counters live in the closure, shared by all
-   * connections). Always a `requests` array: autocannon takes a top-level path from `url` instead.
+   * Fresh request options for one run (counters live in the closure, shared by all connections). Always
+   * a `requests` array: autocannon takes a top-level path from `url` instead. The paced generator
+   * (p99 at half rate) draws from the same definitions.
    */
   requests(): Pick<AcOptions, 'requests'>;
+  /** A 2xx whose body fails this is a failure (gateways that answer refusals with HTTP 200). */
+  verify?: (body: string) => boolean;
+  /** Single-use prepared requests: make sure `count` unused ones are ready before a run. */
+  prepare?: (count: number) => Promise<void>;
+  /** Requests sent after the prepared pool ran dry (each one a used request again); reset per run. */
+  poolShortfall?: { read(): number; reset(): void };
 }
 
 function scenarios(f: Fixtures, nextPan: () => string, expYear: number): Record<ScenarioName, Scenario> {
@@ -513,7 +588,7 @@ function scenarios(f: Fixtures, nextPan: () => string, expYear: number): Record<
     },
     retrieve: {
       name: 'retrieve',
-      what: `GET /v1/cards/:token over ${f.tokens.length} tokens`,
+      what: `GET /v1/cards/:token over ${f.tokens.length.toLocaleString('en-US')} tokens`,
       requests: () => {
         let i = 0;
         return {
@@ -561,9 +636,32 @@ function scenarios(f: Fixtures, nextPan: () => string, expYear: number): Record<
         ],
       }),
     },
+    'alliancepay-create': {
+      name: 'alliancepay-create',
+      what: `POST ${CREATE_PATH}, JWE(ECDH-ES+A256KW, P-384) with the card number and expiry as nested JWEs, one session, prepared single-use requests (ratio: to the in-process JOSE round trip)`,
+      verify: isEncryptedAnswer,
+      prepare: async (count) => {
+        await f.alliancePool.topUp(count);
+      },
+      poolShortfall: { read: () => f.alliancePool.exhausted, reset: () => f.alliancePool.resetExhausted() },
+      requests: () => ({
+        requests: [
+          {
+            method: 'POST',
+            path: CREATE_PATH,
+            setupRequest: (req) => {
+              const p = f.alliancePool.take();
+              return { ...req, headers: p.headers, body: p.body };
+            },
+          },
+        ],
+      }),
+    },
     'opay-create': {
       name: 'opay-create',
       what: 'POST /api/v1/international/token/create, HMAC-SHA512 signature, a new card and reference each time',
+      // Every OPay answer is HTTP 200; success is code "00000".
+      verify: (body) => body.includes('"code":"00000"'),
       requests: () => {
         let i = 0;
         const run = randomBytes(4).toString('hex');
@@ -624,7 +722,7 @@ function scenarios(f: Fixtures, nextPan: () => string, expYear: number): Record<
     },
     authorize: {
       name: 'authorize',
-      what: `POST /v1/payments (authorize + capture 10.00 USD, simulator) over ${f.tokens.length} tokens`,
+      what: `POST /v1/payments (authorize + capture 10.00 USD, simulator) over ${f.tokens.length.toLocaleString('en-US')} tokens`,
       requests: () => {
         let i = 0;
         return {
@@ -645,23 +743,71 @@ function scenarios(f: Fixtures, nextPan: () => string, expYear: number): Record<
   };
 }
 
+/** The same request definitions as one stream for the paced generator. */
+function requestStream(defs: AcRequest[]): () => PacedRequest {
+  let i = 0;
+  const context: Record<string, unknown> = {};
+  return () => {
+    const def = defs[i++ % defs.length] as AcRequest;
+    const req = def.setupRequest ? def.setupRequest({ ...def }, context) : def;
+    return {
+      method: req.method ?? 'GET',
+      path: req.path ?? '/',
+      ...(req.headers ? { headers: req.headers } : {}),
+      ...(req.body !== undefined ? { body: req.body } : {}),
+    };
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Rows
+
+interface HalfRate {
+  targetRate: number;
+  achievedRate: number;
+  durationSeconds: number;
+  requests: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+  /** How late the generator sent requests against their schedule (p99, ms). */
+  sendLagP99Ms: number;
+  /** Connections open at most (32 to start with; more are opened when none is idle). */
+  peakConnections: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  mismatches: number;
+  statusCodes: Record<string, number>;
+}
+
 interface Row {
   scenario: ScenarioName;
+  /** 'scale': measured again after the preload (`storedCards`). */
+  phase?: 'small' | 'scale';
   what: string;
   reqPerSec: number;
   ratio: number | null;
+  /** What `ratio` divides by: the bare row, the in-process JOSE round trip, or the same scenario before the preload. */
+  ratioTo?: 'bare' | 'jose' | 'small';
   p50Ms: number;
   p99Ms: number;
+  /** p99 of the paced run at half of reqPerSec (bench/paced.ts); null when not run. */
+  p99HalfMs?: number | null;
+  half?: HalfRate | null;
   meanLatencyMs: number;
   requests: number;
   non2xx: number;
   errors: number;
   timeouts: number;
+  mismatches?: number;
   statusCodes: Record<string, number>;
   rssMb: number | null;
   rssProcesses: number;
+  /** Cards in the database when the scenario ran (scale rows). */
+  storedCards?: number;
 }
-
 // ---------------------------------------------------------------------------------------------------
 // Reporting
 
@@ -698,20 +844,25 @@ const shortCpu = (m: Machine) =>
 
 const fmt = {
   rps: (n: number) => Math.round(n).toLocaleString('en-US'),
-  ratio: (n: number | null) => (n === null ? '—' : n.toFixed(2)),
-  ms: (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(1)),
-  mb: (n: number | null) => (n === null ? '?' : n.toFixed(0)),
+  ratio: (n: number | null | undefined) => (n === null || n === undefined ? '—' : n.toFixed(2)),
+  /** autocannon's latencies are whole milliseconds (its histogram's resolution); the paced ones are not. */
+  ms: (n: number | null | undefined) =>
+    n === null || n === undefined ? '—' : Number.isInteger(n) ? String(n) : n < 10 ? n.toFixed(2) : n < 100 ? n.toFixed(1) : n.toFixed(0),
+  mb: (n: number | null | undefined) => (n === null || n === undefined ? '?' : n.toFixed(0)),
+  count: (n: number) => n.toLocaleString('en-US'),
 };
 
-const COLUMNS = ['scenario', 'req/s', '× bare', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'server RSS MB'];
+const COLUMNS = ['scenario', 'req/s', 'ratio', 'p50 ms', 'p99 ms', 'p99@½ ms', 'non-2xx', 'errors', 'server RSS MB'];
 const cells = (r: Row) => [
-  r.scenario,
+  r.phase === 'scale' ? `${r.scenario} @ ${fmt.count(r.storedCards ?? 0)}` : r.scenario,
   fmt.rps(r.reqPerSec),
   fmt.ratio(r.ratio),
   fmt.ms(r.p50Ms),
   fmt.ms(r.p99Ms),
-  String(r.non2xx),
-  String(r.errors + r.timeouts),
+  fmt.ms(r.p99HalfMs),
+  String(r.non2xx + (r.half?.non2xx ?? 0)),
+  // autocannon's errors include its timeouts; the paced run counts them apart.
+  String(r.errors + (r.mismatches ?? 0) + (r.half ? r.half.errors + r.half.timeouts + r.half.mismatches : 0)),
   fmt.mb(r.rssMb),
 ];
 
@@ -731,6 +882,20 @@ function mdTable(header: string[], rightAligned: (i: number) => boolean, rows: s
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
+interface ScaleInfo {
+  cards: number;
+  preloadSeconds: number;
+  cardsPerSecond: number;
+  buildWorkers: number;
+  writeSeconds: number;
+  /** Bulk-loaded cards revealed through the HTTP API and compared with what was loaded. */
+  revealChecked: number;
+  /** Server RSS after the reruns at scale. */
+  rssAfterMb: number | null;
+  /** Card numbers this run sent to the server through its APIs (setup and every scenario). */
+  cardNumbersSentToServer: number;
+}
+
 interface RunInfo {
   date: string;
   startedAt: string;
@@ -739,23 +904,39 @@ interface RunInfo {
     db: string;
     workers: number;
     durationSeconds: number;
+    halfRateSeconds?: number | null;
     connections: number;
     warmupSeconds: number;
     quick: boolean;
+    scale?: number;
     autocannon: string;
   };
   rssNote: string;
+  /** In-process JOSE round trips per second, one at a time (the JOSE rows' ratio). */
+  joseCeilings?: Partial<Record<ScenarioName, number>>;
+  scale?: ScaleInfo | null;
   rows: Row[];
   failures: string[];
 }
 
 function runMarkdown(run: RunInfo): string {
   const c = run.config;
+  const ceilings = Object.entries(run.joseCeilings ?? {}).map(([name, v]) => `${name} ${fmt.rps(v as number)}/s`);
+  const s = run.scale;
   return [
-    `# tokenvault benchmark, ${run.date} (${c.db}, ${c.workers} worker${c.workers === 1 ? '' : 's'}${c.quick ? ', quick' : ''})`,
+    `# tokenvault benchmark, ${run.date} (${c.db}, ${c.workers} worker${c.workers === 1 ? '' : 's'}${c.quick ? ', quick' : ''}${s ? `, scale ${fmt.count(s.cards)}` : ''})`,
     '',
     `- Machine: ${run.machine.cpu}, ${run.machine.cores} cores, ${run.machine.memoryGb} GB, ${run.machine.os}, Node ${run.machine.node}; 1-min load average ${run.machine.loadAverage} at the start`,
     `- Load: autocannon ${c.autocannon}, ${c.connections} connections, ${c.durationSeconds} s per scenario after a ${c.warmupSeconds} s warm-up, 127.0.0.1`,
+    c.halfRateSeconds
+      ? `- p99@½: bench/paced.ts, open loop at half the scenario's req/s for ${c.halfRateSeconds} s over ${c.connections} keep-alive connections, latency from write to last byte`
+      : '- p99@½: not run',
+    `- Ratio: × the bare row; JOSE rows × the in-process round trip of the same crypto${ceilings.length ? ` (${ceilings.join(', ')})` : ''}; scale rows × the same scenario before the preload`,
+    ...(s
+      ? [
+          `- Scale: ${fmt.count(s.cards)} cards preloaded through bench/bulk.ts in ${s.preloadSeconds.toFixed(1)} s (${fmt.rps(s.cardsPerSecond)} cards/s, ${s.buildWorkers} build threads), ${s.revealChecked} revealed back through the API; server RSS after the reruns ${fmt.mb(s.rssAfterMb)} MB; ${fmt.count(s.cardNumbersSentToServer)} card numbers went through the server's APIs in this run`,
+        ]
+      : []),
     `- Started: ${run.startedAt}`,
     `- RSS: ${run.rssNote}`,
     '',
@@ -768,70 +949,166 @@ function runMarkdown(run: RunInfo): string {
       }),
     ),
     '',
-    run.failures.length ? `**Failures:**\n\n${run.failures.map((f) => `- ${f}`).join('\n')}\n` : 'No non-2xx responses and no errors.',
+    run.failures.length
+      ? `**Failures:**\n\n${run.failures.map((f) => `- ${f}`).join('\n')}\n`
+      : 'No non-2xx responses, no errors and no refusals.',
     '',
   ].join('\n');
 }
 
-const README_START = '<!-- bench:start -->';
-const README_END = '<!-- bench:end -->';
-const README_COLUMNS = [
-  'db',
-  'workers',
-  'scenario',
-  'req/s',
-  '× bare',
-  'p50 ms',
-  'p99 ms',
-  'non-2xx',
-  'errors',
-  'server RSS MB',
-  'run',
-  'machine',
-];
+// ---------------------------------------------------------------------------------------------------
+// bench/README.md: its tables are regenerated from every file in bench/results
 
-/**
- * Replaces this db/workers combination's rows in the README table, all at once so every ratio in a
- * combination refers to the bare row next to it. Returns false when a quick run met rows of a full run.
- */
-function updateReadme(run: RunInfo): boolean {
-  const text = fs.existsSync(README) ? fs.readFileSync(README, 'utf8') : `# Benchmarks\n\n${README_START}\n${README_END}\n`;
-  const start = text.indexOf(README_START);
-  const end = text.indexOf(README_END);
-  const [before, inside, after] =
-    start >= 0 && end > start
-      ? [text.slice(0, start), text.slice(start + README_START.length, end), text.slice(end + README_END.length)]
-      : [`${text.trimEnd()}\n\n`, '', '\n'];
-  const c = run.config;
-  const combination = (cs: string[]) => cs[0] === c.db && cs[1] === String(c.workers);
-  let rows: string[][] = [];
-  for (const line of inside.split('\n')) {
-    if (!line.startsWith('|')) continue;
-    const cs = line
-      .split('|')
-      .slice(1, -1)
-      .map((cell) => cell.trim());
-    if (cs.length !== README_COLUMNS.length || cs[0] === 'db' || /^:?-+:?$/.test(cs[0] ?? '')) continue;
-    rows.push(cs);
+const MARKERS = {
+  main: ['<!-- bench:start -->', '<!-- bench:end -->'],
+  workers: ['<!-- bench:workers:start -->', '<!-- bench:workers:end -->'],
+  scale: ['<!-- bench:scale:start -->', '<!-- bench:scale:end -->'],
+} as const;
+
+function readRuns(): RunInfo[] {
+  if (!fs.existsSync(RESULTS_DIR)) return [];
+  const runs: RunInfo[] = [];
+  for (const file of fs.readdirSync(RESULTS_DIR).sort()) {
+    if (!file.endsWith('.json')) continue;
+    try {
+      const run = JSON.parse(fs.readFileSync(path.join(RESULTS_DIR, file), 'utf8')) as RunInfo;
+      if (Array.isArray(run.rows) && run.config && !(run.failures ?? []).length) runs.push(run);
+    } catch {
+      console.error(`skipping ${file}: not a results file`);
+    }
   }
-  if (c.quick && rows.some((cs) => combination(cs) && !(cs[10] ?? '').includes('quick'))) return false;
-  const runLabel = `${run.date}, ${c.durationSeconds} s × ${c.connections} conn${c.quick ? ', quick' : ''}`;
-  rows = [
-    ...rows.filter((cs) => !combination(cs)),
-    ...run.rows.map((r) => [c.db, String(c.workers), ...cells(r), runLabel, shortCpu(run.machine)]),
-  ];
-  const dbOrder = (db: string) => (db === 'sqlite' ? 0 : db === 'postgres' ? 1 : 2);
-  const sorted = rows.sort(
-    (a, b) =>
-      dbOrder(a[0] ?? '') - dbOrder(b[0] ?? '') ||
-      Number(a[1]) - Number(b[1]) ||
-      SCENARIO_NAMES.indexOf(a[2] as ScenarioName) - SCENARIO_NAMES.indexOf(b[2] as ScenarioName),
-  );
-  const table = mdTable(README_COLUMNS, (i) => i >= 3 && i < 10, sorted);
-  fs.writeFileSync(README, `${before}${README_START}\n${table}\n${README_END}${after}`);
-  return true;
+  return runs;
 }
 
+/** Full runs before quick ones, then the latest. */
+const preferred = (a: RunInfo, b: RunInfo) =>
+  Number(a.config.quick) - Number(b.config.quick) || (b.startedAt ?? '').localeCompare(a.startedAt ?? '');
+
+const dbOrder = (db: string) => (db === 'sqlite' ? 0 : db === 'postgres' ? 1 : 2);
+const runLabel = (r: RunInfo) =>
+  `${r.date}, ${r.config.durationSeconds} s × ${r.config.connections} conn${r.config.quick ? ', quick' : ''}`;
+
+function pick(runs: RunInfo[], key: (r: RunInfo) => string): RunInfo[] {
+  const best = new Map<string, RunInfo>();
+  for (const r of [...runs].sort(preferred)) if (!best.has(key(r))) best.set(key(r), r);
+  return [...best.values()].sort((a, b) => dbOrder(a.config.db) - dbOrder(b.config.db) || a.config.workers - b.config.workers);
+}
+
+function mainTable(runs: RunInfo[]): string {
+  const rows: string[][] = [];
+  for (const run of pick(runs, (r) => `${r.config.db}/${r.config.workers}`)) {
+    for (const r of run.rows.filter((x) => x.phase !== 'scale')) {
+      const [, ...rest] = cells(r);
+      rows.push([run.config.db, String(run.config.workers), r.scenario, ...rest, runLabel(run), shortCpu(run.machine)]);
+    }
+  }
+  const header = ['db', 'workers', 'scenario', ...COLUMNS.slice(1), 'run', 'machine'];
+  return mdTable(header, (i) => i >= 3 && i < header.length - 2, rows);
+}
+
+/** workers 2 / workers 1 for each db, from the latest date and machine that have both (full runs preferred). */
+function workersTable(runs: RunInfo[]): string {
+  const rows: string[][] = [];
+  for (const db of [...new Set(runs.map((r) => r.config.db))].sort((a, b) => dbOrder(a) - dbOrder(b))) {
+    // Same date and same machine: the factor compares like with like.
+    const dayOf = (r: RunInfo) => `${r.date}|${shortCpu(r.machine)}`;
+    const days = [...new Set(runs.filter((r) => r.config.db === db).map(dayOf))].sort().reverse();
+    for (const day of days) {
+      const sameDay = runs.filter((r) => r.config.db === db && dayOf(r) === day);
+      const [w1] = sameDay.filter((r) => r.config.workers === 1).sort(preferred);
+      const [w2] = sameDay.filter((r) => r.config.workers === 2).sort(preferred);
+      if (!w1 || !w2) continue;
+      for (const r2 of w2.rows.filter((x) => x.phase !== 'scale')) {
+        const r1 = w1.rows.find((x) => x.scenario === r2.scenario && x.phase !== 'scale');
+        if (!r1) continue;
+        const factor = r2.reqPerSec / r1.reqPerSec;
+        const target = JOSE_SCENARIOS.includes(r2.scenario) ? '≥ 1.60' : '';
+        rows.push([
+          db,
+          r2.scenario,
+          fmt.rps(r1.reqPerSec),
+          fmt.rps(r2.reqPerSec),
+          factor.toFixed(2),
+          target,
+          `${runLabel(w1)} / ${runLabel(w2)}`,
+          shortCpu(w1.machine),
+        ]);
+      }
+      break;
+    }
+  }
+  if (rows.length === 0) return '_No date yet has both a 1-worker and a 2-worker run of one database on one machine._';
+  const header = ['db', 'scenario', 'w1 req/s', 'w2 req/s', 'w2 / w1', 'target', 'runs (w1 / w2)', 'machine'];
+  return mdTable(header, (i) => i >= 2 && i <= 4, rows);
+}
+
+function scaleTable(runs: RunInfo[]): string {
+  // Per combination: full runs first, then the most cards, then the latest.
+  const best = new Map<string, RunInfo>();
+  const order = (a: RunInfo, b: RunInfo) =>
+    Number(a.config.quick) - Number(b.config.quick) || (b.scale?.cards ?? 0) - (a.scale?.cards ?? 0) || preferred(a, b);
+  for (const r of runs.filter((x) => x.scale).sort(order))
+    best.set(`${r.config.db}/${r.config.workers}`, best.get(`${r.config.db}/${r.config.workers}`) ?? r);
+  const scaled = [...best.values()].sort((a, b) => dbOrder(a.config.db) - dbOrder(b.config.db) || a.config.workers - b.config.workers);
+  if (scaled.length === 0) return '_No scale run yet (`npm run bench -- --scale 1000000`)._';
+  const rows: string[][] = [];
+  const notes: string[] = [];
+  for (const run of scaled) {
+    const s = run.scale as ScaleInfo;
+    for (const r of run.rows.filter((x) => x.phase === 'scale')) {
+      const target = r.scenario === 'tokenize' ? '≥ 0.80' : '≥ 0.90';
+      rows.push([
+        run.config.db,
+        String(run.config.workers),
+        r.scenario,
+        fmt.count(r.storedCards ?? s.cards),
+        fmt.rps(r.reqPerSec),
+        fmt.ratio(r.ratio),
+        target,
+        fmt.ms(r.p50Ms),
+        fmt.ms(r.p99Ms),
+        fmt.ms(r.p99HalfMs),
+        fmt.mb(r.rssMb),
+        runLabel(run),
+      ]);
+    }
+    notes.push(
+      `- ${run.config.db}, ${run.config.workers} worker${run.config.workers === 1 ? '' : 's'}: ${fmt.count(s.cards)} cards preloaded in ${s.preloadSeconds.toFixed(1)} s (${fmt.rps(s.cardsPerSecond)} cards/s), ${s.revealChecked} revealed back through the API; server RSS after the reruns **${fmt.mb(s.rssAfterMb)} MB** (target ≤ 250).`,
+    );
+  }
+  const header = [
+    'db',
+    'workers',
+    'scenario',
+    'stored cards',
+    'req/s',
+    '× small',
+    'target',
+    'p50 ms',
+    'p99 ms',
+    'p99@½ ms',
+    'server RSS MB',
+    'run',
+  ];
+  return `${mdTable(header, (i) => i >= 3 && i <= 10 && i !== 6, rows)}\n\n${notes.join('\n')}`;
+}
+
+function replaceBetween(text: string, [start, end]: readonly [string, string], body: string): string {
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) return `${text.trimEnd()}\n\n${start}\n${body}\n${end}\n`;
+  return `${text.slice(0, a + start.length)}\n${body}\n${text.slice(b)}`;
+}
+
+/** Regenerates every table in bench/README.md from bench/results (runs with failures are left out). */
+function updateReadme(): void {
+  const runs = readRuns();
+  let text = fs.existsSync(README) ? fs.readFileSync(README, 'utf8') : '# Benchmarks\n';
+  text = replaceBetween(text, MARKERS.main, mainTable(runs));
+  text = replaceBetween(text, MARKERS.workers, workersTable(runs));
+  text = replaceBetween(text, MARKERS.scale, scaleTable(runs));
+  fs.writeFileSync(README, text);
+}
 // ---------------------------------------------------------------------------------------------------
 // Main
 
@@ -846,12 +1123,21 @@ async function main(): Promise<number> {
   const m = machine();
   const startedAt = new Date();
   const expYear = startedAt.getFullYear() + 3;
-  const pool = visaPans(PAN_POOL);
+  const runPrefix = randomInt(0, 100_000);
+  const pool = visaPans(`4${String(runPrefix).padStart(5, '0')}`, PAN_POOL);
+  // The preload's card numbers differ from every number the API scenarios send in this run.
+  const preloadPans: PanSpec = { prefix: `4${String((runPrefix + 1) % 100_000).padStart(5, '0')}`, length: 16 };
   let panIndex = 0;
   const nextPan = () => pool[panIndex++ % pool.length] as string;
 
-  // Bounded: setup, warm-ups, scenarios and slack; a hang ends the run instead of stalling a terminal.
-  const budgetMs = (120 + opts.scenarios.length * (opts.duration + WARMUP_SECONDS + 30)) * 1000;
+  // Bounded: setup, warm-ups, scenarios, pools, preload and slack; a hang ends the run instead of stalling a terminal.
+  const perScenario = opts.duration + WARMUP_SECONDS + (opts.half ? opts.halfDuration : 0) + 30;
+  const budgetMs =
+    (180 +
+      opts.scenarios.length * perScenario +
+      (opts.scenarios.includes('alliancepay-create') ? 240 : 0) +
+      (opts.scale ? opts.scale / 1000 + SCALE_SCENARIOS.length * perScenario + 120 : 0)) *
+    1000;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenvault-bench-'));
   const adminToken = randomBytes(24).toString('base64url');
   const schema = opts.db === 'postgres' ? `bench_${randomBytes(6).toString('hex')}` : null;
@@ -868,6 +1154,8 @@ async function main(): Promise<number> {
     TOKENVAULT_MASTER_KEY: randomBytes(32).toString('base64'),
     TOKENVAULT_ADMIN_TOKEN: adminToken,
     LOG_LEVEL: 'warn',
+    // The per-merchant request limit (default 1,000/s) would cap what is measured here: capacity.
+    TOKENVAULT_RATE_LIMIT_PER_SECOND: '0',
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(schema ? { TOKENVAULT_DATABASE_SCHEMA: schema } : {}),
   });
@@ -878,8 +1166,10 @@ async function main(): Promise<number> {
   );
   console.log(`workers:  ${opts.workers}`);
   console.log(
-    `load:     ${opts.connections} connections, ${opts.duration} s per scenario (+${WARMUP_SECONDS} s warm-up)${opts.quick ? ', quick' : ''}\n`,
+    `load:     ${opts.connections} connections, ${opts.duration} s per scenario (+${WARMUP_SECONDS} s warm-up)${opts.half ? `, then ${opts.halfDuration} s paced at half that rate` : ''}${opts.quick ? ', quick' : ''}`,
   );
+  if (opts.scale) console.log(`scale:    then ${fmt.count(opts.scale)} cards preloaded, and ${SCALE_SCENARIOS.join(', ')} again`);
+  console.log('');
 
   let child: ChildProcess | null = null;
   let serverOutput: string[] = [];
@@ -914,7 +1204,7 @@ async function main(): Promise<number> {
   let timer: NodeJS.Timeout | undefined;
   const overBudget = new Promise<number>((resolve) => {
     timer = setTimeout(() => {
-      console.error(`benchmark exceeded its ${budgetMs / 1000} s budget; stopping`);
+      console.error(`benchmark exceeded its ${Math.round(budgetMs / 1000)} s budget; stopping`);
       resolve(3);
     }, budgetMs);
     timer.unref();
@@ -927,63 +1217,210 @@ async function main(): Promise<number> {
     });
     const base = server.base;
     const serverPid = server.child.pid as number;
-    process.stdout.write('setup: merchant, customer with 10 cards, 200 cards to retrieve… ');
+    process.stdout.write(
+      `setup: merchant, customer with ${CUSTOMER_CARDS} cards, ${fmt.count(RETRIEVE_CARDS)} cards to retrieve, an AlliancePay session… `,
+    );
     const fixtures = await setup(base, adminToken, nextPan, expYear);
     console.log('done\n');
-    const all = scenarios(fixtures, nextPan, expYear);
 
     const rows: Row[] = [];
     const failures: string[] = [];
+    const fail = (msg: string) => {
+      failures.push(msg);
+      console.error(`\n!!! ${msg}\n`);
+    };
+    const serverGone = () => server.child.exitCode !== null || server.child.signalCode !== null;
     let bareRps: number | null = null;
-    for (const name of opts.scenarios) {
-      const s = all[name];
-      process.stdout.write(`${name.padEnd(9)} ${s.what} … `);
-      const shared = { url: base, connections: opts.connections, timeout: 10 };
-      await cannon({ ...shared, duration: WARMUP_SECONDS, ...s.requests() });
+
+    /** Warm-up, the measured run, then (unless RSA) the paced run at half its rate. */
+    const measure = async (s: Scenario, label: string): Promise<Row> => {
+      process.stdout.write(`${label.padEnd(9)} ${s.what} … `);
+      const shared = {
+        url: base,
+        connections: opts.connections,
+        timeout: 10,
+        ...(s.verify ? { verifyBody: s.verify } : {}),
+      };
+      await s.prepare?.(ALLIANCE_WARMUP_POOL);
+      s.poolShortfall?.reset();
+      const warm = await cannon({ ...shared, duration: WARMUP_SECONDS, ...s.requests() });
+      if (s.prepare) {
+        // Single-use requests: enough for the measured run at 1.5× the warm-up's rate, plus two per connection.
+        // The warm-up's answers plus one in flight per connection: a slow route (≈ 1 s per answer at 32
+        // connections) completes few requests in a 1 s warm-up, and too small a pool fails the run.
+        let rate = ((warm.statusCodeStats['200']?.count ?? 0) + opts.connections) / Math.max(warm.duration, WARMUP_SECONDS);
+        if (s.poolShortfall?.read()) rate *= 2;
+        const need = Math.ceil(rate * 1.5 * opts.duration) + 2 * opts.connections;
+        process.stdout.write(`(preparing ${fmt.count(need)} requests… `);
+        const t = performance.now();
+        await s.prepare(need);
+        process.stdout.write(`${((performance.now() - t) / 1000).toFixed(1)} s) `);
+      }
+      s.poolShortfall?.reset();
       const r = await cannon({ ...shared, duration: opts.duration, ...s.requests() });
+      const shortfall = s.poolShortfall?.read() ?? 0;
       const rss = serverRssMb(serverPid);
-      if (name === 'bare') bareRps = r.requests.mean;
       const statusCodes = Object.fromEntries(Object.entries(r.statusCodeStats ?? {}).map(([code, v]) => [code, v.count]));
       const row: Row = {
-        scenario: name,
+        scenario: s.name,
+        phase: 'small',
         what: s.what,
         reqPerSec: r.requests.mean,
-        ratio: bareRps ? r.requests.mean / bareRps : null,
+        ratio: null,
+        ratioTo: 'bare',
         p50Ms: r.latency.p50,
         p99Ms: r.latency.p99,
+        p99HalfMs: null,
+        half: null,
         meanLatencyMs: r.latency.average,
         requests: r.requests.total,
         non2xx: r.non2xx,
         errors: r.errors,
         timeouts: r.timeouts,
+        mismatches: r.mismatches ?? 0,
         statusCodes,
         rssMb: rss?.mb ?? null,
         rssProcesses: rss?.processes ?? 0,
       };
-      rows.push(row);
-      console.log(`${fmt.rps(row.reqPerSec)} req/s, p50 ${fmt.ms(row.p50Ms)} ms, p99 ${fmt.ms(row.p99Ms)} ms`);
-      if (r.non2xx || r.errors || r.timeouts) {
-        const msg = `${name}: ${r.non2xx} non-2xx (status codes ${JSON.stringify(statusCodes)}), ${r.errors} errors (${r.timeouts} timeouts)`;
-        failures.push(msg);
-        console.error(`\n!!! ${msg}\n`);
+      process.stdout.write(`${fmt.rps(row.reqPerSec)} req/s, p50 ${fmt.ms(row.p50Ms)} ms, p99 ${fmt.ms(row.p99Ms)} ms`);
+      if (r.non2xx || r.errors || r.timeouts || row.mismatches) {
+        fail(
+          `${label}: ${r.non2xx} non-2xx (status codes ${JSON.stringify(statusCodes)}), ${r.errors} errors (${r.timeouts} timeouts), ${row.mismatches} refusals in a 2xx`,
+        );
       }
-      if (server.child.exitCode !== null || server.child.signalCode !== null) {
-        failures.push(`server exited during ${name}`);
-        console.error(`\n!!! server exited during ${name}\n${server.output.slice(-40).join('\n')}`);
+      if (shortfall)
+        fail(`${label}: the prepared requests ran out (${shortfall} sent again); the server was faster than the warm-up suggested`);
+      if (opts.half && !RSA_SCENARIOS.includes(s.name) && !serverGone() && row.reqPerSec > 0) {
+        const rate = row.reqPerSec / 2;
+        await s.prepare?.(Math.ceil(rate * opts.halfDuration * 1.1) + opts.connections);
+        s.poolShortfall?.reset();
+        const p: PacedResult = await paced({
+          url: base,
+          rate,
+          durationSeconds: opts.halfDuration,
+          connections: opts.connections,
+          timeoutMs: 10_000,
+          next: requestStream(s.requests().requests ?? []),
+          ...(s.verify ? { verify: s.verify } : {}),
+        });
+        row.half = {
+          targetRate: p.targetRate,
+          achievedRate: p.achievedRate,
+          durationSeconds: opts.halfDuration,
+          requests: p.sent,
+          p50Ms: p.latencyMs.p50,
+          p90Ms: p.latencyMs.p90,
+          p99Ms: p.latencyMs.p99,
+          maxMs: p.latencyMs.max,
+          sendLagP99Ms: p.sendLagMs.p99,
+          peakConnections: p.peakConnections,
+          non2xx: p.non2xx,
+          errors: p.errors,
+          timeouts: p.timeouts,
+          mismatches: p.mismatches,
+          statusCodes: p.statusCodes,
+        };
+        row.p99HalfMs = p.latencyMs.p99;
+        process.stdout.write(`; at ${fmt.rps(rate)}/s p99 ${fmt.ms(p.latencyMs.p99)} ms`);
+        if (p.sendLagMs.p99 > 2) process.stdout.write(` (generator ran late: p99 send lag ${fmt.ms(p.sendLagMs.p99)} ms)`);
+        if (p.non2xx || p.errors || p.timeouts || p.mismatches || s.poolShortfall?.read()) {
+          fail(
+            `${label} at half rate: ${p.non2xx} non-2xx (status codes ${JSON.stringify(p.statusCodes)}), ${p.errors} errors, ${p.timeouts} timeouts, ${p.mismatches} refusals in a 2xx${s.poolShortfall?.read() ? ', prepared requests ran out' : ''}`,
+          );
+        }
+      }
+      console.log('');
+      return row;
+    };
+
+    const all = scenarios(fixtures, nextPan, expYear);
+    for (const name of opts.scenarios) {
+      const row = await measure(all[name], name);
+      if (name === 'bare') bareRps = row.reqPerSec;
+      row.ratio = bareRps ? row.reqPerSec / bareRps : null;
+      rows.push(row);
+      if (serverGone()) {
+        fail(`server exited during ${name}`);
+        console.error(server.output.slice(-40).join('\n'));
         break;
       }
     }
-    const twoc2pRow = rows.find((row) => row.scenario === '2c2p-add');
-    if (twoc2pRow) {
-      // JOSE routes are bounded by RSA, not HTTP: their ratio is to the same crypto done in-process.
-      process.stdout.write('jose      in-process 2C2P round trip (verify + decrypt + encrypt + sign), 1 core … ');
-      const jose = await joseRoundTripsPerSecond(Math.min(opts.duration, 5));
-      twoc2pRow.ratio = twoc2pRow.reqPerSec / jose;
-      twoc2pRow.what = `${twoc2pRow.what}; JOSE ceiling ${Math.round(jose)}/s`;
-      console.log(`${fmt.rps(jose)} round trips/s; 2c2p-add at ${twoc2pRow.ratio.toFixed(2)} of it`);
+
+    // JOSE routes are bounded by public-key crypto, not HTTP: their ratio is to the same crypto done in-process.
+    const joseCeilings: Partial<Record<ScenarioName, number>> = {};
+    const ceilingSeconds = Math.min(opts.duration, 5);
+    const ceilings: [ScenarioName, string, (s: number) => Promise<number>][] = [
+      ['2c2p-add', 'in-process 2C2P round trip (verify + decrypt + encrypt + sign, RSA-2048)', twoc2pRoundTripsPerSecond],
+      [
+        'alliancepay-create',
+        'in-process AlliancePay round trip (decrypt body + card number + expiry, encrypt answer; ECDH-ES P-384)',
+        allianceRoundTripsPerSecond,
+      ],
+    ];
+    for (const [name, what, measureCeiling] of ceilings) {
+      const row = rows.find((r) => r.scenario === name);
+      if (!row) continue;
+      process.stdout.write(`jose      ${what}, one at a time … `);
+      const ceiling = await measureCeiling(ceilingSeconds);
+      joseCeilings[name] = ceiling;
+      row.ratio = row.reqPerSec / ceiling;
+      row.ratioTo = 'jose';
+      row.what = `${row.what}; JOSE ceiling ${Math.round(ceiling)}/s`;
+      console.log(`${fmt.rps(ceiling)} round trips/s; ${name} at ${row.ratio.toFixed(2)} of it`);
     }
+
+    let scale: ScaleInfo | null = null;
+    if (opts.scale && failures.length === 0) {
+      console.log(`\npreload: ${fmt.count(opts.scale)} cards through the bulk path (bench/bulk.ts), the server idle meanwhile`);
+      const loaded = await preloadCards({
+        env,
+        merchantId: fixtures.merchantId,
+        count: opts.scale,
+        pans: preloadPans,
+        expMonth: 12,
+        expYear,
+        sample: RETRIEVE_CARDS,
+        onProgress: progressBar('preload'),
+      });
+      console.log(
+        `preload: ${fmt.rps(loaded.cardsPerSecond)} cards/s (${loaded.seconds.toFixed(1)} s, ${loaded.buildWorkers} build threads, ${loaded.writeSeconds.toFixed(1)} s writing)`,
+      );
+      const revealed = await revealCheck(base, adminToken, fixtures.merchantId, loaded.sample);
+      console.log(`preload: ${revealed} bulk-loaded cards revealed through the API match what was loaded\n`);
+      const big = scenarios({ ...fixtures, tokens: loaded.sample.map((s) => s.token) }, nextPan, expYear);
+      for (const name of SCALE_SCENARIOS) {
+        const small = rows.find((r) => r.scenario === name && r.phase === 'small');
+        if (!small) continue;
+        const row = await measure(big[name], `${name}@N`);
+        row.phase = 'scale';
+        row.storedCards = opts.scale;
+        if (name === 'retrieve') row.what = `${row.what}, preloaded ones spread evenly over all ${fmt.count(opts.scale)}`;
+        row.ratio = row.reqPerSec / small.reqPerSec;
+        row.ratioTo = 'small';
+        rows.push(row);
+        if (serverGone()) {
+          fail(`server exited during ${name} at scale`);
+          break;
+        }
+      }
+      const rss = serverRssMb(serverPid);
+      scale = {
+        cards: opts.scale,
+        preloadSeconds: loaded.seconds,
+        cardsPerSecond: loaded.cardsPerSecond,
+        buildWorkers: loaded.buildWorkers,
+        writeSeconds: loaded.writeSeconds,
+        revealChecked: revealed,
+        rssAfterMb: rss?.mb ?? null,
+        cardNumbersSentToServer: panIndex,
+      };
+      console.log(`scale: server RSS after the reruns ${fmt.mb(scale.rssAfterMb)} MB`);
+    } else if (opts.scale) {
+      console.error('scale: skipped, the run already failed');
+    }
+
     if (panIndex > pool.length)
-      console.log(`note: ${panIndex} tokenizations cycled through ${pool.length} distinct numbers (repeats map to existing instruments)`);
+      console.log(`note: ${panIndex} card numbers cycled through ${pool.length} distinct ones (repeats map to existing instruments)`);
     if (failures.length) console.error(`server output (tail):\n${server.output.slice(-20).join('\n') || '(none)'}`);
 
     const rssProcs = rows[0]?.rssProcesses ?? 0;
@@ -997,12 +1434,16 @@ async function main(): Promise<number> {
         db: opts.db,
         workers: opts.workers,
         durationSeconds: opts.duration,
+        halfRateSeconds: opts.half ? opts.halfDuration : null,
         connections: opts.connections,
         warmupSeconds: WARMUP_SECONDS,
         quick: opts.quick,
+        scale: opts.scale,
         autocannon: autocannonVersion,
       },
-      rssNote: `VmRSS summed over the server process and its descendants (${rssProcs} process${rssProcs === 1 ? '' : 'es'}${opts.workers > 1 ? ': the cluster primary and its workers' : ''}), read after each scenario`,
+      rssNote: `VmRSS summed over the server process and its descendants (${rssProcs} process${rssProcs === 1 ? '' : 'es'}${opts.workers > 1 ? ': the cluster primary and its workers' : ''}), read after each scenario's measured run (before its paced run)`,
+      joseCeilings,
+      scale,
       rows,
       failures,
     };
@@ -1011,24 +1452,30 @@ async function main(): Promise<number> {
       `\n${opts.db}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'}, ${opts.connections} connections, ${opts.duration} s — ${shortCpu(m)}, Node ${m.node}\n`,
     );
     console.log(consoleTable(rows));
-    console.log(`\nRSS: ${run.rssNote}`);
+    console.log(
+      `\nratio: × bare; ${JOSE_SCENARIOS.join(', ')} × the in-process JOSE round trip; "@ N" rows × the same scenario before the preload`,
+    );
+    console.log(`p99@½: paced (open loop) at half the scenario's req/s for ${opts.halfDuration} s, latency from write to last byte`);
+    console.log(`RSS: ${run.rssNote}`);
 
     fs.mkdirSync(RESULTS_DIR, { recursive: true });
-    const stem = path.join(RESULTS_DIR, `${date}-${opts.db}-w${opts.workers}${opts.quick ? '-quick' : ''}`);
+    const stem = path.join(
+      RESULTS_DIR,
+      `${date}-${opts.db}-w${opts.workers}${opts.scale ? `-scale${opts.scale}` : ''}${opts.quick ? '-quick' : ''}`,
+    );
     fs.writeFileSync(`${stem}.json`, `${JSON.stringify(run, null, 2)}\n`);
     fs.writeFileSync(`${stem}.md`, runMarkdown(run));
     console.log(`wrote ${path.relative(ROOT, stem)}.json and .md`);
     if (failures.length) {
       console.error(
-        `\nFAILED: ${failures.length} scenario(s) had non-2xx responses or errors; bench/README.md left unchanged:\n${failures.map((f) => `  - ${f}`).join('\n')}`,
+        `\nFAILED: ${failures.length} problem(s); this run is left out of bench/README.md:\n${failures.map((f) => `  - ${f}`).join('\n')}`,
       );
       return 1;
     }
-    if (updateReadme(run)) console.log(`updated ${path.relative(ROOT, README)} (${opts.db}, ${opts.workers} worker rows)`);
-    else
-      console.log(
-        `${path.relative(ROOT, README)} keeps the full-run rows for ${opts.db}, ${opts.workers} worker${opts.workers === 1 ? '' : 's'} (quick runs never replace them)`,
-      );
+    updateReadme();
+    console.log(
+      `regenerated the tables of ${path.relative(ROOT, README)} from ${path.relative(ROOT, RESULTS_DIR)}/ (full runs before quick ones)`,
+    );
     return 0;
   };
 
