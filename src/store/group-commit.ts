@@ -75,8 +75,13 @@ export class GroupCommitSqliteDriver implements Driver {
    * COMMIT itself does not fsync): a batch is answered only when this has finished after its COMMIT.
    */
   readonly #sync: (() => Promise<void>) | null;
-  /** The chain of sync calls: each starts after the previous, so batches become durable in commit order. */
-  #synced: Promise<void> = Promise.resolve();
+  /**
+   * Committed batches waiting for a sync. One sync runs at a time and covers every batch committed before
+   * it started; batches committed meanwhile share the next one (group commit for the fsync as well).
+   */
+  #unsynced: Batch[] = [];
+  /** The sync in progress, if any (destroy waits for it). */
+  #syncRun: Promise<void> | null = null;
   /** The last committed batch that is not yet durable: plain reads wait for it as for an open batch. */
   #syncing: Batch | null = null;
 
@@ -143,7 +148,7 @@ export class GroupCommitSqliteDriver implements Driver {
 
   async destroy(): Promise<void> {
     if (this.#batch && !this.#held) this.#flush();
-    await this.#synced.catch(() => {});
+    while (this.#syncRun !== null) await this.#syncRun;
     this.#db.close();
   }
 
@@ -237,16 +242,27 @@ export class GroupCommitSqliteDriver implements Driver {
       return;
     }
     this.#syncing = batch;
-    this.#synced = this.#synced.then(sync).then(
-      () => {
-        if (this.#syncing === batch) this.#syncing = null;
-        batch.resolve();
-      },
-      (e: unknown) => {
+    this.#unsynced.push(batch);
+    if (this.#syncRun === null) this.#startSync(sync);
+  }
+
+  /** Syncs once for every batch committed so far, then again for those committed meanwhile, until none wait. */
+  #startSync(sync: () => Promise<void>): void {
+    const covered = this.#unsynced;
+    this.#unsynced = [];
+    const settle = (e?: unknown) => {
+      for (const batch of covered) {
         if (this.#syncing === batch) this.#syncing = null;
         // Committed but not known to be on disk: its requests fail (the operator sees a failing disk).
-        batch.reject(e);
-      },
+        if (e === undefined) batch.resolve();
+        else batch.reject(e);
+      }
+      this.#syncRun = null;
+      if (this.#unsynced.length > 0) this.#startSync(sync);
+    };
+    this.#syncRun = sync().then(
+      () => settle(),
+      (e: unknown) => settle(e ?? new Error('sync failed')),
     );
   }
 
