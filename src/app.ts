@@ -11,7 +11,8 @@ import { registerAppotaPay } from './api/gateways/appotapay/routes.ts';
 import { registerCybersource } from './api/gateways/cybersource/routes.ts';
 import { registerOpay } from './api/gateways/opay/routes.ts';
 import { registerTwoc2p } from './api/gateways/twoc2p/routes.ts';
-import { Guard, registerGuard } from './api/guard.ts';
+import { apiOf, Guard, registerGuard } from './api/guard.ts';
+import { MAX_JSON_DEPTH, nestsTooDeep } from './api/json.ts';
 import { adminRoutes } from './api/native/admin-routes.ts';
 import { auditRoutes } from './api/native/audit-routes.ts';
 import { cardRoutes } from './api/native/card-routes.ts';
@@ -128,6 +129,7 @@ export async function buildApp(
   adminCheck: (token: string) => boolean,
   opts: BuildOptions = {},
 ): Promise<FastifyInstance> {
+  let guardRef: Guard | null = null;
   const app = Fastify({
     logger:
       opts.logger === false
@@ -165,6 +167,13 @@ export async function buildApp(
     // One access-log line per request (below) instead of Fastify's two: half the logging on every hot path.
     disableRequestLogging: true,
     return503OnClosing: true,
+    // Requests the router refuses (bad percent-encoding, a path segment over maxParamLength): 400 in the
+    // shape of the API the path belongs to.
+    frameworkErrors: (_err, request, reply) => {
+      const api = apiOf(request.url);
+      if (api !== null && guardRef !== null) return guardRef.refuse(api, reply, 400, 0);
+      return sendProblem(reply, problem('invalid_request', 'the request URL is malformed'));
+    },
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -180,6 +189,9 @@ export async function buildApp(
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (nestsTooDeep(body as string)) {
+      return done(new HttpProblem(problem('invalid_json', `the body nests deeper than ${MAX_JSON_DEPTH} levels`)));
+    }
     parseJson(request, body as string, (err, value) => {
       if (err) return done(err);
       if ((body as string).includes('\\u') && hasUnstorableString(value)) {
@@ -212,6 +224,7 @@ export async function buildApp(
 
   registerOps(app, { ping: () => vault.store.ping(), metrics: vault.metrics, clusterMetrics: opts.clusterMetrics });
   const guard = new Guard(config, vault.audit);
+  guardRef = guard;
   registerGuard(app, guard);
   registerAuth(app, { merchants: vault.merchants, checkAdmin: adminCheck, guard });
   registerIdempotency(app, vault.store.db, () => new Date());

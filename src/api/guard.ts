@@ -36,8 +36,12 @@ export interface AuthFailure {
   merchantId?: string | null;
 }
 
-/** Sends a refusal in one API's shape: 429 (limits) or 503 (database unavailable). */
-export type Renderer = (reply: FastifyReply, status: 429 | 503, retryAfterSeconds: number) => FastifyReply;
+/**
+ * Sends a refusal in one API's shape: 429 (limits), 503 (database unavailable), or 400 for a request the
+ * router itself refused (malformed percent-encoding, an over-long path segment).
+ */
+export type Refusal = 400 | 429 | 503;
+export type Renderer = (reply: FastifyReply, status: Refusal, retryAfterSeconds: number) => FastifyReply;
 
 interface Window {
   count: number;
@@ -60,11 +64,13 @@ export class Guard {
     this.#renderers.set(api, render);
   }
 
-  refuse(api: ApiName, reply: FastifyReply, status: 429 | 503, retryAfterSeconds: number): FastifyReply {
-    reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterSeconds))));
+  refuse(api: ApiName, reply: FastifyReply, status: Refusal, retryAfterSeconds: number): FastifyReply {
+    if (status !== 400) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterSeconds))));
     const render = this.#renderers.get(api);
     if (render) return render(reply, status, retryAfterSeconds);
-    return reply.code(status).send({ error: status === 429 ? 'too many requests' : 'service unavailable' });
+    return reply
+      .code(status)
+      .send({ error: status === 429 ? 'too many requests' : status === 503 ? 'service unavailable' : 'bad request' });
   }
 
   /** Seconds until a client locked out for failed authentications may try again; 0 when it may now. */

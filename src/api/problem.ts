@@ -90,6 +90,13 @@ export function problem(code: ProblemCode, detail?: string, errors?: readonly Fi
   };
 }
 
+/** A problem thrown from a parser or hook, answered as is. */
+export class HttpProblem extends Error {
+  constructor(readonly problem: Problem) {
+    super(problem.title);
+  }
+}
+
 export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   return reply.code(p.status).type('application/problem+json').send(p);
 }
@@ -125,6 +132,7 @@ function validationProblem(err: FastifyError): Problem {
 
 /** Maps anything thrown during a request to a problem. 5xx are logged with their stack; 4xx are the client's. */
 export function problemFromError(err: FastifyError, request: FastifyRequest): Problem {
+  if (err instanceof HttpProblem) return err.problem;
   if (err.validation) return validationProblem(err);
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
@@ -138,6 +146,9 @@ export function problemFromError(err: FastifyError, request: FastifyRequest): Pr
       return problem('invalid_json', 'the body is not valid JSON');
   }
   if (err instanceof SyntaxError || err.name === 'SyntaxError') return problem('invalid_json', 'the body is not valid JSON');
+  if (err.code === '22021' || err.code === '22P05') {
+    return problem('invalid_request', 'the request contains a character that cannot be stored (NUL)');
+  }
   if (isDatabaseUnavailable(err)) {
     request.log.warn({ err: { message: err.message, code: err.code } }, 'database unavailable');
     return problem('service_unavailable', 'the database is unavailable; retry later');
@@ -170,5 +181,10 @@ const UNAVAILABLE_CODES = new Set([
 export function isDatabaseUnavailable(err: unknown): boolean {
   const e = err as { code?: string; message?: string };
   if (e?.code && UNAVAILABLE_CODES.has(e.code)) return true;
-  return typeof e?.message === 'string' && /Connection terminated|timeout exceeded when trying to connect/.test(e.message);
+  return (
+    typeof e?.message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect|not queryable|Cannot use a pool after calling end|terminating connection/.test(
+      e.message,
+    )
+  );
 }

@@ -212,7 +212,12 @@ async function openPostgres(url: string, schema: string | null): Promise<StoreHa
   });
   // An idle client losing its server (database restart) must not crash the process.
   pool.on('error', () => {});
-  pool.on('connect', namedStatements);
+  pool.on('connect', (client) => {
+    // A checked-out client whose server goes away emits 'error' too (pg-pool listens only on idle ones):
+    // unhandled, that would kill the process. The query in flight fails on its own and becomes a 503.
+    client.on('error', () => {});
+    namedStatements(client);
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const u = new URL(url);
   return withMigrations(

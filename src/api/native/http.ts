@@ -7,7 +7,7 @@ import { type Cursor, decodeCursor } from '../../store/page.ts';
 import type { Caller } from '../../vault/deps.ts';
 import type { MerchantService, Principal, Scope } from '../../vault/merchants.ts';
 import type { Guard } from '../guard.ts';
-import { type Problem, problem, sendProblem } from '../problem.ts';
+import { HttpProblem, problem, sendProblem } from '../problem.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -20,11 +20,7 @@ declare module 'fastify' {
   }
 }
 
-export class HttpProblem extends Error {
-  constructor(readonly problem: Problem) {
-    super(problem.title);
-  }
-}
+export { HttpProblem };
 
 export function callerOf(request: FastifyRequest): Caller {
   if (!request.principal) throw new Error('route has no scope configured');
@@ -70,7 +66,9 @@ export function registerAuth(
       reply,
       status === 429
         ? problem('rate_limited', 'too many requests; retry after the Retry-After seconds')
-        : problem('service_unavailable', 'the database is unavailable; retry later'),
+        : status === 503
+          ? problem('service_unavailable', 'the database is unavailable; retry later')
+          : problem('invalid_request', 'the request URL is malformed'),
     ),
   );
   app.addHook('onRequest', async (request, reply) => {

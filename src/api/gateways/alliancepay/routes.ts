@@ -8,6 +8,7 @@ import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject, ran
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CompactEncrypt, compactDecrypt } from 'jose';
 import { maskPan, parseExpiryYYMM, parsePan } from '../../../domain/card.ts';
+import { MAX_AMOUNT } from '../../../domain/money.ts';
 import type { DeclineCode } from '../../../domain/payment.ts';
 import type { CardService, CardView } from '../../../vault/cards.ts';
 import type { CustomerService } from '../../../vault/customers.ts';
@@ -17,6 +18,7 @@ import type { MerchantService } from '../../../vault/merchants.ts';
 import type { PaymentService, PaymentView } from '../../../vault/payments.ts';
 import type { SessionService } from '../../../vault/sessions.ts';
 import { type Guard, gatewayErrorHandler } from '../../guard.ts';
+import { parseJsonBounded } from '../../json.ts';
 
 export interface AlliancePayDeps {
   merchants: MerchantService;
@@ -331,8 +333,8 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
     str(b, 'merchantId', { max: 36, required: true });
     str(b, 'date', { max: 40, required: true, pattern: DATE });
     const amount = b.coinAmount;
-    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0)
-      throw invalid('coinAmount', 'must be a positive whole number of kopiykas');
+    if (typeof amount !== 'number' || !Number.isSafeInteger(amount) || amount <= 0 || amount > MAX_AMOUNT)
+      throw invalid('coinAmount', `must be a whole number of kopiykas from 1 to ${MAX_AMOUNT}`);
     const mode = str(b, 'desiredThreeDSMode', { max: 50, pattern: /^(?:MUST|MUST_NOT|SHOULD)$/ }) ?? 'SHOULD';
     const txnType = str(b, 'txnType', { max: 20, pattern: /^(?:NONCVV|noncvv)$/ });
     const data = b.customerData;
@@ -468,7 +470,11 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
   };
 
   guard.renderer('alliancepay', (reply, status) =>
-    sendError(reply, reply.request, new Refusal(status === 429 ? 'b_too_many_requests' : 'b_server_is_overloaded')),
+    sendError(
+      reply,
+      reply.request,
+      new Refusal(status === 429 ? 'b_too_many_requests' : status === 503 ? 'b_server_is_overloaded' : 'b_invalid_request'),
+    ),
   );
 
   function sendError(reply: FastifyReply, request: FastifyRequest, e: Refusal) {
@@ -514,7 +520,7 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
         if (!requestId || requestId.length > 64) throw invalid('x-request_id', 'header is required');
         let body: unknown;
         try {
-          body = JSON.parse(typeof request.body === 'string' ? request.body : '');
+          body = parseJsonBounded(typeof request.body === 'string' ? request.body : '');
         } catch {
           throw new Refusal('b_error_parse_json');
         }
@@ -574,7 +580,7 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
           const text = await open(typeof request.body === 'string' ? request.body : '', session.serverKey);
           let body: unknown;
           try {
-            body = JSON.parse(text);
+            body = parseJsonBounded(text);
           } catch {
             throw new Refusal('b_error_parse_json');
           }

@@ -15,6 +15,7 @@ import type { VaultFailure } from '../../../vault/errors.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import type { PaymentService, PaymentView } from '../../../vault/payments.ts';
 import { type Guard, gatewayErrorHandler } from '../../guard.ts';
+import { parseJsonBounded } from '../../json.ts';
 
 export interface AppotaPayDeps {
   merchants: MerchantService;
@@ -158,7 +159,9 @@ const isCharge = (p: PaymentView) => p.metadata?.appotapayCharge === '1';
 
 export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDeps): Promise<void> {
   const { merchants, cards, payments, guard } = deps;
-  guard.renderer('appotapay', (reply, status) => sendError(reply.request, reply, new Refusal(status === 429 ? 429 : 500)));
+  guard.renderer('appotapay', (reply, status) =>
+    sendError(reply.request, reply, status === 400 ? invalid('path', 'is malformed') : new Refusal(status === 429 ? 429 : 500)),
+  );
   const keys = new Map<string, { credentialId: string; merchantId: string; partnerCode: string; secret: Uint8Array; source: string }>();
 
   async function authenticate(request: FastifyRequest): Promise<Caller> {
@@ -167,7 +170,7 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
     const token = raw.trim().replace(/^Bearer\s+/i, '');
     let claims: Record<string, unknown>;
     try {
-      claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+      claims = parseJsonBounded(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
     } catch {
       throw authRefusal('malformed_jwt');
     }
@@ -485,7 +488,7 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
     const raw = typeof request.body === 'string' ? request.body : '';
     let parsed: unknown;
     try {
-      parsed = JSON.parse(raw);
+      parsed = parseJsonBounded(raw);
     } catch {
       throw invalid('body', 'is not valid JSON');
     }

@@ -8,6 +8,7 @@ import { createHash, createHmac, createPublicKey, type KeyObject, timingSafeEqua
 import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
 import type { CybersourceCertificate } from '../../../vault/gateway-credentials.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
+import { parseJsonBounded } from '../../json.ts';
 
 export class AuthFailure extends Error {
   override name = 'AuthFailure';
@@ -64,6 +65,25 @@ function equalText(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
+}
+
+/**
+ * The name="value" pairs of a Signature header, in one linear pass (a backtracking regex over a long run of
+ * letters is quadratic: an unauthenticated request could burn seconds of CPU). Malformed parts are skipped.
+ */
+function signatureParams(text: string): Map<string, string> {
+  const params = new Map<string, string>();
+  let i = 0;
+  while (i < text.length) {
+    const eq = text.indexOf('="', i);
+    if (eq < 0) break;
+    const close = text.indexOf('"', eq + 2);
+    if (close < 0) break;
+    const name = text.slice(i, eq).replace(/^[\s,]+/, '');
+    if (/^[A-Za-z]+$/.test(name)) params.set(name.toLowerCase(), text.slice(eq + 2, close));
+    i = close + 1;
+  }
+  return params;
 }
 
 /** Which merchant a request's credential named, filled in as soon as it is resolved. */
@@ -129,8 +149,8 @@ export function createCybersourceAuth(deps: { merchants: MerchantService; now: (
   }
 
   async function httpSignature(facts: RequestFacts, signatureHeader: string, named: Named): Promise<Authenticated> {
-    const params = new Map<string, string>();
-    for (const m of signatureHeader.matchAll(/([A-Za-z]+)="([^"]*)"/g)) params.set((m[1] as string).toLowerCase(), m[2] as string);
+    if (signatureHeader.length > 8192) throw new AuthFailure('the signature header is too long');
+    const params = signatureParams(signatureHeader);
     const keyId = params.get('keyid');
     const names = (params.get('headers') ?? '').split(' ').filter(Boolean);
     const signature = params.get('signature');
@@ -171,7 +191,7 @@ export function createCybersourceAuth(deps: { merchants: MerchantService; now: (
     try {
       head = decodeProtectedHeader(token) as Record<string, unknown>;
       const payloadPart = token.split('.')[1] ?? '';
-      claims = JSON.parse(Buffer.from(payloadPart, 'base64url').toString('utf8')) as Record<string, unknown>;
+      claims = parseJsonBounded(Buffer.from(payloadPart, 'base64url').toString('utf8')) as Record<string, unknown>;
       if (!claims || typeof claims !== 'object' || Array.isArray(claims)) throw new Error('claims');
     } catch {
       throw new AuthFailure('the bearer token is not a JWT');

@@ -364,10 +364,11 @@ export function registerPts(scope: FastifyInstance, deps: CybersourceDeps, wrap:
     const id = followUpId(ctx);
     const p = await payment(ctx, id);
     const money = readMoney(ctx.body, 'orderInformation.amountDetails', false, p.currency);
+    // Every field is read (and refused) before anything moves.
+    const code = pts.str(ctx.body, 'clientReferenceInformation.code', { max: 50 });
     const r = await payments.capture(ctx.caller, id, money?.amount);
     if (!r.ok) throw ptsFailure(r);
     const amount = money?.amount ?? r.value.capturedAmount;
-    const code = pts.str(ctx.body, 'clientReferenceInformation.code', { max: 50 });
     return {
       status: 201,
       body: {
@@ -387,10 +388,10 @@ export function registerPts(scope: FastifyInstance, deps: CybersourceDeps, wrap:
     const p = await payment(ctx, id);
     const money = readMoney(ctx.body, 'orderInformation.amountDetails', false, p.currency);
     const before = p.refundedAmount;
+    const code = pts.str(ctx.body, 'clientReferenceInformation.code', { max: 50 });
     const r = await payments.refund(ctx.caller, id, money?.amount);
     if (!r.ok) throw ptsFailure(r);
     const amount = money?.amount ?? r.value.refundedAmount - before;
-    const code = pts.str(ctx.body, 'clientReferenceInformation.code', { max: 50 });
     return {
       status: 201,
       body: {
@@ -416,9 +417,9 @@ export function registerPts(scope: FastifyInstance, deps: CybersourceDeps, wrap:
       ]);
     }
     pts.str(ctx.body, 'reversalInformation.reason', { max: 60 });
+    const code = pts.str(ctx.body, 'clientReferenceInformation.code', { max: 50 });
     const r = await payments.void(ctx.caller, id);
     if (!r.ok) throw ptsFailure(r);
-    const code = pts.str(ctx.body, 'clientReferenceInformation.code', { max: 50 });
     return {
       status: 201,
       body: {

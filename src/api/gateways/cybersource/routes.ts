@@ -14,6 +14,7 @@ import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import type { PaymentService } from '../../../vault/payments.ts';
 import type { Guard } from '../../guard.ts';
+import { parseJsonBounded } from '../../json.ts';
 import { problemFromError } from '../../problem.ts';
 import { type Authenticated, AuthFailure, createCybersourceAuth } from './auth.ts';
 import { registerPts } from './pts.ts';
@@ -564,9 +565,15 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
   ];
 
   deps.guard.renderer('cybersource', (reply, status) => {
+    const pts = reply.request.url.startsWith('/pts/');
+    if (status === 400) {
+      const message = 'The request URL is malformed';
+      if (pts) return reply.code(400).send(new PtsError(400, 'INVALID_DATA', message).body(deps.now()));
+      return reply.code(400).send(new TmsError(400, 'invalidRequest', message).body());
+    }
     const limited = status === 429;
     const message = limited ? 'Too many requests; retry later' : 'The service is unavailable; retry later';
-    if (reply.request.url.startsWith('/pts/')) {
+    if (pts) {
       const e = new PtsError(status, limited ? 'TOO_MANY_REQUESTS' : 'SYSTEM_ERROR', message, [], 'SERVER_ERROR');
       return reply.code(status).send(e.body(deps.now()));
     }
@@ -646,7 +653,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
     }
     let parsed: unknown;
     try {
-      parsed = raw.length === 0 ? {} : JSON.parse(raw.toString('utf8'));
+      parsed = raw.length === 0 ? {} : parseJsonBounded(raw.toString('utf8'));
     } catch {
       throw refuse('the body is not valid JSON');
     }

@@ -10,6 +10,7 @@ import type { CustomerService, CustomerView } from '../../../vault/customers.ts'
 import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import { type Guard, gatewayErrorHandler } from '../../guard.ts';
+import { parseJsonBounded } from '../../json.ts';
 import { signatureMatches } from './signature.ts';
 
 /** The code table (README): OPay's published codes where one fits, the rest documented here. */
@@ -92,7 +93,11 @@ export async function registerOpay(
   deps: { merchants: MerchantService; cards: CardService; customers: CustomerService; guard: Guard },
 ): Promise<void> {
   const { cards, customers, merchants, guard } = deps;
-  guard.renderer('opay', (reply, status) => reply.code(status).send(envelope(status === 429 ? 'limited' : 'system')));
+  guard.renderer('opay', (reply, status) =>
+    reply
+      .code(status)
+      .send(status === 400 ? envelope('params', null, 'the request URL is malformed') : envelope(status === 429 ? 'limited' : 'system')),
+  );
   // Secret keys by OPay MerchantId, decrypted once; every request re-checks the credential row.
   const secrets = new Map<string, { credentialId: string; merchantId: string; secret: string; source: string | null }>();
 
@@ -235,7 +240,7 @@ export async function registerOpay(
         const raw = typeof request.body === 'string' ? request.body : '';
         let parsed: unknown;
         try {
-          parsed = JSON.parse(raw);
+          parsed = parseJsonBounded(raw);
         } catch {
           parsed = undefined;
         }

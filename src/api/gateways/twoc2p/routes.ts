@@ -10,6 +10,7 @@ import type { CardService, CardView } from '../../../vault/cards.ts';
 import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import { type Guard, gatewayErrorHandler } from '../../guard.ts';
+import { parseJsonBounded } from '../../json.ts';
 import { CODES, type CodeName } from './codes.ts';
 import { createTwoc2pCrypto, type Twoc2pMerchant, UntrustedMessage } from './message-crypto.ts';
 
@@ -130,7 +131,7 @@ export async function registerTwoc2p(
     reply
       .code(status)
       .type('text/plain; charset=utf-8')
-      .send(status === 429 ? 'Too many requests' : 'Service unavailable'),
+      .send(status === 429 ? 'Too many requests' : status === 503 ? 'Service unavailable' : 'Invalid request'),
   );
 
   async function live(caller: Caller, token: string): Promise<CardView> {
@@ -247,7 +248,7 @@ export async function registerTwoc2p(
           if (guard.throttled('twoc2p', opened.merchant.merchantId, reply)) return reply;
           let payload: Payload;
           try {
-            const parsed: unknown = JSON.parse(opened.plaintext);
+            const parsed: unknown = parseJsonBounded(opened.plaintext);
             if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
             payload = parsed as Payload;
           } catch {
