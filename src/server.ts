@@ -36,12 +36,32 @@ function banner(vault: Vault, config: Config, adminToken: string | null): void {
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
+/**
+ * Idempotency keys left "pending" by a server that died mid-request would refuse every retry with 409.
+ * At start, before any request: with SQLite the file belongs to this host's server alone, so every pending
+ * native key is abandoned; with PostgreSQL other hosts' servers may be mid-request, so only keys older than
+ * twice the request timeout are. (Merchant references and request ids are not touched: they are claimed in
+ * the transaction of what they guard, or are single-use by design.)
+ */
+async function releaseAbandonedClaims(vault: Vault, config: Config): Promise<void> {
+  const before = vault.store.kind === 'sqlite' ? vault.now() : new Date(vault.now().getTime() - 2 * config.requestTimeoutMs);
+  const released = await vault.store.db
+    .deleteFrom('idempotency_keys')
+    .where('state', '=', 'pending')
+    .where('request_hash', '!=', 'reference')
+    .where('created_at', '<', before.toISOString())
+    .executeTakeFirst();
+  const n = Number(released.numDeletedRows);
+  if (n > 0) process.stderr.write(`Released ${n} idempotency key(s) left pending by a previous run\n`);
+}
+
 /** Opens the vault, builds the app and listens; used by `serve` in each worker and by tests. */
 export async function startServer(
   config: Config,
   opts: { primary: boolean; quiet?: boolean; clusterMetrics?: () => Promise<{ contentType: string; text: string }> },
 ): Promise<Started> {
   const vault = await openVault(config, { migrate: opts.primary });
+  if (opts.primary && !opts.clusterMetrics) await releaseAbandonedClaims(vault, config);
   const admin = await vault.merchants.ensureAdminToken(config.adminToken);
   if (opts.primary && !opts.quiet) banner(vault, config, admin.token);
   if (opts.clusterMetrics) {
@@ -120,6 +140,7 @@ export async function serve(config: Config): Promise<void> {
   if (cluster.isPrimary) {
     // Migrations, the development key and the admin token are settled once, before any worker starts.
     const vault = await openVault(config, { migrate: true });
+    await releaseAbandonedClaims(vault, config);
     const admin = await vault.merchants.ensureAdminToken(config.adminToken);
     banner(vault, config, admin.token);
     await vault.close();

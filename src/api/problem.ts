@@ -30,6 +30,7 @@ const TABLE: Record<ProblemCode, { status: number; title: string }> = {
   api_key_not_found: { status: 404, title: 'API key not found' },
   not_found: { status: 404, title: 'Not found' },
   duplicate_customer_id: { status: 409, title: 'Duplicate customer id' },
+  reference_taken: { status: 409, title: 'Reference already used' },
   version_mismatch: { status: 412, title: 'Precondition failed' },
   invalid_transition: { status: 409, title: 'Status change not allowed' },
   card_deleted: { status: 409, title: 'Card is deleted' },

@@ -17,6 +17,7 @@ import { type Cursor, type Page, toPage } from '../store/page.ts';
 import type { InstrumentRow } from '../store/schema.ts';
 import { type Caller, iso, parseJson, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
+import { claimInTransaction, isReferenceTaken, type ReferenceClaim, ReferenceTaken } from './references.ts';
 
 export interface Address {
   firstName?: string;
@@ -88,6 +89,8 @@ const instrumentView = (r: InstrumentRow): InstrumentView => ({
 });
 
 export interface TokenizeInput {
+  /** A merchant reference claimed in the card's own transaction (fails with reference_taken if used). */
+  claim?: ReferenceClaim;
   /** The card number, or `instrumentId`: one the vault already holds. */
   pan?: string;
   instrumentId?: string;
@@ -333,10 +336,12 @@ export function createCardService(deps: VaultDeps) {
                 },
                 at,
               );
+              if (input.claim) await claimInTransaction(tx, merchantId, input.claim, at);
               return succeed({ instrumentCreated: created, defaultCardId });
             },
           );
         } catch (e) {
+          if (e instanceof ReferenceTaken) return fail('reference_taken', 'the reference was already used');
           // A token string drawn twice (short formats such as 2C2P's 18 digits): draw again.
           if (attempt < 4 && isUniqueViolation(e)) continue;
           throw e;
@@ -575,6 +580,11 @@ export function createCardService(deps: VaultDeps) {
      * A gateway's unique merchant reference (OPay `reference`): claimed once per merchant and namespace.
      * Returns false when it was claimed before. The claim is released if the creation it guards fails.
      */
+    /** Whether a merchant reference was used already (claimed for real by the creation it guards). */
+    referenceTaken(caller: Caller, claim: ReferenceClaim): Promise<boolean> {
+      return isReferenceTaken(db, caller.merchantId, claim);
+    },
+
     async claimReference(caller: Caller, namespace: string, reference: string): Promise<boolean> {
       return idempotencyStore.claim(db, caller.merchantId, `ref:${namespace}:${reference}`, 'reference', iso(deps.now()));
     },

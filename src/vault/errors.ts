@@ -9,6 +9,7 @@ export type VaultErrorCode =
   | 'merchant_not_found'
   | 'api_key_not_found'
   | 'duplicate_customer_id'
+  | 'reference_taken'
   | 'version_mismatch'
   | 'invalid_transition'
   | 'card_deleted'

@@ -32,6 +32,7 @@ import type { PaymentEventRow, PaymentRow } from '../store/schema.ts';
 import type { CardService, HeldCvv } from './cards.ts';
 import { type Caller, iso, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultFailure, type VaultResult } from './errors.ts';
+import { claimInTransaction, type ReferenceClaim, ReferenceTaken } from './references.ts';
 
 /** The metrics port: counts of payment outcomes by operation and reason. */
 export interface PaymentMetrics {
@@ -71,6 +72,8 @@ export interface PaymentView {
 }
 
 export interface PayInput {
+  /** A merchant reference claimed in the payment's own transaction (fails with reference_taken if used). */
+  claim?: ReferenceClaim;
   token?: string;
   customerId?: string;
   amount: number;
@@ -320,7 +323,8 @@ export function createPaymentService(
       created_at: at,
       updated_at: at,
     };
-    await inTransaction(db, async (tx) => {
+    const claimAndInsert = async (tx: Executor): Promise<void> => {
+      if (input.claim) await claimInTransaction(tx, merchantId, input.claim, at);
       await tx.insertInto('payments').values(row).execute();
       await event(
         tx,
@@ -340,7 +344,15 @@ export function createPaymentService(
         result: outcome.result,
         decline: row.decline_code,
       });
-    });
+    };
+    try {
+      await inTransaction(db, claimAndInsert);
+    } catch (e) {
+      if (!(e instanceof ReferenceTaken)) throw e;
+      // Another request took the reference meanwhile: this one records nothing (and frees its card).
+      if (single) await inTransaction(db, (tx) => releaseSingleUse(tx, card.id, at));
+      return fail('reference_taken', 'the reference was already used');
+    }
     deps.metrics.record(operation, outcome.result, row.decline_code ?? undefined);
     return succeed(view(row));
   }

@@ -315,10 +315,13 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
       if (check.error === 'invalid_cvv') throw invalid('card.cvv', check.detail ?? 'is not valid for this card');
       throw invalid('card.expirationYear', check.detail ?? 'is not valid');
     }
-    if (!(await cards.claimReference(caller, 'appotapay-token', reference)))
-      throw new Refusal(84, [{ field: 'merchantRefId', reason: 'already used' }]);
-    try {
+    // Claimed in the card's own transaction; this read refuses a plain duplicate early.
+    const claim = { namespace: 'appotapay-token', reference };
+    const duplicate = () => new Refusal(84, [{ field: 'merchantRefId', reason: 'already used' }]);
+    if (await cards.referenceTaken(caller, claim)) throw duplicate();
+    {
       const r = await cards.tokenize(caller, {
+        claim,
         pan: number,
         expiry: expiry.value,
         holderName,
@@ -343,7 +346,7 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
         attributes: { appotapayRefId: reference, ...(billing ? { appotapayBilling: JSON.stringify(billing) } : {}) },
         newToken: () => ulid().toLowerCase(),
       });
-      if (!r.ok) throw invalid('card', r.detail ?? r.error);
+      if (!r.ok) throw r.error === 'reference_taken' ? duplicate() : invalid('card', r.detail ?? r.error);
       const c = r.value.card;
       return {
         tokenId: c.token,
@@ -353,9 +356,6 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
         createdAt: vnTime(c.createdAt),
         updatedAt: vnTime(c.updatedAt),
       };
-    } catch (e) {
-      await cards.releaseReference(caller, 'appotapay-token', reference);
-      throw e;
     }
   }
 
@@ -392,9 +392,12 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
     readBilling(b);
     const card = await ownCard(caller, tokenId);
     if (card.storedStatus === 'DELETED') throw new Refusal(109);
-    if (!(await cards.claimReference(caller, 'appotapay-charge', reference)))
-      throw new Refusal(4, [{ field: 'merchantRefId', reason: 'already used' }]);
+    // Claimed in the payment's own transaction; this read refuses a plain duplicate early.
+    const claim = { namespace: 'appotapay-charge', reference };
+    const duplicate = () => new Refusal(4, [{ field: 'merchantRefId', reason: 'already used' }]);
+    if (await cards.referenceTaken(caller, claim)) throw duplicate();
     const r = await payments.authorize(caller, {
+      claim,
       token: tokenId,
       amount,
       currency: 'VND',
@@ -403,10 +406,7 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
       newId: ulid,
       metadata: { appotapayCharge: '1', ...(authenticationId ? { authenticationId } : {}) },
     });
-    if (!r.ok) {
-      await cards.releaseReference(caller, 'appotapay-charge', reference);
-      throw paymentFailure(r);
-    }
+    if (!r.ok) throw r.error === 'reference_taken' ? duplicate() : paymentFailure(r);
     let p = r.value;
     if (p.status === 'PENDING_AUTHENTICATION') {
       // 3-D Secure would be needed and the Authentication API is not served: the charge fails, nothing taken.

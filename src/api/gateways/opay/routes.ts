@@ -166,8 +166,11 @@ export async function registerOpay(
     // The card is checked before anything is written: a refused card must not leave a customer behind.
     const check = cards.checkCard({ pan: cardNumber, expiry: expiry.value, ...(cvv ? { cvv } : {}) });
     if (!check.ok) throw refusalFor(check.error, check.detail);
-    if (!(await cards.claimReference(caller, 'opay', reference))) throw new Refusal('duplicate');
-    try {
+    // The reference is claimed in the card's own transaction (a crash cannot strand it); this read refuses
+    // a plain duplicate before a customer is made for it.
+    const claim = { namespace: 'opay', reference };
+    if (await cards.referenceTaken(caller, claim)) throw new Refusal('duplicate');
+    {
       let customer: CustomerView | null = null;
       if (customerId) {
         const found = await customers.findOrCreate(caller, {
@@ -186,13 +189,11 @@ export async function registerOpay(
         customerId: customer?.id ?? null,
         attributes: { opayReference: reference },
         newToken: opayToken,
+        claim,
         ...(cvv ? { cvv } : {}),
       });
-      if (!r.ok) throw refusalFor(r.error, r.detail);
+      if (!r.ok) throw r.error === 'reference_taken' ? new Refusal('duplicate') : refusalFor(r.error, r.detail);
       return envelope('success', { ...cardData(r.value.card), customerInfo: customerInfo(customer) });
-    } catch (e) {
-      await cards.releaseReference(caller, 'opay', reference);
-      throw e;
     }
   }
 
