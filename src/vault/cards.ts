@@ -14,7 +14,7 @@ import { customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction, isUniqueViolation } from '../store/db.ts';
 import { idempotencyStore } from '../store/idempotency-store.ts';
 import { type Cursor, type Page, toPage } from '../store/page.ts';
-import type { InstrumentRow } from '../store/schema.ts';
+import type { CardRow, CustomerRow, InstrumentRow } from '../store/schema.ts';
 import { type Caller, iso, parseJson, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 import { claimInTransaction, isReferenceTaken, type ReferenceClaim, ReferenceTaken } from './references.ts';
@@ -89,6 +89,11 @@ const instrumentView = (r: InstrumentRow): InstrumentView => ({
 });
 
 export interface TokenizeInput {
+  /**
+   * A customer to create with the card, in its transaction (customers.draft), unless a live one with its
+   * external id exists by then; `customerId` is ignored when this is given.
+   */
+  newCustomer?: CustomerRow;
   /** A merchant reference claimed in the card's own transaction (fails with reference_taken if used). */
   claim?: ReferenceClaim;
   /** The card number, or `instrumentId`: one the vault already holds. */
@@ -256,10 +261,9 @@ export function createCardService(deps: VaultDeps) {
       }
       // All crypto before the transaction: it may load keys, and nothing slow should hold a write lock.
       const fingerprint = pan === null ? null : await keyring.fingerprint(merchantId, pan);
-      const customerId = input.customerId ?? null;
       const at = iso(deps.now());
       let token = '';
-      let result: VaultResult<{ instrumentCreated: boolean; defaultCardId: string | null }> | undefined;
+      let result: VaultResult<{ instrumentCreated: boolean; defaultCardId: string | null; row: CardWithInstrument }> | undefined;
       for (let attempt = 0; result === undefined; attempt++) {
         token = (input.newToken ?? nativeToken)();
         const candidateId = instrumentIdentifierId();
@@ -268,9 +272,22 @@ export function createCardService(deps: VaultDeps) {
         try {
           result = await inTransaction(
             db,
-            async (tx): Promise<VaultResult<{ instrumentCreated: boolean; defaultCardId: string | null }>> => {
+            async (tx): Promise<VaultResult<{ instrumentCreated: boolean; defaultCardId: string | null; row: CardWithInstrument }>> => {
               let defaultCardId: string | null = null;
-              if (customerId !== null) {
+              let customerId = input.customerId ?? null;
+              const fresh = input.newCustomer;
+              if (fresh) {
+                // The gateway's customer is made with its first card, in one commit: never one without the other.
+                const seen = fresh.external_id ? await customerStore.findByExternalId(tx, merchantId, fresh.external_id) : undefined;
+                if (seen) {
+                  customerId = seen.id;
+                  defaultCardId = seen.default_card_id;
+                } else {
+                  await customerStore.insert(tx, { ...fresh, created_at: at, updated_at: at });
+                  await appendAudit(tx, { merchantId, actor: caller.actor, action: 'customer.create', target: fresh.id }, at);
+                  customerId = fresh.id;
+                }
+              } else if (customerId !== null) {
                 const customer = await customerStore.get(tx, merchantId, customerId);
                 if (!customer) return fail('customer_not_found', 'no such customer');
                 defaultCardId = customer.default_card_id;
@@ -295,7 +312,7 @@ export function createCardService(deps: VaultDeps) {
                   await cardStore.setInstrumentPan(tx, instrument.id, ct, dataKeyVersion(ct));
                 }
               }
-              await cardStore.insertCard(tx, {
+              const cardRow: CardRow = {
                 id: token,
                 merchant_id: merchantId,
                 instrument_id: instrument.id,
@@ -311,7 +328,8 @@ export function createCardService(deps: VaultDeps) {
                 created_at: at,
                 updated_at: at,
                 attributes: input.attributes && Object.keys(input.attributes).length > 0 ? JSON.stringify(input.attributes) : null,
-              });
+              };
+              await cardStore.insertCard(tx, cardRow);
               if (cvvCt !== null) {
                 const expires = new Date(Date.parse(at) + deps.cvvTtlMs).toISOString();
                 await tx
@@ -337,7 +355,16 @@ export function createCardService(deps: VaultDeps) {
                 at,
               );
               if (input.claim) await claimInTransaction(tx, merchantId, input.claim, at);
-              return succeed({ instrumentCreated: created, defaultCardId });
+              const row: CardWithInstrument = {
+                ...cardRow,
+                bin6: instrument.bin6,
+                bin8: instrument.bin8,
+                last4: instrument.last4,
+                pan_length: instrument.pan_length,
+                brand: instrument.brand,
+                funding: instrument.funding,
+              };
+              return succeed({ instrumentCreated: created, defaultCardId, row });
             },
           );
         } catch (e) {
@@ -348,11 +375,8 @@ export function createCardService(deps: VaultDeps) {
         }
       }
       if (!result.ok) return result;
-      const row = await cardStore.getCard(db, merchantId, token);
-      return succeed({
-        card: view(row as CardWithInstrument, result.value.defaultCardId),
-        instrumentCreated: result.value.instrumentCreated,
-      });
+      // Answered from what was written, not read back: after the commit nothing may fail the request.
+      return succeed({ card: view(result.value.row, result.value.defaultCardId), instrumentCreated: result.value.instrumentCreated });
     },
 
     async get(caller: Caller, token: string): Promise<VaultResult<CardView>> {

@@ -47,7 +47,27 @@ export interface AddressView {
   updatedAt: string;
 }
 
-const customerView = (r: CustomerRow): CustomerView => ({
+/** A new customer's row from the API input. */
+function draftRow(caller: Caller, input: CustomerInput, at: string, id: string): CustomerRow {
+  return {
+    id,
+    merchant_id: caller.merchantId,
+    external_id: input.customerId ?? null,
+    name: input.name ?? null,
+    email: input.email ?? null,
+    phone: input.phone ?? null,
+    metadata: input.metadata ? JSON.stringify(input.metadata) : null,
+    default_card_id: null,
+    default_address_id: null,
+    version: 1,
+    created_at: at,
+    updated_at: at,
+    deleted_at: null,
+    attributes: input.attributes && Object.keys(input.attributes).length > 0 ? JSON.stringify(input.attributes) : null,
+  };
+}
+
+export const customerView = (r: CustomerRow): CustomerView => ({
   id: r.id,
   customerId: r.external_id,
   name: r.name,
@@ -119,25 +139,20 @@ export function createCustomerService(deps: VaultDeps) {
 
   return {
     /** `opts.id` draws the id in the format of the API that creates the customer (DESIGN §3). */
+    /** A customer row not yet stored: for a use case that creates it in its own transaction (cards.tokenize). */
+    draft(caller: Caller, input: CustomerInput): CustomerRow {
+      return draftRow(caller, input, iso(deps.now()), newId('cus'));
+    },
+
+    /** The live customer with the merchant's own reference, if any. */
+    async findByCustomerId(caller: Caller, customerId: string): Promise<CustomerView | null> {
+      const row = await customerStore.findByExternalId(db, caller.merchantId, customerId);
+      return row ? customerView(row) : null;
+    },
+
     async create(caller: Caller, input: CustomerInput, opts: { id?: () => string } = {}): Promise<VaultResult<CustomerView>> {
-      const { merchantId } = caller;
       const at = iso(deps.now());
-      const row: CustomerRow = {
-        id: opts.id ? opts.id() : newId('cus'),
-        merchant_id: merchantId,
-        external_id: input.customerId ?? null,
-        name: input.name ?? null,
-        email: input.email ?? null,
-        phone: input.phone ?? null,
-        metadata: input.metadata ? JSON.stringify(input.metadata) : null,
-        default_card_id: null,
-        default_address_id: null,
-        version: 1,
-        created_at: at,
-        updated_at: at,
-        deleted_at: null,
-        attributes: input.attributes && Object.keys(input.attributes).length > 0 ? JSON.stringify(input.attributes) : null,
-      };
+      const row = draftRow(caller, input, at, opts.id ? opts.id() : newId('cus'));
       try {
         await inTransaction(db, async (tx) => {
           await customerStore.insert(tx, row);
@@ -149,7 +164,6 @@ export function createCustomerService(deps: VaultDeps) {
       }
       return succeed(customerView(row));
     },
-
     /**
      * The live customer with the merchant's own reference `customerId`, made on first sight (gateway
      * APIs name customers only by that reference). A concurrent first sight resolves to one customer.

@@ -154,9 +154,14 @@ export function registerIdempotency(app: FastifyInstance, db: Db, now: () => Dat
 
   app.addHook('onSend', (request, reply, payload, done) => {
     if (!request.idempotency) return done(null, payload);
+    // The answer stands even if its record cannot be written (database gone after the change committed):
+    // failing here would turn a committed 201 into an error. The key stays pending; a restart releases it.
     storeOutcome(request, reply, payload).then(
       (p) => done(null, p),
-      (err: Error) => done(err),
+      (err: Error) => {
+        request.log.warn({ err: { message: err.message } }, 'idempotency outcome not stored');
+        done(null, payload);
+      },
     );
   });
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { brandNames, formatExpiry, parseExpiryParts } from '../../../domain/card.ts';
 import type { CardService, CardView } from '../../../vault/cards.ts';
-import type { CustomerService, CustomerView } from '../../../vault/customers.ts';
+import { type CustomerService, type CustomerView, customerView } from '../../../vault/customers.ts';
 import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import { type Guard, gatewayErrorHandler } from '../../guard.ts';
@@ -171,29 +171,37 @@ export async function registerOpay(
     const claim = { namespace: 'opay', reference };
     if (await cards.referenceTaken(caller, claim)) throw new Refusal('duplicate');
     {
-      let customer: CustomerView | null = null;
-      if (customerId) {
-        const found = await customers.findOrCreate(caller, {
-          customerId,
-          ...(customerName ? { name: customerName } : {}),
-          ...(customerEmail ? { email: customerEmail } : {}),
-          ...(customerMobile ? { phone: customerMobile } : {}),
-        });
-        if (!found.ok) throw new Refusal('system');
-        customer = found.value;
-      }
+      // A customer seen for the first time is made with the card, in its transaction.
+      const existing = customerId ? await customers.findByCustomerId(caller, customerId) : null;
+      const fresh =
+        customerId && !existing
+          ? customers.draft(caller, {
+              customerId,
+              ...(customerName ? { name: customerName } : {}),
+              ...(customerEmail ? { email: customerEmail } : {}),
+              ...(customerMobile ? { phone: customerMobile } : {}),
+            })
+          : undefined;
       const r = await cards.tokenize(caller, {
         pan: cardNumber,
         expiry: expiry.value,
         holderName: holder ?? null,
-        customerId: customer?.id ?? null,
+        customerId: existing?.id ?? null,
+        ...(fresh ? { newCustomer: fresh } : {}),
         attributes: { opayReference: reference },
         newToken: opayToken,
         claim,
         ...(cvv ? { cvv } : {}),
       });
       if (!r.ok) throw r.error === 'reference_taken' ? new Refusal('duplicate') : refusalFor(r.error, r.detail);
-      return envelope('success', { ...cardData(r.value.card), customerInfo: customerInfo(customer) });
+      const card = r.value.card;
+      let customer: CustomerView | null = existing;
+      if (fresh) {
+        // Made now, or (a concurrent first sight) found in the transaction: then it is read.
+        const other = card.customerId !== fresh.id && card.customerId ? await customers.get(caller, card.customerId) : null;
+        customer = other?.ok ? other.value : customerView(fresh);
+      }
+      return envelope('success', { ...cardData(card), customerInfo: customerInfo(customer) });
     }
   }
 
