@@ -7,7 +7,7 @@ import { type Cursor, decodeCursor } from '../../store/page.ts';
 import type { Caller } from '../../vault/deps.ts';
 import type { MerchantService, Principal, Scope } from '../../vault/merchants.ts';
 import type { Guard } from '../guard.ts';
-import { HttpProblem, problem, sendProblem } from '../problem.ts';
+import { HttpProblem, isDatabaseUnavailable, problem, sendProblem } from '../problem.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -165,20 +165,56 @@ export function registerIdempotency(app: FastifyInstance, db: Db, now: () => Dat
     );
   });
 
+  /**
+   * Outcomes (a stored answer, or the release after a 5xx) that could not be written because the database
+   * was unavailable: retried in order every second until they are, so a key is not left pending by an
+   * outage the server lived through. (A crash meanwhile: the next start releases pending keys.)
+   */
+  const backlog: (() => Promise<unknown>)[] = [];
+  let draining = false;
+  const timer = setInterval(() => {
+    if (draining || backlog.length === 0) return;
+    draining = true;
+    (async () => {
+      while (backlog.length > 0) {
+        await (backlog[0] as () => Promise<unknown>)();
+        backlog.shift();
+      }
+    })()
+      .catch(() => {})
+      .finally(() => {
+        draining = false;
+      });
+  }, 1000);
+  timer.unref();
+  app.addHook('onClose', (_app, done) => {
+    clearInterval(timer);
+    done();
+  });
+
   async function storeOutcome(request: FastifyRequest, reply: FastifyReply, payload: unknown): Promise<unknown> {
     const claim = request.idempotency as { merchantId: string; key: string };
     request.idempotency = null;
+    let write: () => Promise<unknown>;
     if (reply.statusCode >= 500) {
-      await idempotencyStore.release(db, claim.merchantId, claim.key);
-      return payload;
+      write = () => idempotencyStore.release(db, claim.merchantId, claim.key);
+    } else {
+      const etagHeader = reply.getHeader('etag');
+      const stored = JSON.stringify({
+        type: String(reply.getHeader('content-type') ?? 'application/json'),
+        ...(etagHeader ? { etag: String(etagHeader) } : {}),
+        body: typeof payload === 'string' ? payload : String(payload ?? ''),
+      });
+      const status = reply.statusCode;
+      write = () => idempotencyStore.complete(db, claim.merchantId, claim.key, status, stored);
     }
-    const etagHeader = reply.getHeader('etag');
-    const stored = JSON.stringify({
-      type: String(reply.getHeader('content-type') ?? 'application/json'),
-      ...(etagHeader ? { etag: String(etagHeader) } : {}),
-      body: typeof payload === 'string' ? payload : String(payload ?? ''),
-    });
-    await idempotencyStore.complete(db, claim.merchantId, claim.key, reply.statusCode, stored);
+    try {
+      await write();
+    } catch (e) {
+      if (!isDatabaseUnavailable(e)) throw e;
+      if (backlog.length < 100_000) backlog.push(write);
+      request.log.warn({ err: { message: (e as Error).message } }, 'idempotency outcome queued until the database is back');
+    }
     return payload;
   }
 }
