@@ -31,7 +31,13 @@ export interface Finding {
 type Of<K extends Rec['op']> = Extract<Rec, { op: K }>;
 const byOp = <K extends Rec['op']>(records: Rec[], op: K) => records.filter((r): r is Of<K> => r.op === op);
 /** No answer with an error, and never delivered: both must leave nothing. */
-const refusedOrError = (r: Rec) => r.result === 'error' || r.result === 'refused';
+/**
+ * A 503 answered while PostgreSQL was being stopped (not in the SIGKILL phase) may answer a transaction whose
+ * COMMIT reached the database but whose acknowledgement was lost with the connection: it is in doubt, like a
+ * request that got no answer, and is checked as all-or-nothing instead.
+ */
+const inDoubt = (r: Rec) => r.result === 'error' && r.status === 503 && r.phase !== 'kill';
+const refusedOrError = (r: Rec) => (r.result === 'error' && !inDoubt(r)) || r.result === 'refused';
 
 interface ListedCard {
   token: string;
@@ -186,10 +192,10 @@ export async function checkAll(
     for (const r of mine) {
       if (r.op === 'update') {
         if (r.result === 'ack') seqs.clear();
-        if (r.result === 'ack' || r.result === 'ambiguous') seqs.add(r.seq);
+        if (r.result === 'ack' || r.result === 'ambiguous' || inDoubt(r)) seqs.add(r.seq);
       } else {
         if (r.result === 'ack') statuses.clear();
-        if (r.result === 'ack' || r.result === 'ambiguous') statuses.add(r.to);
+        if (r.result === 'ack' || r.result === 'ambiguous' || inDoubt(r)) statuses.add(r.to);
       }
     }
     const res = await native(t, m, 'GET', `/v1/cards/${card}`);
