@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import {
   type AllianceClient,
   type AllianceSession,
@@ -21,7 +21,6 @@ import {
   strangerKeys,
 } from '../gateways/alliancepay/helpers.ts';
 import { createMerchant, futureYear, type TestApp } from '../helpers/harness.ts';
-import { ROUTES } from './corpus.ts';
 import {
   BODY_LIMIT,
   type CaseOf,
@@ -29,6 +28,7 @@ import {
   caseRunner,
   contentType,
   corrupt,
+  describeApiFuzz,
   describeCase,
   describeKnown,
   fc,
@@ -36,7 +36,6 @@ import {
   fingerprinter,
   garbageBody,
   garbageHeaders,
-  HEAP_GROWTH_LIMIT_MB,
   heapMb,
   isAllianceError,
   jsonOf,
@@ -46,10 +45,8 @@ import {
   mutationsArb,
   nastyString,
   newStats,
-  QUOTA,
   type Sent,
   ShapeError,
-  summary,
   toJson,
   tokenCorruption,
 } from './support.ts';
@@ -341,30 +338,15 @@ async function authenticated(route: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('AlliancePay fuzz', () => {
-  describe('garbage layer', () => {
-    for (const route of ROUTES.alliancepay)
-      it(route, async () => {
-        await garbage(route);
-        expect(runner.takeViolations()).toEqual([]);
-      }, 120_000);
-  });
-
-  describe('authenticated layer', () => {
-    for (const route of ROUTES.alliancepay)
-      it(route, async () => {
-        await authenticated(route);
-        expect(runner.takeViolations()).toEqual([]);
-      }, 120_000);
-  });
-
-  describeKnown(KNOWN_AUTH, authenticatedCheck, () => runner);
-
-  it('ran its share of cases on every route, with memory stable', () => {
-    const grown = heapMb() - heapAtStart;
-    console.log(summary(stats, grown));
-    expect(stats.routes.size).toBe(ROUTES.alliancepay.length);
-    expect(stats.cases).toBeGreaterThanOrEqual(QUOTA.alliancepay);
-    expect(grown).toBeLessThan(HEAP_GROWTH_LIMIT_MB);
-  });
+describeApiFuzz({
+  title: 'AlliancePay fuzz',
+  api: 'alliancepay',
+  garbage,
+  authenticated,
+  runner: () => runner,
+  stats,
+  heapAtStart: () => heapAtStart,
+  known: () => {
+    describeKnown(KNOWN_AUTH, authenticatedCheck, () => runner);
+  },
 });

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type AppotaCredentials, appotaCredentials, appotaJwt, chargeBody, refId, seedExample } from '../gateways/appotapay/helpers.ts';
 import { createMerchant, type TestApp } from '../helpers/harness.ts';
 import { ROUTES } from './corpus.ts';
@@ -20,6 +20,7 @@ import {
   caseRunner,
   contentType,
   corrupt,
+  describeApiFuzz,
   describeCase,
   describeKnown,
   fc,
@@ -28,7 +29,6 @@ import {
   fingerprinter,
   garbageBody,
   garbageHeaders,
-  HEAP_GROWTH_LIMIT_MB,
   heapMb,
   isAppotaError,
   jsonOf,
@@ -39,12 +39,10 @@ import {
   nastyValue,
   newStats,
   pathText,
-  QUOTA,
   query,
   type Sent,
   ShapeError,
   secretsIn,
-  summary,
   type TokenCorruption,
   toJson,
   tokenCorruption,
@@ -338,34 +336,20 @@ async function authenticated(route: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('AppotaPay fuzz', () => {
-  it('has a generator for every AppotaPay route', () => {
-    for (const route of ROUTES.appotapay) expect(() => specOf(route), route).not.toThrow();
-  });
-
-  describe('garbage layer', () => {
-    for (const route of ROUTES.appotapay)
-      it(route, async () => {
-        await garbage(route);
-        expect(runner.takeViolations()).toEqual([]);
-      }, 120_000);
-  });
-
-  describe('authenticated layer', () => {
-    for (const route of ROUTES.appotapay)
-      it(route, async () => {
-        await authenticated(route);
-        expect(runner.takeViolations()).toEqual([]);
-      }, 120_000);
-  });
-
-  describeKnown(KNOWN_AUTH, authenticatedCheck, () => runner);
-
-  it('ran its share of cases on every route, with memory stable', () => {
-    const grown = heapMb() - heapAtStart;
-    console.log(summary(stats, grown));
-    expect(stats.routes.size).toBe(ROUTES.appotapay.length);
-    expect(stats.cases).toBeGreaterThanOrEqual(QUOTA.appotapay);
-    expect(grown).toBeLessThan(HEAP_GROWTH_LIMIT_MB);
-  });
+describeApiFuzz({
+  title: 'AppotaPay fuzz',
+  api: 'appotapay',
+  garbage,
+  authenticated,
+  runner: () => runner,
+  stats,
+  heapAtStart: () => heapAtStart,
+  first: () => {
+    it('has a generator for every AppotaPay route', () => {
+      for (const route of ROUTES.appotapay) expect(() => specOf(route), route).not.toThrow();
+    });
+  },
+  known: () => {
+    describeKnown(KNOWN_AUTH, authenticatedCheck, () => runner);
+  },
 });

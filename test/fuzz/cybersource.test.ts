@@ -9,7 +9,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   buildAuth,
   type CybsClient,
@@ -35,6 +35,7 @@ import {
   contentType,
   corrupt,
   DEEP,
+  describeApiFuzz,
   describeCase,
   describeKnown,
   fc,
@@ -43,7 +44,6 @@ import {
   fingerprinter,
   garbageBody,
   garbageHeaders,
-  HEAP_GROWTH_LIMIT_MB,
   heapMb,
   jsonOf,
   type Mutation,
@@ -53,12 +53,10 @@ import {
   nastyString,
   newStats,
   pathText,
-  QUOTA,
   query,
   type Sent,
   ShapeError,
   secretsIn,
-  summary,
   type TokenCorruption,
   toJson,
   tokenCorruption,
@@ -513,34 +511,20 @@ async function authenticated(route: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('Cybersource fuzz', () => {
-  it('has a generator for every Cybersource route', () => {
-    for (const route of ROUTES.cybersource) expect(() => specOf(route), route).not.toThrow();
-  });
-
-  describe('garbage layer', () => {
-    for (const route of ROUTES.cybersource)
-      it(route, async () => {
-        await garbage(route);
-        expect(runner.takeViolations()).toEqual([]);
-      }, 120_000);
-  });
-
-  describe('authenticated layer', () => {
-    for (const route of ROUTES.cybersource)
-      it(route, async () => {
-        await authenticated(route);
-        expect(runner.takeViolations()).toEqual([]);
-      }, 120_000);
-  });
-
-  describeKnown(KNOWN_AUTH, authenticatedCheck, () => runner);
-
-  it('ran its share of cases on every route, with memory stable', () => {
-    const grown = heapMb() - heapAtStart;
-    console.log(summary(stats, grown));
-    expect(stats.routes.size).toBe(ROUTES.cybersource.length);
-    expect(stats.cases).toBeGreaterThanOrEqual(QUOTA.cybersource);
-    expect(grown).toBeLessThan(HEAP_GROWTH_LIMIT_MB);
-  });
+describeApiFuzz({
+  title: 'Cybersource fuzz',
+  api: 'cybersource',
+  garbage,
+  authenticated,
+  runner: () => runner,
+  stats,
+  heapAtStart: () => heapAtStart,
+  first: () => {
+    it('has a generator for every Cybersource route', () => {
+      for (const route of ROUTES.cybersource) expect(() => specOf(route), route).not.toThrow();
+    });
+  },
+  known: () => {
+    describeKnown(KNOWN_AUTH, authenticatedCheck, () => runner);
+  },
 });

@@ -8,7 +8,7 @@
 
 import type { LightMyRequestResponse } from 'fastify';
 import { exportJWK, generateKeyPair } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   ADMIN_TOKEN,
   type Client,
@@ -32,6 +32,7 @@ import {
   contentType,
   corrupt,
   DEEP,
+  describeApiFuzz,
   describeKnown,
   fc,
   fcParams,
@@ -39,7 +40,6 @@ import {
   fingerprinter,
   garbageBody,
   garbageHeaders,
-  HEAP_GROWTH_LIMIT_MB,
   heapMb,
   jsonOf,
   type Mutation,
@@ -51,12 +51,10 @@ import {
   paramNames,
   pathText,
   pct,
-  QUOTA,
   query,
   type Sent,
   ShapeError,
   secretsIn,
-  summary,
   type TokenCorruption,
   toJson,
   tokenCorruption,
@@ -623,34 +621,20 @@ async function authenticated(route: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('native API fuzz', () => {
-  it('has a generator for every native route', () => {
-    for (const route of ROUTES.native) expect(() => specOf(route), route).not.toThrow();
-  });
-
-  describe('garbage layer', () => {
-    for (const route of ROUTES.native)
-      it(route, async () => {
-        await garbage(route);
-        expect(runner.takeViolations()).toEqual([]);
-      }, 120_000);
-  });
-
-  describe('authenticated layer', () => {
-    for (const route of ROUTES.native)
-      it(route, async () => {
-        await authenticated(route);
-        expect(runner.takeViolations()).toEqual([]);
-      }, 120_000);
-  });
-
-  describeKnown(KNOWN_AUTH, authenticatedCheck, () => runner);
-
-  it('ran its share of cases on every route, with memory stable', () => {
-    const grown = heapMb() - heapAtStart;
-    console.log(summary(stats, grown));
-    expect(stats.routes.size).toBe(ROUTES.native.length);
-    expect(stats.cases).toBeGreaterThanOrEqual(QUOTA.native);
-    expect(grown).toBeLessThan(HEAP_GROWTH_LIMIT_MB);
-  });
+describeApiFuzz({
+  title: 'native API fuzz',
+  api: 'native',
+  garbage,
+  authenticated,
+  runner: () => runner,
+  stats,
+  heapAtStart: () => heapAtStart,
+  first: () => {
+    it('has a generator for every native route', () => {
+      for (const route of ROUTES.native) expect(() => specOf(route), route).not.toThrow();
+    });
+  },
+  known: () => {
+    describeKnown(KNOWN_AUTH, authenticatedCheck, () => runner);
+  },
 });

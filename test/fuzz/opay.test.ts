@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { hmacHex } from '../gateways/opay/helpers.ts';
 import { createMerchant, futureYear, type TestApp, type TestMerchant, VISA } from '../helpers/harness.ts';
 import { ROUTES } from './corpus.ts';
@@ -20,6 +20,7 @@ import {
   contentType,
   corrupt,
   DEEP,
+  describeApiFuzz,
   describeCase,
   describeKnown,
   fc,
@@ -27,7 +28,6 @@ import {
   fingerprinter,
   garbageBody,
   garbageHeaders,
-  HEAP_GROWTH_LIMIT_MB,
   heapMb,
   isOpayEnvelope,
   jsonOf,
@@ -37,11 +37,9 @@ import {
   mutationsArb,
   nastyString,
   newStats,
-  QUOTA,
   type Sent,
   ShapeError,
   secretsIn,
-  summary,
   toJson,
   tokenCorruption,
 } from './support.ts';
@@ -243,31 +241,16 @@ async function authenticated(route: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('OPay fuzz', () => {
-  describe('garbage layer', () => {
-    for (const route of ROUTES.opay)
-      it(route, async () => {
-        await garbage(route);
-        expect(runner.takeViolations()).toEqual([]);
-      }, 120_000);
-  });
-
-  describe('authenticated layer', () => {
-    for (const route of ROUTES.opay)
-      it(route, async () => {
-        await authenticated(route);
-        expect(runner.takeViolations()).toEqual([]);
-      }, 120_000);
-  });
-
-  describeKnown(KNOWN_GARBAGE, garbageCheck, () => runner);
-  describeKnown(KNOWN_AUTH, authenticatedCheck, () => runner);
-
-  it('ran its share of cases on every route, with memory stable', () => {
-    const grown = heapMb() - heapAtStart;
-    console.log(summary(stats, grown));
-    expect(stats.routes.size).toBe(ROUTES.opay.length);
-    expect(stats.cases).toBeGreaterThanOrEqual(QUOTA.opay);
-    expect(grown).toBeLessThan(HEAP_GROWTH_LIMIT_MB);
-  });
+describeApiFuzz({
+  title: 'OPay fuzz',
+  api: 'opay',
+  garbage,
+  authenticated,
+  runner: () => runner,
+  stats,
+  heapAtStart: () => heapAtStart,
+  known: () => {
+    describeKnown(KNOWN_GARBAGE, garbageCheck, () => runner);
+    describeKnown(KNOWN_AUTH, authenticatedCheck, () => runner);
+  },
 });

@@ -11,6 +11,7 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { backend, makeTestApp, type TestApp } from '../helpers/harness.ts';
+import { ROUTES } from './corpus.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Run settings
@@ -46,6 +47,46 @@ export function describeKnown<T>(
         expect(runner().takeViolations()).toEqual([]);
       }, 120_000);
     }
+  });
+}
+
+/**
+ * One API's fuzz suite: `first` (e.g. a generator check), both layers on every route of the API, `known`
+ * (the cases that found bugs), then the check that the file ran its quota of cases with memory stable.
+ */
+export function describeApiFuzz(o: {
+  title: string;
+  api: Api;
+  garbage: (route: string) => Promise<void>;
+  authenticated: (route: string) => Promise<void>;
+  runner: () => CaseRunner;
+  stats: Stats;
+  heapAtStart: () => number;
+  first?: () => void;
+  known?: () => void;
+}): void {
+  describe(o.title, () => {
+    o.first?.();
+    for (const [layer, run] of [
+      ['garbage layer', o.garbage],
+      ['authenticated layer', o.authenticated],
+    ] as const) {
+      describe(layer, () => {
+        for (const route of ROUTES[o.api])
+          it(route, async () => {
+            await run(route);
+            expect(o.runner().takeViolations()).toEqual([]);
+          }, 120_000);
+      });
+    }
+    o.known?.();
+    it('ran its share of cases on every route, with memory stable', () => {
+      const grown = heapMb() - o.heapAtStart();
+      console.log(summary(o.stats, grown));
+      expect(o.stats.routes.size).toBe(ROUTES[o.api].length);
+      expect(o.stats.cases).toBeGreaterThanOrEqual(QUOTA[o.api]);
+      expect(grown).toBeLessThan(HEAP_GROWTH_LIMIT_MB);
+    });
   });
 }
 

@@ -9,7 +9,7 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { CompactEncrypt, CompactSign } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll } from 'vitest';
 import { buildRequest, openResponse, type Twoc2pClient, twoc2pClient } from '../gateways/twoc2p/helpers.ts';
 import { createMerchant, futureYear, type TestApp, VISA } from '../helpers/harness.ts';
 import { ROUTES } from './corpus.ts';
@@ -20,6 +20,7 @@ import {
   caseRunner,
   contentType,
   corrupt,
+  describeApiFuzz,
   describeCase,
   describeKnown,
   fc,
@@ -27,18 +28,15 @@ import {
   fingerprinter,
   garbageBody,
   garbageHeaders,
-  HEAP_GROWTH_LIMIT_MB,
   heapMb,
   makeFuzzApp,
   mutate,
   mutationsArb,
   nastyString,
   newStats,
-  QUOTA,
   type Sent,
   ShapeError,
   secretsIn,
-  summary,
   type TokenCorruption,
   toJson,
   tokenCorruption,
@@ -271,30 +269,15 @@ async function authenticated(route: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------
 
-describe('2C2P fuzz', () => {
-  describe('garbage layer', () => {
-    for (const route of ROUTES.twoc2p)
-      it(route, async () => {
-        await garbage(route);
-        expect(runner.takeViolations()).toEqual([]);
-      }, 120_000);
-  });
-
-  describe('authenticated layer', () => {
-    for (const route of ROUTES.twoc2p)
-      it(route, async () => {
-        await authenticated(route);
-        expect(runner.takeViolations()).toEqual([]);
-      }, 120_000);
-  });
-
-  describeKnown(KNOWN_GARBAGE, garbageCheck, () => runner);
-
-  it('ran its share of cases on every route, with memory stable', () => {
-    const grown = heapMb() - heapAtStart;
-    console.log(summary(stats, grown));
-    expect(stats.routes.size).toBe(ROUTES.twoc2p.length);
-    expect(stats.cases).toBeGreaterThanOrEqual(QUOTA.twoc2p);
-    expect(grown).toBeLessThan(HEAP_GROWTH_LIMIT_MB);
-  });
+describeApiFuzz({
+  title: '2C2P fuzz',
+  api: 'twoc2p',
+  garbage,
+  authenticated,
+  runner: () => runner,
+  stats,
+  heapAtStart: () => heapAtStart,
+  known: () => {
+    describeKnown(KNOWN_GARBAGE, garbageCheck, () => runner);
+  },
 });
