@@ -51,7 +51,7 @@ export function describeKnown<T>(
 }
 
 /**
- * One API's fuzz suite: `first` (e.g. a generator check), both layers on every route of the API, `known`
+ * One API's fuzz suite: a generator check (with `specOf`), both layers on every route of the API, `known`
  * (the cases that found bugs), then the check that the file ran its quota of cases with memory stable.
  */
 export function describeApiFuzz(o: {
@@ -62,11 +62,17 @@ export function describeApiFuzz(o: {
   runner: () => CaseRunner;
   stats: Stats;
   heapAtStart: () => number;
-  first?: () => void;
+  /** The file's case generator per route: a route without one fails (a new route must be fuzzed). */
+  specOf?: (route: string) => unknown;
   known?: () => void;
 }): void {
   describe(o.title, () => {
-    o.first?.();
+    const specOf = o.specOf;
+    if (specOf) {
+      it('has a generator for every route', () => {
+        for (const route of ROUTES[o.api]) expect(() => specOf(route), route).not.toThrow();
+      });
+    }
     for (const [layer, run] of [
       ['garbage layer', o.garbage],
       ['authenticated layer', o.authenticated],
