@@ -13,6 +13,15 @@ const PAN_MAX_LENGTH = 19;
 const ASCII_DIGITS = /^[0-9]+$/;
 
 /** False for anything that is not a non-empty string of ASCII digits, so a caller cannot mistake junk for a valid number. */
+/**
+ * Whether free text holds something that passes for a card number: a run of 13 to 19 digits that passes
+ * the Luhn check. Free-text fields are stored and echoed in clear, so a number there is refused.
+ */
+export function containsPan(text: string): boolean {
+  for (const run of text.match(/\d{13,19}/g) ?? []) if (luhnValid(run)) return true;
+  return false;
+}
+
 export function luhnValid(digits: string): boolean {
   if (!ASCII_DIGITS.test(digits)) return false;
   let sum = 0;

@@ -6,7 +6,17 @@
 import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../audit/log.ts';
 import { dataKeyVersion, fieldAad } from '../crypto/keyring.ts';
-import { type Brand, binInfo, cvvValid, type Expiry, type Funding, isExpired, isTooFarInFuture, parsePan } from '../domain/card.ts';
+import {
+  type Brand,
+  binInfo,
+  containsPan,
+  cvvValid,
+  type Expiry,
+  type Funding,
+  isExpired,
+  isTooFarInFuture,
+  parsePan,
+} from '../domain/card.ts';
 import { instrumentIdentifierId } from '../domain/ids.ts';
 import { effectiveStatus, type Status, type StoredStatus, transition, type Usage } from '../domain/lifecycle.ts';
 import { type CardPatch, type CardWithInstrument, cardStore } from '../store/card-store.ts';
@@ -210,6 +220,14 @@ export function createCardService(deps: VaultDeps) {
     return succeed(null);
   }
 
+  /** A holder name is stored and shown in clear: a card number typed into it would be a PAN outside the encryption. */
+  function checkHolderName(name: string | null | undefined): VaultResult<null> {
+    if (typeof name !== 'string' || !containsPan(name)) return succeed(null);
+    return fail('validation_failed', 'the holder name may not contain a card number', [
+      { field: 'holderName', code: 'contains_card_number', message: 'may not contain a card number' },
+    ]);
+  }
+
   function checkCard(input: { pan: string; expiry: Expiry; cvv?: string }): VaultResult<{ pan: string; info: ReturnType<typeof binInfo> }> {
     const pan = parsePan(input.pan);
     if (!pan.ok) {
@@ -238,6 +256,8 @@ export function createCardService(deps: VaultDeps) {
 
     async tokenize(caller: Caller, input: TokenizeInput): Promise<VaultResult<{ card: CardView; instrumentCreated: boolean }>> {
       const { merchantId } = caller;
+      const named = checkHolderName(input.holderName);
+      if (!named.ok) return named;
       let pan: string | null = null;
       let info: ReturnType<typeof binInfo> | null = null;
       if (input.instrumentId !== undefined) {
@@ -571,6 +591,8 @@ export function createCardService(deps: VaultDeps) {
         const check = checkExpiry(change.expiry);
         if (!check.ok) return check;
       }
+      const named = checkHolderName(change.holderName);
+      if (!named.ok) return named;
       return mutate(caller, token, ifMatch, 'card.update', async (tx, row) => {
         if (row.status === 'DELETED') return fail('card_deleted', 'the card is deleted');
         const patch: CardPatch = {};

@@ -5,7 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { type Expiry, formatExpiry, maskPan, parseExpiryIsoDate } from '../../../domain/card.ts';
+import { containsPan, type Expiry, formatExpiry, maskPan, parseExpiryIsoDate } from '../../../domain/card.ts';
 import type { CardService, CardView } from '../../../vault/cards.ts';
 import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
@@ -82,6 +82,8 @@ function validate(op: Operation, p: Payload): void {
     if (typeof v !== 'string') throw new Refusal('invalid', `${key} must be a string`);
     if (v.length > rule.max) throw new Refusal('tooLong', `${key} exceeds ${rule.max} characters`);
     if (rule.pattern && !rule.pattern.test(v)) throw new Refusal('invalid', `${key} is not valid`);
+    // Free text is kept and echoed in clear: a card number there would be a PAN outside the vault's encryption.
+    if (rule.pattern === TEXT && containsPan(v)) throw new Refusal('invalid', `${key} may not contain a card number`);
   }
 }
 
