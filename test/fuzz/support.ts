@@ -883,20 +883,29 @@ export interface Outcome {
 }
 
 /** String values of the named fields, at any depth: the card data a request carried in card fields. */
-export function secretsIn(v: unknown, keys: string[], out: string[] = [], depth = 0): string[] {
-  if (depth > 50 || v === null || typeof v !== 'object' || v instanceof Raw) return out;
-  if (v instanceof Entries) {
-    for (const [k, x] of v.entries) {
-      if (keys.includes(k) && typeof x === 'string') out.push(x);
-      secretsIn(x, keys, out, depth + 1);
+/**
+ * The card numbers and CVVs sent in card fields (`keys`), for the "none may come back" oracle. A value the
+ * request also carries in another field (a merchant's own customer reference that happens to equal the card
+ * number) is the client's data there and may be echoed as such; holder names, where a card number would be
+ * stored in clear, are refused by the server and tested apart (test/api/native/free-text-pan.test.ts).
+ */
+export function secretsIn(v: unknown, keys: string[]): string[] {
+  const secrets: string[] = [];
+  const others = new Set<string>();
+  collectStrings(v, keys, secrets, others, 0);
+  return secrets.filter((x) => !others.has(x));
+}
+
+function collectStrings(v: unknown, keys: string[], secrets: string[], others: Set<string>, depth: number): void {
+  if (depth > 50 || v === null || typeof v !== 'object' || v instanceof Raw) return;
+  const entries: [string, unknown][] = v instanceof Entries ? v.entries : Object.entries(v);
+  for (const [k, x] of entries) {
+    if (typeof x === 'string') {
+      if (keys.includes(k)) secrets.push(x);
+      else others.add(x);
     }
-    return out;
+    collectStrings(x, keys, secrets, others, depth + 1);
   }
-  for (const [k, x] of Object.entries(v)) {
-    if (keys.includes(k) && typeof x === 'string') out.push(x);
-    secretsIn(x, keys, out, depth + 1);
-  }
-  return out;
 }
 
 /**
