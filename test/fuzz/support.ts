@@ -885,15 +885,16 @@ export interface Outcome {
 /** String values of the named fields, at any depth: the card data a request carried in card fields. */
 /**
  * The card numbers and CVVs sent in card fields (`keys`), for the "none may come back" oracle. A value the
- * request also carries in another field (a merchant's own customer reference that happens to equal the card
- * number) is the client's data there and may be echoed as such; holder names, where a card number would be
+ * request also carries in another field, whole or inside a longer text (a merchant's own reference that
+ * happens to hold the card number), is the client's data there and may be echoed as such; holder names, where a card number would be
  * stored in clear, are refused by the server and tested apart (test/api/native/free-text-pan.test.ts).
  */
 export function secretsIn(v: unknown, keys: string[]): string[] {
   const secrets: string[] = [];
   const others = new Set<string>();
   collectStrings(v, keys, secrets, others, 0);
-  return secrets.filter((x) => !others.has(x));
+  const elsewhere = [...others];
+  return secrets.filter((x) => !elsewhere.some((o) => o.includes(x)));
 }
 
 function collectStrings(v: unknown, keys: string[], secrets: string[], others: Set<string>, depth: number): void {
