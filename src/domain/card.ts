@@ -22,6 +22,12 @@ export function containsPan(text: string): boolean {
   return false;
 }
 
+/**
+ * Text the client chose (a field name) as it may appear in an error: runs of 13 or more digits, which could be
+ * a card number, are replaced, so a refusal never echoes one.
+ */
+export const redactDigitRuns = (text: string): string => text.replace(/\d{13,}/g, '[digits]');
+
 export function luhnValid(digits: string): boolean {
   if (!ASCII_DIGITS.test(digits)) return false;
   let sum = 0;

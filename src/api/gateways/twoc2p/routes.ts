@@ -5,7 +5,7 @@
  */
 import { randomInt } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { containsPan, type Expiry, formatExpiry, maskPan, parseExpiryIsoDate } from '../../../domain/card.ts';
+import { containsPan, type Expiry, formatExpiry, maskPan, parseExpiryIsoDate, redactDigitRuns } from '../../../domain/card.ts';
 import type { CardService, CardView } from '../../../vault/cards.ts';
 import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
@@ -72,7 +72,8 @@ class Refusal extends Error {
 
 function validate(op: Operation, p: Payload): void {
   const rules = FIELDS[op];
-  for (const key of Object.keys(p)) if (!(key in rules)) throw new Refusal('invalid', `${key} is not a field of this request`);
+  for (const key of Object.keys(p))
+    if (!(key in rules)) throw new Refusal('invalid', `${redactDigitRuns(key)} is not a field of this request`);
   for (const [key, rule] of Object.entries(rules)) {
     const v = p[key];
     if (v === undefined || v === null || v === '') {
