@@ -298,34 +298,39 @@ async function bCyCustomer(): Promise<{ bCustomer: string; bPi: string; bAddress
 // -------------------------------------------------------------------------------------------------
 // The matrix
 
+/** Rows for operations that must answer B exactly as for a made-up id: one `[op, route, send]` each. */
+function hiddenRows(
+  api: Row['api'],
+  make: Row['make'],
+  refused: HiddenRow['refused'],
+  ops: readonly (readonly [string, string, Row['send']])[],
+  own?: string[],
+): Row[] {
+  return ops.map(([op, route, send]) => ({ api, op, routes: [route], make, send, outcome: 'hidden', refused, ...(own ? { own } : {}) }));
+}
+
 const N = native;
 const ROWS: Row[] = [
   // ---- native /v1: customers and addresses
-  ...(
+  ...hiddenRows('native', nativeCustomer, problem(404, 'customer_not_found'), [
+    ['get customer', 'GET /v1/customers/:id', (i: Ids) => N(B).get(`/v1/customers/${i.customer}`)],
+    ['update customer', 'PATCH /v1/customers/:id', (i: Ids) => N(B).patch(`/v1/customers/${i.customer}`, { name: 'pwned' })],
+    ['delete customer', 'DELETE /v1/customers/:id', (i: Ids) => N(B).delete(`/v1/customers/${i.customer}`)],
+    ["list a customer's cards", 'GET /v1/customers/:id/cards', (i: Ids) => N(B).get(`/v1/customers/${i.customer}/cards`)],
     [
-      ['get customer', 'GET /v1/customers/:id', (i: Ids) => N(B).get(`/v1/customers/${i.customer}`)],
-      ['update customer', 'PATCH /v1/customers/:id', (i: Ids) => N(B).patch(`/v1/customers/${i.customer}`, { name: 'pwned' })],
-      ['delete customer', 'DELETE /v1/customers/:id', (i: Ids) => N(B).delete(`/v1/customers/${i.customer}`)],
-      ["list a customer's cards", 'GET /v1/customers/:id/cards', (i: Ids) => N(B).get(`/v1/customers/${i.customer}/cards`)],
-      [
-        'add an address',
-        'POST /v1/customers/:id/addresses',
-        (i: Ids) => N(B).post(`/v1/customers/${i.customer}/addresses`, { address: { line1: 'evil' }, default: true }),
-      ],
-      ['list addresses', 'GET /v1/customers/:id/addresses', (i: Ids) => N(B).get(`/v1/customers/${i.customer}/addresses`)],
-    ] as const
-  ).map(
-    ([op, route, send]): Row => ({
-      api: 'native',
-      op,
-      routes: [route],
-      make: nativeCustomer,
-      send,
-      outcome: 'hidden',
-      refused: problem(404, 'customer_not_found'),
-    }),
-  ),
-  ...(
+      'add an address',
+      'POST /v1/customers/:id/addresses',
+      (i: Ids) => N(B).post(`/v1/customers/${i.customer}/addresses`, { address: { line1: 'evil' }, default: true }),
+    ],
+    ['list addresses', 'GET /v1/customers/:id/addresses', (i: Ids) => N(B).get(`/v1/customers/${i.customer}/addresses`)],
+  ]),
+  ...hiddenRows(
+    'native',
+    nativeCustomer,
+    (s) => {
+      expect(s.status, JSON.stringify(s.body)).toBe(404);
+      expect(['customer_not_found', 'address_not_found']).toContain(s.body.code);
+    },
     [
       [
         'get address',
@@ -342,20 +347,7 @@ const ROWS: Row[] = [
         'DELETE /v1/customers/:id/addresses/:addressId',
         (i: Ids) => N(B).delete(`/v1/customers/${i.customer}/addresses/${i.address}`),
       ],
-    ] as const
-  ).map(
-    ([op, route, send]): Row => ({
-      api: 'native',
-      op,
-      routes: [route],
-      make: nativeCustomer,
-      send,
-      outcome: 'hidden',
-      refused: (s) => {
-        expect(s.status, JSON.stringify(s.body)).toBe(404);
-        expect(['customer_not_found', 'address_not_found']).toContain(s.body.code);
-      },
-    }),
+    ],
   ),
   {
     api: 'native',
@@ -404,31 +396,25 @@ const ROWS: Row[] = [
       else problem(404, 'customer_not_found')(s);
     },
   },
-  ...(
+  ...hiddenRows('native', nativeCard, problem(404, 'card_not_found'), [
+    ['get card', 'GET /v1/cards/:token', (i: Ids) => N(B).get(`/v1/cards/${i.card}`)],
+    ['update card', 'PATCH /v1/cards/:token', (i: Ids) => N(B).patch(`/v1/cards/${i.card}`, { holderName: 'pwned', default: true })],
+    ['delete card', 'DELETE /v1/cards/:token', (i: Ids) => N(B).delete(`/v1/cards/${i.card}`)],
+    ['suspend card', 'POST /v1/cards/:token/status', (i: Ids) => N(B).post(`/v1/cards/${i.card}/status`, { status: 'SUSPENDED' })],
     [
-      ['get card', 'GET /v1/cards/:token', (i: Ids) => N(B).get(`/v1/cards/${i.card}`)],
-      ['update card', 'PATCH /v1/cards/:token', (i: Ids) => N(B).patch(`/v1/cards/${i.card}`, { holderName: 'pwned', default: true })],
-      ['delete card', 'DELETE /v1/cards/:token', (i: Ids) => N(B).delete(`/v1/cards/${i.card}`)],
-      ['suspend card', 'POST /v1/cards/:token/status', (i: Ids) => N(B).post(`/v1/cards/${i.card}/status`, { status: 'SUSPENDED' })],
-      [
-        'reveal card',
-        'POST /v1/cards/:token/reveal',
-        (i: Ids) => N(B).post(`/v1/cards/${i.card}/reveal`, { purpose: 'tenant isolation probe', jwk: publicJwk() }),
-      ],
-    ] as const
-  ).map(
-    ([op, route, send]): Row => ({
-      api: 'native',
-      op,
-      routes: [route],
-      make: nativeCard,
-      send,
-      outcome: 'hidden',
-      refused: problem(404, 'card_not_found'),
-    }),
-  ),
+      'reveal card',
+      'POST /v1/cards/:token/reveal',
+      (i: Ids) => N(B).post(`/v1/cards/${i.card}/reveal`, { purpose: 'tenant isolation probe', jwk: publicJwk() }),
+    ],
+  ]),
   // ---- native /v1: payments
-  ...(
+  ...hiddenRows(
+    'native',
+    nativeCustomer,
+    (s) => {
+      expect(s.status, JSON.stringify(s.body)).toBe(404);
+      expect(['card_not_found', 'customer_not_found']).toContain(s.body.code);
+    },
     [
       ["pay with A's token", 'POST /v1/payments', (i: Ids) => N(B).post('/v1/payments', { token: i.card, amount: 1000, currency: 'USD' })],
       [
@@ -442,20 +428,7 @@ const ROWS: Row[] = [
         'POST /v1/credits',
         (i: Ids) => N(B).post('/v1/credits', { customer: i.customer, amount: 1000, currency: 'USD' }),
       ],
-    ] as const
-  ).map(
-    ([op, route, send]): Row => ({
-      api: 'native',
-      op,
-      routes: [route],
-      make: nativeCustomer,
-      send,
-      outcome: 'hidden',
-      refused: (s) => {
-        expect(s.status, JSON.stringify(s.body)).toBe(404);
-        expect(['card_not_found', 'customer_not_found']).toContain(s.body.code);
-      },
-    }),
+    ],
   ),
   {
     api: 'native',
@@ -851,7 +824,10 @@ const ROWS: Row[] = [
   },
 
   // ---- Cybersource TMS: customers, their payment instruments and shipping addresses
-  ...(
+  ...hiddenRows(
+    'cybersource',
+    cyCustomer,
+    tmsError(404, 'notFound'),
     [
       ['get customer', 'GET /tms/v2/customers/:customerId', (i: Ids) => cy(B, 'GET', `/tms/v2/customers/${i.customer}`)],
       [
@@ -923,18 +899,8 @@ const ROWS: Row[] = [
         'DELETE /tms/v2/customers/:customerId/shipping-addresses/:addressId',
         (i: Ids) => cy(B, 'DELETE', `/tms/v2/customers/${i.customer}/shipping-addresses/${i.address}`),
       ],
-    ] as const
-  ).map(
-    ([op, route, send]): Row => ({
-      api: 'cybersource',
-      op,
-      routes: [route],
-      make: cyCustomer,
-      own: ['merchantCustomerID'],
-      send,
-      outcome: 'hidden',
-      refused: tmsError(404, 'notFound'),
-    }),
+    ],
+    ['merchantCustomerID'],
   ),
   // A's ids under B's own customer.
   ...(
@@ -1007,65 +973,53 @@ const ROWS: Row[] = [
     },
   },
   // ---- Cybersource TMS: instrument identifiers and standalone payment instruments
-  ...(
+  ...hiddenRows('cybersource', cyStandalonePi, tmsError(404, 'notFound'), [
     [
-      [
-        'get instrument identifier',
-        'GET /tms/v1/instrumentidentifiers/:instrumentId',
-        (i: Ids) => cy(B, 'GET', `/tms/v1/instrumentidentifiers/${i.ii}`),
-      ],
-      [
-        'get instrument identifier unmasked (MLE)',
-        'GET /tms/v1/instrumentidentifiers/:instrumentId',
-        (i: Ids) => cy(B, 'GET', `/tms/v1/instrumentidentifiers/${i.ii}`, undefined, { accept: 'application/jose' }),
-      ],
-      [
-        'update instrument identifier',
-        'PATCH /tms/v1/instrumentidentifiers/:instrumentId',
-        (i: Ids) => cy(B, 'PATCH', `/tms/v1/instrumentidentifiers/${i.ii}`, { processingInformation: { authorizationOptions: {} } }),
-      ],
-      [
-        'delete instrument identifier',
-        'DELETE /tms/v1/instrumentidentifiers/:instrumentId',
-        (i: Ids) => cy(B, 'DELETE', `/tms/v1/instrumentidentifiers/${i.ii}`),
-      ],
-      [
-        "list the instrument identifier's payment instruments",
-        'GET /tms/v1/instrumentidentifiers/:instrumentId/paymentinstruments',
-        (i: Ids) => cy(B, 'GET', `/tms/v1/instrumentidentifiers/${i.ii}/paymentinstruments`),
-      ],
-      [
-        'get standalone payment instrument',
-        'GET /tms/v1/paymentinstruments/:piId',
-        (i: Ids) => cy(B, 'GET', `/tms/v1/paymentinstruments/${i.pi}`),
-      ],
-      [
-        'get standalone payment instrument unmasked (MLE)',
-        'GET /tms/v1/paymentinstruments/:piId',
-        (i: Ids) => cy(B, 'GET', `/tms/v1/paymentinstruments/${i.pi}`, undefined, { accept: 'application/jose' }),
-      ],
-      [
-        'update standalone payment instrument',
-        'PATCH /tms/v1/paymentinstruments/:piId',
-        (i: Ids) => cy(B, 'PATCH', `/tms/v1/paymentinstruments/${i.pi}`, { card: { expirationMonth: '01', expirationYear: EXP_YEAR } }),
-      ],
-      [
-        'delete standalone payment instrument',
-        'DELETE /tms/v1/paymentinstruments/:piId',
-        (i: Ids) => cy(B, 'DELETE', `/tms/v1/paymentinstruments/${i.pi}`),
-      ],
-    ] as const
-  ).map(
-    ([op, route, send]): Row => ({
-      api: 'cybersource',
-      op,
-      routes: [route],
-      make: cyStandalonePi,
-      send,
-      outcome: 'hidden',
-      refused: tmsError(404, 'notFound'),
-    }),
-  ),
+      'get instrument identifier',
+      'GET /tms/v1/instrumentidentifiers/:instrumentId',
+      (i: Ids) => cy(B, 'GET', `/tms/v1/instrumentidentifiers/${i.ii}`),
+    ],
+    [
+      'get instrument identifier unmasked (MLE)',
+      'GET /tms/v1/instrumentidentifiers/:instrumentId',
+      (i: Ids) => cy(B, 'GET', `/tms/v1/instrumentidentifiers/${i.ii}`, undefined, { accept: 'application/jose' }),
+    ],
+    [
+      'update instrument identifier',
+      'PATCH /tms/v1/instrumentidentifiers/:instrumentId',
+      (i: Ids) => cy(B, 'PATCH', `/tms/v1/instrumentidentifiers/${i.ii}`, { processingInformation: { authorizationOptions: {} } }),
+    ],
+    [
+      'delete instrument identifier',
+      'DELETE /tms/v1/instrumentidentifiers/:instrumentId',
+      (i: Ids) => cy(B, 'DELETE', `/tms/v1/instrumentidentifiers/${i.ii}`),
+    ],
+    [
+      "list the instrument identifier's payment instruments",
+      'GET /tms/v1/instrumentidentifiers/:instrumentId/paymentinstruments',
+      (i: Ids) => cy(B, 'GET', `/tms/v1/instrumentidentifiers/${i.ii}/paymentinstruments`),
+    ],
+    [
+      'get standalone payment instrument',
+      'GET /tms/v1/paymentinstruments/:piId',
+      (i: Ids) => cy(B, 'GET', `/tms/v1/paymentinstruments/${i.pi}`),
+    ],
+    [
+      'get standalone payment instrument unmasked (MLE)',
+      'GET /tms/v1/paymentinstruments/:piId',
+      (i: Ids) => cy(B, 'GET', `/tms/v1/paymentinstruments/${i.pi}`, undefined, { accept: 'application/jose' }),
+    ],
+    [
+      'update standalone payment instrument',
+      'PATCH /tms/v1/paymentinstruments/:piId',
+      (i: Ids) => cy(B, 'PATCH', `/tms/v1/paymentinstruments/${i.pi}`, { card: { expirationMonth: '01', expirationYear: EXP_YEAR } }),
+    ],
+    [
+      'delete standalone payment instrument',
+      'DELETE /tms/v1/paymentinstruments/:piId',
+      (i: Ids) => cy(B, 'DELETE', `/tms/v1/paymentinstruments/${i.pi}`),
+    ],
+  ]),
   {
     api: 'cybersource',
     op: "create a standalone payment instrument from A's instrument identifier",
@@ -1097,7 +1051,13 @@ const ROWS: Row[] = [
     },
   },
   // ---- Cybersource PTS: payments with A's tokens, and follow-ups on A's payments
-  ...(
+  ...hiddenRows(
+    'cybersource',
+    cyCustomer,
+    (s) => {
+      expect(s.status, JSON.stringify(s.body)).toBe(400);
+      expect(s.body.status).toBe('INVALID_REQUEST');
+    },
     [
       [
         "pay with A's customer",
@@ -1124,21 +1084,8 @@ const ROWS: Row[] = [
         'POST /pts/v2/credits',
         (i: Ids) => cy(B, 'POST', '/pts/v2/credits', { paymentInformation: { paymentInstrument: { id: i.pi } }, ...cyAmount() }),
       ],
-    ] as const
-  ).map(
-    ([op, route, send]): Row => ({
-      api: 'cybersource',
-      op,
-      routes: [route],
-      make: cyCustomer,
-      own: ['merchantCustomerID'],
-      send,
-      outcome: 'hidden',
-      refused: (s) => {
-        expect(s.status, JSON.stringify(s.body)).toBe(400);
-        expect(s.body.status).toBe('INVALID_REQUEST');
-      },
-    }),
+    ],
+    ['merchantCustomerID'],
   ),
   {
     api: 'cybersource',
