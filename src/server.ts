@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { AggregatorRegistry } from 'prom-client';
 import { buildApp, openVault, type Vault } from './app.ts';
 import type { Config } from './config.ts';
+import { idempotencyStore } from './store/idempotency-store.ts';
 
 export interface Started {
   app: FastifyInstance;
@@ -45,13 +46,7 @@ function banner(vault: Vault, config: Config, adminToken: string | null): void {
  */
 async function releaseAbandonedClaims(vault: Vault, config: Config): Promise<void> {
   const before = vault.store.kind === 'sqlite' ? vault.now() : new Date(vault.now().getTime() - 2 * config.requestTimeoutMs);
-  const released = await vault.store.db
-    .deleteFrom('idempotency_keys')
-    .where('state', '=', 'pending')
-    .where('request_hash', '!=', 'reference')
-    .where('created_at', '<', before.toISOString())
-    .executeTakeFirst();
-  const n = Number(released.numDeletedRows);
+  const n = await idempotencyStore.releaseAbandoned(vault.store.db, before.toISOString());
   if (n > 0) process.stderr.write(`Released ${n} idempotency key(s) left pending by a previous run\n`);
 }
 

@@ -1,5 +1,8 @@
 import type { Executor } from './db.ts';
 
+/** The request hash of a single-use reference claim (not an Idempotency-Key): never released as abandoned. */
+export const REFERENCE_CLAIM = 'reference';
+
 export const idempotencyStore = {
   /** Claims the key; returns false if it already exists. */
   claim: async (q: Executor, merchantId: string, key: string, requestHash: string, at: string): Promise<boolean> => {
@@ -29,6 +32,17 @@ export const idempotencyStore = {
       .where('merchant_id', '=', merchantId)
       .where('key', '=', key)
       .execute(),
+
+  /** Idempotency-Key claims still pending that were made before `before` (their server died mid-request). */
+  releaseAbandoned: async (q: Executor, before: string): Promise<number> => {
+    const res = await q
+      .deleteFrom('idempotency_keys')
+      .where('state', '=', 'pending')
+      .where('request_hash', '!=', REFERENCE_CLAIM)
+      .where('created_at', '<', before)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows);
+  },
 
   release: (q: Executor, merchantId: string, key: string) =>
     q.deleteFrom('idempotency_keys').where('merchant_id', '=', merchantId).where('key', '=', key).where('state', '=', 'pending').execute(),

@@ -22,12 +22,11 @@ import { effectiveStatus, type Status, type StoredStatus, transition, type Usage
 import { type CardPatch, type CardWithInstrument, cardStore } from '../store/card-store.ts';
 import { customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction, isUniqueViolation } from '../store/db.ts';
-import { idempotencyStore } from '../store/idempotency-store.ts';
 import { type Cursor, type Page, toPage } from '../store/page.ts';
 import type { CardRow, CustomerRow, InstrumentRow } from '../store/schema.ts';
 import { type Caller, iso, parseJson, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
-import { claimInTransaction, isReferenceTaken, type ReferenceClaim, ReferenceTaken } from './references.ts';
+import { claimInTransaction, claimNow, isReferenceTaken, type ReferenceClaim, ReferenceTaken, releaseClaim } from './references.ts';
 
 export interface Address {
   firstName?: string;
@@ -622,21 +621,22 @@ export function createCardService(deps: VaultDeps) {
       });
     },
 
-    /**
-     * A gateway's unique merchant reference (OPay `reference`): claimed once per merchant and namespace.
-     * Returns false when it was claimed before. The claim is released if the creation it guards fails.
-     */
     /** Whether a merchant reference was used already (claimed for real by the creation it guards). */
     referenceTaken(caller: Caller, claim: ReferenceClaim): Promise<boolean> {
       return isReferenceTaken(db, caller.merchantId, claim);
     },
 
-    async claimReference(caller: Caller, namespace: string, reference: string): Promise<boolean> {
-      return idempotencyStore.claim(db, caller.merchantId, `ref:${namespace}:${reference}`, 'reference', iso(deps.now()));
+    /**
+     * Claims a single-use value in a commit of its own (request ids kept against replay, AlliancePay's
+     * references): false when it was claimed before. Creations claim theirs in their own transaction instead
+     * (TokenizeInput.claim, PayInput.claim).
+     */
+    claimReference(caller: Caller, namespace: string, reference: string): Promise<boolean> {
+      return claimNow(db, caller.merchantId, { namespace, reference }, iso(deps.now()));
     },
 
     async releaseReference(caller: Caller, namespace: string, reference: string): Promise<void> {
-      await idempotencyStore.release(db, caller.merchantId, `ref:${namespace}:${reference}`);
+      await releaseClaim(db, caller.merchantId, { namespace, reference });
     },
 
     /**

@@ -4,7 +4,7 @@
  * a reference claimed without its object, and the merchant's retry with the same reference goes through.
  */
 import type { Executor } from '../store/db.ts';
-import { idempotencyStore } from '../store/idempotency-store.ts';
+import { idempotencyStore, REFERENCE_CLAIM } from '../store/idempotency-store.ts';
 
 export interface ReferenceClaim {
   namespace: string;
@@ -18,8 +18,16 @@ export class ReferenceTaken extends Error {
 
 const keyOf = (c: ReferenceClaim) => `ref:${c.namespace}:${c.reference}`;
 
+/** Claims the reference on `q` (a transaction, or the database for a commit of its own): false if taken. */
+export const claimNow = (q: Executor, merchantId: string, claim: ReferenceClaim, at: string): Promise<boolean> =>
+  idempotencyStore.claim(q, merchantId, keyOf(claim), REFERENCE_CLAIM, at);
+
 export async function claimInTransaction(tx: Executor, merchantId: string, claim: ReferenceClaim, at: string): Promise<void> {
-  if (!(await idempotencyStore.claim(tx, merchantId, keyOf(claim), 'reference', at))) throw new ReferenceTaken();
+  if (!(await claimNow(tx, merchantId, claim, at))) throw new ReferenceTaken();
+}
+
+export async function releaseClaim(q: Executor, merchantId: string, claim: ReferenceClaim): Promise<void> {
+  await idempotencyStore.release(q, merchantId, keyOf(claim));
 }
 
 export async function isReferenceTaken(q: Executor, merchantId: string, claim: ReferenceClaim): Promise<boolean> {
