@@ -254,7 +254,8 @@ export function createPaymentService(
     const { merchantId } = caller;
     const id = input.newId ? input.newId() : newId(kind === 'payment' ? 'pay' : 'crd');
     const capture = kind === 'credit' ? true : (input.capture ?? true);
-    const single = kind === 'payment' && card.usage === 'SINGLE';
+    // A SINGLE token is spent by whichever call takes the card first: a credit consumes it as a payment does.
+    const single = card.usage === 'SINGLE';
     if (single && !(await reserveSingleUse(card, iso(deps.now())))) return fail('token_consumed', 'the single-use card was already used');
     const operation = kind === 'payment' ? 'authorize' : 'credit';
 
