@@ -21,7 +21,7 @@ import { HttpProblem, registerAuth, registerIdempotency } from './api/native/htt
 import { paymentRoutes } from './api/native/payment-routes.ts';
 import { registerOps } from './api/ops-routes.ts';
 import { problem, problemFromError, sendProblem } from './api/problem.ts';
-import { redactUrl } from './api/redact.ts';
+import { requestForLog } from './api/redact.ts';
 import type { Config } from './config.ts';
 import { createKeyring, type Keyring } from './crypto/keyring.ts';
 import { createLocalMasterKeyProvider, type LoadedMasterKey, loadMasterKey, type MasterKeyProvider } from './crypto/master-key.ts';
@@ -152,7 +152,8 @@ export async function buildApp(
               censor: '[redacted]',
             },
             serializers: {
-              req: (req) => ({ method: req.method, url: redactUrl(req.url), remoteAddress: req.ip }),
+              // The route template and redacted parameters, never the URL as sent (api/redact.ts).
+              req: (req) => requestForLog(req),
             },
           },
     bodyLimit: config.bodyLimit,

@@ -1,12 +1,13 @@
 /**
  * Whole-suite leak scan (DESIGN §6): every test app appends its log lines, and every secret the tests
  * create, to files in one directory; after the last test file this fails the run if any log line holds a
- * Luhn-valid 13–19 digit run or any of those secrets.
+ * card number (the one detector, src/domain/pan-detector.ts: separated, percent-encoded, inside other text)
+ * or any of those secrets.
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { luhnValid } from '../src/domain/card.ts';
+import { findCardNumbers } from '../src/domain/pan-detector.ts';
 
 export default function setup(): () => void {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-scan-'));
@@ -25,7 +26,7 @@ export default function setup(): () => void {
         lines++;
         // Timestamps and durations are the only long numbers a log line may carry.
         const scanned = line.replace(/"(time|responseTime)":[0-9.]+/g, '');
-        for (const run of scanned.match(/\d{13,19}/g) ?? []) if (luhnValid(run)) hits.push(`${f}: a card number ending ${run.slice(-4)}`);
+        for (const m of findCardNumbers(scanned)) hits.push(`${f}: a card number ending ${m.digits.slice(-4)}`);
         for (const s of secrets) if (scanned.includes(s)) hits.push(`${f}: a secret starting ${s.slice(0, 6)}…`);
       }
     }

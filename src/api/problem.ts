@@ -4,7 +4,7 @@
  * Stacks go to the log, never to a client.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { redactDigitRuns } from '../domain/card.ts';
+import { redactCardNumbers } from '../domain/pan-detector.ts';
 import type { FieldIssue, VaultErrorCode, VaultFailure } from '../vault/errors.ts';
 
 export type ProblemCode =
@@ -110,7 +110,7 @@ function fieldOf(v: { instancePath?: string; params?: Record<string, unknown> },
   const base = (v.instancePath ?? '').replace(/^\//, '').replaceAll('/', '.');
   const extra = (v.params?.additionalProperty ?? v.params?.missingProperty) as string | undefined;
   const path = [base, extra].filter(Boolean).join('.');
-  return redactDigitRuns(path || context);
+  return redactCardNumbers(path || context);
 }
 
 function validationProblem(err: FastifyError): Problem {

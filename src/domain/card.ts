@@ -6,28 +6,13 @@ import { err, ok, type Result } from './result.ts';
 
 export type Brand = 'VISA' | 'MASTERCARD' | 'AMEX' | 'DISCOVER' | 'JCB' | 'DINERS' | 'UNIONPAY' | 'MAESTRO' | 'UNKNOWN';
 export type Funding = 'CREDIT' | 'DEBIT' | 'PREPAID' | 'UNKNOWN';
-export type PanError = 'pan_not_digits' | 'pan_length' | 'pan_luhn';
+export type PanError = 'pan_not_digits' | 'pan_leading_zero' | 'pan_length' | 'pan_luhn';
 
 const PAN_MIN_LENGTH = 12;
 const PAN_MAX_LENGTH = 19;
 const ASCII_DIGITS = /^[0-9]+$/;
 
 /** False for anything that is not a non-empty string of ASCII digits, so a caller cannot mistake junk for a valid number. */
-/**
- * Whether free text holds something that passes for a card number: a run of 13 to 19 digits that passes
- * the Luhn check. Free-text fields are stored and echoed in clear, so a number there is refused.
- */
-export function containsPan(text: string): boolean {
-  for (const run of text.match(/\d{13,19}/g) ?? []) if (luhnValid(run)) return true;
-  return false;
-}
-
-/**
- * Text the client chose (a field name) as it may appear in an error: runs of 13 or more digits, which could be
- * a card number, are replaced, so a refusal never echoes one.
- */
-export const redactDigitRuns = (text: string): string => text.replace(/\d{13,}/g, '[digits]');
-
 export function luhnValid(digits: string): boolean {
   if (!ASCII_DIGITS.test(digits)) return false;
   let sum = 0;
@@ -44,11 +29,18 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** Accepts the PAN exactly as a client sent it: ASCII digits only, 12..19 long, Luhn-valid. */
+/**
+ * Accepts the PAN exactly as a client sent it, in its one canonical form: ASCII digits only, no leading
+ * zero (no card number begins with 0, so 004111… would be a second spelling of 4111…, bypassing dedup
+ * and misreading the BIN), a length the brand issues (12..19 for a number of no known brand), Luhn-valid.
+ */
 export function parsePan(input: string): Result<string, PanError> {
   // Separators are refused rather than stripped: silently rewriting card data hides client bugs.
   if (!ASCII_DIGITS.test(input)) return err('pan_not_digits');
+  if (input.startsWith('0')) return err('pan_leading_zero');
   if (input.length < PAN_MIN_LENGTH || input.length > PAN_MAX_LENGTH) return err('pan_length');
+  const rule = findBrandRule(input);
+  if (rule && !rule.lengths.includes(input.length)) return err('pan_length');
   if (!luhnValid(input)) return err('pan_luhn');
   return ok(input);
 }
@@ -221,27 +213,25 @@ export function brandNames(brand: Brand): BrandNames {
 
 export type MaskChar = 'X' | '*' | '•';
 
-/**
- * Whether free text holds something that could be a card number: 12 or more digits in a run, also when
- * split by single spaces, dashes or dots ("4111 1111 1111 1111"). Used to keep PANs out of text we store.
- */
-export function containsPanLike(text: string): boolean {
-  return /[0-9](?:[ .-]?[0-9]){11,}/.test(text);
-}
-
 /** Card security code: four digits on American Express, three on every other brand. */
 export function cvvValid(brand: Brand, cvv: string): boolean {
   return (brand === 'AMEX' ? /^[0-9]{4}$/ : /^[0-9]{3}$/).test(cvv);
 }
 
-/** First 6 + mask + last 4, built from the stored clear parts so showing a card never needs decryption. */
+/**
+ * The card number as it may be shown, built from the stored clear parts so showing a card never needs
+ * decryption. Never more than the first 6 and last 4 digits, and never more than half of them: 15 to 19
+ * digits show the first 6 and last 4 (the gateways' wire formats rely on that shape); a shorter number
+ * shows its last 4 and the first floor(length / 2) - 4 (12 digits: 50******7750, where 501800**7750 would show 10 of 12).
+ */
 export function maskPan(parts: { bin6: string; last4: string; length: number }, char: MaskChar): string {
   // Bad parts mean corrupt stored data, a bug rather than an expected outcome.
   if (parts.bin6.length !== 6 || parts.last4.length !== 4) throw new RangeError('maskPan: bin6 must be 6 and last4 4 characters');
   if (!Number.isInteger(parts.length) || parts.length < PAN_MIN_LENGTH || parts.length > PAN_MAX_LENGTH) {
     throw new RangeError(`maskPan: length ${parts.length} outside ${PAN_MIN_LENGTH}..${PAN_MAX_LENGTH}`);
   }
-  return parts.bin6 + char.repeat(parts.length - 10) + parts.last4;
+  const head = parts.length >= 15 ? 6 : Math.floor(parts.length / 2) - 4;
+  return parts.bin6.slice(0, head) + char.repeat(parts.length - head - 4) + parts.last4;
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /** Identifiers: prefixed, time-ordered (ULID body) so lists sort by creation without a second key. */
 import { randomBytes, randomFillSync } from 'node:crypto';
-import { luhnValid } from './card.ts';
+import { containsCardNumber } from './pan-detector.ts';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 let lastTime = 0;
@@ -42,14 +42,14 @@ export const newId = (prefix: string): string => `${prefix}_${ulid()}`;
 export const newSecret = (prefix: string, bytes = 24): string => `${prefix}${randomBytes(bytes).toString('base64url')}`;
 
 /**
- * A numeric id (Cybersource's 19-digit instrument identifiers, 22-digit payment ids) in which no window
- * of 13 to 19 digits passes the Luhn check, so no part of an id can be mistaken for a card number by a
- * person or a PAN scanner. Drawn again until that holds (about 1 in 20 draws for 19 digits).
+ * A numeric id (Cybersource's 19-digit instrument identifiers, 22-digit payment ids) that the card-number
+ * detector does not take for a card number, so logs and the audit chain keep it as it is. Drawn again
+ * until that holds (about one draw in ten for 12 to 19 digits; never for longer ids).
  */
 export function numericId(length: number, prefix = ''): string {
   for (;;) {
     const id = prefix + randomDigits(length - prefix.length);
-    if (!hasLuhnWindow(id)) return id;
+    if (!containsCardNumber(id)) return id;
   }
 }
 
@@ -72,13 +72,6 @@ function randomDigits(n: number): string {
 }
 const POOL = Buffer.alloc(4096);
 let poolAt = POOL.length;
-
-function hasLuhnWindow(digits: string): boolean {
-  for (let size = 13; size <= Math.min(19, digits.length); size++) {
-    for (let start = 0; start + size <= digits.length; start++) if (luhnValid(digits.slice(start, start + size))) return true;
-  }
-  return false;
-}
 
 /** Instrument identifiers: 19 digits starting 70, as Cybersource's TMS issues them. */
 export const instrumentIdentifierId = (): string => numericId(19, '70');

@@ -6,19 +6,10 @@
 import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../audit/log.ts';
 import { dataKeyVersion, fieldAad } from '../crypto/keyring.ts';
-import {
-  type Brand,
-  binInfo,
-  containsPan,
-  cvvValid,
-  type Expiry,
-  type Funding,
-  isExpired,
-  isTooFarInFuture,
-  parsePan,
-} from '../domain/card.ts';
+import { type Brand, binInfo, cvvValid, type Expiry, type Funding, isExpired, isTooFarInFuture, parsePan } from '../domain/card.ts';
 import { instrumentIdentifierId } from '../domain/ids.ts';
 import { effectiveStatus, type Status, type StoredStatus, transition, type Usage } from '../domain/lifecycle.ts';
+import { containsCardNumber } from '../domain/pan-detector.ts';
 import { type CardPatch, type CardWithInstrument, cardStore } from '../store/card-store.ts';
 import { customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction, isUniqueViolation } from '../store/db.ts';
@@ -219,9 +210,12 @@ export function createCardService(deps: VaultDeps) {
     return succeed(null);
   }
 
-  /** A holder name is stored and shown in clear: a card number typed into it would be a PAN outside the encryption. */
+  /**
+   * A holder name is stored and shown in clear: a card number typed into it (in any spelling the detector
+   * knows: separators, percent-encoding) would be a PAN outside the encryption.
+   */
   function checkHolderName(name: string | null | undefined): VaultResult<null> {
-    if (typeof name !== 'string' || !containsPan(name)) return succeed(null);
+    if (typeof name !== 'string' || !containsCardNumber(name)) return succeed(null);
     return fail('validation_failed', 'the holder name may not contain a card number', [
       { field: 'holderName', code: 'contains_card_number', message: 'may not contain a card number' },
     ]);
@@ -763,8 +757,10 @@ function panMessage(code: string): string {
   switch (code) {
     case 'pan_not_digits':
       return 'the card number must contain digits only';
+    case 'pan_leading_zero':
+      return 'the card number may not begin with 0';
     case 'pan_length':
-      return 'the card number must be 12 to 19 digits';
+      return 'the card number must be 12 to 19 digits, in a length its brand issues';
     default:
       return 'the card number fails the Luhn check';
   }

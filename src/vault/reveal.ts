@@ -5,7 +5,7 @@
 import { appendAudit } from '../audit/log.ts';
 import { encryptJson, importRecipient, JwkError } from '../crypto/jose.ts';
 import { fieldAad } from '../crypto/keyring.ts';
-import { containsPanLike } from '../domain/card.ts';
+import { containsCardNumber } from '../domain/pan-detector.ts';
 import { cardStore } from '../store/card-store.ts';
 import { inTransaction } from '../store/db.ts';
 import { type Caller, iso, type VaultDeps } from './deps.ts';
@@ -28,7 +28,7 @@ export function createRevealService(deps: VaultDeps) {
           { field: 'jwk', code: 'invalid_jwk', message: 'see detail' },
         ]);
       }
-      if (containsPanLike(purpose)) {
+      if (containsCardNumber(purpose)) {
         return fail('validation_failed', 'the purpose must not contain a card number', [
           { field: 'purpose', code: 'contains_card_number', message: 'describe the purpose without card data' },
         ]);

@@ -48,6 +48,6 @@ it('2C2P refuses a card number in its free-text fields with 9004', async () => {
 it('a refusal never echoes a card number the client used as a field name', async () => {
   const res = await c.post('/v1/cards', { number: VISA, expMonth: 12, expYear: futureYear(), [VISA]: 'x' });
   expect(res.statusCode).toBe(400);
-  expect(res.json().errors[0]).toMatchObject({ code: 'unknown_field', field: '[digits]' });
+  expect(res.json().errors[0]).toMatchObject({ code: 'unknown_field', field: '[card number]' });
   expect(res.body).not.toContain(VISA);
 });

@@ -340,9 +340,10 @@ export function cardNumber(prefix = '4242', length = 16): string {
   return body + String((10 - (sum % 10)) % 10);
 }
 
-/** First six, X for the middle, last four: `411111XXXXXX1111`. */
+/** First six, X for the middle, last four: `411111XXXXXX1111`; under 15 digits, at most half shown (`42XXXXXXX2222`). */
 export function masked(pan: string): string {
-  return `${pan.slice(0, 6)}${'X'.repeat(pan.length - 10)}${pan.slice(-4)}`;
+  const head = pan.length >= 15 ? 6 : Math.floor(pan.length / 2) - 4;
+  return `${pan.slice(0, head)}${'X'.repeat(pan.length - head - 4)}${pan.slice(-4)}`;
 }
 
 /** offset/limit of a list link's href. */

@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { brandNames, formatExpiry, parseExpiryParts, redactDigitRuns } from '../../../domain/card.ts';
+import { brandNames, formatExpiry, parseExpiryParts } from '../../../domain/card.ts';
+import { redactCardNumbers } from '../../../domain/pan-detector.ts';
 import type { CardService, CardView } from '../../../vault/cards.ts';
 import { type CustomerService, type CustomerView, customerView } from '../../../vault/customers.ts';
 import type { Caller } from '../../../vault/deps.ts';
@@ -59,7 +60,7 @@ const str = (b: Body, key: string, opts: { required?: boolean; max: number; patt
 };
 
 function onlyKeys(b: Body, allowed: string[]): void {
-  for (const k of Object.keys(b)) if (!allowed.includes(k)) throw new Refusal('params', `unknown field ${redactDigitRuns(k)}`);
+  for (const k of Object.keys(b)) if (!allowed.includes(k)) throw new Refusal('params', `unknown field ${redactCardNumbers(k)}`);
 }
 
 /** Vault card refusals in OPay's terms. */

@@ -5,7 +5,8 @@
  */
 import { randomInt } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { containsPan, type Expiry, formatExpiry, maskPan, parseExpiryIsoDate, redactDigitRuns } from '../../../domain/card.ts';
+import { type Expiry, formatExpiry, maskPan, parseExpiryIsoDate } from '../../../domain/card.ts';
+import { containsCardNumber, redactCardNumbers } from '../../../domain/pan-detector.ts';
 import type { CardService, CardView } from '../../../vault/cards.ts';
 import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
@@ -73,7 +74,7 @@ class Refusal extends Error {
 function validate(op: Operation, p: Payload): void {
   const rules = FIELDS[op];
   for (const key of Object.keys(p))
-    if (!(key in rules)) throw new Refusal('invalid', `${redactDigitRuns(key)} is not a field of this request`);
+    if (!(key in rules)) throw new Refusal('invalid', `${redactCardNumbers(key)} is not a field of this request`);
   for (const [key, rule] of Object.entries(rules)) {
     const v = p[key];
     if (v === undefined || v === null || v === '') {
@@ -84,7 +85,7 @@ function validate(op: Operation, p: Payload): void {
     if (v.length > rule.max) throw new Refusal('tooLong', `${key} exceeds ${rule.max} characters`);
     if (rule.pattern && !rule.pattern.test(v)) throw new Refusal('invalid', `${key} is not valid`);
     // Free text is kept and echoed in clear: a card number there would be a PAN outside the vault's encryption.
-    if (rule.pattern === TEXT && containsPan(v)) throw new Refusal('invalid', `${key} may not contain a card number`);
+    if (rule.pattern === TEXT && containsCardNumber(v)) throw new Refusal('invalid', `${key} may not contain a card number`);
   }
 }
 
@@ -94,11 +95,17 @@ function expiryOf(p: Payload): Expiry {
   return e.value;
 }
 
-/** 2C2P-style numeric token: ddMMyyHHmmss then six random digits (18 digits, as in the seed). */
+/**
+ * 2C2P-style numeric token: ddMMyyHHmmss then six random digits (18 digits, as in the seed), drawn again
+ * while the whole would pass for a card number, so logs and the audit chain never redact a token.
+ */
 function twoc2pToken(now = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${p(now.getUTCDate())}${p(now.getUTCMonth() + 1)}${p(now.getUTCFullYear() % 100)}${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
-  return `${stamp}${String(randomInt(1_000_000)).padStart(6, '0')}`;
+  for (;;) {
+    const token = `${stamp}${String(randomInt(1_000_000)).padStart(6, '0')}`;
+    if (!containsCardNumber(token)) return token;
+  }
 }
 
 function cardFields(card: CardView, twoc2pId: string) {
