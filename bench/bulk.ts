@@ -24,10 +24,11 @@ import { sql } from 'kysely';
 import { openVault, type Vault } from '../src/app.ts';
 import { chainOf, eventHash } from '../src/audit/log.ts';
 import { loadConfig } from '../src/config.ts';
-import { dataKeyVersion, fieldAad } from '../src/crypto/keyring.ts';
+import { dataKeyVersion } from '../src/crypto/keyring.ts';
 import { binInfo, parsePan } from '../src/domain/card.ts';
 import { instrumentIdentifierId } from '../src/domain/ids.ts';
 import { type Executor, inTransaction } from '../src/store/db.ts';
+import { PAN } from '../src/store/encrypted-fields.ts';
 import type { AuditEventRow, CardRow, InstrumentRow } from '../src/store/schema.ts';
 import { nativeToken } from '../src/vault/cards.ts';
 
@@ -117,7 +118,7 @@ export async function buildBatch(vault: Pick<Vault, 'keyring'>, merchantId: stri
     const info = binInfo(pan);
     const fingerprint = await vault.keyring.fingerprint(merchantId, pan);
     const id = instrumentIdentifierId();
-    const panCt = await vault.keyring.encrypt(merchantId, fieldAad(merchantId, 'instrument_identifiers', id, 'pan'), pan);
+    const panCt = await vault.keyring.encrypt(merchantId, PAN.aad(merchantId, id), pan);
     const token = nativeToken();
     out.instruments.push({
       id,

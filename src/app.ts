@@ -30,6 +30,7 @@ import type { Processor } from './payments/processor.ts';
 import { createSimulatorProcessor } from './payments/simulator.ts';
 import { openStore, type StoreHandle } from './store/db.ts';
 import { merchantStore } from './store/merchant-store.ts';
+import { createScrubber } from './store/scrub.ts';
 import { createAuditService } from './vault/audit.ts';
 import { createCardService } from './vault/cards.ts';
 import { createCustomerService } from './vault/customers.ts';
@@ -79,7 +80,14 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
         (await merchantStore.loadDataKeys(store.db, merchantId)).map((r) => ({ ...r, purpose: r.purpose as 'data' | 'fingerprint' })),
     },
   });
-  const deps: VaultDeps = { db: store.db, keyring, master, now: opts.now ?? (() => new Date()), cvvTtlMs: config.cvvTtlSeconds * 1000 };
+  const deps: VaultDeps = {
+    db: store.db,
+    keyring,
+    master,
+    now: opts.now ?? (() => new Date()),
+    cvvTtlMs: config.cvvTtlSeconds * 1000,
+    scrubber: createScrubber((tables) => store.scrub(tables)),
+  };
   const metrics = createMetrics();
   const cards = createCardService(deps);
   const payments = createPaymentService({

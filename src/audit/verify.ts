@@ -6,6 +6,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
 import type { MasterKeyProvider } from '../crypto/master-key.ts';
 import type { Db } from '../store/db.ts';
+import { MASTER_WRAPPED } from '../store/encrypted-fields.ts';
 import { merchantStore } from '../store/merchant-store.ts';
 import { eventHash, GENESIS } from './log.ts';
 
@@ -30,8 +31,8 @@ export interface VerifyReport {
   checkpoint: CheckpointResult | null;
 }
 
-const SIGNING_KEY_SETTING = 'audit_signing_key';
-const SIGNING_AAD = 'tokenvault:audit-signing-key';
+const SIGNING_KEY_SETTING = MASTER_WRAPPED.auditSigningKey.setting;
+const SIGNING_AAD = MASTER_WRAPPED.auditSigningKey.aad();
 const BATCH = 1000;
 
 interface CheckpointPayload {

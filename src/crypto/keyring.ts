@@ -4,6 +4,7 @@
  * every older version stays readable until nothing references it (rotation, issue 3).
  */
 import { createHmac, randomBytes } from 'node:crypto';
+import { merchantKeyWrapAad } from './aad.ts';
 import { DecryptError, open, parseEnvelope, seal } from './envelope.ts';
 import type { MasterKeyProvider } from './master-key.ts';
 
@@ -46,7 +47,7 @@ export interface Keyring {
   rewrap(merchantId: string, key: WrappedKey): Promise<string>;
 }
 
-const wrapAad = (merchantId: string, purpose: KeyPurpose, version: number) => `tokenvault:key:${merchantId}:${purpose}:${version}`;
+const wrapAad = merchantKeyWrapAad;
 
 /**
  * Unwrapped keys are cached for `cacheTtlMs`, so a data-key rotation made by another process reaches this
@@ -132,10 +133,6 @@ export function createKeyring(deps: { master: MasterKeyProvider; source: KeySour
     },
   };
 }
-
-/** AAD for a field of a record: moving a ciphertext to another merchant, row or column breaks it. */
-export const fieldAad = (merchantId: string, table: string, recordId: string, field: string): string =>
-  `tokenvault:${merchantId}:${table}:${recordId}:${field}`;
 
 /** The data-key version a ciphertext was made with, read from its envelope. */
 export const dataKeyVersion = (ciphertext: string): number => Number(parseEnvelope(ciphertext).keyRef.slice(1));

@@ -25,9 +25,12 @@ import * as payments from './migrations/0003-payments.ts';
 import * as cardAttributes from './migrations/0004-card-attributes.ts';
 import * as gatewayAttributes from './migrations/0005-gateway-attributes.ts';
 import * as gatewaySessions from './migrations/0006-gateway-sessions.ts';
+import * as windowKeys from './migrations/0007-window-keys.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
+/** Tables whose deleted rows must not survive in the files (see StoreHandle.scrub). */
+export type ScrubbedTable = 'card_secrets' | 'window_keys' | 'data_keys' | 'gateway_sessions';
 export type Tx = Transaction<Database>;
 /** Anything queries can run on: the database itself or an open transaction. */
 export type Executor = Kysely<Database>;
@@ -39,6 +42,14 @@ export interface StoreHandle {
   readonly location: string;
   ping(): Promise<boolean>;
   migrate(): Promise<string[]>;
+  /**
+   * Makes rows already deleted from `tables` unrecoverable from the database files: SQLite runs with
+   * secure_delete (freed content is zeroed) and this truncates the WAL, which still holds the old pages;
+   * PostgreSQL keeps dead row versions in the table file until it is rewritten, so this runs VACUUM FULL on
+   * each table (meant for the small tables of short-lived secrets). False when it could not finish now (a
+   * reader held the WAL); the next call does it.
+   */
+  scrub(tables: readonly ScrubbedTable[]): Promise<boolean>;
   /** SQLite: how transactions were grouped into commits (each one fsync). */
   commitStats?(): GroupCommitStats | null;
   close(): Promise<void>;
@@ -51,6 +62,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004-card-attributes': cardAttributes,
   '0005-gateway-attributes': gatewayAttributes,
   '0006-gateway-sessions': gatewaySessions,
+  '0007-window-keys': windowKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
@@ -70,12 +82,14 @@ function withMigrations(
   db: Db,
   location: string,
   close: () => Promise<void>,
+  scrub: StoreHandle['scrub'],
   schema: string | null = null,
 ): StoreHandle {
   return {
     kind,
     db,
     location,
+    scrub,
     async ping() {
       try {
         await sql`select 1`.execute(db);
@@ -105,14 +119,28 @@ function openSqlite(dataDir: string): StoreHandle {
   // before any 2xx), but the event loop goes on serving while the disk syncs. Checkpoints still fsync.
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
+  // Deleted content is overwritten with zeros, so a wiped CVV or card number is not left in free space.
+  database.pragma('secure_delete = ON');
   database.pragma('busy_timeout = 10000');
   const wal = walSyncer(file);
   const dialect = new GroupCommitSqliteDialect(withStatementCache(database), wal.sync);
   const db = new Kysely<Database>({ dialect });
-  const store = withMigrations('sqlite', db, file, async () => {
-    await db.destroy();
-    wal.close();
-  });
+  const store = withMigrations(
+    'sqlite',
+    db,
+    file,
+    async () => {
+      await db.destroy();
+      wal.close();
+    },
+    // Every table is scrubbed by secure_delete already; what remains is the WAL's copy of the old pages.
+    async () => {
+      const driver = dialect.driver;
+      if (!driver) return true;
+      const [r] = (await driver.betweenBatches((raw) => raw.pragma('wal_checkpoint(TRUNCATE)'))) as { busy: number }[];
+      return r?.busy === 0;
+    },
+  );
   return { ...store, commitStats: () => dialect.stats };
 }
 
@@ -192,6 +220,9 @@ class GroupCommitSqliteDialect extends SqliteDialect {
   get stats(): GroupCommitStats | null {
     return this.#driver?.stats ?? null;
   }
+  get driver(): GroupCommitSqliteDriver | null {
+    return this.#driver;
+  }
 }
 
 async function openPostgres(url: string, schema: string | null): Promise<StoreHandle> {
@@ -225,6 +256,11 @@ async function openPostgres(url: string, schema: string | null): Promise<StoreHa
     db,
     `${u.hostname}:${u.port || 5432}${u.pathname}${schema ? `#${schema}` : ''}`,
     () => db.destroy(),
+    async (tables) => {
+      // Rewrites each table into a new file; the old file is truncated when the command commits.
+      for (const table of tables) await sql`vacuum full ${sql.table(table)}`.execute(db);
+      return true;
+    },
     schema,
   );
 }

@@ -104,6 +104,24 @@ export class GroupCommitSqliteDriver implements Driver {
     return new GroupCommitConnection(this);
   }
 
+  /**
+   * Runs `fn` on the raw database between batches: the connection is held (no other statement runs) and any
+   * open batch is committed first, so `fn` runs outside every transaction (checkpoints need that).
+   */
+  async betweenBatches<T>(fn: (db: SQLite.Database) => T): Promise<T> {
+    await this.acquireConnection();
+    try {
+      const open = this.#batch;
+      if (open !== null) {
+        this.#flush();
+        await open.committed.catch(() => {});
+      }
+      return fn(this.#db);
+    } finally {
+      this.#handOver();
+    }
+  }
+
   async beginTransaction(connection: DatabaseConnection): Promise<void> {
     const conn = connection as GroupCommitConnection;
     await this.#open();

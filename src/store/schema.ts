@@ -187,6 +187,13 @@ export interface GatewaySessionRow {
   created_at: string;
 }
 
+export interface WindowKeyRow {
+  id: string;
+  wrapped: string;
+  ends_at: string;
+  created_at: string;
+}
+
 export interface Database {
   merchants: MerchantRow;
   api_keys: ApiKeyRow;
@@ -205,4 +212,5 @@ export interface Database {
   payments: PaymentRow;
   payment_events: PaymentEventRow;
   gateway_sessions: GatewaySessionRow;
+  window_keys: WindowKeyRow;
 }

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { appendAudit } from '../audit/log.ts';
-import { dataKeyVersion, fieldAad } from '../crypto/keyring.ts';
+import { dataKeyVersion } from '../crypto/keyring.ts';
+import { createWindowKeyring } from '../crypto/window-keys.ts';
 import { type Brand, binInfo, cvvValid, type Expiry, type Funding, isExpired, isTooFarInFuture, parsePan } from '../domain/card.ts';
 import { instrumentIdentifierId } from '../domain/ids.ts';
 import { effectiveStatus, type Status, type StoredStatus, transition, type Usage } from '../domain/lifecycle.ts';
@@ -13,8 +14,10 @@ import { containsCardNumber } from '../domain/pan-detector.ts';
 import { type CardPatch, type CardWithInstrument, cardStore } from '../store/card-store.ts';
 import { customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction, isUniqueViolation } from '../store/db.ts';
+import { HELD_CVV, PAN } from '../store/encrypted-fields.ts';
 import { type Cursor, type Page, toPage } from '../store/page.ts';
 import type { CardRow, CustomerRow, InstrumentRow } from '../store/schema.ts';
+import { windowKeyStore } from '../store/window-key-store.ts';
 import { type Caller, iso, parseJson, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 import { claimInTransaction, claimNow, isReferenceTaken, type ReferenceClaim, ReferenceTaken, releaseClaim } from './references.ts';
@@ -131,8 +134,14 @@ export interface HeldCvv {
 
 export const nativeToken = (): string => `tok_${randomBytes(18).toString('base64url')}`;
 
-const panAad = (merchantId: string, instrumentId: string) => fieldAad(merchantId, 'instrument_identifiers', instrumentId, 'pan');
-const cvvAad = (merchantId: string, token: string) => fieldAad(merchantId, 'card_secrets', token, 'cvv');
+const panAad = PAN.aad;
+const cvvAad = HELD_CVV.aad;
+
+/**
+ * Held CVVs are sealed under window keys of this length: a CVV is unrecoverable (its key destroyed) at most
+ * one window after its TTL ends, and a TTL spans at most TTL / window + 1 keys.
+ */
+export const cvvWindowMs = (ttlMs: number): number => Math.max(1000, Math.min(60_000, ttlMs));
 
 /** A new instrument identifier row: the encrypted PAN, its fingerprint and display fields. */
 function instrumentRow(
@@ -164,7 +173,19 @@ function instrumentRow(
 }
 
 export function createCardService(deps: VaultDeps) {
-  const { db, keyring } = deps;
+  const { db, keyring, scrubber } = deps;
+  const cvvKeys = createWindowKeyring({
+    master: deps.master,
+    source: {
+      find: (id) => windowKeyStore.find(db, id),
+      create: (id, wrapped, endsAt) => windowKeyStore.create(db, id, wrapped, iso(endsAt), iso(deps.now())),
+    },
+    windowMs: cvvWindowMs(deps.cvvTtlMs),
+    now: deps.now,
+  });
+  /** The security code as stored: sealed under the window key of its expiry. */
+  const sealCvv = (merchantId: string, token: string, cvv: string, expiresAt: string) =>
+    cvvKeys.seal(cvvAad(merchantId, token), cvv, new Date(expiresAt));
 
   function view(row: CardWithInstrument, defaultCardId: string | null): CardView {
     const expiry = { month: row.exp_month, year: row.exp_year };
@@ -281,7 +302,8 @@ export function createCardService(deps: VaultDeps) {
         token = (input.newToken ?? nativeToken)();
         const candidateId = instrumentIdentifierId();
         const candidateCt = pan === null ? null : await keyring.encrypt(merchantId, panAad(merchantId, candidateId), pan);
-        const cvvCt = input.cvv === undefined ? null : await keyring.encrypt(merchantId, cvvAad(merchantId, token), input.cvv);
+        const cvvExpires = new Date(Date.parse(at) + deps.cvvTtlMs).toISOString();
+        const cvvCt = input.cvv === undefined ? null : await sealCvv(merchantId, token, input.cvv, cvvExpires);
         try {
           result = await inTransaction(
             db,
@@ -344,10 +366,9 @@ export function createCardService(deps: VaultDeps) {
               };
               await cardStore.insertCard(tx, cardRow);
               if (cvvCt !== null) {
-                const expires = new Date(Date.parse(at) + deps.cvvTtlMs).toISOString();
                 await tx
                   .insertInto('card_secrets')
-                  .values({ card_id: token, merchant_id: merchantId, cvv_ct: cvvCt, expires_at: expires })
+                  .values({ card_id: token, merchant_id: merchantId, cvv_ct: cvvCt, expires_at: cvvExpires })
                   .execute();
               }
               if (customerId !== null && (input.makeDefault || defaultCardId === null)) {
@@ -552,6 +573,7 @@ export function createCardService(deps: VaultDeps) {
           return fail('instrument_in_use', 'payment instruments still use this instrument identifier');
         }
         await cardStore.destroyInstrumentPan(tx, id);
+        scrubber.wiped([]);
         await appendAudit(tx, { merchantId, actor: caller.actor, action: 'instrument.delete', target: id }, iso(deps.now()));
         return succeed(instrumentView({ ...row, pan_ct: null }));
       });
@@ -649,14 +671,21 @@ export function createCardService(deps: VaultDeps) {
         if (secret) await tx.deleteFrom('card_secrets').where('card_id', '=', token).execute();
         return secret;
       });
-      if (!row || row.expires_at <= iso(deps.now())) return null;
-      return { cvv: (await keyring.decrypt(merchantId, cvvAad(merchantId, token), row.cvv_ct)).toString(), expiresAt: row.expires_at };
+      if (!row) return null;
+      scrubber.wiped(['card_secrets']);
+      if (row.expires_at <= iso(deps.now())) return null;
+      try {
+        return { cvv: (await cvvKeys.open(cvvAad(merchantId, token), row.cvv_ct)).toString(), expiresAt: row.expires_at };
+      } catch {
+        // Its window key is gone (the window ended between the read and now): as good as expired.
+        return null;
+      }
     },
 
     /** Puts a taken CVV back, with its original expiry, when its use did not happen (processor timeout). */
     async restoreCvv(caller: Caller, token: string, held: HeldCvv): Promise<void> {
       if (held.expiresAt <= iso(deps.now())) return;
-      const ct = await keyring.encrypt(caller.merchantId, cvvAad(caller.merchantId, token), held.cvv);
+      const ct = await sealCvv(caller.merchantId, token, held.cvv, held.expiresAt);
       await db
         .insertInto('card_secrets')
         .values({ card_id: token, merchant_id: caller.merchantId, cvv_ct: ct, expires_at: held.expiresAt })
@@ -664,10 +693,20 @@ export function createCardService(deps: VaultDeps) {
         .execute();
     },
 
-    /** Wipes every CVV past its TTL; the server runs this on a timer. Returns how many were wiped. */
+    /**
+     * The sweep the server runs on a timer: wipes every CVV past its TTL, destroys the window keys whose
+     * window has ended, and scrubs what was deleted since the last sweep (used CVVs, deleted cards' numbers)
+     * from the database files. Returns how many CVVs it wiped.
+     */
     async purgeExpiredCvvs(): Promise<number> {
-      const res = await db.deleteFrom('card_secrets').where('expires_at', '<=', iso(deps.now())).executeTakeFirst();
-      return Number(res.numDeletedRows);
+      const now = iso(deps.now());
+      const res = await db.deleteFrom('card_secrets').where('expires_at', '<=', now).executeTakeFirst();
+      const wiped = Number(res.numDeletedRows);
+      if (wiped > 0) scrubber.wiped(['card_secrets']);
+      if ((await windowKeyStore.deleteEnded(db, now)) > 0) scrubber.wiped(['window_keys']);
+      cvvKeys.forgetEnded();
+      await scrubber.scrub();
+      return wiped;
     },
 
     /**
@@ -700,7 +739,10 @@ export function createCardService(deps: VaultDeps) {
             return fail('default_in_use', 'the default payment instrument cannot be deleted while the customer has others');
         }
         // A deleted card keeps no security code either.
-        if (to === 'DELETED') await tx.deleteFrom('card_secrets').where('card_id', '=', row.id).execute();
+        if (to === 'DELETED') {
+          await tx.deleteFrom('card_secrets').where('card_id', '=', row.id).execute();
+          scrubber.wiped(['card_secrets']);
+        }
         if (to === 'DELETED' && row.customer_id !== null) {
           await tx
             .updateTable('customers')
@@ -738,7 +780,10 @@ export function createCardService(deps: VaultDeps) {
         if (Object.keys(patch).length > 0) {
           const updated = await cardStore.updateCard(tx, merchantId, token, row.version, patch, at);
           if (!updated) return ifMatch !== null ? fail('version_mismatch', 'the card was changed since you read it') : 'retry';
-          if (wipe) await cardStore.wipePanIfOrphaned(tx, wipe);
+          if (wipe) {
+            await cardStore.wipePanIfOrphaned(tx, wipe);
+            scrubber.wiped([]);
+          }
         }
         const detail: Record<string, string> = patch.status
           ? { from: row.status, to: patch.status }

@@ -223,6 +223,7 @@ export function createCustomerService(deps: VaultDeps) {
           if (!(await cardStore.updateCard(tx, merchantId, card.id, card.version, { status: 'DELETED' }, at))) return 'retry';
           await cardStore.wipePanIfOrphaned(tx, card.instrument_id);
           await tx.deleteFrom('card_secrets').where('card_id', '=', card.id).execute();
+          deps.scrubber.wiped(['card_secrets']);
           await audit(tx, caller, 'card.delete', card.id, at, { reason: 'customer deleted' });
         }
         await audit(tx, caller, 'customer.delete', id, at, { cardsDeleted: cards.length });

@@ -1,6 +1,7 @@
 import type { Keyring } from '../crypto/keyring.ts';
 import type { MasterKeyProvider } from '../crypto/master-key.ts';
 import type { Db } from '../store/db.ts';
+import type { Scrubber } from '../store/scrub.ts';
 
 /** What every vault service may use; built once in the composition root (app.ts). */
 export interface VaultDeps {
@@ -10,6 +11,8 @@ export interface VaultDeps {
   readonly now: () => Date;
   /** How long a CVV may wait for its first use. */
   readonly cvvTtlMs: number;
+  /** Deleted secrets are recorded here and scrubbed from the database files by the sweep. */
+  readonly scrubber: Scrubber;
 }
 
 export const iso = (d: Date): string => d.toISOString();

@@ -8,22 +8,27 @@
  *   old ciphertext, so a concurrent write is never overwritten; a checkpoint makes the job resumable;
  * - a version is retired only when nothing references it.
  */
+import { sql } from 'kysely';
 import { appendAudit } from '../audit/log.ts';
-import { dataKeyVersion, fieldAad } from '../crypto/keyring.ts';
+import { dataKeyVersion } from '../crypto/keyring.ts';
 import { kekVersionOf } from '../crypto/master-key.ts';
 import { inTransaction } from '../store/db.ts';
+import { DATA_KEY_FIELDS, type DataKeyField, MASTER_WRAPPED } from '../store/encrypted-fields.ts';
 import { merchantStore } from '../store/merchant-store.ts';
 import { iso, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 
 const JOB_SETTING = 'rekey_job';
-const SIGNING_KEY_SETTING = 'audit_signing_key';
 const BATCH = 500;
 
 export interface KeyStatus {
   master: { provider: string; current: number; wrappedValues: Record<string, number> };
   data: { version: number; activeFor: number; records: number }[];
-  job: { startedAt: string; lastId: string } | null;
+  /** Records under a data key, per registered field (only values that still exist: wiped ones are NULL). */
+  fields: { table: string; column: string; holds: string; records: number }[];
+  /** Window keys alive (each protects held CVVs until its window ends). */
+  windowKeys: number;
+  job: { startedAt: string; field: number; lastId: string } | null;
 }
 
 export interface Progress {
@@ -32,9 +37,25 @@ export interface Progress {
   phase: string;
 }
 
+/** Checkpoint of a data-key rotation: the field (index in DATA_KEY_FIELDS) and the last id done in it. */
 interface Job {
   startedAt: string;
+  field: number;
   lastId: string;
+}
+
+interface EncryptedRow {
+  id: string;
+  merchant_id: string;
+  ct: string;
+  key_version: number | string;
+}
+
+/** A master-wrapped value, wherever the registry says it lives, with how to write it back (compare-and-set). */
+interface WrappedValue {
+  wrapped: string;
+  aad: string;
+  replace(next: string): Promise<boolean>;
 }
 
 export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
@@ -42,7 +63,7 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
   const system = (action: string, detail: Record<string, string | number>) =>
     inTransaction(db, (tx) => appendAudit(tx, { merchantId: null, actor: 'cli', action, detail }, iso(deps.now())));
 
-  /** Each merchant's newest data-key version. */
+  /** Each merchant's newest data-key version; merchants already crypto-shredded have none. */
   async function activeDataVersions(): Promise<Map<string, number>> {
     const rows = await db
       .selectFrom('data_keys')
@@ -53,98 +74,134 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
     return new Map(rows.map((r) => [r.merchant_id, Number(r.v)]));
   }
 
+  const ct = (f: DataKeyField) => sql.ref(f.column);
+
+  /** Values of a field that still exist (a wiped card number is NULL: there is nothing to re-encrypt). */
+  async function countsByVersion(f: DataKeyField): Promise<{ merchant_id: string; key_version: number; n: number }[]> {
+    const { rows } = await sql<{ merchant_id: string; key_version: number | string; n: number | string }>`
+      select merchant_id, key_version, count(*) as n from ${sql.table(f.table)}
+      where ${ct(f)} is not null group by merchant_id, key_version`.execute(db);
+    return rows.map((r) => ({ merchant_id: r.merchant_id, key_version: Number(r.key_version), n: Number(r.n) }));
+  }
+
+  /** Values on a data key older than their merchant's active one, in every registered field. */
   async function countStale(active: Map<string, number>): Promise<number> {
     let stale = 0;
-    for (const table of ['instrument_identifiers', 'gateway_credentials'] as const) {
-      const rows = await db
-        .selectFrom(table)
-        .select(['merchant_id', 'key_version', (eb) => eb.fn.countAll<number>().as('n')])
-        .groupBy(['merchant_id', 'key_version'])
-        .execute();
-      for (const r of rows) if (Number(r.key_version) < (active.get(r.merchant_id) ?? 0)) stale += Number(r.n);
-    }
+    for (const f of DATA_KEY_FIELDS)
+      for (const r of await countsByVersion(f)) if (r.key_version < (active.get(r.merchant_id) ?? 0)) stale += r.n;
     return stale;
   }
 
-  /** One pass over a table from the checkpoint on; returns how many rows it re-encrypted. */
-  async function reencryptPass(
-    job: Job,
-    active: Map<string, number>,
-    progress: (p: Progress) => void,
-    total: number,
-    doneBefore: number,
-  ): Promise<number> {
-    let done = doneBefore;
-    let changed = 0;
-    for (;;) {
-      const rows = await db
-        .selectFrom('instrument_identifiers')
-        .select(['id', 'merchant_id', 'pan_ct', 'key_version'])
-        .where('id', '>', job.lastId)
-        .where('pan_ct', 'is not', null)
-        .orderBy('id')
-        .limit(BATCH)
-        .execute();
-      for (const row of rows) {
-        const target = active.get(row.merchant_id);
-        if (target !== undefined && Number(row.key_version) < target && row.pan_ct) {
-          const aad = fieldAad(row.merchant_id, 'instrument_identifiers', row.id, 'pan');
-          const plain = await keyring.decrypt(row.merchant_id, aad, row.pan_ct);
-          const ct = await keyring.encrypt(row.merchant_id, aad, plain);
-          // Compare-and-set: if a server rewrote this row meanwhile, its value stands.
-          const res = await db
-            .updateTable('instrument_identifiers')
-            .set({ pan_ct: ct, key_version: dataKeyVersion(ct) })
-            .where('id', '=', row.id)
-            .where('pan_ct', '=', row.pan_ct)
-            .executeTakeFirst();
-          changed += Number(res.numUpdatedRows);
-        }
-        done++;
-      }
-      const last = rows[rows.length - 1];
-      if (last) {
-        job.lastId = last.id;
-        await merchantStore.setSetting(db, JOB_SETTING, JSON.stringify(job));
-      }
-      progress({ done: Math.min(done, total), total, phase: 'card numbers' });
-      if (rows.length < BATCH) return changed;
-    }
+  async function countValues(f: DataKeyField, after = ''): Promise<number> {
+    const { rows } = await sql<{ n: number | string }>`
+      select count(*) as n from ${sql.table(f.table)} where ${ct(f)} is not null and id > ${after}`.execute(db);
+    return Number(rows[0]?.n ?? 0);
   }
 
-  async function reencryptCredentials(active: Map<string, number>): Promise<number> {
+  /** One pass over the fields from the checkpoint on; returns how many values it re-encrypted. */
+  async function reencryptPass(job: Job, active: Map<string, number>, progress: (p: Progress) => void, total: number, doneBefore: number) {
+    let done = doneBefore;
     let changed = 0;
-    const rows = await db
-      .selectFrom('gateway_credentials')
-      .select(['id', 'merchant_id', 'secret_data', 'key_version'])
-      .where('secret_data', 'is not', null)
-      .execute();
-    for (const row of rows) {
-      const target = active.get(row.merchant_id);
-      if (target === undefined || Number(row.key_version) >= target || !row.secret_data) continue;
-      const aad = fieldAad(row.merchant_id, 'gateway_credentials', row.id, 'secret_data');
-      const ct = await keyring.encrypt(row.merchant_id, aad, await keyring.decrypt(row.merchant_id, aad, row.secret_data));
-      const res = await db
-        .updateTable('gateway_credentials')
-        .set({ secret_data: ct, key_version: dataKeyVersion(ct) })
-        .where('id', '=', row.id)
-        .where('secret_data', '=', row.secret_data)
-        .executeTakeFirst();
-      changed += Number(res.numUpdatedRows);
+    for (; job.field < DATA_KEY_FIELDS.length; job.field++, job.lastId = '') {
+      const f = DATA_KEY_FIELDS[job.field] as DataKeyField;
+      for (;;) {
+        const { rows } = await sql<EncryptedRow>`
+          select id, merchant_id, ${ct(f)} as ct, key_version from ${sql.table(f.table)}
+          where id > ${job.lastId} and ${ct(f)} is not null order by id limit ${BATCH}`.execute(db);
+        for (const row of rows) {
+          const target = active.get(row.merchant_id);
+          if (target !== undefined && Number(row.key_version) < target) {
+            const aad = f.aad(row.merchant_id, row.id);
+            const next = await keyring.encrypt(row.merchant_id, aad, await keyring.decrypt(row.merchant_id, aad, row.ct));
+            // Compare-and-set: if a server rewrote (or wiped) this value meanwhile, its write stands.
+            const res = await sql`
+              update ${sql.table(f.table)} set ${ct(f)} = ${next}, key_version = ${dataKeyVersion(next)}
+              where id = ${row.id} and ${ct(f)} = ${row.ct}`.execute(db);
+            changed += Number(res.numAffectedRows ?? 0);
+          }
+          done++;
+        }
+        const last = rows[rows.length - 1];
+        if (last) {
+          job.lastId = last.id;
+          await merchantStore.setSetting(db, JOB_SETTING, JSON.stringify(job));
+        }
+        progress({ done: Math.min(done, total), total, phase: f.holds });
+        if (rows.length < BATCH) break;
+      }
     }
     return changed;
   }
 
+  /** Every master-wrapped value the registry lists, read fresh. */
+  async function wrappedValues(): Promise<WrappedValue[]> {
+    const out: WrappedValue[] = [];
+    const mk = MASTER_WRAPPED.merchantKeys;
+    for (const row of await db.selectFrom('data_keys').select(['merchant_id', 'purpose', 'version', 'wrapped']).execute()) {
+      out.push({
+        wrapped: row.wrapped,
+        aad: mk.aad(row),
+        replace: async (next) =>
+          Number(
+            (
+              await db
+                .updateTable('data_keys')
+                .set({ wrapped: next })
+                .where('merchant_id', '=', row.merchant_id)
+                .where('purpose', '=', row.purpose)
+                .where('version', '=', row.version)
+                .where('wrapped', '=', row.wrapped)
+                .executeTakeFirst()
+            ).numUpdatedRows,
+          ) === 1,
+      });
+    }
+    const sk = MASTER_WRAPPED.auditSigningKey;
+    const signing = await merchantStore.getSetting(db, sk.setting);
+    if (signing)
+      out.push({
+        wrapped: signing,
+        aad: sk.aad(),
+        replace: async (next) =>
+          Number(
+            (
+              await db
+                .updateTable('settings')
+                .set({ value: next })
+                .where('name', '=', sk.setting)
+                .where('value', '=', signing)
+                .executeTakeFirst()
+            ).numUpdatedRows,
+          ) === 1,
+      });
+    const wk = MASTER_WRAPPED.windowKeys;
+    for (const row of await db.selectFrom('window_keys').select(['id', 'wrapped']).execute()) {
+      out.push({
+        wrapped: row.wrapped,
+        aad: wk.aad(row),
+        replace: async (next) =>
+          Number(
+            (
+              await db
+                .updateTable('window_keys')
+                .set({ wrapped: next })
+                .where('id', '=', row.id)
+                .where('wrapped', '=', row.wrapped)
+                .executeTakeFirst()
+            ).numUpdatedRows,
+          ) === 1,
+      });
+    }
+    return out;
+  }
+
   return {
     async status(): Promise<KeyStatus> {
-      const wrappedValues: Record<string, number> = {};
-      const count = (w: string) => {
-        const k = `k${kekVersionOf(w)}`;
-        wrappedValues[k] = (wrappedValues[k] ?? 0) + 1;
-      };
-      for (const r of await db.selectFrom('data_keys').select('wrapped').execute()) count(r.wrapped);
-      const signing = await merchantStore.getSetting(db, SIGNING_KEY_SETTING);
-      if (signing) count(signing);
+      const wrappedCount: Record<string, number> = {};
+      for (const w of await wrappedValues()) {
+        const k = `k${kekVersionOf(w.wrapped)}`;
+        wrappedCount[k] = (wrappedCount[k] ?? 0) + 1;
+      }
       const active = await activeDataVersions();
       const byVersion = new Map<number, { activeFor: number; records: number }>();
       const slot = (v: number) => {
@@ -158,51 +215,39 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
       for (const r of await db.selectFrom('data_keys').select('version').where('purpose', '=', 'data').groupBy('version').execute())
         slot(Number(r.version));
       for (const v of active.values()) slot(v).activeFor++;
-      for (const table of ['instrument_identifiers', 'gateway_credentials'] as const) {
-        const col = table === 'instrument_identifiers' ? 'pan_ct' : 'secret_data';
-        const rows = await db
-          .selectFrom(table)
-          .select(['key_version', (eb) => eb.fn.countAll<number>().as('n')])
-          .where(col, 'is not', null)
-          .groupBy('key_version')
-          .execute();
-        for (const r of rows) slot(Number(r.key_version)).records += Number(r.n);
+      const fields: KeyStatus['fields'] = [];
+      for (const f of DATA_KEY_FIELDS) {
+        let records = 0;
+        for (const r of await countsByVersion(f)) {
+          // Values of a crypto-shredded merchant are under no key at all: not counted against a version.
+          if (!active.has(r.merchant_id)) continue;
+          slot(r.key_version).records += r.n;
+          records += r.n;
+        }
+        fields.push({ table: f.table, column: f.column, holds: f.holds, records });
       }
+      const windows = await db
+        .selectFrom('window_keys')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow();
       const job = await merchantStore.getSetting(db, JOB_SETTING);
       return {
-        master: { provider: master.name, current: master.currentVersion(), wrappedValues },
+        master: { provider: master.name, current: master.currentVersion(), wrappedValues: wrappedCount },
         data: [...byVersion].sort((a, b) => a[0] - b[0]).map(([version, s]) => ({ version, ...s })),
-        job: job ? (JSON.parse(job) as Job) : null,
+        fields,
+        windowKeys: Number(windows.n),
+        job: job ? parseJob(job) : null,
       };
     },
 
-    /** Re-wraps every data key (and the audit signing key) under the current master-key version. */
+    /** Re-wraps every master-wrapped value the registry lists under the current master-key version. */
     async rewrapAll(): Promise<{ to: number; rewrapped: number }> {
       const to = master.currentVersion();
       let rewrapped = 0;
-      const rows = await db.selectFrom('data_keys').selectAll().execute();
-      for (const row of rows) {
-        if (kekVersionOf(row.wrapped) === to) continue;
-        const wrapped = await keyring.rewrap(row.merchant_id, {
-          purpose: row.purpose as 'data' | 'fingerprint',
-          version: row.version,
-          wrapped: row.wrapped,
-        });
-        const res = await db
-          .updateTable('data_keys')
-          .set({ wrapped })
-          .where('merchant_id', '=', row.merchant_id)
-          .where('purpose', '=', row.purpose)
-          .where('version', '=', row.version)
-          .where('wrapped', '=', row.wrapped)
-          .executeTakeFirst();
-        rewrapped += Number(res.numUpdatedRows);
-      }
-      const signing = await merchantStore.getSetting(db, SIGNING_KEY_SETTING);
-      if (signing && kekVersionOf(signing) !== to) {
-        const aad = 'tokenvault:audit-signing-key';
-        await merchantStore.setSetting(db, SIGNING_KEY_SETTING, await master.wrap(await master.unwrap(signing, aad), aad));
-        rewrapped++;
+      for (const w of await wrappedValues()) {
+        if (kekVersionOf(w.wrapped) === to) continue;
+        // Compare-and-set: a value changed (or destroyed) meanwhile is left as it is now.
+        if (await w.replace(await master.wrap(await master.unwrap(w.wrapped, w.aad), w.aad))) rewrapped++;
       }
       await system('key.rotate_master', { to, rewrapped });
       return { to, rewrapped };
@@ -210,8 +255,8 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
 
     /**
      * Data-key rotation: a new version per active merchant (unless a job is being resumed), then every
-     * record re-encrypted to it. Passes repeat until no record is left on an older version, waiting a
-     * key-cache TTL between them for servers that were still writing with the old one.
+     * registered field re-encrypted to it. Passes repeat until no value is left on an older version, waiting
+     * a key-cache TTL between them for servers that were still writing with the old one.
      */
     async rotateData(
       progress: (p: Progress) => void = () => {},
@@ -219,7 +264,7 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
     ): Promise<{ resumed: boolean; reencrypted: number; passes: number }> {
       const saved = await merchantStore.getSetting(db, JOB_SETTING);
       const resumed = saved !== undefined;
-      const job: Job = saved ? (JSON.parse(saved) as Job) : { startedAt: iso(deps.now()), lastId: '' };
+      const job: Job = saved ? parseJob(saved) : { startedAt: iso(deps.now()), field: 0, lastId: '' };
       if (!resumed) {
         const at = iso(deps.now());
         const merchants = await db.selectFrom('merchants').select('id').where('status', '=', 'active').execute();
@@ -239,38 +284,25 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
         await system('key.rotate_data', { merchants: merchants.length });
       }
       const active = await activeDataVersions();
-      const total = Number(
-        (
-          await db
-            .selectFrom('instrument_identifiers')
-            .select((eb) => eb.fn.countAll<number>().as('n'))
-            .where('pan_ct', 'is not', null)
-            .executeTakeFirstOrThrow()
-        ).n,
-      );
+      let total = 0;
+      for (const f of DATA_KEY_FIELDS) total += await countValues(f);
       let reencrypted = 0;
       let passes = 0;
       for (; passes < maxPasses; passes++) {
-        const doneBefore =
-          passes === 0 && job.lastId !== ''
-            ? Number(
-                (
-                  await db
-                    .selectFrom('instrument_identifiers')
-                    .select((eb) => eb.fn.countAll<number>().as('n'))
-                    .where('pan_ct', 'is not', null)
-                    .where('id', '<=', job.lastId)
-                    .executeTakeFirstOrThrow()
-                ).n,
-              )
-            : 0;
+        // A resumed run counts what its checkpoint already covered.
+        let doneBefore = 0;
+        if (passes === 0 && (job.field > 0 || job.lastId !== '')) {
+          for (let i = 0; i < job.field; i++) doneBefore += await countValues(DATA_KEY_FIELDS[i] as DataKeyField);
+          const f = DATA_KEY_FIELDS[job.field];
+          if (f) doneBefore += total === 0 ? 0 : (await countValues(f)) - (await countValues(f, job.lastId));
+        }
         reencrypted += await reencryptPass(job, active, progress, total, doneBefore);
-        reencrypted += await reencryptCredentials(active);
         // Until every server's key cache has expired since the new versions appeared (plus a margin for a
         // request in flight), a server may still write with an old key: only a sweep after that is final.
         const settled = Date.parse(job.startedAt) + deps.keyCacheTtlMs + 500 - Date.now();
         if (settled <= 0 && (await countStale(active)) === 0) break;
         await new Promise((r) => setTimeout(r, Math.max(settled, 100)));
+        job.field = 0;
         job.lastId = '';
       }
       const stale = await countStale(active);
@@ -281,39 +313,45 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
       return { resumed, reencrypted, passes: passes + 1 };
     },
 
-    /** Removes a data-key version everywhere, refused while a record uses it or a merchant writes with it. */
+    /**
+     * Removes a data-key version everywhere, refused while a merchant writes with it or any registered field
+     * still has a value under it (values of crypto-shredded merchants are under no key and do not count).
+     */
     async retireData(version: number): Promise<VaultResult<{ removed: number }>> {
       const active = await activeDataVersions();
       if ([...active.values()].includes(version))
         return fail('invalid_request', `data key v${version} is still the active key of a merchant`);
-      for (const table of ['instrument_identifiers', 'gateway_credentials'] as const) {
-        const col = table === 'instrument_identifiers' ? 'pan_ct' : 'secret_data';
-        const used = await db
-          .selectFrom(table)
-          .select('id')
-          .where('key_version', '=', version)
-          .where(col, 'is not', null)
-          .limit(1)
-          .executeTakeFirst();
-        if (used) return fail('invalid_request', `data key v${version} still protects records; run keys rotate --data first`);
+      for (const f of DATA_KEY_FIELDS) {
+        const { rows } = await sql`
+          select 1 as used from ${sql.table(f.table)} t
+          join data_keys k on k.merchant_id = t.merchant_id and k.purpose = 'data' and k.version = t.key_version
+          where t.key_version = ${version} and ${sql.ref(`t.${f.column}`)} is not null limit 1`.execute(db);
+        if (rows.length > 0) return fail('invalid_request', `data key v${version} still protects records; run keys rotate --data first`);
       }
       const res = await db.deleteFrom('data_keys').where('purpose', '=', 'data').where('version', '=', version).executeTakeFirst();
       await system('key.retire_data', { version, removed: Number(res.numDeletedRows) });
       for (const m of active.keys()) keyring.forget(m);
+      // The retired keys' old row versions must leave the files too, or a copy could still open old values.
+      deps.scrubber.wiped(['data_keys']);
+      await deps.scrubber.scrub();
       return succeed({ removed: Number(res.numDeletedRows) });
     },
 
     /** Whether a master-key version may be removed from the key source: nothing may still name it. */
     async masterVersionInUse(version: number): Promise<number> {
       let n = 0;
-      for (const r of await db.selectFrom('data_keys').select('wrapped').execute()) if (kekVersionOf(r.wrapped) === version) n++;
-      const signing = await merchantStore.getSetting(db, SIGNING_KEY_SETTING);
-      if (signing && kekVersionOf(signing) === version) n++;
+      for (const w of await wrappedValues()) if (kekVersionOf(w.wrapped) === version) n++;
       return n;
     },
 
     recordMasterRetired: (version: number) => system('key.retire_master', { version }),
   };
+}
+
+/** A checkpoint as saved; one saved before fields were registered (no `field`) resumes at the first field. */
+function parseJob(text: string): Job {
+  const j = JSON.parse(text) as Partial<Job>;
+  return { startedAt: String(j.startedAt), field: Number(j.field ?? 0), lastId: String(j.lastId ?? '') };
 }
 
 export type KeyService = ReturnType<typeof createKeyService>;

@@ -1,9 +1,10 @@
 /** Merchants (tenants), their API keys and gateway credentials; the admin token. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { appendAudit, createChain } from '../audit/log.ts';
-import { dataKeyVersion, fieldAad } from '../crypto/keyring.ts';
+import { dataKeyVersion } from '../crypto/keyring.ts';
 import { newId, newSecret } from '../domain/ids.ts';
 import { inTransaction } from '../store/db.ts';
+import { CREDENTIAL_SECRET } from '../store/encrypted-fields.ts';
 import { merchantStore } from '../store/merchant-store.ts';
 import type { GatewayCredentialRow } from '../store/schema.ts';
 import { iso, type VaultDeps } from './deps.ts';
@@ -134,7 +135,7 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
       for (const c of credentials) {
         const credId = newId('cred');
         const secret = c.secretData
-          ? await deps.keyring.encrypt(id, fieldAad(id, 'gateway_credentials', credId, 'secret_data'), JSON.stringify(c.secretData))
+          ? await deps.keyring.encrypt(id, CREDENTIAL_SECRET.aad(id, credId), JSON.stringify(c.secretData))
           : null;
         rows.push({
           id: credId,
@@ -260,6 +261,8 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
         const shredded = await tx.deleteFrom('data_keys').where('merchant_id', '=', merchantId).executeTakeFirst();
         await tx.deleteFrom('card_secrets').where('merchant_id', '=', merchantId).execute();
         await tx.deleteFrom('gateway_sessions').where('merchant_id', '=', merchantId).execute();
+        // Kept answers (idempotency replays) and request-id claims die with the merchant.
+        await tx.deleteFrom('idempotency_keys').where('merchant_id', '=', merchantId).execute();
         await appendAudit(
           tx,
           { merchantId, actor, action: 'merchant.delete', target: merchantId, detail: { keysDestroyed: Number(shredded.numDeletedRows) } },
@@ -268,6 +271,10 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
       });
       authCache.clear();
       deps.keyring.forget(merchantId);
+      // The destroyed keys' old row versions must not stay in the files either (PostgreSQL's dead tuples,
+      // SQLite's WAL): scrubbed now, or by the next sweep if a reader holds the WAL.
+      deps.scrubber.wiped(['data_keys', 'card_secrets', 'gateway_sessions']);
+      await deps.scrubber.scrub();
       return succeed({ id: m.id, name: m.name, status: 'deleted', createdAt: m.created_at });
     },
 
@@ -324,11 +331,7 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
         .where('revoked_at', 'is', null)
         .executeTakeFirst();
       if (!row?.secret_data) return null;
-      const plain = await deps.keyring.decrypt(
-        merchantId,
-        fieldAad(merchantId, 'gateway_credentials', credentialId, 'secret_data'),
-        row.secret_data,
-      );
+      const plain = await deps.keyring.decrypt(merchantId, CREDENTIAL_SECRET.aad(merchantId, credentialId), row.secret_data);
       return JSON.parse(plain.toString()) as Record<string, unknown>;
     },
 
@@ -360,7 +363,7 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
         publicData.vaultPublicKeyPem = pair.publicPem;
         secretUpdate = await deps.keyring.encrypt(
           merchantId,
-          fieldAad(merchantId, 'gateway_credentials', cred.id, 'secret_data'),
+          CREDENTIAL_SECRET.aad(merchantId, cred.id),
           JSON.stringify({ vaultPrivateKeyPem: pair.privatePem, previousVaultPrivateKeyPem: old?.vaultPrivateKeyPem ?? null }),
         );
       }

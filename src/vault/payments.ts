@@ -12,7 +12,7 @@
  */
 import { sql } from 'kysely';
 import { appendAudit, type Outcome } from '../audit/log.ts';
-import { fieldAad } from '../crypto/keyring.ts';
+
 import { newId } from '../domain/ids.ts';
 import { canPay, effectiveStatus, type StoredStatus } from '../domain/lifecycle.ts';
 import { parseMoney } from '../domain/money.ts';
@@ -27,6 +27,7 @@ import {
 import { type CardWithInstrument, cardStore } from '../store/card-store.ts';
 import { customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction } from '../store/db.ts';
+import { PAN } from '../store/encrypted-fields.ts';
 import { afterCursor, type Cursor, type Page, toPage } from '../store/page.ts';
 import type { PaymentEventRow, PaymentRow } from '../store/schema.ts';
 import type { CardService, HeldCvv } from './cards.ts';
@@ -202,9 +203,7 @@ export function createPaymentService(
   async function decryptPan(merchantId: string, card: CardWithInstrument): Promise<string | null> {
     const instrument = await cardStore.getInstrument(db, merchantId, card.instrument_id);
     if (!instrument?.pan_ct) return null;
-    return (
-      await keyring.decrypt(merchantId, fieldAad(merchantId, 'instrument_identifiers', instrument.id, 'pan'), instrument.pan_ct)
-    ).toString();
+    return (await keyring.decrypt(merchantId, PAN.aad(merchantId, instrument.id), instrument.pan_ct)).toString();
   }
 
   /** ACTIVE → CONSUMED for a SINGLE token, only if nobody else got there first. */

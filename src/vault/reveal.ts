@@ -4,10 +4,11 @@
  */
 import { appendAudit } from '../audit/log.ts';
 import { encryptJson, importRecipient, JwkError } from '../crypto/jose.ts';
-import { fieldAad } from '../crypto/keyring.ts';
+
 import { containsCardNumber } from '../domain/pan-detector.ts';
 import { cardStore } from '../store/card-store.ts';
 import { inTransaction } from '../store/db.ts';
+import { PAN } from '../store/encrypted-fields.ts';
 import { type Caller, iso, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 
@@ -39,9 +40,7 @@ export function createRevealService(deps: VaultDeps) {
       if (card.status === 'DELETED') return fail('card_deleted', 'the card is deleted and its number destroyed');
       const instrument = await cardStore.getInstrument(deps.db, merchantId, card.instrument_id);
       if (!instrument?.pan_ct) return fail('card_deleted', 'the card number is no longer stored');
-      const pan = (
-        await deps.keyring.decrypt(merchantId, fieldAad(merchantId, 'instrument_identifiers', instrument.id, 'pan'), instrument.pan_ct)
-      ).toString();
+      const pan = (await deps.keyring.decrypt(merchantId, PAN.aad(merchantId, instrument.id), instrument.pan_ct)).toString();
       // Encrypted first, so a failure here records no reveal; the event commits before the JWE is returned,
       // so no reveal goes unaudited.
       const jwe = await encryptJson(

@@ -6,8 +6,9 @@
 import { createHash, createPrivateKey, generateKeyPair, type JsonWebKey, type KeyObject, randomUUID, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
 import { appendAudit } from '../audit/log.ts';
-import { dataKeyVersion, fieldAad } from '../crypto/keyring.ts';
+import { dataKeyVersion } from '../crypto/keyring.ts';
 import { inTransaction } from '../store/db.ts';
+import { SESSION_KEY } from '../store/encrypted-fields.ts';
 import { type Caller, iso, type VaultDeps } from './deps.ts';
 
 const generate = promisify(generateKeyPair);
@@ -31,7 +32,7 @@ export interface OpenSession {
 
 export type SessionRefusal = 'unknown' | 'wrong_refresh' | 'expired';
 
-const keyAad = (merchantId: string, deviceId: string) => fieldAad(merchantId, 'gateway_sessions', deviceId, 'server_key');
+const keyAad = (merchantId: string, deviceId: string) => SESSION_KEY.aad(merchantId, deviceId);
 
 export function createSessionService(deps: VaultDeps & { sessionTtlMs: number }) {
   const { db, keyring } = deps;

@@ -8,9 +8,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openVault, type Vault } from '../../src/app.ts';
-import { fieldAad } from '../../src/crypto/keyring.ts';
+
 import { kekVersionOf, loadMasterKey, writeKeyFile } from '../../src/crypto/master-key.ts';
 import { luhnValid } from '../../src/domain/card.ts';
+import { PAN } from '../../src/store/encrypted-fields.ts';
 import { client, createMerchant, futureYear, makeTestApp, type TestApp } from '../helpers/harness.ts';
 
 const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-keys-'));
@@ -89,11 +90,7 @@ describe('online key rotation', () => {
       .execute();
     expect(rows.length).toBeGreaterThanOrEqual(tokens.length);
     for (const row of rows) {
-      const pan = await t.vault.keyring.decrypt(
-        row.merchant_id,
-        fieldAad(row.merchant_id, 'instrument_identifiers', row.id, 'pan'),
-        row.pan_ct as string,
-      );
+      const pan = await t.vault.keyring.decrypt(row.merchant_id, PAN.aad(row.merchant_id, row.id), row.pan_ct as string);
       expect(luhnValid(pan.toString())).toBe(true);
       expect(Number(row.key_version)).toBe(2);
     }

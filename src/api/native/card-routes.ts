@@ -196,12 +196,12 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService; reveal:
   app.post(
     '/v1/cards/:token/reveal',
     {
-      config: { scope: 'reveal' },
+      config: { scope: 'reveal', neverStored: true },
       schema: {
         operationId: 'revealCard',
         summary: 'Reveal the card number, encrypted to your public key',
         description:
-          'Needs the reveal scope and a purpose. The number and expiry come back only as a compact JWE (A256GCM) to the JWK you send; never as plain JSON. Every reveal is audited with its purpose.',
+          'Needs the reveal scope and a purpose. The number and expiry come back only as a compact JWE (A256GCM) to the JWK you send; never as plain JSON. Every reveal is audited with its purpose. The answer is never stored: a repeated Idempotency-Key does not replay it, the reveal is evaluated and audited again.',
         tags,
         params: TokenParam,
         body: RevealRequest,

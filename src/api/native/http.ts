@@ -17,6 +17,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The API-key scope a native route needs; 'admin' means the admin token. */
     scope?: Scope | 'admin';
+    /**
+     * The answer carries a card number (a reveal): it is never kept for replay, so an Idempotency-Key is
+     * accepted but each request is evaluated, and audited, again.
+     */
+    neverStored?: boolean;
   }
 }
 
@@ -104,6 +109,7 @@ export function registerIdempotency(app: FastifyInstance, db: Db, now: () => Dat
   // Callback-style fast paths: most requests carry no key, and should not pay for two promises each.
   app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     if (request.method !== 'POST' || !request.principal || request.headers['idempotency-key'] === undefined) return done();
+    if (request.routeOptions.config.neverStored) return done();
     claimOrReplay(request, reply).then(
       (answered) => {
         if (!answered) done();

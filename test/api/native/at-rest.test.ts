@@ -1,7 +1,8 @@
 /** What an attacker with a copy of the database sees: no card number, no credential secret in any table. */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fieldAad } from '../../../src/crypto/keyring.ts';
+
+import { PAN } from '../../../src/store/encrypted-fields.ts';
 import {
   AMEX,
   type Client,
@@ -77,11 +78,11 @@ describe('data at rest', () => {
       .where('id', '=', card.instrumentIdentifier.id)
       .executeTakeFirstOrThrow();
     expect(row.pan_ct).toMatch(/^tv1\.A256GCM\.d1\./);
-    const pan = await t.vault.keyring.decrypt(m.id, fieldAad(m.id, 'instrument_identifiers', row.id, 'pan'), row.pan_ct as string);
+    const pan = await t.vault.keyring.decrypt(m.id, PAN.aad(m.id, row.id), row.pan_ct as string);
     expect(pan.toString()).toBe('6011111111111117');
-    await expect(
-      t.vault.keyring.decrypt(m.id, fieldAad(m.id, 'instrument_identifiers', 'ii_other', 'pan'), row.pan_ct as string),
-    ).rejects.toThrow('ciphertext could not be decrypted');
+    await expect(t.vault.keyring.decrypt(m.id, PAN.aad(m.id, 'ii_other'), row.pan_ct as string)).rejects.toThrow(
+      'ciphertext could not be decrypted',
+    );
   });
 
   it('destroys the PAN when the last token of a card is deleted; the card tokenized again gets a new identifier', async () => {

@@ -6,7 +6,8 @@
 import { compactDecrypt, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openVault } from '../../../src/app.ts';
-import { createKeyring, fieldAad, type WrappedKey } from '../../../src/crypto/keyring.ts';
+import { createKeyring, type WrappedKey } from '../../../src/crypto/keyring.ts';
+import { CREDENTIAL_SECRET, PAN } from '../../../src/store/encrypted-fields.ts';
 import type { DataKeyRow, GatewayCredentialRow, InstrumentRow } from '../../../src/store/schema.ts';
 import {
   ADMIN_TOKEN,
@@ -40,8 +41,8 @@ let backupCredentials: GatewayCredentialRow[];
 const admin = (method: 'GET' | 'POST' | 'DELETE', url: string, payload?: Record<string, unknown>, token = ADMIN_TOKEN) =>
   t.app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload ? { payload } : {}) });
 
-const panAad = (merchantId: string, instrumentId: string) => fieldAad(merchantId, 'instrument_identifiers', instrumentId, 'pan');
-const secretAad = (merchantId: string, credId: string) => fieldAad(merchantId, 'gateway_credentials', credId, 'secret_data');
+const panAad = (merchantId: string, instrumentId: string) => PAN.aad(merchantId, instrumentId);
+const secretAad = (merchantId: string, credId: string) => CREDENTIAL_SECRET.aad(merchantId, credId);
 
 const rowsOf = {
   instruments: (merchantId: string) =>
