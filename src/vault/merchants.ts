@@ -263,6 +263,18 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
         await tx.deleteFrom('gateway_sessions').where('merchant_id', '=', merchantId).execute();
         // Kept answers (idempotency replays) and request-id claims die with the merchant.
         await tx.deleteFrom('idempotency_keys').where('merchant_id', '=', merchantId).execute();
+        // Holder and customer data is kept in clear for display: it goes with the merchant too.
+        await tx
+          .updateTable('cards')
+          .set({ holder_name: null, billing_address: null, metadata: null, attributes: null })
+          .where('merchant_id', '=', merchantId)
+          .execute();
+        await tx
+          .updateTable('customers')
+          .set({ name: null, email: null, phone: null, metadata: null, attributes: null, external_id: null, default_address_id: null })
+          .where('merchant_id', '=', merchantId)
+          .execute();
+        await tx.deleteFrom('addresses').where('merchant_id', '=', merchantId).execute();
         await appendAudit(
           tx,
           { merchantId, actor, action: 'merchant.delete', target: merchantId, detail: { keysDestroyed: Number(shredded.numDeletedRows) } },

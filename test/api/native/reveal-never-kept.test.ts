@@ -57,10 +57,12 @@ describe(`a reveal is never kept for replay (${backend})`, () => {
     expect(again.body).not.toContain('jwe');
   });
 
-  it('deleting a merchant removes every answer kept for it', async () => {
+  it('deleting a merchant removes every answer kept for it, and its holder and customer data', async () => {
     const m = await createMerchant(t, 'kept answers');
     const c = client(t, m.apiKey);
-    expect((await c.post('/v1/customers', { name: 'Kept' }, { 'idempotency-key': 'cus-1' })).statusCode).toBe(201);
+    const cus = await c.post('/v1/customers', { name: 'Grace Hopper', email: 'grace@example.com' }, { 'idempotency-key': 'cus-1' });
+    expect(cus.statusCode).toBe(201);
+    const card = await tokenize(c, { holderName: 'Grace Hopper', customer: cus.json().id });
     expect((await keptRows(m.id)).length).toBe(1);
     const del = await t.app.inject({
       method: 'DELETE',
@@ -69,5 +71,15 @@ describe(`a reveal is never kept for replay (${backend})`, () => {
     });
     expect(del.statusCode).toBe(200);
     expect(await keptRows(m.id)).toEqual([]);
+    const db = t.vault.store.db;
+    const texts = JSON.stringify([
+      await db.selectFrom('cards').selectAll().where('merchant_id', '=', m.id).execute(),
+      await db.selectFrom('customers').selectAll().where('merchant_id', '=', m.id).execute(),
+      await db.selectFrom('addresses').selectAll().where('merchant_id', '=', m.id).execute(),
+    ]);
+    // The rows are there (the scan read them), without the holder's name or email.
+    expect(texts).toContain(card.token);
+    expect(texts).not.toContain('Grace');
+    expect(texts).not.toContain('grace@example.com');
   });
 });
