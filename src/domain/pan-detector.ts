@@ -3,12 +3,17 @@
  * client text in refusals, URL logging, the audit writer and the test suite's log scan all call this.
  *
  * What counts as a card number, in any text:
- * - Digits are ASCII digits or their percent-encodings (%30–%39).
+ * - Digits are ASCII digits or their percent-encodings (%30–%39), also encoded more than once (%2534).
  * - A chunk is a run of adjacent digits. Chunks separated by at most MAX_SEPARATORS separator characters
- *   (whitespace, - . _ / +, Unicode dashes, or their percent-encodings such as %20 %2D %2E %2F %5F %2B)
+ *   (whitespace, - . _ / +, Unicode dashes, or their percent-encodings such as %20 %2D %2E %2F %5F %2B, %252D)
  *   form one group, so `4000 0566 5566 5556`, `4000-0566_5566.5556` and `4000%200566%205566%205556` are
  *   one group of 16 digits. Anything else (letters, quotes, colons, commas) ends a group, so a number is
  *   found inside longer text (`abc4000056655665556xyz`, a JSON string, a URL path).
+ * - Identifiers are not read: digits inside a UUID, or inside a run of 24 or more hex characters holding a
+ *   letter (the vault's own hex ids, hashes, key ids), are never part of a card number. Such a run is never
+ *   a number someone wrote, and reading it would redact random ids by chance (a 32-hex id holds a Luhn-valid
+ *   run of 12+ digits about one time in 400), which no log, audit event or test could rely on. A number
+ *   written by a person is at most 21 hex characters long (19 digits after a %XX escape), so none is skipped.
  * - A card number is one or more consecutive whole chunks of a group holding 12 to 19 digits together
  *   (PAN lengths, parsePan's range) that pass the Luhn check. Leading zeros count as digits, so
  *   `004111111111111111` is found too.
@@ -40,6 +45,8 @@ export interface CardNumberMatch {
 }
 
 const SEPARATOR = /^[\s\-._/+\u2010-\u2015\u2212]$/u;
+/** %XX, also encoded again any number of times (%25XX, %2525XX: a URL decoded once still holds %XX). */
+const ESCAPE = /^%(?:25)*([0-9A-Fa-f]{2})/;
 
 interface Chunk {
   start: number;
@@ -52,18 +59,33 @@ type Unit = { kind: 'digit'; digit: string; length: number } | { kind: 'separato
 function unitAt(text: string, i: number, decodePercent: boolean): Unit {
   const c = text.charCodeAt(i);
   if (c >= 48 && c <= 57) return { kind: 'digit', digit: text[i] as string, length: 1 };
-  if (decodePercent && c === 37 /* % */ && /^[0-9A-Fa-f]{2}$/.test(text.slice(i + 1, i + 3))) {
-    const code = Number.parseInt(text.slice(i + 1, i + 3), 16);
-    if (code >= 48 && code <= 57) return { kind: 'digit', digit: String.fromCharCode(code), length: 3 };
-    return { kind: SEPARATOR.test(String.fromCharCode(code)) ? 'separator' : 'other', length: 3 };
+  if (decodePercent && c === 37 /* % */) {
+    const encoded = ESCAPE.exec(text.slice(i, i + 64));
+    if (encoded) {
+      const ch = String.fromCharCode(Number.parseInt(encoded[1] as string, 16));
+      if (ch >= '0' && ch <= '9') return { kind: 'digit', digit: ch, length: encoded[0].length };
+      return { kind: SEPARATOR.test(ch) ? 'separator' : 'other', length: encoded[0].length };
+    }
   }
   // A code point, so a surrogate pair is one unit.
   const ch = String.fromCodePoint(text.codePointAt(i) as number);
   return { kind: SEPARATOR.test(ch) ? 'separator' : 'other', length: ch.length };
 }
 
+const IDENTIFIER = /[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[0-9A-Fa-f]{24,}/g;
+const HEX_LETTER = /[A-Fa-f]/;
+
+/** Where UUIDs and long hex identifiers sit, as [start, end) ranges in text order. */
+function identifierRanges(text: string): [start: number, end: number][] {
+  const ranges: [number, number][] = [];
+  for (const m of text.matchAll(IDENTIFIER)) {
+    if (m[0].includes('-') || HEX_LETTER.test(m[0])) ranges.push([m.index, m.index + m[0].length]);
+  }
+  return ranges;
+}
+
 /** Groups of chunks, in text order, reading %XX as the character it encodes or as three plain characters. */
-function groups(text: string, decodePercent: boolean): Chunk[][] {
+function groups(text: string, decodePercent: boolean, identifiers: [number, number][]): Chunk[][] {
   const out: Chunk[][] = [];
   let group: Chunk[] = [];
   let chunk: Chunk | null = null;
@@ -72,7 +94,18 @@ function groups(text: string, decodePercent: boolean): Chunk[][] {
     if (group.length > 0) out.push(group);
     group = [];
   };
+  let next = 0;
   for (let i = 0; i < text.length; ) {
+    while (next < identifiers.length && (identifiers[next] as [number, number])[1] <= i) next++;
+    const identifier = identifiers[next];
+    if (identifier && identifier[0] <= i) {
+      // An identifier reads as one character that is no digit and no separator.
+      chunk = null;
+      endGroup();
+      separators = 0;
+      i = identifier[1];
+      continue;
+    }
     const u = unitAt(text, i, decodePercent);
     if (u.kind === 'digit') {
       if (chunk === null) {
@@ -105,8 +138,9 @@ function groups(text: string, decodePercent: boolean): Chunk[][] {
  */
 export function findCardNumbers(text: string): CardNumberMatch[] {
   const found = new Map<string, CardNumberMatch>();
+  const identifiers = identifierRanges(text);
   for (const decodePercent of text.includes('%') ? [true, false] : [false]) {
-    for (const group of groups(text, decodePercent)) {
+    for (const group of groups(text, decodePercent, identifiers)) {
       for (let i = 0; i < group.length; i++) {
         let digits = '';
         for (let j = i; j < group.length; j++) {

@@ -33,9 +33,9 @@ const hex = (c: string) => `%${c.charCodeAt(0).toString(16).padStart(2, '0')}`;
 const LITERAL_SEPARATORS = [' ', '-', '.', '/', '_', '+', '\t', '\u00a0', '\u2013'];
 const separatorUnit = fc.oneof(
   fc.constantFrom(...LITERAL_SEPARATORS),
-  fc.constantFrom(' ', '-', '.', '/', '_', '+').chain((c) => fc.constantFrom(hex(c), hex(c).toUpperCase())),
+  fc.constantFrom(' ', '-', '.', '/', '_', '+').chain((c) => fc.constantFrom(hex(c), hex(c).toUpperCase(), `%25${hex(c).slice(1)}`)),
 );
-const digitSpelling = (d: string) => fc.constantFrom(d, hex(d));
+const digitSpelling = (d: string) => fc.constantFrom(d, hex(d), `%25${hex(d).slice(1)}`);
 
 /** The number written with separator runs (1 to 3 units) between random chunks, digits optionally %XX. */
 const spelled = luhnNumber.chain((digits) =>
@@ -84,6 +84,8 @@ describe('findCardNumbers', () => {
     ['percent-encoded spaces', '/v1/cards/4000%200566%205566%205556'],
     ['percent-encoded dashes', '/v1/cards/4000%2D0566%2d5566%2D5556'],
     ['percent-encoded digits', '%34%30%30%30%30%35%36%36%35%35%36%36%35%35%35%36'],
+    ['twice-encoded dashes', '/v1/cards/4000%252D0566%252D5566%252D5556'],
+    ['thrice-encoded spaces', '4000%25252d0566%25252d5566%25252d5556'],
     ['glued to letters', 'abc4000056655665556xyz'],
     ['in a JSON string', '{"note":"4000 0566 5566 5556"}'],
     ['in a URL path', '/tms/v1/instrumentidentifiers/4000-0566-5566-5556/paymentinstruments'],
@@ -106,11 +108,21 @@ describe('findCardNumbers', () => {
     ['digits split by letters', '4111a1111b1111c1111'],
     ['digits split by more than three separators', '400005665 - - 5665556'],
     ['an ISO timestamp', '2026-12-06T18:56:30.123Z'],
+    // Identifiers are never read: a hex id or UUID holding a Luhn-valid run of digits is still an id.
+    ['a 32-hex id holding a Luhn-valid run', 'OPAY_TOKEN_ab4000056655665556cdef0123456789ab'],
+    ['an upper-case hex id', `/tms/v2/customers/${'F4000056655665556'.padEnd(32, 'A')}`],
+    ['a UUID whose digits pass Luhn', '12345678-abcd-4566-8566-400005665551'],
+    ['a SHA-256 hex digest', 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855'],
     ['empty text', ''],
   ])('finds no card number in %s', (_label, text) => {
     expect(findCardNumbers(text)).toEqual([]);
     expect(redactCardNumbers(text)).toBe(text);
   });
+});
+
+it('would find those runs outside an identifier (the identifier examples above are not vacuous)', () => {
+  expect(containsCardNumber('ab 4000056655665556 cd')).toBe(true);
+  expect(containsCardNumber('x 400005665551 x')).toBe(true);
 });
 
 describe('redactCardNumbers', () => {
@@ -127,8 +139,9 @@ describe('redactCardNumbers', () => {
 
   it('leaves no detectable card number in any text at all', () => {
     const digitHeavy = fc.string({ unit: fc.constantFrom(...'0123456789 -./_+%2DFa'), maxLength: 80 });
+    const hexHeavy = fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEF-%2 '), maxLength: 120 });
     fc.assert(
-      fc.property(fc.oneof(digitHeavy, fc.string({ maxLength: 80 })), (text) => {
+      fc.property(fc.oneof(digitHeavy, hexHeavy, fc.string({ maxLength: 80 })), (text) => {
         expect(containsCardNumber(redactCardNumbers(text))).toBe(false);
       }),
       { numRuns: 2000 },
