@@ -294,7 +294,7 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
         if (passes === 0 && (job.field > 0 || job.lastId !== '')) {
           for (let i = 0; i < job.field; i++) doneBefore += await countValues(DATA_KEY_FIELDS[i] as DataKeyField);
           const f = DATA_KEY_FIELDS[job.field];
-          if (f) doneBefore += total === 0 ? 0 : (await countValues(f)) - (await countValues(f, job.lastId));
+          if (f) doneBefore += (await countValues(f)) - (await countValues(f, job.lastId));
         }
         reencrypted += await reencryptPass(job, active, progress, total, doneBefore);
         // Until every server's key cache has expired since the new versions appeared (plus a margin for a
