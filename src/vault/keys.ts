@@ -13,7 +13,7 @@ import { appendAudit } from '../audit/log.ts';
 import { dataKeyVersion } from '../crypto/keyring.ts';
 import { kekVersionOf } from '../crypto/master-key.ts';
 import { inTransaction } from '../store/db.ts';
-import { DATA_KEY_FIELDS, type DataKeyField, MASTER_WRAPPED } from '../store/encrypted-fields.ts';
+import { DATA_KEY_FIELDS, type DataKeyField, MASTER_WRAPPED, type MasterWrappedField } from '../store/encrypted-fields.ts';
 import { merchantStore } from '../store/merchant-store.ts';
 import { iso, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
@@ -135,63 +135,25 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
 
   /** Every master-wrapped value the registry lists, read fresh. */
   async function wrappedValues(): Promise<WrappedValue[]> {
+    /** A wrapped value at a row (named by its key columns), replaced only if it is still the one read. */
+    const at = (f: MasterWrappedField, row: Record<string, string | number>, wrapped: string, aad: string): WrappedValue => ({
+      wrapped,
+      aad,
+      replace: async (next) => {
+        const where = Object.entries(row).map(([c, v]) => sql`${sql.ref(c)} = ${v}`);
+        const res = await sql`update ${sql.table(f.table)} set ${sql.ref(f.column)} = ${next}
+          where ${sql.join(where, sql` and `)} and ${sql.ref(f.column)} = ${wrapped}`.execute(db);
+        return Number(res.numAffectedRows ?? 0) === 1;
+      },
+    });
+    const { merchantKeys: mk, auditSigningKey: sk, windowKeys: wk } = MASTER_WRAPPED;
     const out: WrappedValue[] = [];
-    const mk = MASTER_WRAPPED.merchantKeys;
-    for (const row of await db.selectFrom('data_keys').select(['merchant_id', 'purpose', 'version', 'wrapped']).execute()) {
-      out.push({
-        wrapped: row.wrapped,
-        aad: mk.aad(row),
-        replace: async (next) =>
-          Number(
-            (
-              await db
-                .updateTable('data_keys')
-                .set({ wrapped: next })
-                .where('merchant_id', '=', row.merchant_id)
-                .where('purpose', '=', row.purpose)
-                .where('version', '=', row.version)
-                .where('wrapped', '=', row.wrapped)
-                .executeTakeFirst()
-            ).numUpdatedRows,
-          ) === 1,
-      });
-    }
-    const sk = MASTER_WRAPPED.auditSigningKey;
+    for (const r of await db.selectFrom('data_keys').select(['merchant_id', 'purpose', 'version', 'wrapped']).execute())
+      out.push(at(mk, { merchant_id: r.merchant_id, purpose: r.purpose, version: r.version }, r.wrapped, mk.aad(r)));
     const signing = await merchantStore.getSetting(db, sk.setting);
-    if (signing)
-      out.push({
-        wrapped: signing,
-        aad: sk.aad(),
-        replace: async (next) =>
-          Number(
-            (
-              await db
-                .updateTable('settings')
-                .set({ value: next })
-                .where('name', '=', sk.setting)
-                .where('value', '=', signing)
-                .executeTakeFirst()
-            ).numUpdatedRows,
-          ) === 1,
-      });
-    const wk = MASTER_WRAPPED.windowKeys;
-    for (const row of await db.selectFrom('window_keys').select(['id', 'wrapped']).execute()) {
-      out.push({
-        wrapped: row.wrapped,
-        aad: wk.aad(row),
-        replace: async (next) =>
-          Number(
-            (
-              await db
-                .updateTable('window_keys')
-                .set({ wrapped: next })
-                .where('id', '=', row.id)
-                .where('wrapped', '=', row.wrapped)
-                .executeTakeFirst()
-            ).numUpdatedRows,
-          ) === 1,
-      });
-    }
+    if (signing) out.push(at(sk, { name: sk.setting }, signing, sk.aad()));
+    for (const r of await db.selectFrom('window_keys').select(['id', 'wrapped']).execute())
+      out.push(at(wk, { id: r.id }, r.wrapped, wk.aad(r)));
     return out;
   }
 
