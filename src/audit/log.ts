@@ -4,8 +4,11 @@
  * Invariants: seq is contiguous from 1 per chain; hash = SHA-256 over the event's fields and prev_hash;
  * the chain head row holds the last seq and hash, and its row lock orders concurrent appends.
  * Never put a PAN, CVV, key or secret in an event: targets are tokens and ids, details are short labels.
+ * As a backstop, every text field is passed through the card-number detector before it is hashed, so no
+ * caller can write a card number into a chain, where it could not be removed without breaking it.
  */
 import { createHash } from 'node:crypto';
+import { redactCardNumbers } from '../domain/pan-detector.ts';
 import type { Executor } from '../store/db.ts';
 import { prepareInsert, prepareOne, prepareQuery } from '../store/prepared.ts';
 import type { AuditEventRow } from '../store/schema.ts';
@@ -50,8 +53,36 @@ const setHeadHash = prepareQuery<{ chain: string; hash: string }, unknown>((tx, 
 );
 const insertEvent = prepareInsert('audit_events');
 
-/** Appends one event inside the caller's transaction and returns it. */
-export async function appendAudit(tx: Executor, event: AuditEvent, at: string): Promise<AuditEventRow> {
+/** A number is kept as a number unless, written out, it is a card number. */
+function redactedValue(v: string | number): string | number {
+  if (typeof v === 'string') return redactCardNumbers(v);
+  const text = String(v);
+  const clean = redactCardNumbers(text);
+  return clean === text ? v : clean;
+}
+
+/** Text fields with any card number replaced; booleans and null are kept as they are. */
+function redacted(event: AuditEvent): AuditEvent {
+  const detail = event.detail
+    ? Object.fromEntries(
+        Object.entries(event.detail).map(([k, v]) => [
+          redactCardNumbers(k),
+          typeof v === 'string' || typeof v === 'number' ? redactedValue(v) : v,
+        ]),
+      )
+    : event.detail;
+  return {
+    ...event,
+    actor: redactCardNumbers(event.actor),
+    action: redactCardNumbers(event.action),
+    target: typeof event.target === 'string' ? redactCardNumbers(event.target) : event.target,
+    ...(detail ? { detail } : {}),
+  };
+}
+
+/** Appends one event inside the caller's transaction and returns it; card numbers in its text are redacted before hashing. */
+export async function appendAudit(tx: Executor, sent: AuditEvent, at: string): Promise<AuditEventRow> {
+  const event = redacted(sent);
   const chain = chainOf(event.merchantId);
   // The UPDATE takes the head row's lock first (PostgreSQL), so concurrent appends to one chain queue here.
   const head = await advanceHead(tx, { chain });

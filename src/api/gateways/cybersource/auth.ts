@@ -10,6 +10,10 @@ import type { CybersourceCertificate } from '../../../vault/gateway-credentials.
 import type { MerchantService } from '../../../vault/merchants.ts';
 import { parseJsonBounded } from '../../json.ts';
 
+/**
+ * A refused authentication. Its message is always a fixed string (or one built from the server's own
+ * constants): it is logged, audited and echoed, so it never quotes what the client sent.
+ */
 export class AuthFailure extends Error {
   override name = 'AuthFailure';
   /** The vault merchant whose credential the request named, once that was resolved (for the audit log). */
@@ -176,7 +180,8 @@ export function createCybersourceAuth(deps: { merchants: MerchantService; now: (
         continue;
       }
       const value = header(facts, name);
-      if (value === undefined) throw new AuthFailure(`the signed header ${name} is missing`);
+      // A fixed reason: the name is the client's text, and reasons go to the log and the audit chain.
+      if (value === undefined) throw new AuthFailure('a signed header is missing from the request');
       lines.push(`${name}: ${value}`);
     }
     const expected = createHmac('sha256', credential.secret).update(lines.join('\n'), 'utf8').digest();
