@@ -1,6 +1,10 @@
 /** Configuration: read once from the environment (and CLI flags) into a frozen, validated object. */
 import path from 'node:path';
 
+/** Files the server writes in the data directory (owner-only, 0600; the directory 0700). */
+export const SQLITE_FILE = 'tokenvault.db';
+export const DEV_MASTER_KEY_FILE = 'master.key';
+
 export interface Config {
   readonly port: number;
   readonly host: string;

@@ -34,6 +34,8 @@ function banner(vault: Vault, config: Config, adminToken: string | null): void {
     lines.push('Admin token: set at first start (reset with `tokenvault admin reset-token`).');
   }
   lines.push(`Database: ${vault.store.kind} (${vault.store.location})`);
+  // Files and the data directory were readable by others (made before, or under a loose umask): now owner-only.
+  for (const t of vault.store.tightened ?? []) lines.push(`WARNING: made owner-only: ${t}`);
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 

@@ -18,6 +18,7 @@ import {
   type Transaction,
 } from 'kysely';
 import pg from 'pg';
+import { DEV_MASTER_KEY_FILE, SQLITE_FILE } from '../config.ts';
 import { GroupCommitSqliteDriver, type GroupCommitStats } from './group-commit.ts';
 import * as init from './migrations/0001-init.ts';
 import * as auditKeysCvv from './migrations/0002-audit-keys-cvv.ts';
@@ -52,6 +53,8 @@ export interface StoreHandle {
   scrub(tables: readonly ScrubbedTable[]): Promise<boolean>;
   /** SQLite: how transactions were grouped into commits (each one fsync). */
   commitStats?(): GroupCommitStats | null;
+  /** SQLite: files and the data directory that were readable by others and were made owner-only at open. */
+  readonly tightened?: readonly string[];
   close(): Promise<void>;
 }
 
@@ -109,9 +112,37 @@ function withMigrations(
   };
 }
 
+/**
+ * The data directory 0700 and every file the server writes in it 0600, whatever existed before and whatever
+ * the umask: holder data, emails and the audit log are in these files. Returns what had to be tightened.
+ */
+function securePrivateFiles(dataDir: string, file: string): string[] {
+  const tightened: string[] = [];
+  const tighten = (target: string, mode: number) => {
+    let current: number;
+    try {
+      current = fs.statSync(target).mode & 0o777;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    if (current === mode) return;
+    fs.chmodSync(target, mode);
+    if (current & 0o077) tightened.push(`${target} (${current.toString(8).padStart(4, '0')} → ${mode.toString(8).padStart(4, '0')})`);
+  };
+  tighten(dataDir, 0o700);
+  for (const f of [file, `${file}-wal`, `${file}-shm`, path.join(dataDir, DEV_MASTER_KEY_FILE)]) tighten(f, 0o600);
+  return tightened;
+}
+
+const BUSY_TIMEOUT_MS = 10_000;
+
 function openSqlite(dataDir: string): StoreHandle {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const file = path.join(dataDir, 'tokenvault.db');
+  const file = path.join(dataDir, SQLITE_FILE);
+  // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files it creates the database file's mode.
+  fs.closeSync(fs.openSync(file, 'a', 0o600));
+  const tightened = securePrivateFiles(dataDir, file);
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
   // NORMAL: COMMIT writes the WAL without fsync; the group-commit driver then fsyncs the WAL file itself,
@@ -121,7 +152,7 @@ function openSqlite(dataDir: string): StoreHandle {
   database.pragma('foreign_keys = ON');
   // Deleted content is overwritten with zeros, so a wiped CVV or card number is not left in free space.
   database.pragma('secure_delete = ON');
-  database.pragma('busy_timeout = 10000');
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   const wal = walSyncer(file);
   const dialect = new GroupCommitSqliteDialect(withStatementCache(database), wal.sync);
   const db = new Kysely<Database>({ dialect });
@@ -137,11 +168,22 @@ function openSqlite(dataDir: string): StoreHandle {
     async () => {
       const driver = dialect.driver;
       if (!driver) return true;
-      const [r] = (await driver.betweenBatches((raw) => raw.pragma('wal_checkpoint(TRUNCATE)'))) as { busy: number }[];
+      const [r] = (await driver.betweenBatches((raw) => {
+        // A TRUNCATE checkpoint waits for other processes' readers and writers (--workers) through the busy
+        // handler, synchronously: wait briefly, and leave it to the next sweep if they are still busy.
+        raw.pragma('busy_timeout = 200');
+        try {
+          return raw.pragma('wal_checkpoint(TRUNCATE)');
+        } finally {
+          raw.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+        }
+      })) as { busy: number }[];
       return r?.busy === 0;
     },
   );
-  return { ...store, commitStats: () => dialect.stats };
+  // The WAL and shared-memory files exist now (WAL mode was just set): checked again, should SQLite differ.
+  tightened.push(...securePrivateFiles(dataDir, file));
+  return { ...store, commitStats: () => dialect.stats, tightened };
 }
 
 /**
