@@ -21,7 +21,7 @@ import { HttpProblem, registerAuth, registerIdempotency } from './api/native/htt
 import { paymentRoutes } from './api/native/payment-routes.ts';
 import { registerOps } from './api/ops-routes.ts';
 import { problem, problemFromError, sendProblem } from './api/problem.ts';
-import { requestForLog } from './api/redact.ts';
+import { errorForLog, requestForLog } from './api/redact.ts';
 import type { Config } from './config.ts';
 import { createKeyring, type Keyring } from './crypto/keyring.ts';
 import { createLocalMasterKeyProvider, type LoadedMasterKey, loadMasterKey, type MasterKeyProvider } from './crypto/master-key.ts';
@@ -162,6 +162,7 @@ export async function buildApp(
             serializers: {
               // The route template and redacted parameters, never the URL as sent (api/redact.ts).
               req: (req) => requestForLog(req),
+              err: (err) => errorForLog(err),
             },
           },
     bodyLimit: config.bodyLimit,

@@ -35,3 +35,22 @@ export function requestForLog(req: LoggableRequest): {
     remoteAddress: req.ip,
   };
 }
+
+/**
+ * An error as it may be logged: its message and stack can hold what a client sent (a database error quotes
+ * the value it refused), so both pass through the card-number detector.
+ */
+export function errorForLog(err: { name?: unknown; message?: unknown; stack?: unknown; code?: unknown }): {
+  type: string;
+  message: string;
+  stack: string;
+  code?: string;
+} {
+  const text = (v: unknown) => (typeof v === 'string' ? redactCardNumbers(v) : '');
+  return {
+    type: typeof err.name === 'string' ? err.name : 'Error',
+    message: text(err.message),
+    stack: text(err.stack),
+    ...(typeof err.code === 'string' || typeof err.code === 'number' ? { code: String(err.code) } : {}),
+  };
+}
