@@ -24,7 +24,13 @@ import { problem, problemFromError, sendProblem } from './api/problem.ts';
 import { errorForLog, requestForLog } from './api/redact.ts';
 import type { Config } from './config.ts';
 import { createKeyring, type Keyring } from './crypto/keyring.ts';
-import { createLocalMasterKeyProvider, type LoadedMasterKey, loadMasterKey, type MasterKeyProvider } from './crypto/master-key.ts';
+import {
+  createLocalMasterKeyProvider,
+  describeMasterKeySource,
+  type LoadedMasterKey,
+  loadMasterKey,
+  type MasterKeyProvider,
+} from './crypto/master-key.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { Processor } from './payments/processor.ts';
 import { createSimulatorProcessor } from './payments/simulator.ts';
@@ -36,6 +42,7 @@ import { createCardService } from './vault/cards.ts';
 import { createCustomerService } from './vault/customers.ts';
 import type { VaultDeps } from './vault/deps.ts';
 import { createKeyService } from './vault/keys.ts';
+import { createMasterKeyCheck, type MasterKeyCheck } from './vault/master-key-check.ts';
 import { createMerchantService } from './vault/merchants.ts';
 import { createPaymentService } from './vault/payments.ts';
 import { createRevealService } from './vault/reveal.ts';
@@ -56,6 +63,10 @@ export interface Vault {
   readonly sessions: ReturnType<typeof createSessionService>;
   readonly metrics: Metrics;
   readonly master: MasterKeyProvider;
+  /** The database's record of the master key: verified at open, re-verified by /readyz. */
+  readonly keyCheck: MasterKeyCheck;
+  /** Migrations this open applied. */
+  readonly migrated: readonly string[];
   /** The vault's clock (tests may set it). */
   readonly now: () => Date;
   close(): Promise<void>;
@@ -65,12 +76,6 @@ export interface Vault {
 export async function openVault(config: Config, opts: { migrate?: boolean; now?: () => Date; processor?: Processor } = {}): Promise<Vault> {
   const masterKey = loadMasterKey(config);
   const store = await openStore(config);
-  try {
-    if (opts.migrate !== false) await store.migrate();
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
   const master = createLocalMasterKeyProvider(masterKey.versions, masterKey.reload ?? undefined);
   const keyring = createKeyring({
     master,
@@ -80,6 +85,16 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
         (await merchantStore.loadDataKeys(store.db, merchantId)).map((r) => ({ ...r, purpose: r.purpose as 'data' | 'fingerprint' })),
     },
   });
+  const keyCheck = createMasterKeyCheck({ db: store.db, master, keyring, source: describeMasterKeySource(masterKey) });
+  let migrated: string[] = [];
+  try {
+    if (opts.migrate !== false) migrated = await store.migrate();
+    // Fail closed: a key that does not match the database's record refuses to start (MasterKeyError).
+    await keyCheck.verifyAndRecord();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const deps: VaultDeps = {
     db: store.db,
     keyring,
@@ -111,6 +126,8 @@ export async function openVault(config: Config, opts: { migrate?: boolean; now?:
     audit: createAuditService(deps),
     keys: createKeyService({ ...deps, keyCacheTtlMs: config.keyCacheSeconds * 1000 }),
     master,
+    keyCheck,
+    migrated,
     now: deps.now,
     close: () => store.close(),
   };
@@ -232,7 +249,12 @@ export async function buildApp(
   await app.register(swaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  registerOps(app, { ping: () => vault.store.ping(), metrics: vault.metrics, clusterMetrics: opts.clusterMetrics });
+  registerOps(app, {
+    ping: () => vault.store.ping(),
+    keys: () => vault.keyCheck.status(),
+    metrics: vault.metrics,
+    clusterMetrics: opts.clusterMetrics,
+  });
   const guard = new Guard(config, vault.audit);
   guardRef = guard;
   registerGuard(app, guard);

@@ -6,6 +6,8 @@ export function registerOps(
   app: FastifyInstance,
   deps: {
     ping: () => Promise<boolean>;
+    /** Whether the loaded master key still matches the database's record (cached by the caller). */
+    keys: () => Promise<'ok' | 'mismatch'>;
     metrics: Metrics;
     clusterMetrics?: (() => Promise<{ contentType: string; text: string }>) | undefined;
   },
@@ -22,8 +24,11 @@ export function registerOps(
   const hide = { schema: { hide: true } };
   app.get('/healthz', hide, async () => ({ status: 'ok' }));
   app.get('/readyz', hide, async (_request, reply) => {
-    const ready = await deps.ping();
-    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', database: ready ? 'up' : 'down' });
+    if (!(await deps.ping())) return reply.code(503).send({ status: 'not ready', database: 'down' });
+    // Not ready while a needed key is unavailable: every card operation would fail.
+    const keys = await deps.keys().catch(() => 'unavailable' as const);
+    if (keys !== 'ok') return reply.code(503).send({ status: 'not ready', database: 'up', keys });
+    return reply.code(200).send({ status: 'ready', database: 'up' });
   });
   app.get('/metrics', hide, async (_request, reply) => {
     // With --workers, a scrape reaches one worker: it asks the primary for the sum over all of them.

@@ -7,9 +7,10 @@
  * Key text: one base64 key (version 1), or versions as `N:base64`, comma- or newline-separated.
  * Rotation invariant: a version is only removed once no wrapped value names it (`keys retire`).
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { DEV_MASTER_KEY_FILE, SQLITE_FILE } from '../config.ts';
 import { open, parseEnvelope, seal } from './envelope.ts';
 
 export interface MasterKeyProvider {
@@ -19,6 +20,8 @@ export interface MasterKeyProvider {
   /** Returns a self-describing wrapped value that names the KEK version it used. */
   wrap(plaintext: Buffer, aad: string): Promise<string>;
   unwrap(wrapped: string, aad: string): Promise<Buffer>;
+  /** A key check value per loaded version (see keyCheckValue): what the database compares at start. */
+  checkValues(): ReadonlyMap<number, string>;
 }
 
 /** The KEK version a wrapped value names (every provider writes `k<version>` as its key reference). */
@@ -56,6 +59,7 @@ export function createLocalMasterKeyProvider(
       if (!envelope.keyRef.startsWith('k') || key === undefined) throw new MasterKeyError(`master key version ${version} is not loaded`);
       return open(key, envelope, aad);
     },
+    checkValues: () => new Map([...versions].map(([v, key]) => [v, keyCheckValue(key)])),
   };
 }
 
@@ -121,14 +125,35 @@ function fromFile(file: string, source: 'file' | 'generated' | 'dev-file'): Load
   return { key: versions.get(Math.max(...versions.keys())) as Buffer, versions, source, path: file, reload: read };
 }
 
-/** Loads the master key. With no env key and no key file, generates a development key (0600) once. */
-export function loadMasterKey(opts: { masterKey: string | null; masterKeyFile: string | null; dataDir: string }): LoadedMasterKey {
+const SET_A_KEY = 'set TOKENVAULT_MASTER_KEY (base64, 32 bytes) or TOKENVAULT_MASTER_KEY_FILE';
+
+/**
+ * Loads the master key. With no env key and no key file, a development key (0600) is generated once, and
+ * only for a new embedded SQLite database: never with DATABASE_URL (other instances share that database and
+ * would each make their own key), never next to an existing database (a new key would not open it).
+ */
+export function loadMasterKey(opts: {
+  masterKey: string | null;
+  masterKeyFile: string | null;
+  dataDir: string;
+  databaseUrl?: string | null;
+}): LoadedMasterKey {
   if (opts.masterKey) {
     const versions = parseKeyText(opts.masterKey, 'TOKENVAULT_MASTER_KEY');
     return { key: versions.get(Math.max(...versions.keys())) as Buffer, versions, source: 'env', reload: null };
   }
   if (opts.masterKeyFile) return fromFile(opts.masterKeyFile, 'file');
-  const file = path.join(opts.dataDir, 'master.key');
+  if (opts.databaseUrl) {
+    throw new MasterKeyError(
+      `no master key: ${SET_A_KEY} to the key this database was initialised with (a development key is only made for a new embedded SQLite database, never with DATABASE_URL)`,
+    );
+  }
+  const file = path.join(opts.dataDir, DEV_MASTER_KEY_FILE);
+  if (!fs.existsSync(file) && fs.existsSync(path.join(opts.dataDir, SQLITE_FILE))) {
+    throw new MasterKeyError(
+      `no master key: ${opts.dataDir} holds a database but not its ${DEV_MASTER_KEY_FILE}; ${SET_A_KEY} to the key it was created with (a new development key would not open it)`,
+    );
+  }
   fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   try {
     // 'wx' fails if another process created it first: then we read theirs.
@@ -144,5 +169,88 @@ export function loadMasterKey(opts: { masterKey: string | null; masterKeyFile: s
 export function writeKeyFile(file: string, versions: ReadonlyMap<number, Buffer>): void {
   const tmp = `${file}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, formatKeyText(versions), { mode: 0o600 });
+  // The mode above only applies to a new file: a stale temporary file left by a crash keeps its own.
+  fs.chmodSync(tmp, 0o600);
   fs.renameSync(tmp, file);
+}
+
+/** The setting that says where this key came from, for messages that tell the operator what to change. */
+export function describeMasterKeySource(loaded: Pick<LoadedMasterKey, 'source' | 'path'>): string {
+  switch (loaded.source) {
+    case 'env':
+      return 'TOKENVAULT_MASTER_KEY';
+    case 'file':
+      return `TOKENVAULT_MASTER_KEY_FILE (${loaded.path})`;
+    default:
+      return `the development master key ${loaded.path}`;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Key check values. The database records one per master-key version it has seen (settings row
+// MASTER_KEY_CHECK_SETTING), so a server or CLI started with another key refuses to start instead of
+// answering every card operation with 500. Invariants: a recorded version's value never changes; a new
+// version is recorded only once another loaded version matched; a retired version no longer vouches for a key.
+
+export const MASTER_KEY_CHECK_SETTING = 'master_key_check';
+const KCV_LABEL = 'tokenvault:master-key-check:v1';
+
+/** HMAC-SHA256 of a fixed label under the key, truncated to 16 bytes: names the key, reveals nothing of it. */
+export const keyCheckValue = (key: Buffer): string => createHmac('sha256', key).update(KCV_LABEL).digest().subarray(0, 16).toString('hex');
+
+export interface KeyCheckRecord {
+  /** Key check value by master-key version. */
+  readonly versions: Readonly<Record<string, string>>;
+  /** Versions removed with `keys retire --master`: still compared, but no longer enough on their own. */
+  readonly retired: readonly number[];
+}
+
+export function parseKeyCheckRecord(text: string | undefined): KeyCheckRecord | null {
+  if (text === undefined) return null;
+  const parsed = JSON.parse(text) as Partial<KeyCheckRecord>;
+  return { versions: parsed.versions ?? {}, retired: parsed.retired ?? [] };
+}
+
+export const formatKeyCheckRecord = (record: KeyCheckRecord): string => JSON.stringify(record);
+
+export type KeyCheckOutcome =
+  /** Matches; `add` holds the loaded versions the database does not know yet (to record). */
+  | { readonly ok: true; readonly add: ReadonlyMap<number, string> }
+  /** `mismatch`: a loaded version differs from the recorded one. `unknown`: no loaded version is recorded. */
+  | { readonly ok: false; readonly problem: 'mismatch' | 'unknown'; readonly versions: readonly number[] };
+
+const sameCheckValue = (a: string, b: string) => a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+
+/** The fail-closed rule: compares the loaded versions' check values with what the database recorded. */
+export function compareKeyCheck(record: KeyCheckRecord | null, loaded: ReadonlyMap<number, string>): KeyCheckOutcome {
+  if (record === null || Object.keys(record.versions).length === 0) return { ok: true, add: new Map(loaded) };
+  const differing: number[] = [];
+  let vouched = false;
+  const add = new Map<number, string>();
+  for (const [version, kcv] of loaded) {
+    const recorded = record.versions[String(version)];
+    if (recorded === undefined) {
+      if (!record.retired.includes(version)) add.set(version, kcv);
+    } else if (!sameCheckValue(recorded, kcv)) differing.push(version);
+    else if (!record.retired.includes(version)) vouched = true;
+  }
+  if (differing.length > 0) return { ok: false, problem: 'mismatch', versions: differing };
+  if (!vouched) return { ok: false, problem: 'unknown', versions: [...loaded.keys()] };
+  return { ok: true, add };
+}
+
+/** The refusal for a key that does not match: names the setting, says what to do, no stack trace needed. */
+export function keyCheckError(outcome: Extract<KeyCheckOutcome, { ok: false }>, source: string, record: KeyCheckRecord): MasterKeyError {
+  const known = Object.keys(record.versions)
+    .map(Number)
+    .filter((v) => !record.retired.includes(v));
+  const fix = `set TOKENVAULT_MASTER_KEY or TOKENVAULT_MASTER_KEY_FILE to this database's master key`;
+  if (outcome.problem === 'mismatch') {
+    return new MasterKeyError(
+      `the master key from ${source} does not match this database: version ${outcome.versions.join(', ')} differs from the key the database was initialised with; ${fix}`,
+    );
+  }
+  return new MasterKeyError(
+    `the master key from ${source} (version ${outcome.versions.join(', ')}) is not one this database knows (it knows version ${known.join(', ')}); ${fix}`,
+  );
 }

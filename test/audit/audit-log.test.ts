@@ -476,7 +476,7 @@ describe('audit log: no card data or secrets in any event', () => {
     // A CVV leak would be a value equal to a code this test sent, or a field named for one, anywhere in an
     // event (its detail parsed). Exact comparisons only: a substring or pattern test would also hit random
     // ids and hashes by chance (a token holding "cVCE", or "739" inside a hash).
-    const sentCvvs = new Set(pans.map(cvvOf));
+    const sentCvvs = new Set<string>(pans.map(cvvOf));
     const CVV_FIELDS = new Set(['cvv', 'cvc', 'cvv2', 'cvc2', 'securitycode', 'security_code', 'cardsecuritycode']);
     for (const r of rows) {
       const { hash: _h, prev_hash: _p, detail, ...rest } = r;
