@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseEnvelope } from '../../../src/crypto/envelope.ts';
 import { type Client, client, createMerchant, makeTestApp, type TestApp } from '../../helpers/harness.ts';
 import {
   type AppotaClient,
@@ -331,7 +332,8 @@ describe('AppotaPay charge', () => {
     const secretOf = () => t.vault.store.db.selectFrom('card_secrets').selectAll().where('card_id', '=', tok.tokenId).executeTakeFirst();
     const before = await secretOf();
     expect(before?.cvv_ct).toMatch(/^tv1\./);
-    expect(before?.cvv_ct).not.toContain('987');
+    // Sealed, not stored: 3 bytes of ciphertext and the 16-byte tag (a substring test on ciphertext text could hit "987" by chance).
+    expect(parseEnvelope(before?.cvv_ct as string).body.length).toBe('987'.length + 16);
     expectOk(await charge(chargeBody(tok.tokenId)));
     expect(await secretOf()).toBeUndefined();
     // The token keeps charging without the CVV.
