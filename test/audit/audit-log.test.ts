@@ -882,7 +882,9 @@ function makeCli() {
   // A key of its own: with DATABASE_URL set the CLI refuses to make up a development key.
   env.TOKENVAULT_MASTER_KEY = randomBytes(32).toString('base64');
   delete env.TOKENVAULT_MASTER_KEY_FILE;
-  const tv = (...args: string[]) => run(process.execPath, [BIN, ...args], { env, timeout: 30_000 });
+  // Generous: each CLI process starts tsx and compiles the sources, seconds on a loaded machine. Nothing here
+  // depends on how fast a process starts.
+  const tv = (...args: string[]) => run(process.execPath, [BIN, ...args], { env, timeout: 120_000 });
   type Failed = { code: number; stdout: string; stderr: string };
   const tvFails = (...args: string[]) =>
     tv(...args).then(
@@ -935,7 +937,7 @@ function makeCli() {
 }
 
 describe('tokenvault audit CLI', () => {
-  it('checkpoints and verifies (exit 0), then exits 1 naming the edited event', { timeout: 90_000 }, async () => {
+  it('checkpoints and verifies (exit 0), then exits 1 naming the edited event', { timeout: 900_000 }, async () => {
     const cli = makeCli();
     try {
       const id = await cli.merchantWithThreeEvents('Audit Cli');
@@ -967,7 +969,7 @@ describe('tokenvault audit CLI', () => {
     }
   });
 
-  it('exits 1 when the newest events are cut off and the head rewound after a checkpoint', { timeout: 90_000 }, async () => {
+  it('exits 1 when the newest events are cut off and the head rewound after a checkpoint', { timeout: 900_000 }, async () => {
     const cli = makeCli();
     try {
       const id = await cli.merchantWithThreeEvents('Audit Cli 2');
