@@ -59,7 +59,19 @@ export function createLocalMasterKeyProvider(
       if (!envelope.keyRef.startsWith('k') || key === undefined) throw new MasterKeyError(`master key version ${version} is not loaded`);
       return open(key, envelope, aad);
     },
-    checkValues: () => new Map([...versions].map(([v, key]) => [v, keyCheckValue(key)])),
+    checkValues() {
+      // What this provider can use: the loaded versions, and those a key file gained since (rotation by the
+      // CLI), which unwrap loads on first use. Read-only: nothing loaded is replaced here.
+      let usable = versions;
+      if (reload) {
+        try {
+          usable = new Map([...reload(), ...versions]);
+        } catch {
+          // an unreadable file: the loaded versions only
+        }
+      }
+      return new Map([...usable].map(([v, key]) => [v, keyCheckValue(key)]));
+    },
   };
 }
 

@@ -185,6 +185,33 @@ describe(`a second instance on the same database (${backend})`, () => {
     expect((await refusal(db.open({ TOKENVAULT_MASTER_KEY: `1:${b64(v1)},2:${b64(key())}` }))).message).toMatch(/version 2 differs/);
   });
 
+  it('a running server that loaded only the old version stays ready through rotation and retirement by the CLI', async () => {
+    const db = sharedDatabase();
+    const file = path.join(db.dataDir, 'served.key');
+    const [v1, v2] = [key(), key()];
+    writeKeyFile(file, new Map([[1, v1]]));
+    const server = await db.open({ TOKENVAULT_MASTER_KEY_FILE: file });
+    await server.merchants.create({ name: 'Served' }, 'test');
+    const statusNow = () =>
+      createMasterKeyCheck({ db: server.store.db, master: server.master, keyring: server.keyring, source: 'test', cacheMs: 0 }).status();
+    writeKeyFile(
+      file,
+      new Map([
+        [1, v1],
+        [2, v2],
+      ]),
+    );
+    const cli = await db.open({ TOKENVAULT_MASTER_KEY_FILE: file });
+    await cli.keys.rewrapAll();
+    writeKeyFile(file, new Map([[2, v2]]));
+    await cli.keyCheck.recordRetired(1);
+    // The server never unwrapped under version 2, yet it can (its key file has it): ready.
+    expect(await statusNow()).toBe('ok');
+    // A key file that now holds another key as version 2: not ready.
+    writeKeyFile(file, new Map([[2, key()]]));
+    expect(await statusNow()).toBe('mismatch');
+  });
+
   it('a database from before key check values accepts only a key that opens its data keys, then records it', async () => {
     const db = sharedDatabase();
     const k = b64(key());
