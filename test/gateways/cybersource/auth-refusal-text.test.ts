@@ -20,11 +20,7 @@ afterAll(() => t.close());
 
 const auditText = async () =>
   JSON.stringify(
-    await t.vault.store.db
-      .selectFrom('audit_events')
-      .select(['actor', 'action', 'target', 'detail'])
-      .where('chain', '=', m.id)
-      .execute(),
+    await t.vault.store.db.selectFrom('audit_events').select(['actor', 'action', 'target', 'detail']).where('chain', '=', m.id).execute(),
   );
 
 describe('Cybersource Signature refusals quote nothing the client sent', () => {
