@@ -1,6 +1,6 @@
 /** Identifiers: prefixed, time-ordered (ULID body) so lists sort by creation without a second key. */
 import { randomBytes, randomFillSync } from 'node:crypto';
-import { containsCardNumber } from './pan-detector.ts';
+import { isFreeOfCardNumbers } from './pan-detector.ts';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 let lastTime = 0;
@@ -42,14 +42,14 @@ export const newId = (prefix: string): string => `${prefix}_${ulid()}`;
 export const newSecret = (prefix: string, bytes = 24): string => `${prefix}${randomBytes(bytes).toString('base64url')}`;
 
 /**
- * A numeric id (Cybersource's 19-digit instrument identifiers, 22-digit payment ids) that the card-number
- * detector does not take for a card number, so logs and the audit chain keep it as it is. Drawn again
- * until that holds (about one draw in ten for 12 to 19 digits; never for longer ids).
+ * A numeric id (Cybersource's 19-digit instrument identifiers, 22-digit payment ids, gateway merchant ids) in
+ * which no part can be taken for a card number, by our detector or by a PAN scanner looking at every window
+ * (isFreeOfCardNumbers), so logs and the audit chain keep it as it is. Drawn again until that holds.
  */
 export function numericId(length: number, prefix = ''): string {
   for (;;) {
     const id = prefix + randomDigits(length - prefix.length);
-    if (!containsCardNumber(id)) return id;
+    if (isFreeOfCardNumbers(id)) return id;
   }
 }
 

@@ -183,3 +183,16 @@ export function redactCardNumbers(text: string): string {
   out += text.slice(at, spanStart) + REDACTED_CARD_NUMBER + text.slice(spanEnd);
   return out;
 }
+
+/**
+ * For numbers the vault makes up (instrument and payment ids, 2C2P tokens, gateway merchant ids): true when
+ * neither this detector nor a stricter scanner would take any part of them for a card number, i.e. no
+ * window of 13 to 19 digits passes Luhn (a DLP tool looking at windows finds nothing) and the whole is not a
+ * card number. Callers draw again until it holds (about one draw in twenty for 19 digits).
+ */
+export function isFreeOfCardNumbers(digits: string): boolean {
+  for (let size = 13; size <= Math.min(CARD_NUMBER_MAX_DIGITS, digits.length); size++) {
+    for (let start = 0; start + size <= digits.length; start++) if (luhnValid(digits.slice(start, start + size))) return false;
+  }
+  return !containsCardNumber(digits);
+}

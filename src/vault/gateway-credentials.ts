@@ -108,7 +108,8 @@ export class CredentialInputError extends Error {
 }
 
 const digits = (n: number): string => Array.from({ length: n }, () => randomInt(10)).join('');
-const nonZeroDigits = (n: number): string => `${randomInt(1, 10)}${digits(n - 1)}`;
+/** A numeric merchant id with no leading zero, of which no part passes for a card number (it may be logged). */
+const nonZeroDigits = (n: number): string => numericId(n, String(randomInt(1, 10)));
 const alnum = (n: number, alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'): string =>
   Array.from({ length: n }, () => alphabet[randomInt(alphabet.length)]).join('');
 

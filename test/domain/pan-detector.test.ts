@@ -7,7 +7,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { containsCardNumber, findCardNumbers, REDACTED_CARD_NUMBER, redactCardNumbers } from '../../src/domain/pan-detector.ts';
+import { instrumentIdentifierId, numericId } from '../../src/domain/ids.ts';
+import {
+  containsCardNumber,
+  findCardNumbers,
+  isFreeOfCardNumbers,
+  REDACTED_CARD_NUMBER,
+  redactCardNumbers,
+} from '../../src/domain/pan-detector.ts';
 
 /** Written independently of the module under test so the properties have their own oracle. */
 function luhnCheckDigit(body: string): string {
@@ -151,6 +158,21 @@ describe('redactCardNumbers', () => {
   it('replaces the number, separators included, and keeps the text around it', () => {
     expect(redactCardNumbers('GET /v1/cards/4000-0566-5566-5556?x=1')).toBe(`GET /v1/cards/${REDACTED_CARD_NUMBER}?x=1`);
     expect(redactCardNumbers('a 4111 1111 1111 1111 b 5555555555554444 c')).toBe(`a ${REDACTED_CARD_NUMBER} b ${REDACTED_CARD_NUMBER} c`);
+  });
+});
+
+describe('numbers the vault makes up hold no card number, by any scanner', () => {
+  it('isFreeOfCardNumbers refuses a Luhn-valid window anywhere, not only the whole run', () => {
+    expect(isFreeOfCardNumbers('9411111111111111117')).toBe(false); // 4111111111111111 inside
+    expect(isFreeOfCardNumbers('4111111111111111')).toBe(false);
+    expect(isFreeOfCardNumbers('7020278683873806956')).toBe(true);
+  });
+
+  it('ids, instrument identifiers and 2C2P-length numbers drawn by numericId pass it', () => {
+    for (let i = 0; i < 200; i++) {
+      expect(isFreeOfCardNumbers(instrumentIdentifierId())).toBe(true);
+      expect(isFreeOfCardNumbers(numericId(15, '9'))).toBe(true);
+    }
   });
 });
 

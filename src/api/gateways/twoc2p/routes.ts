@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Expiry, formatExpiry, maskPan, parseExpiryIsoDate } from '../../../domain/card.ts';
-import { containsCardNumber, redactCardNumbers } from '../../../domain/pan-detector.ts';
+import { containsCardNumber, isFreeOfCardNumbers, redactCardNumbers } from '../../../domain/pan-detector.ts';
 import type { CardService, CardView } from '../../../vault/cards.ts';
 import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
@@ -97,14 +97,14 @@ function expiryOf(p: Payload): Expiry {
 
 /**
  * 2C2P-style numeric token: ddMMyyHHmmss then six random digits (18 digits, as in the seed), drawn again
- * while the whole would pass for a card number, so logs and the audit chain never redact a token.
+ * while any part would pass for a card number, so logs and the audit chain never redact a token.
  */
 function twoc2pToken(now = new Date()): string {
   const p = (n: number) => String(n).padStart(2, '0');
   const stamp = `${p(now.getUTCDate())}${p(now.getUTCMonth() + 1)}${p(now.getUTCFullYear() % 100)}${p(now.getUTCHours())}${p(now.getUTCMinutes())}${p(now.getUTCSeconds())}`;
   for (;;) {
     const token = `${stamp}${String(randomInt(1_000_000)).padStart(6, '0')}`;
-    if (!containsCardNumber(token)) return token;
+    if (isFreeOfCardNumbers(token)) return token;
   }
 }
 
