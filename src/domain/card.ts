@@ -230,8 +230,16 @@ export function maskPan(parts: { bin6: string; last4: string; length: number }, 
   if (!Number.isInteger(parts.length) || parts.length < PAN_MIN_LENGTH || parts.length > PAN_MAX_LENGTH) {
     throw new RangeError(`maskPan: length ${parts.length} outside ${PAN_MIN_LENGTH}..${PAN_MAX_LENGTH}`);
   }
-  const head = parts.length >= 15 ? 6 : Math.floor(parts.length / 2) - 4;
-  return parts.bin6.slice(0, head) + char.repeat(parts.length - head - 4) + parts.last4;
+  const head = visibleBin(parts);
+  return head + char.repeat(parts.length - head.length - 4) + parts.last4;
+}
+
+/**
+ * The leading digits any API may show beside the last 4 (a `bin` field, a mask): the first 6 from 15 digits
+ * on, fewer below, so that no more than half the digits of a short number are ever shown (PCI DSS 3.4.1).
+ */
+export function visibleBin(parts: { bin6: string; length: number }): string {
+  return parts.bin6.slice(0, parts.length >= 15 ? 6 : Math.max(0, Math.floor(parts.length / 2) - 4));
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /** Vault views → native wire shapes (the response schemas then drop anything undeclared). */
-import { brandNames, maskPan } from '../../domain/card.ts';
+import { brandNames, maskPan, visibleBin } from '../../domain/card.ts';
 import type { CardView } from '../../vault/cards.ts';
 import type { AddressView, CustomerView } from '../../vault/customers.ts';
 
@@ -11,7 +11,7 @@ export const presentCard = (c: CardView, instrumentCreated?: boolean) => ({
   usage: c.usage,
   brand: brandNames(c.brand).lower,
   funding: c.funding.toLowerCase(),
-  bin: c.bin6,
+  bin: visibleBin({ bin6: c.bin6, length: c.panLength }),
   last4: c.last4,
   maskedNumber: maskPan({ bin6: c.bin6, last4: c.last4, length: c.panLength }, '*'),
   expMonth: c.expiry.month,

@@ -59,6 +59,8 @@ it('shows a 12-digit card with 6 of its digits, a 16-digit one with the first 6 
   const short = await c.post('/v1/cards', { number: maestro12, expMonth: 12, expYear: futureYear() });
   expect(short.statusCode, short.body).toBe(201);
   expect(short.json().maskedNumber).toBe(`50******${maestro12.slice(-4)}`);
+  // The separate bin and last4 fields together show no more than the mask does (they showed 10 of 12).
+  expect(short.json().bin + short.json().last4).toBe(`50${maestro12.slice(-4)}`);
   const long = await c.post('/v1/cards', { number: '5555555555554444', expMonth: 12, expYear: futureYear() });
   expect(long.json().maskedNumber).toBe('555555******4444');
 });

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { brandNames, formatExpiry, parseExpiryParts } from '../../../domain/card.ts';
+import { brandNames, formatExpiry, parseExpiryParts, visibleBin } from '../../../domain/card.ts';
 import { redactCardNumbers } from '../../../domain/pan-detector.ts';
 import type { CardService, CardView } from '../../../vault/cards.ts';
 import { type CustomerService, type CustomerView, customerView } from '../../../vault/customers.ts';
@@ -82,7 +82,7 @@ function cardData(card: CardView) {
     expiryMonth: formatExpiry(card.expiry, 'MM'),
     createTimestamp: Math.floor(Date.parse(card.createdAt) / 1000),
     lastFourDigits: card.last4,
-    firstSixDigits: card.bin6,
+    firstSixDigits: visibleBin({ bin6: card.bin6, length: card.panLength }),
   };
 }
 
