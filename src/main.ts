@@ -294,6 +294,9 @@ export function buildProgram(opts: { exitOverride?: boolean; output?: OutputConf
       for (const [k, n] of Object.entries(st.master.wrappedValues)) console.log(`  ${k}: wraps ${n} keys`);
       console.log('data keys:');
       for (const d of st.data) console.log(`  v${d.version}: active for ${d.activeFor} merchants, protects ${d.records} records`);
+      console.log('encrypted fields:');
+      for (const f of st.fields) console.log(`  ${f.table}.${f.column} (${f.holds}): ${f.records} records`);
+      console.log(`window keys (held CVVs): ${st.windowKeys}`);
       if (st.job) console.log(`re-encryption in progress since ${st.job.startedAt} (resume with keys rotate --data)`);
     });
   keys_
