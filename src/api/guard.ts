@@ -98,7 +98,8 @@ export class Guard {
     w.count++;
     if (w.count > this.limits.authFailureLimit) return;
     const locked = w.count === this.limits.authFailureLimit;
-    // Reasons are fixed strings, but some name a header the client chose: printable and short only.
+    // Reasons are fixed strings (the audit writer redacts card numbers as a backstop); kept printable and short
+    // all the same, so a future reason built from client text cannot flood or garble the log.
     const reason = f.reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
     const detail = { api: f.api, scheme: f.scheme, reason, ...(locked ? { lockedSeconds: this.limits.authFailureWindowSeconds } : {}) };
     try {
