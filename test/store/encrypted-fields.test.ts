@@ -3,6 +3,8 @@
  * shredding and `keys status` read. This fails when a column holds ciphertext the registry does not name
  * (a new secret column would otherwise be missed by rotation), or names a column the schema does not have.
  */
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENCRYPTED_COLUMNS } from '../../src/store/encrypted-fields.ts';
 import { fillEveryRecord } from '../helpers/every-record.ts';
@@ -55,5 +57,30 @@ describe(`the registry of encrypted fields (${backend})`, () => {
       if (c.startsWith('settings.')) continue;
       expect(columns).toContain(c);
     }
+  });
+});
+
+describe('one AAD builder (src/crypto/aad.ts)', () => {
+  const root = path.resolve(import.meta.dirname, '../..');
+  const sources = (dir: string): string[] =>
+    fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap((e) => {
+      const rel = `${dir}/${e.name}`;
+      if (e.isDirectory()) return sources(rel);
+      return e.name.endsWith('.ts') ? [rel] : [];
+    });
+  // A template that starts an AAD (`tokenvault:${…`), or a builder of aad.ts called where the registry should be.
+  const BUILDS_AAD = /`tokenvault:\$\{|`tokenvault:[a-z-]+:\$\{|\bfieldAad\(/;
+  const ALLOWED = new Set(['src/crypto/aad.ts', 'src/store/encrypted-fields.ts']);
+
+  it('recognises an AAD written elsewhere', () => {
+    // Written with # for $, so this file does not hold the pattern it looks for.
+    expect(BUILDS_AAD.test('const aad = `tokenvault:#{merchantId}:cards:#{id}:pan`;'.replaceAll('#', '$'))).toBe(true);
+    expect(BUILDS_AAD.test("fieldAad(m, 'cards', id, 'pan')")).toBe(true);
+    expect(BUILDS_AAD.test('PAN.aad(merchantId, id)')).toBe(false);
+  });
+
+  it('no source file but aad.ts and the registry builds an AAD', () => {
+    const offenders = sources('src').filter((f) => !ALLOWED.has(f) && BUILDS_AAD.test(fs.readFileSync(path.join(root, f), 'utf8')));
+    expect(offenders).toEqual([]);
   });
 });
