@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-// The `tokenvault` command: runs the TypeScript sources through tsx's loader (no build step).
-import { register } from 'tsx/esm/api';
-
-register();
-const { main } = await import('../src/main.ts');
+// The `tokenvault` command: plain JavaScript built from src/ into dist/ by `npm run build` (run by npm install).
+const { main } = await import('../dist/main.js');
 await main(process.argv);
