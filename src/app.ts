@@ -1,5 +1,5 @@
 /**
- * The composition root: builds every service once from the configuration and wires the HTTP app.
+ * The HTTP app on top of the vault (open-vault.ts, the composition root of the services, re-exported here).
  * Nothing here listens (server.ts does), so tests build a whole isolated app in one call.
  */
 import swagger from '@fastify/swagger';
@@ -23,115 +23,10 @@ import { registerOps } from './api/ops-routes.ts';
 import { problem, problemFromError, sendProblem } from './api/problem.ts';
 import { errorForLog, requestForLog } from './api/redact.ts';
 import type { Config } from './config.ts';
-import { createKeyring, type Keyring } from './crypto/keyring.ts';
-import {
-  createLocalMasterKeyProvider,
-  describeMasterKeySource,
-  type LoadedMasterKey,
-  loadMasterKey,
-  type MasterKeyProvider,
-} from './crypto/master-key.ts';
-import { createMetrics, type Metrics } from './metrics.ts';
-import type { Processor } from './payments/processor.ts';
-import { createSimulatorProcessor } from './payments/simulator.ts';
-import { openStore, type StoreHandle } from './store/db.ts';
-import { merchantStore } from './store/merchant-store.ts';
-import { createScrubber } from './store/scrub.ts';
-import { createAuditService } from './vault/audit.ts';
-import { createCardService } from './vault/cards.ts';
-import { createCustomerService } from './vault/customers.ts';
-import type { VaultDeps } from './vault/deps.ts';
-import { createKeyService } from './vault/keys.ts';
-import { createMasterKeyCheck, type MasterKeyCheck } from './vault/master-key-check.ts';
-import { createMerchantService } from './vault/merchants.ts';
-import { createPaymentService } from './vault/payments.ts';
-import { createRevealService } from './vault/reveal.ts';
-import { createSessionService } from './vault/sessions.ts';
+import type { Vault } from './open-vault.ts';
 import { VERSION } from './version.ts';
 
-export interface Vault {
-  readonly store: StoreHandle;
-  readonly masterKey: LoadedMasterKey;
-  readonly keyring: Keyring;
-  readonly merchants: ReturnType<typeof createMerchantService>;
-  readonly customers: ReturnType<typeof createCustomerService>;
-  readonly cards: ReturnType<typeof createCardService>;
-  readonly reveal: ReturnType<typeof createRevealService>;
-  readonly audit: ReturnType<typeof createAuditService>;
-  readonly keys: ReturnType<typeof createKeyService>;
-  readonly payments: ReturnType<typeof createPaymentService>;
-  readonly sessions: ReturnType<typeof createSessionService>;
-  readonly metrics: Metrics;
-  readonly master: MasterKeyProvider;
-  /** The database's record of the master key: verified at open, re-verified by /readyz. */
-  readonly keyCheck: MasterKeyCheck;
-  /** Migrations this open applied. */
-  readonly migrated: readonly string[];
-  /** The vault's clock (tests may set it). */
-  readonly now: () => Date;
-  close(): Promise<void>;
-}
-
-/** Opens the database, applies migrations (unless told not to) and builds the vault services. */
-export async function openVault(config: Config, opts: { migrate?: boolean; now?: () => Date; processor?: Processor } = {}): Promise<Vault> {
-  const masterKey = loadMasterKey(config);
-  const store = await openStore(config);
-  const master = createLocalMasterKeyProvider(masterKey.versions, masterKey.reload ?? undefined);
-  const keyring = createKeyring({
-    master,
-    cacheTtlMs: config.keyCacheSeconds * 1000,
-    source: {
-      loadKeys: async (merchantId) =>
-        (await merchantStore.loadDataKeys(store.db, merchantId)).map((r) => ({ ...r, purpose: r.purpose as 'data' | 'fingerprint' })),
-    },
-  });
-  const keyCheck = createMasterKeyCheck({ db: store.db, master, keyring, source: describeMasterKeySource(masterKey) });
-  let migrated: string[] = [];
-  try {
-    if (opts.migrate !== false) migrated = await store.migrate();
-    // Fail closed: a key that does not match the database's record refuses to start (MasterKeyError).
-    await keyCheck.verifyAndRecord();
-  } catch (e) {
-    await store.close();
-    throw e;
-  }
-  const deps: VaultDeps = {
-    db: store.db,
-    keyring,
-    master,
-    now: opts.now ?? (() => new Date()),
-    cvvTtlMs: config.cvvTtlSeconds * 1000,
-    scrubber: createScrubber((tables) => store.scrub(tables)),
-  };
-  const metrics = createMetrics();
-  const cards = createCardService(deps);
-  const payments = createPaymentService({
-    ...deps,
-    processor: opts.processor ?? createSimulatorProcessor(),
-    processorTimeoutMs: config.processorTimeoutMs,
-    metrics: metrics.payments,
-    cards,
-  });
-  return {
-    store,
-    masterKey,
-    metrics,
-    payments,
-    keyring,
-    merchants: createMerchantService(deps, { authCacheMs: config.authCacheSeconds * 1000 }),
-    customers: createCustomerService(deps),
-    cards,
-    reveal: createRevealService(deps),
-    sessions: createSessionService({ ...deps, sessionTtlMs: config.alliancepaySessionSeconds * 1000 }),
-    audit: createAuditService(deps),
-    keys: createKeyService({ ...deps, keyCacheTtlMs: config.keyCacheSeconds * 1000 }),
-    master,
-    keyCheck,
-    migrated,
-    now: deps.now,
-    close: () => store.close(),
-  };
-}
+export { openVault, type Vault } from './open-vault.ts';
 
 function hasUnstorableString(value: unknown, depth = 0): boolean {
   if (typeof value === 'string') return value.includes('\0') || !value.isWellFormed();

@@ -1,17 +1,18 @@
 /**
  * The `tokenvault` CLI: serve, migrate, merchants, admin. Every command has --help. `buildProgram` makes the
  * command tree without running anything (tests read every command's help in-process); `main` runs it.
+ * The vault, the database driver and the HTTP server are imported inside the actions that use them, so
+ * building the tree (and `--help`) loads only commander and a few small modules.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Command, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
-import { openVault, type Vault } from './app.ts';
 import type { SignedCheckpoint } from './audit/verify.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { loadMasterKey, MasterKeyError, writeKeyFile } from './crypto/master-key.ts';
-import { serve } from './server.ts';
+import type { VaultServices } from './open-vault.ts';
 import { CredentialInputError } from './vault/gateway-credentials.ts';
-import { SCOPES, type Scope } from './vault/merchants.ts';
+import { SCOPES, type Scope } from './vault/scopes.ts';
 import { VERSION } from './version.ts';
 
 const positiveInt = (max: number) => (value: string) => {
@@ -26,12 +27,13 @@ const port = (value: string) => {
 class CliError extends Error {}
 
 /** Says so when opening the vault had to make files or the data directory owner-only. */
-function warnTightened(vault: Vault): void {
+function warnTightened(vault: VaultServices): void {
   for (const t of vault.store.tightened ?? []) process.stderr.write(`tokenvault: warning: made owner-only: ${t}\n`);
 }
 
-async function withVault<T>(fn: (vault: Vault) => Promise<T>): Promise<T> {
-  const vault = await openVault(loadConfig());
+async function withVault<T>(fn: (vault: VaultServices) => Promise<T>): Promise<T> {
+  const { openVaultServices } = await import('./open-vault.ts');
+  const vault = await openVaultServices(loadConfig());
   warnTightened(vault);
   try {
     return await fn(vault);
@@ -69,6 +71,7 @@ export function buildProgram(opts: { exitOverride?: boolean; output?: OutputConf
         ...(opts.host !== undefined ? { host: opts.host } : {}),
         ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
       });
+      const { serve } = await import('./server.ts');
       await serve(config);
     });
 

@@ -1,6 +1,9 @@
-/** JOSE through `jose`, with algorithm allow-lists: nothing here accepts an algorithm it was not told to. */
+/**
+ * JOSE through `jose`, with algorithm allow-lists: nothing here accepts an algorithm it was not told to.
+ * `jose` is loaded on first use, so CLI commands that open the vault do not pay for it.
+ */
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
-import { CompactEncrypt, importJWK, type JWK } from 'jose';
+import type { importJWK, JWK } from 'jose';
 
 export type RevealAlg = 'RSA-OAEP-256' | 'ECDH-ES+A256KW';
 
@@ -49,6 +52,7 @@ export async function importRecipient(
 ): Promise<{ alg: RevealAlg; key: Awaited<ReturnType<typeof importJWK>> }> {
   const alg = revealAlgFor(jwk);
   try {
+    const { importJWK } = await import('jose');
     return { alg, key: await importJWK(jwk as JWK, alg) };
   } catch {
     throw new JwkError('the JWK could not be imported');
@@ -57,6 +61,7 @@ export async function importRecipient(
 
 /** A compact JWE (alg as chosen, enc A256GCM) of a JSON payload, readable only with the recipient's private key. */
 export async function encryptJson(payload: unknown, recipient: Awaited<ReturnType<typeof importRecipient>>, kid?: string): Promise<string> {
+  const { CompactEncrypt } = await import('jose');
   return new CompactEncrypt(new TextEncoder().encode(JSON.stringify(payload)))
     .setProtectedHeader({ alg: recipient.alg, enc: 'A256GCM', cty: 'application/json', ...(kid ? { kid } : {}) })
     .encrypt(recipient.key);

@@ -1,11 +1,11 @@
 /**
  * The one SQL layer: a Kysely instance over SQLite (better-sqlite3) or PostgreSQL (pg), chosen by
- * configuration, with the same migrations and queries for both.
+ * configuration, with the same migrations and queries for both. Only the configured driver is loaded.
  */
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import SQLite from 'better-sqlite3';
+import type SQLite from 'better-sqlite3';
 import {
   type Driver,
   Kysely,
@@ -17,7 +17,7 @@ import {
   sql,
   type Transaction,
 } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { DEV_MASTER_KEY_FILE, SQLITE_FILE } from '../config.ts';
 import { GroupCommitSqliteDriver, type GroupCommitStats } from './group-commit.ts';
 import * as init from './migrations/0001-init.ts';
@@ -137,7 +137,8 @@ function securePrivateFiles(dataDir: string, file: string): string[] {
 
 const BUSY_TIMEOUT_MS = 10_000;
 
-function openSqlite(dataDir: string): StoreHandle {
+async function openSqlite(dataDir: string): Promise<StoreHandle> {
+  const { default: SQLite } = await import('better-sqlite3');
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const file = path.join(dataDir, SQLITE_FILE);
   // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files it creates the database file's mode.
@@ -268,6 +269,7 @@ class GroupCommitSqliteDialect extends SqliteDialect {
 }
 
 async function openPostgres(url: string, schema: string | null): Promise<StoreHandle> {
+  const { default: pg } = await import('pg');
   if (schema) {
     const client = new pg.Client({ connectionString: url });
     await client.connect();

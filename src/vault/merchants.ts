@@ -21,9 +21,9 @@ import {
   type MerchantSuppliedKeys,
   rsaPair,
 } from './gateway-credentials.ts';
+import { SCOPES, type Scope } from './scopes.ts';
 
-export const SCOPES = ['tokenize', 'read', 'write', 'reveal', 'pay'] as const;
-export type Scope = (typeof SCOPES)[number];
+export { SCOPES, type Scope };
 
 export interface Principal {
   readonly merchantId: string;

@@ -1,0 +1,134 @@
+/**
+ * Opens the vault: the database (migrated), the master key and keyring, and every vault service, without the
+ * HTTP layer, so CLI commands load no web framework. app.ts builds the HTTP app on top of it.
+ */
+import type { Config } from './config.ts';
+import { createKeyring, type Keyring } from './crypto/keyring.ts';
+import {
+  createLocalMasterKeyProvider,
+  describeMasterKeySource,
+  type LoadedMasterKey,
+  loadMasterKey,
+  type MasterKeyProvider,
+} from './crypto/master-key.ts';
+import type { Metrics } from './metrics.ts';
+import type { Processor } from './payments/processor.ts';
+import { createSimulatorProcessor } from './payments/simulator.ts';
+import { openStore, type StoreHandle } from './store/db.ts';
+import { merchantStore } from './store/merchant-store.ts';
+import { createScrubber } from './store/scrub.ts';
+import { createAuditService } from './vault/audit.ts';
+import { createCardService } from './vault/cards.ts';
+import { createCustomerService } from './vault/customers.ts';
+import type { VaultDeps } from './vault/deps.ts';
+import { createKeyService } from './vault/keys.ts';
+import { createMasterKeyCheck, type MasterKeyCheck } from './vault/master-key-check.ts';
+import { createMerchantService } from './vault/merchants.ts';
+import { createPaymentService, noopPaymentMetrics, type PaymentMetrics } from './vault/payments.ts';
+import { createRevealService } from './vault/reveal.ts';
+import { createSessionService } from './vault/sessions.ts';
+
+export interface Vault {
+  readonly store: StoreHandle;
+  readonly masterKey: LoadedMasterKey;
+  readonly keyring: Keyring;
+  readonly merchants: ReturnType<typeof createMerchantService>;
+  readonly customers: ReturnType<typeof createCustomerService>;
+  readonly cards: ReturnType<typeof createCardService>;
+  readonly reveal: ReturnType<typeof createRevealService>;
+  readonly audit: ReturnType<typeof createAuditService>;
+  readonly keys: ReturnType<typeof createKeyService>;
+  readonly payments: ReturnType<typeof createPaymentService>;
+  readonly sessions: ReturnType<typeof createSessionService>;
+  readonly metrics: Metrics;
+  readonly master: MasterKeyProvider;
+  /** The database's record of the master key: verified at open, re-verified by /readyz. */
+  readonly keyCheck: MasterKeyCheck;
+  /** Migrations this open applied. */
+  readonly migrated: readonly string[];
+  /** The vault's clock (tests may set it). */
+  readonly now: () => Date;
+  close(): Promise<void>;
+}
+
+/** The vault without a Prometheus registry. */
+export type VaultServices = Omit<Vault, 'metrics'>;
+
+export interface OpenVaultOptions {
+  migrate?: boolean;
+  now?: () => Date;
+  processor?: Processor;
+}
+
+/** Opens the database, applies migrations (unless told not to) and builds the vault services. */
+export async function openVault(config: Config, opts: OpenVaultOptions = {}): Promise<Vault> {
+  const { createMetrics } = await import('./metrics.ts');
+  const metrics = createMetrics();
+  return { ...(await open(config, opts, metrics.payments)), metrics };
+}
+
+/**
+ * The vault for a CLI command, which serves nothing: no metrics registry (prom-client is not loaded) and
+ * payment outcomes are not counted.
+ */
+export function openVaultServices(config: Config, opts: OpenVaultOptions = {}): Promise<VaultServices> {
+  return open(config, opts, noopPaymentMetrics);
+}
+
+async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: PaymentMetrics): Promise<VaultServices> {
+  const masterKey = loadMasterKey(config);
+  const store = await openStore(config);
+  const master = createLocalMasterKeyProvider(masterKey.versions, masterKey.reload ?? undefined);
+  const keyring = createKeyring({
+    master,
+    cacheTtlMs: config.keyCacheSeconds * 1000,
+    source: {
+      loadKeys: async (merchantId) =>
+        (await merchantStore.loadDataKeys(store.db, merchantId)).map((r) => ({ ...r, purpose: r.purpose as 'data' | 'fingerprint' })),
+    },
+  });
+  const keyCheck = createMasterKeyCheck({ db: store.db, master, keyring, source: describeMasterKeySource(masterKey) });
+  let migrated: string[] = [];
+  try {
+    if (opts.migrate !== false) migrated = await store.migrate();
+    // Fail closed: a key that does not match the database's record refuses to start (MasterKeyError).
+    await keyCheck.verifyAndRecord();
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
+  const deps: VaultDeps = {
+    db: store.db,
+    keyring,
+    master,
+    now: opts.now ?? (() => new Date()),
+    cvvTtlMs: config.cvvTtlSeconds * 1000,
+    scrubber: createScrubber((tables) => store.scrub(tables)),
+  };
+  const cards = createCardService(deps);
+  const payments = createPaymentService({
+    ...deps,
+    processor: opts.processor ?? createSimulatorProcessor(),
+    processorTimeoutMs: config.processorTimeoutMs,
+    metrics: paymentMetrics,
+    cards,
+  });
+  return {
+    store,
+    masterKey,
+    payments,
+    keyring,
+    merchants: createMerchantService(deps, { authCacheMs: config.authCacheSeconds * 1000 }),
+    customers: createCustomerService(deps),
+    cards,
+    reveal: createRevealService(deps),
+    sessions: createSessionService({ ...deps, sessionTtlMs: config.alliancepaySessionSeconds * 1000 }),
+    audit: createAuditService(deps),
+    keys: createKeyService({ ...deps, keyCacheTtlMs: config.keyCacheSeconds * 1000 }),
+    master,
+    keyCheck,
+    migrated,
+    now: deps.now,
+    close: () => store.close(),
+  };
+}
