@@ -29,7 +29,7 @@ delete env.TOKENVAULT_MASTER_KEY_FILE;
 if (backend === 'postgres') env.TOKENVAULT_MASTER_KEY = randomBytes(32).toString('base64');
 else delete env.TOKENVAULT_MASTER_KEY;
 
-// Generous: a CLI process starts tsx and compiles the sources, which takes seconds on a loaded machine.
+// Generous: a CLI process can take seconds to start on a loaded machine.
 // No test here depends on how fast a process starts, only on what it does.
 const START_TIMEOUT_MS = 120_000;
 const tv = (...args: string[]) => run(process.execPath, [BIN, ...args], { env, timeout: START_TIMEOUT_MS });
