@@ -41,6 +41,10 @@ export interface Config {
   readonly requestTimeoutMs: number;
   /** The largest request head (request line and headers) accepted; larger ones get 431. */
   readonly maxHeaderBytes: number;
+  /** After SIGTERM/SIGINT, how long requests in flight may take to finish before the process exits anyway. */
+  readonly shutdownSeconds: number;
+  /** PostgreSQL: connections each process keeps open at most. */
+  readonly databasePoolSize: number;
 }
 
 export class ConfigError extends Error {
@@ -89,6 +93,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     authFailureWindowSeconds: int('TOKENVAULT_AUTH_FAILURE_WINDOW_SECONDS', env.TOKENVAULT_AUTH_FAILURE_WINDOW_SECONDS, 60, 1, 86400),
     requestTimeoutMs: int('TOKENVAULT_REQUEST_TIMEOUT_MS', env.TOKENVAULT_REQUEST_TIMEOUT_MS, 30_000, 100, 600_000),
     maxHeaderBytes: int('TOKENVAULT_MAX_HEADER_BYTES', env.TOKENVAULT_MAX_HEADER_BYTES, 16 * 1024, 1024, 1024 * 1024),
+    shutdownSeconds: int('TOKENVAULT_SHUTDOWN_SECONDS', env.TOKENVAULT_SHUTDOWN_SECONDS, 10, 1, 3600),
+    databasePoolSize: int('TOKENVAULT_DATABASE_POOL_SIZE', env.TOKENVAULT_DATABASE_POOL_SIZE, 10, 1, 1000),
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 24) {

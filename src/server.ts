@@ -113,10 +113,11 @@ function askPrimaryForMetrics(): Promise<{ contentType: string; text: string }> 
   });
 }
 
-function onSignals(stop: () => Promise<void>): void {
+/** On SIGTERM/SIGINT: stop gracefully, or exit 1 when that takes longer than the shutdown deadline. */
+function onSignals(stop: () => Promise<void>, config: Config): void {
   const handler = (signal: string) => {
     process.stderr.write(`${signal}: draining connections and closing the database\n`);
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => process.exit(1), config.shutdownSeconds * 1000);
     force.unref();
     stop().then(
       () => process.exit(0),
@@ -131,7 +132,7 @@ export async function serve(config: Config): Promise<void> {
   if (config.workers <= 1) {
     const started = await startServer(config, { primary: true });
     started.app.log.info({ url: started.url }, 'tokenvault listening');
-    onSignals(started.stop);
+    onSignals(started.stop, config);
     return;
   }
   if (cluster.isPrimary) {
@@ -170,10 +171,10 @@ export async function serve(config: Config): Promise<void> {
         ),
       );
     };
-    onSignals(stopAll);
+    onSignals(stopAll, config);
     return;
   }
   const started = await startServer(config, { primary: false, clusterMetrics: askPrimaryForMetrics });
   started.app.log.info({ url: started.url, pid: process.pid }, 'worker listening');
-  onSignals(started.stop);
+  onSignals(started.stop, config);
 }

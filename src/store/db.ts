@@ -74,10 +74,12 @@ export interface OpenOptions {
   databaseUrl: string | null;
   databaseSchema: string | null;
   dataDir: string;
+  /** PostgreSQL: the most connections the pool opens. */
+  databasePoolSize: number;
 }
 
 export async function openStore(opts: OpenOptions): Promise<StoreHandle> {
-  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.databaseSchema) : openSqlite(opts.dataDir);
+  return opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.databaseSchema, opts.databasePoolSize) : openSqlite(opts.dataDir);
 }
 
 function withMigrations(
@@ -268,7 +270,7 @@ class GroupCommitSqliteDialect extends SqliteDialect {
   }
 }
 
-async function openPostgres(url: string, schema: string | null): Promise<StoreHandle> {
+async function openPostgres(url: string, schema: string | null, poolSize: number): Promise<StoreHandle> {
   const { default: pg } = await import('pg');
   if (schema) {
     const client = new pg.Client({ connectionString: url });
@@ -281,7 +283,7 @@ async function openPostgres(url: string, schema: string | null): Promise<StoreHa
   }
   const pool = new pg.Pool({
     connectionString: url,
-    max: 10,
+    max: poolSize,
     connectionTimeoutMillis: 5000,
     ...(schema ? { options: `-c search_path=${schema}` } : {}),
   });
