@@ -84,6 +84,22 @@ export function buildProgram(opts: { exitOverride?: boolean; output?: OutputConf
       console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
     });
 
+  program
+    .command('backup')
+    .description(
+      'SQLite: write a consistent copy of the database to a new file while the server runs (restore: put it in an empty data directory as tokenvault.db and start with the same master key). PostgreSQL: use pg_dump (README, Backup and restore).',
+    )
+    .requiredOption(
+      '--out <file>',
+      'the file to write (must not exist); keep the master key elsewhere: the copy is useless without it, and so is the key without the copy',
+    )
+    .action(async (opts: { out: string }) => {
+      if (fs.existsSync(opts.out)) throw new CliError(`${opts.out} exists already: a backup never overwrites a file`);
+      const r = await withVault((v) => v.store.backup(opts.out));
+      if (r === null) throw new CliError('on PostgreSQL, back up with pg_dump (see the README, Backup and restore)');
+      console.log(`backup written to ${opts.out} (${r.bytes} bytes, mode 0600)`);
+    });
+
   const merchants = program.command('merchants').description('Create and manage merchants (tenants) and their API keys.');
 
   merchants

@@ -92,6 +92,7 @@ describe('tokenvault CLI', () => {
       [],
       ['serve'],
       ['migrate'],
+      ['backup'],
       ['merchants'],
       ['merchants', 'create'],
       ['merchants', 'list'],

@@ -51,6 +51,11 @@ export interface StoreHandle {
    * reader held the WAL); the next call does it.
    */
   scrub(tables: readonly ScrubbedTable[]): Promise<boolean>;
+  /**
+   * SQLite: writes a consistent copy of the database to `file` (0600) while it stays in use (`VACUUM INTO`,
+   * which copies live rows only: nothing wiped comes along). PostgreSQL: null, use pg_dump (README).
+   */
+  backup(file: string): Promise<{ bytes: number } | null>;
   /** SQLite: how transactions were grouped into commits (each one fsync). */
   commitStats?(): GroupCommitStats | null;
   /** SQLite: files and the data directory that were readable by others and were made owner-only at open. */
@@ -88,6 +93,7 @@ function withMigrations(
   location: string,
   close: () => Promise<void>,
   scrub: StoreHandle['scrub'],
+  backup: StoreHandle['backup'],
   schema: string | null = null,
 ): StoreHandle {
   return {
@@ -95,6 +101,7 @@ function withMigrations(
     db,
     location,
     scrub,
+    backup,
     async ping() {
       try {
         await sql`select 1`.execute(db);
@@ -182,6 +189,16 @@ async function openSqlite(dataDir: string): Promise<StoreHandle> {
         }
       })) as { busy: number }[];
       return r?.busy === 0;
+    },
+    async (out) => {
+      const driver = dialect.driver;
+      if (!driver) throw new Error('the database is not open');
+      if (fs.existsSync(out)) throw new Error(`${out} exists already: a backup never overwrites a file`);
+      // Made empty and 0600 first (VACUUM INTO accepts an empty file): the copy is never readable by others.
+      fs.closeSync(fs.openSync(out, 'wx', 0o600));
+      await driver.betweenBatches((raw) => raw.prepare('VACUUM INTO ?').run(out));
+      fs.chmodSync(out, 0o600);
+      return { bytes: fs.statSync(out).size };
     },
   );
   // The WAL and shared-memory files exist now (WAL mode was just set): checked again, should SQLite differ.
@@ -307,6 +324,7 @@ async function openPostgres(url: string, schema: string | null, poolSize: number
       for (const table of tables) await sql`vacuum full ${sql.table(table)}`.execute(db);
       return true;
     },
+    async () => null,
     schema,
   );
 }
