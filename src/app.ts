@@ -22,6 +22,7 @@ import { paymentRoutes } from './api/native/payment-routes.ts';
 import { registerOps } from './api/ops-routes.ts';
 import { problem, problemFromError, sendProblem } from './api/problem.ts';
 import { errorForLog, requestForLog } from './api/redact.ts';
+import { REQUEST_ID_HEADER, registerRequestId, requestIdOf } from './api/request-id.ts';
 import type { Config } from './config.ts';
 import type { Vault } from './open-vault.ts';
 import { VERSION } from './version.ts';
@@ -86,12 +87,17 @@ export async function buildApp(
     // Strict input (CONVENTIONS 4): nothing dropped, nothing coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
     trustProxy: false,
+    // The client's X-Request-Id only when it is safe to echo and log (api/request-id.ts), else a random one.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
     // One access-log line per request (below) instead of Fastify's two: half the logging on every hot path.
     disableRequestLogging: true,
     return503OnClosing: true,
     // Requests the router refuses (bad percent-encoding, a path segment over maxParamLength): 400 in the
     // shape of the API the path belongs to.
     frameworkErrors: (_err, request, reply) => {
+      // Answered before any hook runs.
+      reply.header(REQUEST_ID_HEADER, request.id);
       const api = apiOf(request.url);
       if (api !== null && guardRef !== null) return guardRef.refuse(api, reply, 400, 0);
       return sendProblem(reply, problem('invalid_request', 'the request URL is malformed'));
@@ -99,6 +105,9 @@ export async function buildApp(
     forceCloseConnections: 'idle',
   }).withTypeProvider<TypeBoxTypeProvider>();
 
+  registerRequestId(app);
+  // The access log: method, route template, status and duration; the request's logger adds reqId and, once
+  // authenticated, merchant.
   app.addHook('onResponse', (request, reply, done) => {
     request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
     done();

@@ -12,6 +12,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import type { Config } from '../config.ts';
 import type { AuditService } from '../vault/audit.ts';
 import { type Problem, problemFromError } from './problem.ts';
+import { bindMerchant } from './request-id.ts';
 
 export type ApiName = 'native' | 'twoc2p' | 'opay' | 'alliancepay' | 'appotapay' | 'cybersource';
 
@@ -131,8 +132,13 @@ export class Guard {
     return (1 - b.tokens) / rate;
   }
 
-  /** For a gateway after authenticating: sends its 429 and returns true when the merchant is over its rate. */
+  /**
+   * For a gateway after authenticating (every gateway calls it first thing with the merchant it authenticated):
+   * names the merchant in the request's later log lines, then sends its 429 and returns true when the merchant
+   * is over its rate.
+   */
   throttled(api: ApiName, merchantId: string, reply: FastifyReply): boolean {
+    bindMerchant(reply.request, merchantId);
     const wait = this.overLimit(merchantId);
     if (wait <= 0) return false;
     this.refuse(api, reply, 429, wait);

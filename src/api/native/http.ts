@@ -8,6 +8,7 @@ import type { Caller } from '../../vault/deps.ts';
 import type { MerchantService, Principal, Scope } from '../../vault/merchants.ts';
 import type { Guard } from '../guard.ts';
 import { HttpProblem, isDatabaseUnavailable, problem, sendProblem } from '../problem.ts';
+import { bindMerchant } from '../request-id.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -92,6 +93,7 @@ export function registerAuth(
       await guard.authFailed(request, { api: 'native', scheme: 'api-key', reason: token ? 'unknown_or_revoked_key' : 'missing' });
       return sendProblem(reply, problem('unauthorized', 'send a valid API key as Authorization: Bearer tv_sk_…'));
     }
+    bindMerchant(request, principal.merchantId);
     if (!principal.scopes.has(scope)) return sendProblem(reply, problem('forbidden', `this API key lacks the "${scope}" scope`));
     const wait = guard.overLimit(principal.merchantId);
     if (wait > 0) return guard.refuse('native', reply, 429, wait);

@@ -454,8 +454,8 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
   type Handler = (caller: Caller, request: FastifyRequest) => Promise<unknown>;
 
   const handle = (work: Handler) => async (request: FastifyRequest, reply: FastifyReply) => {
+    // Echoed as x-request-id by the root hook (api/request-id.ts) when it is safe to: a valid one always is.
     const requestId = request.headers['x-request-id'];
-    if (typeof requestId === 'string') reply.header('X-Request-ID', requestId);
     try {
       const lang = request.headers.language;
       if (lang !== undefined && lang !== 'vi' && lang !== 'en') throw invalid('Language', 'must be vi or en');
