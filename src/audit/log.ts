@@ -12,6 +12,7 @@ import { redactCardNumbers } from '../domain/pan-detector.ts';
 import type { Executor } from '../store/db.ts';
 import { prepareInsert, prepareOne, prepareQuery } from '../store/prepared.ts';
 import type { AuditEventRow } from '../store/schema.ts';
+import { currentRequestId } from './request-context.ts';
 
 export const GENESIS = '0'.repeat(64);
 export const SYSTEM_CHAIN = 'system';
@@ -80,9 +81,15 @@ function redacted(event: AuditEvent): AuditEvent {
   };
 }
 
+/** An event written while serving an HTTP request names its request id in `detail` (hashed like the rest). */
+function withRequestId(event: AuditEvent): AuditEvent {
+  const requestId = currentRequestId();
+  return requestId === null ? event : { ...event, detail: { ...event.detail, requestId } };
+}
+
 /** Appends one event inside the caller's transaction and returns it; card numbers in its text are redacted before hashing. */
 export async function appendAudit(tx: Executor, sent: AuditEvent, at: string): Promise<AuditEventRow> {
-  const event = redacted(sent);
+  const event = redacted(withRequestId(sent));
   const chain = chainOf(event.merchantId);
   // The UPDATE takes the head row's lock first (PostgreSQL), so concurrent appends to one chain queue here.
   const head = await advanceHead(tx, { chain });

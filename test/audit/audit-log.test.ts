@@ -35,6 +35,8 @@ import {
 } from '../helpers/harness.ts';
 
 const PROBLEM_JSON = /^application\/problem\+json/;
+/** What an event written by an HTTP request adds to its detail: that request's id (generated here: none is sent). */
+const BY_REQUEST = { requestId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/) };
 
 // ---------- helpers ----------
 
@@ -182,7 +184,7 @@ describe('audit log: one event per mutation, in the merchant chain', () => {
       target: m.id,
       prev_hash: GENESIS,
     });
-    expect(ev(rows[0] as AuditEventRow).detail).toEqual({ apiKey: keyId });
+    expect(ev(rows[0] as AuditEventRow).detail).toEqual({ apiKey: keyId, ...BY_REQUEST });
     expect(keyId).toMatch(/^key_/);
     const [first] = ok(await c.get('/v1/audit-events?limit=1')).data;
     expect(first).toMatchObject({ seq: 1, merchant: m.id, action: 'merchant.create', actor: 'admin', target: m.id, outcome: 'success' });
@@ -194,7 +196,13 @@ describe('audit log: one event per mutation, in the merchant chain', () => {
       key = ok(await admin('POST', `/v1/admin/merchants/${m.id}/api-keys`, { scopes: ['read'], label: 'audit' }), 201);
     });
     expect(created).toEqual([
-      expect.objectContaining({ action: 'apikey.create', target: key.id, actor: 'admin', outcome: 'success', detail: { scopes: 'read' } }),
+      expect.objectContaining({
+        action: 'apikey.create',
+        target: key.id,
+        actor: 'admin',
+        outcome: 'success',
+        detail: { scopes: 'read', ...BY_REQUEST },
+      }),
     ]);
     const revoked = await appended(t, m.id, async () => ok(await admin('DELETE', `/v1/admin/merchants/${m.id}/api-keys/${key.id}`)));
     expect(revoked).toEqual([expect.objectContaining({ action: 'apikey.revoke', target: key.id, actor: 'admin' })]);
@@ -211,7 +219,7 @@ describe('audit log: one event per mutation, in the merchant chain', () => {
     expect(created).toEqual([expect.objectContaining({ action: 'customer.create', target: cus.id, actor: keyId })]);
     const updated = await appended(t, m.id, async () => ok(await c.patch(`/v1/customers/${cus.id}`, { name: 'Ada L', email: 'a@b.c' })));
     expect(updated).toEqual([
-      expect.objectContaining({ action: 'customer.update', target: cus.id, actor: keyId, detail: { fields: 'name,email' } }),
+      expect.objectContaining({ action: 'customer.update', target: cus.id, actor: keyId, detail: { fields: 'name,email', ...BY_REQUEST } }),
     ]);
     const deleted = await appended(t, m.id, async () => ok(await c.delete(`/v1/customers/${cus.id}`)));
     expect(deleted).toEqual([expect.objectContaining({ action: 'customer.delete', target: cus.id, actor: keyId })]);
@@ -235,11 +243,16 @@ describe('audit log: one event per mutation, in the merchant chain', () => {
     expect(updated).toEqual([expect.objectContaining({ action: 'card.update', target: card.token, actor: keyId })]);
     const suspended = await appended(t, m.id, async () => ok(await c.post(`/v1/cards/${card.token}/status`, { status: 'SUSPENDED' })));
     expect(suspended).toEqual([
-      expect.objectContaining({ action: 'card.status', target: card.token, detail: { from: 'ACTIVE', to: 'SUSPENDED' } }),
+      expect.objectContaining({ action: 'card.status', target: card.token, detail: { from: 'ACTIVE', to: 'SUSPENDED', ...BY_REQUEST } }),
     ]);
     const deleted = await appended(t, m.id, async () => ok(await c.delete(`/v1/cards/${card.token}`)));
     expect(deleted).toEqual([
-      expect.objectContaining({ action: 'card.delete', target: card.token, actor: keyId, detail: { from: 'SUSPENDED', to: 'DELETED' } }),
+      expect.objectContaining({
+        action: 'card.delete',
+        target: card.token,
+        actor: keyId,
+        detail: { from: 'SUSPENDED', to: 'DELETED', ...BY_REQUEST },
+      }),
     ]);
     const other = await tokenize(c, { number: MASTERCARD });
     const viaStatus = await appended(t, m.id, async () => ok(await c.post(`/v1/cards/${other.token}/status`, { status: 'DELETED' })));
@@ -271,7 +284,7 @@ describe('audit log: one event per mutation, in the merchant chain', () => {
       adr = ok(await c.post(`/v1/customers/${cus.id}/addresses`, { address: { line1: '1 Main St', city: 'London', country: 'GB' } }), 201);
     });
     expect(created).toEqual([
-      expect.objectContaining({ action: 'address.create', target: adr.id, actor: keyId, detail: { customer: cus.id } }),
+      expect.objectContaining({ action: 'address.create', target: adr.id, actor: keyId, detail: { customer: cus.id, ...BY_REQUEST } }),
     ]);
     const updated = await appended(t, m.id, async () =>
       ok(await c.patch(`/v1/customers/${cus.id}/addresses/${adr.id}`, { address: { line1: '2 Main St', country: 'GB' } })),
@@ -298,7 +311,7 @@ describe('audit log: one event per mutation, in the merchant chain', () => {
         target: card.token,
         actor: reveal.id,
         outcome: 'success',
-        detail: { purpose: 'chargeback evidence', alg: 'ECDH-ES+A256KW' },
+        detail: { purpose: 'chargeback evidence', alg: 'ECDH-ES+A256KW', ...BY_REQUEST },
       }),
     ]);
     const viaApi = ok(await c.get(`/v1/audit-events?action=card.reveal&token=${card.token}`)).data;
@@ -361,7 +374,12 @@ describe('audit log: failures and reads append nothing', () => {
     expect(await totalEvents(t)).toBe(before + 1);
     const [event] = await t.vault.store.db.selectFrom('audit_events').selectAll().where('action', '=', 'auth.failed').execute();
     expect(event).toMatchObject({ outcome: 'denied', merchant_id: null, chain: 'system', actor: 'client:127.0.0.1' });
-    expect(JSON.parse(event?.detail as string)).toEqual({ api: 'native', scheme: 'api-key', reason: 'unknown_or_revoked_key' });
+    expect(JSON.parse(event?.detail as string)).toEqual({
+      api: 'native',
+      scheme: 'api-key',
+      reason: 'unknown_or_revoked_key',
+      ...BY_REQUEST,
+    });
     expect(event?.detail).not.toContain('nope');
     expect((await t.vault.audit.verify()).ok).toBe(true);
   });

@@ -115,7 +115,11 @@ describe('reveal: the number leaves only as a JWE to the caller key', () => {
       .limit(1)
       .executeTakeFirstOrThrow();
     expect(last).toMatchObject({ action: 'card.reveal', target: cardA.token, actor: keyIdA, outcome: 'success', merchant_id: a.id });
-    expect(JSON.parse(last.detail as string)).toEqual({ purpose: 'chargeback evidence', alg: 'RSA-OAEP-256' });
+    expect(JSON.parse(last.detail as string)).toEqual({
+      purpose: 'chargeback evidence',
+      alg: 'RSA-OAEP-256',
+      requestId: expect.any(String),
+    });
   });
 
   it('accepts a JWK that declares the matching alg and use "enc", and encrypts afresh each time', async () => {

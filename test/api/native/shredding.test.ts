@@ -177,7 +177,7 @@ describe('merchant deletion (crypto-shredding)', () => {
     const rows = await t.vault.store.db.selectFrom('audit_events').selectAll().where('chain', '=', a.id).orderBy('seq').execute();
     const last = rows.at(-1);
     expect(last).toMatchObject({ action: 'merchant.delete', actor: 'admin', target: a.id, merchant_id: a.id, outcome: 'success' });
-    expect(JSON.parse(last?.detail as string)).toEqual({ keysDestroyed: 2 });
+    expect(JSON.parse(last?.detail as string)).toEqual({ keysDestroyed: 2, requestId: expect.any(String) });
     expect(Number(last?.seq)).toBe(rows.length);
     expect(rows.filter((r) => r.action === 'merchant.delete')).toHaveLength(1);
     const report = await t.vault.audit.verify();
