@@ -3,22 +3,12 @@
  * cards, a held CVV, a live AlliancePay session, gateway credentials, an instrument identifier kept as a token
  * of its own, and a merchant already crypto-shredded. Key rotation, retirement and the registry tests run on it.
  */
+
 import { ADMIN_TOKEN, client, createCustomer, createMerchant, futureYear, type TestApp, type TestMerchant } from './harness.ts';
+import { withCheckDigit } from './luhn-oracle.ts';
 
 /** A Luhn-valid Visa number, distinct for each `n` (so dedup does not fold the fixture's cards together). */
-export function visaNumber(n: number): string {
-  const body = `4${String(n).padStart(14, '0')}`;
-  let sum = 0;
-  for (let i = 0; i < body.length; i++) {
-    let d = body.charCodeAt(body.length - 1 - i) - 48;
-    if (i % 2 === 0) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return `${body}${(10 - (sum % 10)) % 10}`;
-}
+export const visaNumber = (n: number): string => withCheckDigit(`4${String(n).padStart(14, '0')}`);
 
 export interface EveryRecord {
   merchant: TestMerchant;
