@@ -20,7 +20,7 @@ import {
   parseExpiryYYMM,
   parsePan,
 } from '../../src/domain/card.ts';
-import { luhnCheckDigit, withCheckDigit } from '../helpers/luhn-oracle.ts';
+import { withCheckDigit } from '../helpers/luhn-oracle.ts';
 
 const digitString = (min: number, max: number) =>
   fc.array(fc.integer({ min: 0, max: 9 }), { minLength: min, maxLength: max }).map((ds) => ds.join(''));
