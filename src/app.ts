@@ -2,8 +2,6 @@
  * The HTTP app on top of the vault (open-vault.ts, the composition root of the services, re-exported here).
  * Nothing here listens (server.ts does), so tests build a whole isolated app in one call.
  */
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { registerAlliancePay } from './api/gateways/alliancepay/routes.ts';
@@ -19,13 +17,13 @@ import { cardRoutes } from './api/native/card-routes.ts';
 import { customerRoutes } from './api/native/customer-routes.ts';
 import { HttpProblem, registerAuth, registerIdempotency } from './api/native/http.ts';
 import { paymentRoutes } from './api/native/payment-routes.ts';
+import { registerDocs } from './api/openapi.ts';
 import { registerOps } from './api/ops-routes.ts';
 import { problem, problemFromError, sendProblem } from './api/problem.ts';
 import { errorForLog, requestForLog } from './api/redact.ts';
 import { REQUEST_ID_HEADER, registerRequestId, requestIdOf } from './api/request-id.ts';
 import type { Config } from './config.ts';
 import type { Vault } from './open-vault.ts';
-import { VERSION } from './version.ts';
 
 export { openVault, type Vault } from './open-vault.ts';
 
@@ -137,21 +135,7 @@ export async function buildApp(
   });
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, problem('not_found', 'no such route')));
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'tokenvault native API', version: VERSION, description: 'Card and customer token vault' },
-      components: {
-        securitySchemes: {
-          apiKey: { type: 'http', scheme: 'bearer', description: 'A merchant API key, tv_sk_…' },
-          adminToken: { type: 'http', scheme: 'bearer', description: 'The operator admin token' },
-        },
-      },
-      security: [{ apiKey: [] }],
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await registerDocs(app);
 
   registerOps(app, {
     ping: () => vault.store.ping(),

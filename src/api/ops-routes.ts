@@ -1,6 +1,24 @@
 /** Liveness, readiness and Prometheus metrics (request counts and latency per route). */
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.ts';
+import type { ApiDocument } from './openapi.ts';
+
+export const document: ApiDocument = {
+  title: 'tokenvault operations',
+  description:
+    'Liveness, readiness and Prometheus metrics for load balancers and monitoring, and the OpenAPI documents of every API. No credential: expose them only where your operators can reach them.',
+  securitySchemes: {},
+  tags: [
+    { name: 'health', description: 'Liveness, readiness and metrics' },
+    { name: 'documents', description: 'The OpenAPI document of each API' },
+  ],
+};
+
+const Status = (props: Record<string, unknown>, required: string[]) => ({
+  type: 'object',
+  required,
+  properties: props,
+});
 
 export function registerOps(
   app: FastifyInstance,
@@ -21,16 +39,66 @@ export function registerOps(
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  const hide = { schema: { hide: true } };
-  app.get('/healthz', hide, async () => ({ status: 'ok' }));
-  app.get('/readyz', hide, async (_request, reply) => {
+  const tags = ['health'];
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        operationId: 'getHealth',
+        summary: 'Liveness: the process answers',
+        tags,
+        security: [],
+        response: { 200: { description: 'Alive', ...Status({ status: { type: 'string', enum: ['ok'] } }, ['status']) } },
+      },
+    },
+    async () => ({ status: 'ok' }),
+  );
+  const notReady = Status(
+    {
+      status: { type: 'string', enum: ['not ready'] },
+      database: { type: 'string', enum: ['up', 'down'] },
+      keys: {
+        type: 'string',
+        enum: ['mismatch', 'unavailable'],
+        description: 'The master key does not match the database, or cannot be read',
+      },
+    },
+    ['status', 'database'],
+  );
+  const readySchema = {
+    operationId: 'getReadiness',
+    summary: 'Readiness: the database answers and the master key matches it',
+    tags,
+    security: [],
+    response: {
+      200: {
+        description: 'Ready to serve',
+        ...Status({ status: { type: 'string', enum: ['ready'] }, database: { type: 'string', enum: ['up'] } }, ['status', 'database']),
+      },
+      503: { description: 'Not ready: take this instance out of the load balancer', ...notReady },
+    },
+  };
+  app.get('/readyz', { schema: readySchema }, async (_request, reply) => {
     if (!(await deps.ping())) return reply.code(503).send({ status: 'not ready', database: 'down' });
     // Not ready while a needed key is unavailable: every card operation would fail.
     const keys = await deps.keys().catch(() => 'unavailable' as const);
     if (keys !== 'ok') return reply.code(503).send({ status: 'not ready', database: 'up', keys });
     return reply.code(200).send({ status: 'ready', database: 'up' });
   });
-  app.get('/metrics', hide, async (_request, reply) => {
+  const metricsSchema = {
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics: requests and latency per route, payments, process figures',
+    tags,
+    security: [],
+    produces: ['text/plain'],
+    response: {
+      200: {
+        description: 'Prometheus text exposition format (summed over every worker under --workers)',
+        content: { 'text/plain': { schema: { type: 'string' } } },
+      },
+    },
+  };
+  app.get('/metrics', { schema: metricsSchema }, async (_request, reply) => {
     // With --workers, a scrape reaches one worker: it asks the primary for the sum over all of them.
     if (deps.clusterMetrics) {
       const all = await deps.clusterMetrics();

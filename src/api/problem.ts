@@ -71,6 +71,15 @@ const TABLE: Record<ProblemCode, { status: number; title: string }> = {
   internal_error: { status: 500, title: 'Internal error' },
 };
 
+/** The codes each HTTP status is answered with (for the OpenAPI documents). */
+export function problemCodesByStatus(): Map<number, ProblemCode[]> {
+  const out = new Map<number, ProblemCode[]>();
+  for (const [code, { status }] of Object.entries(TABLE) as [ProblemCode, { status: number }][]) {
+    out.set(status, [...(out.get(status) ?? []), code]);
+  }
+  return out;
+}
+
 export interface Problem {
   type: string;
   title: string;

@@ -14,6 +14,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOCUMENT_IDS, documentUrl } from '../../src/api/openapi.ts';
 import { apDate, PATHS } from '../gateways/alliancepay/helpers.ts';
 import { createToken as appotaCreateToken, chargeBody, tokenBody } from '../gateways/appotapay/helpers.ts';
 import { customerBody, customerWithCard, EXP_YEAR, piBody } from '../gateways/cybersource/helpers.ts';
@@ -1220,6 +1221,7 @@ const EXEMPT: Record<string, string> = {
   'GET /readyz': 'no merchant data',
   'GET /metrics': 'process metrics, no merchant data (and no merchant credential accepted)',
   'GET /openapi.json': 'the API description',
+  ...Object.fromEntries(DOCUMENT_IDS.map((id) => [`GET ${documentUrl(id)}`, 'the API description'])),
   'GET /docs': 'the API description',
   'GET /docs/': 'the API description',
   'GET /docs/*': 'the API description',

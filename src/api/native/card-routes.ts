@@ -103,7 +103,7 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService; reveal:
   app.patch(
     '/v1/cards/:token',
     {
-      config: { scope: 'write' },
+      config: { scope: 'write', ifMatch: true },
       schema: {
         operationId: 'updateCard',
         summary: 'Update expiry, holder name, billing address, default flag or metadata',
@@ -155,7 +155,7 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService; reveal:
   app.post(
     '/v1/cards/:token/status',
     {
-      config: { scope: 'write' },
+      config: { scope: 'write', ifMatch: true },
       schema: {
         operationId: 'changeCardStatus',
         summary: 'Suspend, reactivate or delete a card',
@@ -176,7 +176,7 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService; reveal:
   app.delete(
     '/v1/cards/:token',
     {
-      config: { scope: 'write' },
+      config: { scope: 'write', ifMatch: true },
       schema: {
         operationId: 'deleteCard',
         summary: 'Delete a card',

@@ -84,7 +84,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
   app.patch(
     '/v1/customers/:id',
     {
-      config: { scope: 'write' },
+      config: { scope: 'write', ifMatch: true },
       schema: {
         operationId: 'updateCustomer',
         summary: 'Update a customer',
@@ -104,7 +104,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
   app.delete(
     '/v1/customers/:id',
     {
-      config: { scope: 'write' },
+      config: { scope: 'write', ifMatch: true },
       schema: {
         operationId: 'deleteCustomer',
         summary: 'Delete a customer with its cards and addresses',
@@ -206,7 +206,7 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
   app.patch(
     '/v1/customers/:id/addresses/:addressId',
     {
-      config: { scope: 'write' },
+      config: { scope: 'write', ifMatch: true },
       schema: {
         operationId: 'updateAddress',
         summary: 'Replace a shipping address or change the default',

@@ -23,6 +23,8 @@ declare module 'fastify' {
      * accepted but each request is evaluated, and audited, again.
      */
     neverStored?: boolean;
+    /** The route honours If-Match (optimistic concurrency); ifMatchOf refuses to read it elsewhere. */
+    ifMatch?: boolean;
   }
 }
 
@@ -35,6 +37,8 @@ export function callerOf(request: FastifyRequest): Caller {
 
 /** `If-Match: "3"` (or W/"3") → 3; absent → null; anything else is a client error. */
 export function ifMatchOf(request: FastifyRequest): number | null {
+  // The route's config is what the OpenAPI document shows: a route that reads If-Match must declare it.
+  if (request.routeOptions.config.ifMatch !== true) throw new Error(`${request.routeOptions.url} reads If-Match without declaring ifMatch`);
   const raw = request.headers['if-match'];
   if (raw === undefined) return null;
   const m = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(String(raw));

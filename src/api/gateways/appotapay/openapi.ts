@@ -1,0 +1,8 @@
+/** The AppotaPay credit-card tokens and charges OpenAPI document: what it says beyond each route's schema (see src/api/openapi.ts). */
+import type { ApiDocument } from '../../openapi.ts';
+
+export const document: ApiDocument = {
+  title: 'AppotaPay credit-card tokens and charges, wire-compatible',
+  description: "Served by tokenvault with the gateway's own paths, fields, codes, authentication and message crypto (docs/).",
+  securitySchemes: {},
+};

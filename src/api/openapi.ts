@@ -1,0 +1,169 @@
+/**
+ * One OpenAPI 3.1 document per API (native, the five gateways, operations), generated from the schemas the
+ * routes are registered with: @fastify/swagger turns every route into an operation, this module decides
+ * which document each operation belongs to (by path, the same `apiOf` the guard uses) and what each
+ * document says about itself (title, security schemes). Served at /openapi/<api>.json, browsable at /docs.
+ *
+ * No route is hidden: a route registered without a summary, a security requirement or an error response
+ * fails test/api/openapi.test.ts, so a route cannot exist undocumented.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
+import { VERSION } from '../version.ts';
+import { document as alliancepay } from './gateways/alliancepay/openapi.ts';
+import { document as appotapay } from './gateways/appotapay/openapi.ts';
+import { document as cybersource } from './gateways/cybersource/openapi.ts';
+import { document as opay } from './gateways/opay/openapi.ts';
+import { document as twoc2p } from './gateways/twoc2p/openapi.ts';
+import { type ApiName, apiOf } from './guard.ts';
+import { document as native } from './native/openapi.ts';
+import { document as ops } from './ops-routes.ts';
+
+export type DocumentId = ApiName | 'ops';
+
+/** What one API's document says about itself; its operations come from the routes. */
+export interface ApiDocument {
+  title: string;
+  description: string;
+  /** OpenAPI security schemes, by name; operations name the ones they need. */
+  securitySchemes: Record<string, Record<string, unknown>>;
+  tags?: { name: string; description: string }[];
+  /** Adds what every operation of this API shares (security, headers, error answers) to a route's schema. */
+  operation?: (schema: Record<string, unknown>, route: RouteOptions) => Record<string, unknown>;
+}
+
+/** Every document, one per API: the compiler names the place a new API must fill in. */
+export const DOCUMENTS: Record<DocumentId, ApiDocument> = { native, twoc2p, cybersource, alliancepay, opay, appotapay, ops };
+export const DOCUMENT_IDS = Object.keys(DOCUMENTS) as DocumentId[];
+
+export const documentOf = (url: string): DocumentId => apiOf(url) ?? 'ops';
+
+/** The URL of each document. */
+export const documentUrl = (id: DocumentId): string => `/openapi/${id}.json`;
+
+type OpenApi = {
+  openapi: string;
+  info: Record<string, unknown>;
+  paths: Record<string, Record<string, unknown>>;
+  components?: { schemas?: Record<string, unknown>; securitySchemes?: Record<string, unknown> };
+  [k: string]: unknown;
+};
+
+/** One API's document cut out of the whole route table. */
+export function splitDocument(all: OpenApi, id: DocumentId): OpenApi {
+  const doc = DOCUMENTS[id];
+  const paths: OpenApi['paths'] = {};
+  for (const [path, item] of Object.entries(all.paths)) if (documentOf(path) === id) paths[path] = item;
+  const schemas = referencedSchemas(paths, all.components?.schemas ?? {});
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: doc.title,
+      version: VERSION,
+      description: doc.description,
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    servers: [{ url: '/', description: 'This tokenvault server' }],
+    ...(doc.tags ? { tags: doc.tags } : {}),
+    paths,
+    components: {
+      ...(Object.keys(schemas).length ? { schemas } : {}),
+      securitySchemes: doc.securitySchemes,
+    },
+  };
+}
+
+/** The component schemas a set of paths refers to, following references between schemas. */
+function referencedSchemas(paths: unknown, all: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    for (const [k, v] of Object.entries(node)) {
+      if (k === '$ref' && typeof v === 'string' && v.startsWith('#/components/schemas/')) {
+        const name = v.slice('#/components/schemas/'.length);
+        if (!(name in out) && name in all) {
+          out[name] = all[name];
+          visit(all[name]);
+        }
+      } else visit(v);
+    }
+  };
+  visit(paths);
+  return out;
+}
+
+/** The routes as registered (method and URL), for the test that no route goes undocumented. */
+const routeTables = new WeakMap<FastifyInstance, { method: string; url: string; hidden: boolean }[]>();
+export const registeredRoutes = (app: FastifyInstance) => routeTables.get(app) ?? [];
+
+export async function registerDocs(app: FastifyInstance): Promise<void> {
+  const table: { method: string; url: string; hidden: boolean }[] = [];
+  routeTables.set(app, table);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+    for (const method of methods) table.push({ method, url: route.url, hidden });
+  });
+
+  await app.register(swagger, {
+    // Every API's schemes together (their names are distinct); each document keeps its own.
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'tokenvault', version: VERSION },
+      components: { securitySchemes: Object.assign({}, ...DOCUMENT_IDS.map((id) => DOCUMENTS[id].securitySchemes)) },
+    },
+    transform: ({ schema, url, route }) => {
+      const doc = DOCUMENTS[documentOf(url)];
+      const base = (schema ?? {}) as Record<string, unknown>;
+      return { schema: (doc.operation ? doc.operation(base, route as RouteOptions) : base) as FastifySchema, url };
+    },
+  });
+
+  // Cut once, on first use: the route table does not change after start.
+  const cache = new Map<DocumentId, OpenApi>();
+  const documentFor = (id: DocumentId): OpenApi => {
+    let d = cache.get(id);
+    if (!d) {
+      d = splitDocument(app.swagger() as unknown as OpenApi, id);
+      cache.set(id, d);
+    }
+    return d;
+  };
+  for (const id of DOCUMENT_IDS) {
+    app.get(
+      documentUrl(id),
+      {
+        schema: {
+          operationId: `get${id[0]?.toUpperCase()}${id.slice(1)}OpenApi`,
+          summary: `The OpenAPI 3.1 document of the ${DOCUMENTS[id].title}`,
+          tags: ['documents'],
+          security: [],
+          response: { 200: { description: 'An OpenAPI 3.1 document', type: 'object', additionalProperties: true } },
+        },
+      },
+      async () => documentFor(id),
+    );
+  }
+  // The native document's old address, kept for clients that read it there.
+  app.get(
+    '/openapi.json',
+    {
+      schema: {
+        operationId: 'getOpenApiLegacy',
+        summary: 'The native API document at its earlier address (same as /openapi/native.json)',
+        tags: ['documents'],
+        deprecated: true,
+        security: [],
+        response: { 200: { description: 'An OpenAPI 3.1 document', type: 'object', additionalProperties: true } },
+      },
+    },
+    async () => documentFor('native'),
+  );
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // A document picker in the top bar: the native API first.
+    uiConfig: { urls: DOCUMENT_IDS.map((id) => ({ url: documentUrl(id), name: DOCUMENTS[id].title })) } as Record<string, unknown>,
+    transformSpecification: () => documentFor('native'),
+  });
+}
