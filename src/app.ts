@@ -3,7 +3,7 @@
  * Nothing here listens (server.ts does), so tests build a whole isolated app in one call.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { registerAlliancePay } from './api/gateways/alliancepay/routes.ts';
 import { registerAppotaPay } from './api/gateways/appotapay/routes.ts';
 import { registerCybersource } from './api/gateways/cybersource/routes.ts';
@@ -23,6 +23,7 @@ import { problem, problemFromError, sendProblem } from './api/problem.ts';
 import { errorForLog, requestForLog } from './api/redact.ts';
 import { REQUEST_ID_HEADER, registerRequestId, requestIdOf } from './api/request-id.ts';
 import type { Config } from './config.ts';
+import type { LogStream } from './log.ts';
 import type { Vault } from './open-vault.ts';
 
 export { openVault, type Vault } from './open-vault.ts';
@@ -35,8 +36,8 @@ function hasUnstorableString(value: unknown, depth = 0): boolean {
 }
 
 export interface BuildOptions {
-  /** A pino destination for tests that read the logs; defaults to stdout. */
-  logStream?: NodeJS.WritableStream;
+  /** Where the request log goes (src/log.ts); tests pass one that keeps the lines. Defaults to stdout. */
+  logStream?: LogStream;
   logger?: boolean;
   /** Under --workers: metrics summed over every worker (asked of the cluster primary). */
   clusterMetrics?: () => Promise<{ contentType: string; text: string }>;
@@ -89,7 +90,7 @@ export async function buildApp(
     requestIdHeader: false,
     genReqId: requestIdOf,
     // One access-log line per request (below) instead of Fastify's two: half the logging on every hot path.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
     // Requests the router refuses (bad percent-encoding, a path segment over maxParamLength): 400 in the
     // shape of the API the path belongs to.

@@ -17,6 +17,8 @@ export interface Config {
   readonly masterKeyFile: string | null;
   readonly adminToken: string | null;
   readonly logLevel: string;
+  /** `json` (default): every line the server writes is one JSON object; `pretty`: for a person at a terminal. */
+  readonly logFormat: 'json' | 'pretty';
   readonly bodyLimit: number;
   readonly workers: number;
   /** How long unwrapped data keys are cached; a data-key rotation reaches every server within it. */
@@ -69,6 +71,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const logLevel = env.LOG_LEVEL ?? 'info';
   const rateLimitPerSecond = int('TOKENVAULT_RATE_LIMIT_PER_SECOND', env.TOKENVAULT_RATE_LIMIT_PER_SECOND, 1000, 0, 10_000_000);
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const logFormat = env.LOG_FORMAT ?? 'json';
+  if (logFormat !== 'json' && logFormat !== 'pretty') throw new ConfigError('LOG_FORMAT must be json or pretty');
   const config: Config = {
     port: int('PORT', env.PORT, 8080, 0, 65535),
     host: env.HOST ?? '127.0.0.1',
@@ -79,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     masterKeyFile: env.TOKENVAULT_MASTER_KEY_FILE ?? null,
     adminToken: env.TOKENVAULT_ADMIN_TOKEN ?? null,
     logLevel,
+    logFormat,
     bodyLimit: int('TOKENVAULT_BODY_LIMIT', env.TOKENVAULT_BODY_LIMIT, 1024 * 1024, 1024, 64 * 1024 * 1024),
     workers: int('TOKENVAULT_WORKERS', env.TOKENVAULT_WORKERS, 1, 1, 64),
     processorTimeoutMs: int('TOKENVAULT_PROCESSOR_TIMEOUT_MS', env.TOKENVAULT_PROCESSOR_TIMEOUT_MS, 10_000, 10, 120_000),

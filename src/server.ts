@@ -3,10 +3,13 @@
  * port (node:cluster) and one database. The primary applies migrations and fixes the admin token first.
  */
 import cluster from 'node:cluster';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AggregatorRegistry } from 'prom-client';
 import { buildApp, openVault, type Vault } from './app.ts';
 import type { Config } from './config.ts';
+import { type Logger, type LogStream, logDestination, processLogger } from './log.ts';
 import { idempotencyStore } from './store/idempotency-store.ts';
 
 export interface Started {
@@ -16,28 +19,36 @@ export interface Started {
   stop(): Promise<void>;
 }
 
-function banner(vault: Vault, config: Config, adminToken: string | null): void {
-  const lines: string[] = [];
+/**
+ * What an operator must know at start, as log lines. A generated admin token is a secret, so it never goes
+ * into a log line: it is written to an owner-only file in the data directory, whose path is logged.
+ */
+function announce(log: Logger, vault: Vault, config: Config, adminToken: string | null): void {
   if (vault.masterKey.source === 'generated' || vault.masterKey.source === 'dev-file') {
-    lines.push(
-      '',
-      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
-      `!! DEVELOPMENT MASTER KEY in ${vault.masterKey.path}`,
-      '!! It sits next to the data it protects: fine for a laptop, never for production.',
-      '!! Set TOKENVAULT_MASTER_KEY (base64, 32 bytes) or TOKENVAULT_MASTER_KEY_FILE.',
-      '!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!',
+    log.warn(
+      { masterKeyFile: vault.masterKey.path },
+      'DEVELOPMENT MASTER KEY: it sits next to the data it protects, fine for a laptop, never for production; set TOKENVAULT_MASTER_KEY (base64, 32 bytes) or TOKENVAULT_MASTER_KEY_FILE',
     );
   }
   if (adminToken) {
-    lines.push('', `Admin token (shown once; store it now): ${adminToken}`, '');
+    const file = path.join(config.dataDir, ADMIN_TOKEN_FILE);
+    fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(file, `${adminToken}\n`, { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
+    log.warn(
+      { adminTokenFile: file },
+      'admin token generated and written to adminTokenFile (owner-only): store it elsewhere, then delete the file',
+    );
   } else if (!config.adminToken) {
-    lines.push('Admin token: set at first start (reset with `tokenvault admin reset-token`).');
+    log.info('admin token set at first start (reset with `tokenvault admin reset-token`)');
   }
-  lines.push(`Database: ${vault.store.kind} (${vault.store.location})`);
+  log.info({ database: vault.store.kind, location: vault.store.location }, 'database opened');
   // Files and the data directory were readable by others (made before, or under a loose umask): now owner-only.
-  for (const t of vault.store.tightened ?? []) lines.push(`WARNING: made owner-only: ${t}`);
-  process.stderr.write(`${lines.join('\n')}\n`);
+  for (const t of vault.store.tightened ?? []) log.warn({ path: t }, 'made owner-only');
 }
+
+/** The file a generated admin token is written to, in the data directory. */
+export const ADMIN_TOKEN_FILE = 'admin-token';
 
 /**
  * Idempotency keys left "pending" by a server that died mid-request would refuse every retry with 409.
@@ -46,27 +57,37 @@ function banner(vault: Vault, config: Config, adminToken: string | null): void {
  * twice the request timeout are. (Merchant references and request ids are not touched: they are claimed in
  * the transaction of what they guard, or are single-use by design.)
  */
-async function releaseAbandonedClaims(vault: Vault, config: Config): Promise<void> {
+async function releaseAbandonedClaims(log: Logger, vault: Vault, config: Config): Promise<void> {
   const before = vault.store.kind === 'sqlite' ? vault.now() : new Date(vault.now().getTime() - 2 * config.requestTimeoutMs);
   const n = await idempotencyStore.releaseAbandoned(vault.store.db, before.toISOString());
-  if (n > 0) process.stderr.write(`Released ${n} idempotency key(s) left pending by a previous run\n`);
+  if (n > 0) log.warn({ released: n }, 'idempotency keys left pending by a previous run released');
 }
 
 /** Opens the vault, builds the app and listens; used by `serve` in each worker and by tests. */
 export async function startServer(
   config: Config,
-  opts: { primary: boolean; quiet?: boolean; clusterMetrics?: () => Promise<{ contentType: string; text: string }> },
+  opts: {
+    primary: boolean;
+    quiet?: boolean;
+    clusterMetrics?: () => Promise<{ contentType: string; text: string }>;
+    logStream?: LogStream;
+  },
 ): Promise<Started> {
+  const stream = opts.logStream ?? logDestination(config);
+  const log = processLogger(config, stream);
   const vault = await openVault(config, { migrate: opts.primary });
-  if (opts.primary && !opts.clusterMetrics) await releaseAbandonedClaims(vault, config);
+  if (opts.primary && !opts.clusterMetrics) await releaseAbandonedClaims(log, vault, config);
   const admin = await vault.merchants.ensureAdminToken(config.adminToken);
-  if (opts.primary && !opts.quiet) banner(vault, config, admin.token);
+  if (opts.primary && !opts.quiet) announce(log, vault, config, admin.token);
   if (opts.clusterMetrics) {
     // Constructing one installs prom-client's worker listener; setRegistries says what this worker reports.
     new AggregatorRegistry();
     AggregatorRegistry.setRegistries([vault.metrics.registry]);
   }
-  const app = await buildApp(config, vault, admin.check, opts.clusterMetrics ? { clusterMetrics: opts.clusterMetrics } : {});
+  const app = await buildApp(config, vault, admin.check, {
+    logStream: stream,
+    ...(opts.clusterMetrics ? { clusterMetrics: opts.clusterMetrics } : {}),
+  });
   const url = await app.listen({ port: config.port, host: config.host });
   // CVVs past their TTL are wiped even if no payment ever comes for them.
   const sweeper = setInterval(
@@ -114,14 +135,20 @@ function askPrimaryForMetrics(): Promise<{ contentType: string; text: string }> 
 }
 
 /** On SIGTERM/SIGINT: stop gracefully, or exit 1 when that takes longer than the shutdown deadline. */
-function onSignals(stop: () => Promise<void>, config: Config): void {
+function onSignals(log: Logger, stop: () => Promise<void>, config: Config): void {
   const handler = (signal: string) => {
-    process.stderr.write(`${signal}: draining connections and closing the database\n`);
+    log.info({ signal, deadlineSeconds: config.shutdownSeconds }, 'draining connections and closing the database');
     const force = setTimeout(() => process.exit(1), config.shutdownSeconds * 1000);
     force.unref();
     stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
+      () => {
+        log.info('stopped');
+        process.exit(0);
+      },
+      (e: Error) => {
+        log.error({ err: { message: e.message } }, 'stopping failed');
+        process.exit(1);
+      },
     );
   };
   process.once('SIGTERM', handler);
@@ -132,15 +159,16 @@ export async function serve(config: Config): Promise<void> {
   if (config.workers <= 1) {
     const started = await startServer(config, { primary: true });
     started.app.log.info({ url: started.url }, 'tokenvault listening');
-    onSignals(started.stop, config);
+    onSignals(started.app.log as Logger, started.stop, config);
     return;
   }
   if (cluster.isPrimary) {
+    const log = processLogger(config, logDestination(config));
     // Migrations, the development key and the admin token are settled once, before any worker starts.
     const vault = await openVault(config, { migrate: true });
-    await releaseAbandonedClaims(vault, config);
+    await releaseAbandonedClaims(log, vault, config);
     const admin = await vault.merchants.ensureAdminToken(config.adminToken);
-    banner(vault, config, admin.token);
+    announce(log, vault, config, admin.token);
     await vault.close();
     let shuttingDown = false;
     // Workers ask here for metrics summed over all of them; the aggregator collects each one's registry.
@@ -155,7 +183,7 @@ export async function serve(config: Config): Promise<void> {
     for (let i = 0; i < config.workers; i++) cluster.fork();
     cluster.on('exit', (worker, code) => {
       if (shuttingDown) return;
-      process.stderr.write(`worker ${worker.process.pid} exited (${code}); starting another\n`);
+      log.error({ workerPid: worker.process.pid, code }, 'worker exited; starting another');
       cluster.fork();
     });
     const stopAll = async () => {
@@ -171,10 +199,10 @@ export async function serve(config: Config): Promise<void> {
         ),
       );
     };
-    onSignals(stopAll, config);
+    onSignals(log, stopAll, config);
     return;
   }
   const started = await startServer(config, { primary: false, clusterMetrics: askPrimaryForMetrics });
   started.app.log.info({ url: started.url, pid: process.pid }, 'worker listening');
-  onSignals(started.stop, config);
+  onSignals(started.app.log as Logger, started.stop, config);
 }

@@ -209,14 +209,22 @@ describe('tokenvault CLI', () => {
   );
 
   it(
-    'serves with zero configuration, prints the admin token once, and stops gracefully on SIGTERM',
+    'serves with zero configuration, writes the admin token to an owner-only file (never to the log), writes only JSON lines, and stops gracefully on SIGTERM',
     async () => {
       const port = await freePort();
-      const child = spawn(process.execPath, [BIN, 'serve'], { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [BIN, 'serve'], {
+        env: { ...env, PORT: String(port), LOG_LEVEL: 'info' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
       let stderr = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
       child.stderr.on('data', (d) => {
         stderr += d;
       });
+      let token = '';
       try {
         const ready = await until(
           () =>
@@ -226,10 +234,11 @@ describe('tokenvault CLI', () => {
             ),
           child,
         );
-        expect(ready, stderr).toBe(true);
-        if (backend === 'sqlite') expect(stderr).toContain('DEVELOPMENT MASTER KEY');
-        const token = /Admin token \(shown once; store it now\): (\S+)/.exec(stderr)?.[1];
+        expect(ready, stdout + stderr).toBe(true);
+        const tokenFile = path.join(dataDir, 'admin-token');
+        token = fs.readFileSync(tokenFile, 'utf8').trim();
         expect(token).toMatch(/^tv_admin_/);
+        expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600);
         const res = await fetch(`http://127.0.0.1:${port}/v1/admin/merchants`, { headers: { authorization: `Bearer ${token}` } });
         expect(res.status).toBe(200);
       } finally {
@@ -237,6 +246,61 @@ describe('tokenvault CLI', () => {
         child.kill('SIGTERM');
         expect(await exited).toBe(0);
       }
+      // Every line the server wrote is one JSON object; none carries the token.
+      expect(stderr).toBe('');
+      const lines = stdout.trim().split('\n');
+      const parsed = lines.map((l) => JSON.parse(l) as { msg: string; adminTokenFile?: string });
+      const msgs = parsed.map((l) => l.msg);
+      if (backend === 'sqlite') expect(msgs.some((m) => m.startsWith('DEVELOPMENT MASTER KEY'))).toBe(true);
+      expect(parsed.find((l) => l.adminTokenFile)?.adminTokenFile).toBe(path.join(dataDir, 'admin-token'));
+      expect(msgs).toContain('tokenvault listening');
+      expect(msgs).toContain('draining connections and closing the database');
+      expect(msgs.at(-1)).toBe('stopped');
+      expect(stdout).not.toContain(token);
+    },
+    2 * START_TIMEOUT_MS,
+  );
+
+  it(
+    'writes lines for a person with LOG_FORMAT=pretty',
+    async () => {
+      const port = await freePort();
+      const child = spawn(process.execPath, [BIN, 'serve'], {
+        env: {
+          ...env,
+          PORT: String(port),
+          LOG_LEVEL: 'info',
+          LOG_FORMAT: 'pretty',
+          TOKENVAULT_ADMIN_TOKEN: 'pretty-test-admin-token-0123456789',
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      child.stdout.on('data', (d) => {
+        stdout += d;
+      });
+      try {
+        const ready = await until(
+          () =>
+            fetch(`http://127.0.0.1:${port}/healthz`).then(
+              (r) => r.ok,
+              () => false,
+            ),
+          child,
+        );
+        expect(ready, stdout).toBe(true);
+      } finally {
+        const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      expect(stdout).toContain('tokenvault listening');
+      expect(
+        stdout
+          .trim()
+          .split('\n')
+          .some((l) => l.startsWith('{')),
+      ).toBe(false);
     },
     2 * START_TIMEOUT_MS,
   );
@@ -265,7 +329,7 @@ describe('tokenvault CLI', () => {
           return ok >= 20;
         }, child);
         expect(up, stderr).toBe(true);
-        expect(stderr).not.toContain('Admin token (shown once');
+        expect(stderr).toBe('');
         // Both workers write to one SQLite file (or one PostgreSQL): racing transactions must wait, not fail.
         const base = `http://127.0.0.1:${port}`;
         const json = { 'content-type': 'application/json' };
