@@ -21,7 +21,7 @@ import { registerDocs } from './api/openapi.ts';
 import { registerOps } from './api/ops-routes.ts';
 import { problem, problemFromError, sendProblem } from './api/problem.ts';
 import { errorForLog, requestForLog } from './api/redact.ts';
-import { REQUEST_ID_HEADER, registerRequestId, requestIdOf } from './api/request-id.ts';
+import { clientErrorHandler, REQUEST_ID_HEADER, registerRequestId, requestIdOf } from './api/request-id.ts';
 import type { Config } from './config.ts';
 import type { LogStream } from './log.ts';
 import type { Vault } from './open-vault.ts';
@@ -91,7 +91,9 @@ export async function buildApp(
     genReqId: requestIdOf,
     // One access-log line per request (below) instead of Fastify's two: half the logging on every hot path.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // While closing, requests are refused in their API's shape with their request id (below), not Fastify's.
+    return503OnClosing: false,
+    clientErrorHandler,
     // Requests the router refuses (bad percent-encoding, a path segment over maxParamLength): 400 in the
     // shape of the API the path belongs to.
     frameworkErrors: (_err, request, reply) => {
@@ -105,6 +107,21 @@ export async function buildApp(
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   registerRequestId(app);
+  // Draining: requests that still arrive (pipelined, or on a kept-alive connection) get 503 and Connection:
+  // close, so the client or load balancer retries on another instance.
+  let closing = false;
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
+  });
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!closing) return done();
+    reply.header('connection', 'close');
+    const api = apiOf(request.url);
+    if (api !== null && api !== 'native' && guardRef !== null) return void guardRef.refuse(api, reply, 503, 1);
+    reply.header('retry-after', '1');
+    sendProblem(reply, problem('service_unavailable', 'the server is shutting down; retry on another instance'));
+  });
   // The access log: method, route template, status and duration; the request's logger adds reqId and, once
   // authenticated, merchant.
   app.addHook('onResponse', (request, reply, done) => {

@@ -21,6 +21,8 @@ export type ProblemCode =
   | 'invalid_if_match'
   | 'service_unavailable'
   | 'rate_limited'
+  | 'header_too_large'
+  | 'request_timeout'
   | 'internal_error';
 
 const TABLE: Record<ProblemCode, { status: number; title: string }> = {
@@ -68,6 +70,8 @@ const TABLE: Record<ProblemCode, { status: number; title: string }> = {
   idempotency_in_progress: { status: 409, title: 'A request with this idempotency key is in progress' },
   service_unavailable: { status: 503, title: 'Service unavailable' },
   rate_limited: { status: 429, title: 'Too many requests' },
+  header_too_large: { status: 431, title: 'Request header fields too large' },
+  request_timeout: { status: 408, title: 'Request timeout' },
   internal_error: { status: 500, title: 'Internal error' },
 };
 

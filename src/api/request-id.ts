@@ -5,10 +5,12 @@
  */
 import { AsyncResource } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { runInRequest } from '../audit/request-context.ts';
 import { containsCardNumber } from '../domain/pan-detector.ts';
+import { problem } from './problem.ts';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -54,4 +56,28 @@ export function bindMerchant(request: FastifyRequest, merchantId: string): void 
   // With logging off (logger: false) the request's logger has no bindings to set.
   const log = request.log as { setBindings?: (b: Record<string, string>) => void };
   log.setBindings?.({ merchant: merchantId });
+}
+
+/**
+ * Requests Node's parser refuses before Fastify sees them (a head over the limit, a request not received in
+ * time, a malformed request line): answered like every other, with an x-request-id and a problem+json body
+ * (the path is not known yet, so not in a gateway's shape), and logged with that id.
+ */
+export function clientErrorHandler(this: FastifyInstance, err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const p =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? problem('header_too_large', 'the request line and headers exceed the limit')
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? problem('request_timeout', 'the request was not received in time')
+        : problem('invalid_request', 'the request could not be parsed');
+  const id = randomUUID();
+  this.log.info({ reqId: id, status: p.status, reason: err.code ?? 'client_error' }, 'request refused by the HTTP parser');
+  if (socket.writable) {
+    const body = JSON.stringify(p);
+    socket.write(
+      `HTTP/1.1 ${p.status} ${STATUS_CODES[p.status]}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${REQUEST_ID_HEADER}: ${id}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

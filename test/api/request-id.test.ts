@@ -6,6 +6,7 @@
  */
 import { createHmac, randomUUID } from 'node:crypto';
 import http from 'node:http';
+import { connect as netConnect } from 'node:net';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allianceClient, PATHS } from '../gateways/alliancepay/helpers.ts';
@@ -360,5 +361,89 @@ describe('X-Request-Id on every gateway API', () => {
     const card = await appota.call('POST', '/credit-card/token', tokenBody(), { headers: { 'x-request-id': VISA } });
     expect(card.headers['x-request-id']).toMatch(UUID_V4);
     expect(card.body).not.toContain(VISA);
+  });
+});
+
+describe('answers made outside the routes, on a listening server', () => {
+  /** Writes raw bytes on one connection and collects everything the server sends until it closes it. */
+  function rawExchange(port: number, steps: (socket: import('node:net').Socket) => Promise<void>): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const socket = netConnect(port, '127.0.0.1');
+      let got = '';
+      socket.on('data', (d) => {
+        got += d;
+      });
+      socket.on('close', () => resolve(got));
+      socket.on('error', reject);
+      socket.on('connect', () => steps(socket).catch(reject));
+    });
+  }
+
+  it('a head over the limit gets 431 with an x-request-id, as problem+json, and a log line with that id', async () => {
+    const app = await makeTestApp({ env: { TOKENVAULT_MAX_HEADER_BYTES: '2048' } });
+    try {
+      const address = await app.app.listen({ port: 0, host: '127.0.0.1' });
+      const port = Number(new URL(address).port);
+      const answer = await rawExchange(port, async (s) => {
+        s.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Padding: ${'a'.repeat(4000)}\r\n\r\n`);
+      });
+      expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+      const id = /\r\nx-request-id: ([0-9a-f-]{36})\r\n/.exec(answer)?.[1];
+      expect(id).toMatch(UUID_V4);
+      expect(answer).toContain('content-type: application/problem+json'.replace('content-type', 'Content-Type'));
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({ status: 431, code: 'header_too_large' });
+      expect(linesOf(app, id as string).map((l) => l.msg)).toEqual(['request refused by the HTTP parser']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('while the server drains, a request still arriving on an open connection gets 503 in its API shape with its id', async () => {
+    const app = await makeTestApp();
+    const address = await app.app.listen({ port: 0, host: '127.0.0.1' });
+    const port = Number(new URL(address).port);
+    const server = app.app.server;
+    // Two connections, each busy with a request whose body has not all arrived, while the server starts to close.
+    let started = 0;
+    const bothStarted = new Promise<void>((resolve) =>
+      server.on('request', () => {
+        if (++started === 2) resolve();
+      }),
+    );
+    let draining: () => void = () => {};
+    const drainingNow = new Promise<void>((r) => {
+      draining = r;
+    });
+    const partial = 'POST /v1/cards HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{';
+    const exchange = (next: string) =>
+      rawExchange(port, async (s) => {
+        s.write(partial);
+        await drainingNow;
+        s.write('}');
+        s.write(next);
+      });
+    const native = exchange('GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: rid-draining-native\r\n\r\n');
+    const opay = exchange(
+      'POST /api/v1/international/token/query HTTP/1.1\r\nHost: x\r\nX-Request-Id: rid-draining-opay\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}',
+    );
+    await bothStarted;
+    const closed = app.close();
+    // The server stops listening after the pre-close hooks ran: from then on it is draining.
+    while (server.listening) await new Promise((r) => setImmediate(r));
+    draining();
+    const [nativeAnswer, opayAnswer] = await Promise.all([native, opay]);
+    await closed;
+    for (const answer of [nativeAnswer, opayAnswer]) {
+      const [first, second] = answer.split(/(?=HTTP\/1\.1 )/);
+      // The first request began before the drain: answered by its route (401: no API key).
+      expect(first).toMatch(/^HTTP\/1\.1 401 /);
+      expect(second).toMatch(/^HTTP\/1\.1 503 /);
+      expect(second?.toLowerCase()).toContain('connection: close');
+    }
+    expect(nativeAnswer).toContain('x-request-id: rid-draining-native');
+    expect(nativeAnswer).toContain('"code":"service_unavailable"');
+    expect(opayAnswer).toContain('x-request-id: rid-draining-opay');
+    // OPay's envelope, not the native problem.
+    expect(opayAnswer.slice(opayAnswer.lastIndexOf('\r\n\r\n') + 4)).toMatch(/^\{"code":"90"/);
   });
 });
