@@ -85,6 +85,17 @@ export function buildProgram(opts: { exitOverride?: boolean; output?: OutputConf
     });
 
   program
+    .command('openapi')
+    .description(
+      'Write the OpenAPI 3.1 document of every API (native, the five gateways, operations) to a directory, as the server serves them at /openapi/<api>.json. Needs no database: it builds the server on a throwaway one.',
+    )
+    .requiredOption('--out <dir>', 'the directory to write <api>.json files into (made if absent)')
+    .action(async (opts: { out: string }) => {
+      const { writeDocuments } = await import('./api/openapi-files.ts');
+      for (const file of await writeDocuments(opts.out)) console.log(file);
+    });
+
+  program
     .command('backup')
     .description(
       'SQLite: write a consistent copy of the database to a new file while the server runs (restore: put it in an empty data directory as tokenvault.db and start with the same master key). PostgreSQL: use pg_dump (README, Backup and restore).',

@@ -225,6 +225,13 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService
         summary: "The vault's 2C2P public key (PEM) for the merchant to encrypt to",
         tags,
         params: MerchantParam,
+        response: {
+          200: {
+            description: 'The PEM of the public key',
+            content: { 'application/x-pem-file': { schema: { type: 'string', pattern: '^-----BEGIN PUBLIC KEY-----' } } },
+          },
+          ...errors,
+        },
       },
     },
     async (request, reply) => {
