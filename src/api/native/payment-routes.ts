@@ -36,13 +36,19 @@ const PaymentCreate = Type.Object(
     reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'Your order reference' })),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ token: 'tok_GlZHL0_sZOr9Vy5Sbob_nKoi', amount: 1250, currency: 'USD', capture: false, reference: 'order-10017' }],
+  },
 );
 const CreditCreate = Type.Object(
   { ...IdOrToken, amount: Amount, currency: Currency, reference: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })) },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [{ customer: 'cus_01M96PQYWX2P81C7QWBFHH3WCX', amount: 500, currency: 'USD', reference: 'goodwill-77' }],
+  },
 );
-const AmountBody = Type.Object({ amount: Type.Optional(Amount) }, { additionalProperties: false });
+const AmountBody = Type.Object({ amount: Type.Optional(Amount) }, { additionalProperties: false, examples: [{ amount: 1000 }] });
 const ChallengeBody = Type.Object(
   {
     result: Type.Union([Type.Literal('success'), Type.Literal('failure')], { description: "The cardholder's 3-D Secure challenge result" }),
@@ -59,30 +65,57 @@ const HistoryEntry = Type.Object({
   detail: Nullable(Type.Object({}, { additionalProperties: true })),
   at: Type.String(),
 });
-const Payment = Type.Object({
-  id: Type.String(),
-  object: Type.Union([Type.Literal('payment'), Type.Literal('credit')]),
-  token: Type.String(),
-  customer: Nullable(Type.String()),
-  amount: Type.Integer(),
-  currency: Type.String(),
-  status: Type.String({
-    description: 'PENDING_AUTHENTICATION, AUTHORIZED, CAPTURED, PARTIALLY_REFUNDED, REFUNDED, VOIDED, DECLINED, FAILED, CREDITED',
-  }),
-  authorizedAmount: Type.Integer(),
-  capturedAmount: Type.Integer(),
-  refundedAmount: Type.Integer(),
-  declineCode: Nullable(Type.String()),
-  authCode: Nullable(Type.String()),
-  processor: Type.String(),
-  reference: Nullable(Type.String()),
-  metadata: Nullable(Metadata),
-  nextAction: Nullable(Type.Object({ type: Type.Literal('3ds_challenge'), completeWith: Type.String() })),
-  history: Type.Optional(Type.Array(HistoryEntry)),
-  version: Type.Integer(),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-});
+const Payment = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Union([Type.Literal('payment'), Type.Literal('credit')]),
+    token: Type.String(),
+    customer: Nullable(Type.String()),
+    amount: Type.Integer(),
+    currency: Type.String(),
+    status: Type.String({
+      description: 'PENDING_AUTHENTICATION, AUTHORIZED, CAPTURED, PARTIALLY_REFUNDED, REFUNDED, VOIDED, DECLINED, FAILED, CREDITED',
+    }),
+    authorizedAmount: Type.Integer(),
+    capturedAmount: Type.Integer(),
+    refundedAmount: Type.Integer(),
+    declineCode: Nullable(Type.String()),
+    authCode: Nullable(Type.String()),
+    processor: Type.String(),
+    reference: Nullable(Type.String()),
+    metadata: Nullable(Metadata),
+    nextAction: Nullable(Type.Object({ type: Type.Literal('3ds_challenge'), completeWith: Type.String() })),
+    history: Type.Optional(Type.Array(HistoryEntry)),
+    version: Type.Integer(),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+  },
+  {
+    examples: [
+      {
+        id: 'pay_01M96PQZAMCW8V1XWCFEJZTTX7',
+        object: 'payment',
+        token: 'tok_GlZHL0_sZOr9Vy5Sbob_nKoi',
+        customer: 'cus_01M96PQYWX2P81C7QWBFHH3WCX',
+        amount: 1250,
+        currency: 'USD',
+        status: 'AUTHORIZED',
+        authorizedAmount: 1250,
+        capturedAmount: 0,
+        refundedAmount: 0,
+        declineCode: null,
+        authCode: '216990',
+        processor: 'simulator',
+        reference: 'order-10017',
+        metadata: null,
+        nextAction: null,
+        version: 1,
+        createdAt: '2026-12-06T22:14:12.629Z',
+        updatedAt: '2026-12-06T22:14:12.629Z',
+      },
+    ],
+  },
+);
 const PaymentList = Type.Object({ object: Type.Literal('list'), data: Type.Array(Payment), nextCursor: Nullable(Type.String()) });
 const PaymentListQuery = Type.Object(
   {

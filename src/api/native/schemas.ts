@@ -43,7 +43,12 @@ export const CustomerCreate = Type.Object(
     phone: Type.Optional(Text(32, { pattern: '^[0-9+() .-]+$' })),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      { customerId: 'ada-1', name: 'Ada Lovelace', email: 'ada@example.com', phone: '+44 20 7946 0958', metadata: { crm: 'C-1815' } },
+    ],
+  },
 );
 export const CustomerUpdate = Type.Object(
   {
@@ -53,22 +58,42 @@ export const CustomerUpdate = Type.Object(
     phone: Type.Optional(Nullable(Text(32, { pattern: '^[0-9+() .-]+$' }))),
     metadata: Type.Optional(Nullable(Metadata)),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ email: 'ada.lovelace@example.com', phone: null }] },
 );
-export const Customer = Type.Object({
-  id: Type.String(),
-  object: Type.Literal('customer'),
-  customerId: Nullable(Type.String()),
-  name: Nullable(Type.String()),
-  email: Nullable(Type.String()),
-  phone: Nullable(Type.String()),
-  metadata: Nullable(Metadata),
-  defaultCard: Nullable(Type.String()),
-  defaultAddress: Nullable(Type.String()),
-  version: Type.Integer(),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-});
+export const Customer = Type.Object(
+  {
+    id: Type.String(),
+    object: Type.Literal('customer'),
+    customerId: Nullable(Type.String()),
+    name: Nullable(Type.String()),
+    email: Nullable(Type.String()),
+    phone: Nullable(Type.String()),
+    metadata: Nullable(Metadata),
+    defaultCard: Nullable(Type.String()),
+    defaultAddress: Nullable(Type.String()),
+    version: Type.Integer(),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+  },
+  {
+    examples: [
+      {
+        id: 'cus_01M96PQYWX2P81C7QWBFHH3WCX',
+        object: 'customer',
+        customerId: 'ada-1',
+        name: 'Ada Lovelace',
+        email: 'ada@example.com',
+        phone: null,
+        metadata: null,
+        defaultCard: 'tok_GlZHL0_sZOr9Vy5Sbob_nKoi',
+        defaultAddress: null,
+        version: 2,
+        createdAt: '2026-12-06T22:14:12.125Z',
+        updatedAt: '2026-12-06T22:14:12.271Z',
+      },
+    ],
+  },
+);
 export const CustomerList = Type.Object({ object: Type.Literal('list'), data: Type.Array(Customer), nextCursor: Nullable(Type.String()) });
 export const CustomerListQuery = Type.Object(
   { ...ListQuery.properties, customerId: Type.Optional(Text(100)) },
@@ -96,7 +121,20 @@ export const CardCreate = Type.Object(
     default: Type.Optional(Type.Boolean({ description: "Make it the customer's default card" })),
     metadata: Type.Optional(Metadata),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        number: '4111111111111111',
+        expMonth: 12,
+        expYear: 2030,
+        cvv: '123',
+        holderName: 'ADA LOVELACE',
+        customer: 'cus_01M96PQYWX2P81C7QWBFHH3WCX',
+        billingAddress: { line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+      },
+    ],
+  },
 );
 export const CardUpdate = Type.Object(
   {
@@ -107,44 +145,90 @@ export const CardUpdate = Type.Object(
     default: Type.Optional(Type.Boolean()),
     metadata: Type.Optional(Nullable(Metadata)),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ expMonth: 11, expYear: 2031, holderName: 'A LOVELACE' }] },
 );
 export const CardStatusChange = Type.Object(
   { status: Type.Union([Type.Literal('ACTIVE'), Type.Literal('SUSPENDED'), Type.Literal('DELETED')]) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ status: 'SUSPENDED' }] },
 );
-export const Card = Type.Object({
-  token: Type.String(),
-  object: Type.Literal('card'),
-  customer: Nullable(Type.String()),
-  status: Type.String({ description: 'ACTIVE, SUSPENDED, DELETED, CONSUMED, or EXPIRED (past its expiry month)' }),
-  usage: Type.String(),
-  brand: Type.String({ description: 'visa, mastercard, american express, discover, jcb, diners club, unionpay, maestro, unknown' }),
-  funding: Type.String(),
-  bin: Type.String(),
-  last4: Type.String(),
-  maskedNumber: Type.String(),
-  expMonth: Type.Integer(),
-  expYear: Type.Integer(),
-  holderName: Nullable(Type.String()),
-  billingAddress: Nullable(Address),
-  isDefault: Type.Boolean(),
-  metadata: Nullable(Metadata),
-  instrumentIdentifier: Type.Object({
-    id: Type.String({ description: 'Shared by every token of the same card number' }),
-    new: Type.Optional(Type.Boolean({ description: 'On create: whether this card number was first seen now' })),
-  }),
-  version: Type.Integer(),
-  createdAt: Type.String(),
-  updatedAt: Type.String(),
-});
+export const Card = Type.Object(
+  {
+    token: Type.String(),
+    object: Type.Literal('card'),
+    customer: Nullable(Type.String()),
+    status: Type.String({ description: 'ACTIVE, SUSPENDED, DELETED, CONSUMED, or EXPIRED (past its expiry month)' }),
+    usage: Type.String(),
+    brand: Type.String({ description: 'visa, mastercard, american express, discover, jcb, diners club, unionpay, maestro, unknown' }),
+    funding: Type.String(),
+    bin: Type.String(),
+    last4: Type.String(),
+    maskedNumber: Type.String(),
+    expMonth: Type.Integer(),
+    expYear: Type.Integer(),
+    holderName: Nullable(Type.String()),
+    billingAddress: Nullable(Address),
+    isDefault: Type.Boolean(),
+    metadata: Nullable(Metadata),
+    instrumentIdentifier: Type.Object({
+      id: Type.String({ description: 'Shared by every token of the same card number' }),
+      new: Type.Optional(Type.Boolean({ description: 'On create: whether this card number was first seen now' })),
+    }),
+    version: Type.Integer(),
+    createdAt: Type.String(),
+    updatedAt: Type.String(),
+  },
+  {
+    examples: [
+      {
+        token: 'tok_GlZHL0_sZOr9Vy5Sbob_nKoi',
+        object: 'card',
+        customer: 'cus_01M96PQYWX2P81C7QWBFHH3WCX',
+        status: 'ACTIVE',
+        usage: 'MULTIPLE',
+        brand: 'visa',
+        funding: 'credit',
+        bin: '411111',
+        last4: '1111',
+        maskedNumber: '411111******1111',
+        expMonth: 12,
+        expYear: 2030,
+        holderName: 'ADA LOVELACE',
+        billingAddress: { line1: '12 St James Square', city: 'London', postalCode: 'SW1Y 4JH', country: 'GB' },
+        isDefault: true,
+        metadata: null,
+        instrumentIdentifier: { id: '7074378690756798022', new: true },
+        version: 1,
+        createdAt: '2026-12-06T22:14:12.271Z',
+        updatedAt: '2026-12-06T22:14:12.271Z',
+      },
+    ],
+  },
+);
 export const CardList = Type.Object({ object: Type.Literal('list'), data: Type.Array(Card), nextCursor: Nullable(Type.String()) });
 export const CardListQuery = Type.Object(
   { ...ListQuery.properties, customer: Type.Optional(Type.String({ maxLength: 64 })) },
   { additionalProperties: false },
 );
 
-export const AddressCreate = Type.Object({ address: Address, default: Type.Optional(Type.Boolean()) }, { additionalProperties: false });
+export const AddressCreate = Type.Object(
+  { address: Address, default: Type.Optional(Type.Boolean()) },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        address: {
+          firstName: 'Ada',
+          lastName: 'Lovelace',
+          line1: '12 St James Square',
+          city: 'London',
+          postalCode: 'SW1Y 4JH',
+          country: 'GB',
+        },
+        default: true,
+      },
+    ],
+  },
+);
 export const AddressUpdate = Type.Object(
   { address: Type.Optional(Address), default: Type.Optional(Type.Boolean()) },
   { additionalProperties: false, minProperties: 1 },
@@ -206,11 +290,11 @@ export const MerchantCreate = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ name: 'Acme Books Ltd' }] },
 );
 export const ApiKeyCreate = Type.Object(
   { scopes: Type.Array(Scope, { minItems: 1, maxItems: 5, uniqueItems: true }), label: Type.Optional(Text(100)) },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [{ scopes: ['tokenize', 'read', 'pay'], label: 'checkout service' }] },
 );
 export const ApiKey = Type.Object({
   id: Type.String(),
@@ -245,7 +329,20 @@ export const RevealRequest = Type.Object(
       { additionalProperties: true, description: 'Your public JWK: RSA ≥ 2048 (RSA-OAEP-256) or EC P-256/384/521 (ECDH-ES+A256KW)' },
     ),
   },
-  { additionalProperties: false },
+  {
+    additionalProperties: false,
+    examples: [
+      {
+        purpose: 'card re-issue requested by the issuer, ticket OPS-4411',
+        jwk: {
+          kty: 'EC',
+          crv: 'P-256',
+          x: 'f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU',
+          y: 'x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0',
+        },
+      },
+    ],
+  },
 );
 export const RevealResponse = Type.Object({
   token: Type.String(),
