@@ -11,22 +11,13 @@ import { type CustomerService, type CustomerView, customerView } from '../../../
 import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import { type Guard, gatewayErrorHandler } from '../../guard.ts';
+import { documentWire } from '../../openapi.ts';
 import { parseJsonBounded } from '../../json.ts';
+import { OPAY_CODES } from './codes.ts';
+import { operationSchema } from './schemas.ts';
 import { signatureMatches } from './signature.ts';
 
-/** The code table (README): OPay's published codes where one fits, the rest documented here. */
-export const OPAY_CODES = {
-  success: ['00000', 'SUCCESSFUL'],
-  auth: ['10001', 'Authentication failed: unknown MerchantId or the signature does not match'],
-  header: ['98', 'Invalid request header: MerchantId and Authorization: Bearer <signature> are required'],
-  params: ['99', 'Request parameters are not valid'],
-  duplicate: ['20000', 'Duplicate merchant order number'],
-  tokenNotFound: ['20001', 'Card token not found'],
-  customerNotFound: ['20002', 'Customer not found'],
-  expired: ['54', 'Expired card'],
-  system: ['90', 'System failure'],
-  limited: ['10002', 'Too many requests, retry later'],
-} as const;
+export { OPAY_CODES };
 type CodeName = keyof typeof OPAY_CODES;
 
 class Refusal extends Error {
@@ -237,6 +228,7 @@ export async function registerOpay(
   const handlers = { create, query, delete: remove } as const;
 
   app.register(async (scope) => {
+    documentWire(scope);
     scope.setErrorHandler(
       gatewayErrorHandler('opay', guard, (reply, p) =>
         reply.code(p.status).send(envelope(p.status >= 500 ? 'system' : 'params', null, p.detail ?? p.title)),
@@ -246,7 +238,7 @@ export async function registerOpay(
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     for (const [op, handler] of Object.entries(handlers)) {
-      scope.post(`/api/v1/international/token/${op}`, { schema: { hide: true } }, async (request: FastifyRequest, reply: FastifyReply) => {
+      scope.post(`/api/v1/international/token/${op}`, { schema: operationSchema(op as keyof typeof handlers) }, async (request: FastifyRequest, reply: FastifyReply) => {
         const raw = typeof request.body === 'string' ? request.body : '';
         let parsed: unknown;
         try {
