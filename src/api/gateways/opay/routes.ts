@@ -11,13 +11,14 @@ import { type CustomerService, type CustomerView, customerView } from '../../../
 import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import { type Guard, gatewayErrorHandler } from '../../guard.ts';
-import { documentWire } from '../../openapi.ts';
 import { parseJsonBounded } from '../../json.ts';
+import { documentWire } from '../../openapi.ts';
 import { OPAY_CODES } from './codes.ts';
 import { operationSchema } from './schemas.ts';
 import { signatureMatches } from './signature.ts';
 
 export { OPAY_CODES };
+
 type CodeName = keyof typeof OPAY_CODES;
 
 class Refusal extends Error {
@@ -199,6 +200,8 @@ export async function registerOpay(
 
   async function query(caller: Caller, b: Body) {
     onlyKeys(b, ['opayToken', 'customerId']);
+    // One key, as OPay's token info and by-user examples send: a second key is refused even when null or "".
+    if (Object.keys(b).length !== 1) throw new Refusal('params', 'give exactly one of opayToken or customerId');
     const token = str(b, 'opayToken', { max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
     const customerId = str(b, 'customerId', { max: 64, pattern: TEXT });
     if ((token === undefined) === (customerId === undefined)) throw new Refusal('params', 'give exactly one of opayToken or customerId');
@@ -238,34 +241,39 @@ export async function registerOpay(
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     for (const [op, handler] of Object.entries(handlers)) {
-      scope.post(`/api/v1/international/token/${op}`, { schema: operationSchema(op as keyof typeof handlers) }, async (request: FastifyRequest, reply: FastifyReply) => {
-        const raw = typeof request.body === 'string' ? request.body : '';
-        let parsed: unknown;
-        try {
-          parsed = parseJsonBounded(raw);
-        } catch {
-          parsed = undefined;
-        }
-        try {
-          const caller = await authenticate(request, raw, parsed);
-          if (guard.throttled('opay', caller.merchantId, reply)) return reply;
-          if (parsed === undefined) throw new Refusal('params', 'the body is not valid JSON');
-          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Refusal('params', 'the body must be a JSON object');
-          return reply.send(await handler(caller, parsed as Body));
-        } catch (e) {
-          if (!(e instanceof Refusal)) throw e;
-          if (e.codeName === 'auth' || e.codeName === 'header') {
-            await guard.authFailed(request, {
-              api: 'opay',
-              scheme: 'hmac-sha512',
-              reason: e.codeName === 'header' ? 'missing_or_malformed_header' : e.merchantId ? 'bad_signature' : 'unknown_merchant',
-              merchantId: e.merchantId ?? null,
-            });
-            return reply.send(envelope(e.codeName));
+      scope.post(
+        `/api/v1/international/token/${op}`,
+        { schema: operationSchema(op as keyof typeof handlers) },
+        async (request: FastifyRequest, reply: FastifyReply) => {
+          const raw = typeof request.body === 'string' ? request.body : '';
+          let parsed: unknown;
+          try {
+            parsed = parseJsonBounded(raw);
+          } catch {
+            parsed = undefined;
           }
-          return reply.send(envelope(e.codeName, null, e.detail));
-        }
-      });
+          try {
+            const caller = await authenticate(request, raw, parsed);
+            if (guard.throttled('opay', caller.merchantId, reply)) return reply;
+            if (parsed === undefined) throw new Refusal('params', 'the body is not valid JSON');
+            if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+              throw new Refusal('params', 'the body must be a JSON object');
+            return reply.send(await handler(caller, parsed as Body));
+          } catch (e) {
+            if (!(e instanceof Refusal)) throw e;
+            if (e.codeName === 'auth' || e.codeName === 'header') {
+              await guard.authFailed(request, {
+                api: 'opay',
+                scheme: 'hmac-sha512',
+                reason: e.codeName === 'header' ? 'missing_or_malformed_header' : e.merchantId ? 'bad_signature' : 'unknown_merchant',
+                merchantId: e.merchantId ?? null,
+              });
+              return reply.send(envelope(e.codeName));
+            }
+            return reply.send(envelope(e.codeName, null, e.detail));
+          }
+        },
+      );
     }
   });
 }

@@ -15,8 +15,7 @@ type Schema = Record<string, unknown>;
 export type OpayOperation = 'create' | 'query' | 'delete';
 
 const code = (name: keyof typeof OPAY_CODES) => OPAY_CODES[name][0];
-const codeList = (names: (keyof typeof OPAY_CODES)[]) =>
-  names.map((n) => `\`${OPAY_CODES[n][0]}\` ${OPAY_CODES[n][1]}`).join('; ');
+const codeList = (names: (keyof typeof OPAY_CODES)[]) => names.map((n) => `\`${OPAY_CODES[n][0]}\` ${OPAY_CODES[n][1]}`).join('; ');
 
 /** Printable text: no control characters. */
 const TEXT = '^[^\\u0000-\\u001f]*$';
@@ -42,24 +41,34 @@ const EXAMPLE_CARD = {
 // ---------------------------------------------------------------------------------------------------
 // Requests
 
+/**
+ * An optional field: the handler reads `null` and `""` as absent (clients that serialise every field, as
+ * PHP's json_encode does, send them), so the schema admits both beside a valid value.
+ */
+const optional = (s: Schema & { pattern: string; description: string }): Schema => ({
+  ...s,
+  type: ['string', 'null'],
+  pattern: `^$|${s.pattern}`,
+  description: `${s.description}. Optional: \`null\` or \`""\` is the same as leaving it out`,
+});
+
 const customerInfoRequest = (): Schema => ({
-  type: 'object',
+  type: ['object', 'null'],
   description:
-    'The customer the token belongs to, by your own id. A customerId seen for the first time creates the customer (with the name, email and mobile given); a known one is reused as it is.',
+    'The customer the token belongs to, by your own id. A customerId seen for the first time creates the customer (with the name, email and mobile given); a known one is reused as it is. Optional: `null` is the same as leaving it out (no customer).',
   additionalProperties: false,
   required: ['customerId'],
   properties: {
     customerId: { type: 'string', minLength: 1, maxLength: 64, pattern: TEXT, description: 'Your unique user id' },
-    customerName: { type: 'string', maxLength: 100, pattern: TEXT, description: 'User name' },
-    customerEmail: { type: 'string', maxLength: 100, pattern: '^[^@\\s]+@[^@\\s]+$', description: 'User email' },
-    customerMobile: { type: 'string', maxLength: 32, pattern: '^[0-9+() -]+$', description: 'User mobile number' },
+    customerName: optional({ maxLength: 100, pattern: TEXT, description: 'User name' }),
+    customerEmail: optional({ maxLength: 100, pattern: '^[^@\\s]+@[^@\\s]+$', description: 'User email' }),
+    customerMobile: optional({ maxLength: 32, pattern: '^[0-9+() -]+$', description: 'User mobile number' }),
   },
 });
 
 export const createRequest = (): Schema => ({
   type: 'object',
-  description:
-    'The card to tokenize, as JSON. Sign this exact body (or its canonical form) for the Authorization header. An optional field sent as `null` or `""` is read as absent.',
+  description: 'The card to tokenize, as JSON. Sign this exact body (or its canonical form) for the Authorization header.',
   additionalProperties: false,
   required: ['reference', 'cardNumber', 'expiryYear', 'expiryMonth'],
   properties: {
@@ -79,14 +88,12 @@ export const createRequest = (): Schema => ({
     },
     expiryYear: { type: 'string', minLength: 2, maxLength: 2, pattern: '^[0-9]{2}$', description: 'Expiry year, `YY`' },
     expiryMonth: { type: 'string', minLength: 2, maxLength: 2, pattern: '^(0[1-9]|1[0-2])$', description: 'Expiry month, `MM`' },
-    cvv: {
-      type: 'string',
-      minLength: 3,
+    cvv: optional({
       maxLength: 4,
       pattern: '^[0-9]{3,4}$',
       description: 'Card security code: 3 digits, 4 for American Express. Checked, never stored past its use',
-    },
-    cardHolderName: { type: 'string', maxLength: 100, pattern: TEXT, description: 'Name on the card (may not contain a card number)' },
+    }),
+    cardHolderName: optional({ maxLength: 100, pattern: TEXT, description: 'Name on the card (may not contain a card number)' }),
     customerInfo: customerInfoRequest(),
   },
   examples: [
