@@ -77,7 +77,8 @@ export const createRequest = (): Schema => ({
       minLength: 1,
       maxLength: 64,
       pattern: '^[\\x21-\\x7e]+$',
-      description: 'Your unique reference for this request (printable ASCII, no spaces); a reference already used is refused with `20000`',
+      description:
+        'Your unique reference for this request (printable ASCII, no spaces); a reference that already made a token is refused with `20000`',
     },
     cardNumber: {
       type: 'string',
@@ -91,7 +92,8 @@ export const createRequest = (): Schema => ({
     cvv: optional({
       maxLength: 4,
       pattern: '^[0-9]{3,4}$',
-      description: 'Card security code: 3 digits, 4 for American Express. Checked, never stored past its use',
+      description:
+        'Card security code: 3 digits, 4 for American Express. Held encrypted for one use, for a limited time (then unrecoverable)',
     }),
     cardHolderName: optional({ maxLength: 100, pattern: TEXT, description: 'Name on the card (may not contain a card number)' }),
     customerInfo: customerInfoRequest(),
@@ -337,7 +339,11 @@ export function operationSchema(op: OpayOperation): Schema {
         anyOf: [ANSWER[op](), failure(names)],
         'x-examples': SUCCESS_EXAMPLES[op],
       },
-      400: statusAnswer('The request URL is malformed (e.g. bad percent-encoding)', 'params', 'the request URL is malformed'),
+      400: statusAnswer(
+        'The request is malformed below the body (a URL with bad percent-encoding, say)',
+        'params',
+        'the request URL is malformed',
+      ),
       413: statusAnswer('The body is larger than the server’s limit', 'params', 'Request body too large'),
       415: statusAnswer('The body is not `application/json`', 'params', 'send application/json'),
       429: statusAnswer(
@@ -346,7 +352,7 @@ export function operationSchema(op: OpayOperation): Schema {
         undefined,
         true,
       ),
-      500: statusAnswer('An internal error', 'system'),
+      500: statusAnswer('An internal error (logged with the request id; nothing of it is sent)', 'system', 'an internal error occurred'),
       503: statusAnswer('The database is unavailable; retry later', 'system', undefined, true),
     },
   };
