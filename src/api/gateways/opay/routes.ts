@@ -12,21 +12,13 @@ import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import { type Guard, gatewayErrorHandler } from '../../guard.ts';
 import { parseJsonBounded } from '../../json.ts';
+import { documentWire } from '../../openapi.ts';
+import { OPAY_CODES } from './codes.ts';
+import { operationSchema } from './schemas.ts';
 import { signatureMatches } from './signature.ts';
 
-/** The code table (README): OPay's published codes where one fits, the rest documented here. */
-export const OPAY_CODES = {
-  success: ['00000', 'SUCCESSFUL'],
-  auth: ['10001', 'Authentication failed: unknown MerchantId or the signature does not match'],
-  header: ['98', 'Invalid request header: MerchantId and Authorization: Bearer <signature> are required'],
-  params: ['99', 'Request parameters are not valid'],
-  duplicate: ['20000', 'Duplicate merchant order number'],
-  tokenNotFound: ['20001', 'Card token not found'],
-  customerNotFound: ['20002', 'Customer not found'],
-  expired: ['54', 'Expired card'],
-  system: ['90', 'System failure'],
-  limited: ['10002', 'Too many requests, retry later'],
-} as const;
+export { OPAY_CODES };
+
 type CodeName = keyof typeof OPAY_CODES;
 
 class Refusal extends Error {
@@ -208,6 +200,8 @@ export async function registerOpay(
 
   async function query(caller: Caller, b: Body) {
     onlyKeys(b, ['opayToken', 'customerId']);
+    // One key, as OPay's token info and by-user examples send: a second key is refused even when null or "".
+    if (Object.keys(b).length !== 1) throw new Refusal('params', 'give exactly one of opayToken or customerId');
     const token = str(b, 'opayToken', { max: 64, pattern: /^[A-Za-z0-9_-]+$/ });
     const customerId = str(b, 'customerId', { max: 64, pattern: TEXT });
     if ((token === undefined) === (customerId === undefined)) throw new Refusal('params', 'give exactly one of opayToken or customerId');
@@ -237,6 +231,7 @@ export async function registerOpay(
   const handlers = { create, query, delete: remove } as const;
 
   app.register(async (scope) => {
+    documentWire(scope);
     scope.setErrorHandler(
       gatewayErrorHandler('opay', guard, (reply, p) =>
         reply.code(p.status).send(envelope(p.status >= 500 ? 'system' : 'params', null, p.detail ?? p.title)),
@@ -246,34 +241,39 @@ export async function registerOpay(
     scope.removeContentTypeParser('application/json');
     scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
     for (const [op, handler] of Object.entries(handlers)) {
-      scope.post(`/api/v1/international/token/${op}`, { schema: { hide: true } }, async (request: FastifyRequest, reply: FastifyReply) => {
-        const raw = typeof request.body === 'string' ? request.body : '';
-        let parsed: unknown;
-        try {
-          parsed = parseJsonBounded(raw);
-        } catch {
-          parsed = undefined;
-        }
-        try {
-          const caller = await authenticate(request, raw, parsed);
-          if (guard.throttled('opay', caller.merchantId, reply)) return reply;
-          if (parsed === undefined) throw new Refusal('params', 'the body is not valid JSON');
-          if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Refusal('params', 'the body must be a JSON object');
-          return reply.send(await handler(caller, parsed as Body));
-        } catch (e) {
-          if (!(e instanceof Refusal)) throw e;
-          if (e.codeName === 'auth' || e.codeName === 'header') {
-            await guard.authFailed(request, {
-              api: 'opay',
-              scheme: 'hmac-sha512',
-              reason: e.codeName === 'header' ? 'missing_or_malformed_header' : e.merchantId ? 'bad_signature' : 'unknown_merchant',
-              merchantId: e.merchantId ?? null,
-            });
-            return reply.send(envelope(e.codeName));
+      scope.post(
+        `/api/v1/international/token/${op}`,
+        { schema: operationSchema(op as keyof typeof handlers) },
+        async (request: FastifyRequest, reply: FastifyReply) => {
+          const raw = typeof request.body === 'string' ? request.body : '';
+          let parsed: unknown;
+          try {
+            parsed = parseJsonBounded(raw);
+          } catch {
+            parsed = undefined;
           }
-          return reply.send(envelope(e.codeName, null, e.detail));
-        }
-      });
+          try {
+            const caller = await authenticate(request, raw, parsed);
+            if (guard.throttled('opay', caller.merchantId, reply)) return reply;
+            if (parsed === undefined) throw new Refusal('params', 'the body is not valid JSON');
+            if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed))
+              throw new Refusal('params', 'the body must be a JSON object');
+            return reply.send(await handler(caller, parsed as Body));
+          } catch (e) {
+            if (!(e instanceof Refusal)) throw e;
+            if (e.codeName === 'auth' || e.codeName === 'header') {
+              await guard.authFailed(request, {
+                api: 'opay',
+                scheme: 'hmac-sha512',
+                reason: e.codeName === 'header' ? 'missing_or_malformed_header' : e.merchantId ? 'bad_signature' : 'unknown_merchant',
+                merchantId: e.merchantId ?? null,
+              });
+              return reply.send(envelope(e.codeName));
+            }
+            return reply.send(envelope(e.codeName, null, e.detail));
+          }
+        },
+      );
     }
   });
 }
