@@ -85,6 +85,7 @@ function operation(schema: Record<string, unknown>, route: RouteOptions): Record
   }
   if (config.ifMatch) add(412);
   add(429);
+  add(500);
   add(503);
   out.response = responses;
   return out;
