@@ -282,12 +282,14 @@ describe('GET /credit-card/charge/{id}', () => {
     expect([bad.status, bad.json.errorCode, bad.json.errors?.[0]?.field]).toEqual([400, 1, 'referenceType']);
   });
 
-  it('answers a charge whose token was deleted with card null', async () => {
+  it('still reads a charge, card and all, after its token is deleted', async () => {
     const tok = await createToken(appota);
     const made = await appota.call('POST', CHARGE, chargeBody(tok.tokenId));
-    await appota.call('DELETE', `/credit-card/token/${tok.tokenId}?merchantRefId=${encodeURIComponent(tok.merchantRefId)}`);
+    const del = await appota.call('DELETE', `/credit-card/token/${tok.tokenId}?merchantRefId=${encodeURIComponent(tok.merchantRefId)}`);
+    expect(del.status, del.body).toBe(200);
     const r = await send(appota, 'GET', CHARGE_ID, { params: { id: made.json.id } });
     expect(r.status, r.body).toBe(200);
+    expect(r.json.card).toEqual(made.json.card);
   });
 });
 
@@ -327,7 +329,7 @@ async function requestsFor(
 }
 
 describe('what every operation answers alike', () => {
-  it('401 without or with a bad JWT; 400 for a bad Language, X-Request-ID or X-Account-Ref-ID, a reused X-Request-ID, a body that is not JSON', async () => {
+  it('401 without or with a bad JWT; 400 for a bad Language, X-Request-ID or X-Account-Ref-ID, a reused X-Request-ID, a body that is not JSON or too large', async () => {
     for (const r of await requestsFor(appota)) {
       const opts = { params: r.params, ...(r.query ? { query: r.query } : {}), ...(r.body ? { body: r.body } : {}) };
       const noAuth = await send(appota, r.method, r.path, { ...opts, omit: ['x-appotapay-auth'] });
@@ -350,6 +352,11 @@ describe('what every operation answers alike', () => {
         const notJson = await appota.call('POST', url, undefined, { raw: '{"amount":' });
         conforms('POST', r.path, notJson);
         expect([notJson.status, notJson.json.errorCode, notJson.json.errors?.[0]?.field]).toEqual([400, 1, 'body']);
+        const tooLarge = await appota.call('POST', url, undefined, {
+          raw: JSON.stringify({ ...r.body, pad: 'x'.repeat(t.config.bodyLimit) }),
+        });
+        conforms('POST', r.path, tooLarge);
+        expect([tooLarge.status, tooLarge.json.errorCode, tooLarge.json.errors?.[0]?.field]).toEqual([400, 1, 'body']);
       }
     }
   });

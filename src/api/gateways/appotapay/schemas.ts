@@ -390,7 +390,7 @@ export const chargeAnswer = (description: string): Schema => ({
     tokenId: tokenId('The token charged'),
     card: {
       type: ['object', 'null'],
-      description: 'The card charged, masked (null once its token is deleted)',
+      description: 'The card charged, masked (also after its token is deleted; null only if the vault no longer holds the card)',
       additionalProperties: false,
       required: ['number', 'expirationMonth', 'expirationYear', 'cardBrand', 'cardType', 'countryCode'],
       properties: {
