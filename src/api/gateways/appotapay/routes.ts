@@ -16,6 +16,23 @@ import type { MerchantService } from '../../../vault/merchants.ts';
 import type { PaymentService, PaymentView } from '../../../vault/payments.ts';
 import { type Guard, gatewayErrorHandler } from '../../guard.ts';
 import { parseJsonBounded } from '../../json.ts';
+import { documentWire } from '../../openapi.ts';
+import { CODES, type Code } from './codes.ts';
+import {
+  captureBody,
+  chargeAnswer,
+  chargeBody,
+  chargeGetQuery,
+  chargeIdParams,
+  responses,
+  SECURITY,
+  TAGS,
+  tokenAnswer,
+  tokenCreateBody,
+  tokenDeleteAnswer,
+  tokenDeleteQuery,
+  tokenIdParams,
+} from './schemas.ts';
 
 export interface AppotaPayDeps {
   merchants: MerchantService;
@@ -24,33 +41,6 @@ export interface AppotaPayDeps {
   now: () => Date;
   guard: Guard;
 }
-
-/** errorCode → [HTTP status, English, Vietnamese]. */
-const CODES = {
-  1: [400, 'Invalid value', 'Giá trị không hợp lệ'],
-  4: [400, 'Transaction already exists', 'Giao dịch đã tồn tại'],
-  6: [400, 'Duplicate request', 'Yêu cầu bị trùng lặp'],
-  9: [400, 'Transaction failed', 'Giao dịch thất bại'],
-  14: [404, 'Transaction not found', 'Không tìm thấy giao dịch'],
-  41: [400, 'Invalid payment token', 'Token thanh toán không hợp lệ'],
-  43: [404, 'Card token does not exist', 'Token thẻ không tồn tại'],
-  60: [400, 'Card declined by the issuer', 'Thẻ bị ngân hàng phát hành từ chối'],
-  61: [400, 'Invalid card', 'Thẻ không hợp lệ'],
-  63: [400, 'Expired card', 'Thẻ đã hết hạn'],
-  64: [400, 'Insufficient funds', 'Số dư không đủ'],
-  65: [400, 'Card reported lost or stolen', 'Thẻ đã bị báo mất hoặc bị đánh cắp'],
-  67: [400, 'Cardholder authentication failed', 'Xác thực chủ thẻ thất bại'],
-  70: [400, 'Invalid card verification number (CVN)', 'Mã CVN không hợp lệ'],
-  84: [400, 'A token creation request with this merchantRefId already exists', 'Yêu cầu tạo token đã tồn tại'],
-  86: [403, 'The token does not belong to this merchant', 'Token không thuộc về merchant này'],
-  92: [400, 'The token was already used; create another token', 'Token đã được sử dụng, vui lòng tạo token khác'],
-  109: [400, 'The token was already deleted', 'Token đã bị xóa'],
-  119: [400, 'Invalid X-Account-Ref-ID', 'X-Account-Ref-ID không hợp lệ'],
-  401: [401, 'Authentication required', 'Yêu cầu xác thực'],
-  429: [429, 'Too many requests, retry later', 'Quá nhiều yêu cầu, vui lòng thử lại sau'],
-  500: [503, 'System error, retry later', 'Lỗi hệ thống, vui lòng thử lại sau'],
-} as const;
-type Code = keyof typeof CODES;
 
 class Refusal extends Error {
   constructor(
@@ -387,7 +377,7 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
     const reference = text(b, 'merchantRefId', { max: 40, required: true }) as string;
     const capture = b.capture === undefined || b.capture === null ? false : b.capture;
     if (typeof capture !== 'boolean') throw invalid('capture', 'must be true or false');
-    const authenticationId = text(b, 'authenticationId', { max: 64 });
+    const authenticationId = text(b, 'authenticationId', { max: 40 });
     readCustomer(b);
     readBilling(b);
     const card = await ownCard(caller, tokenId);
@@ -510,30 +500,95 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
         ),
       ),
     );
-    const hide = { schema: { hide: true } };
+    documentWire(scope);
+    const common = { security: SECURITY, produces: ['application/json'] };
     scope.post(
       '/credit-card/token',
-      hide,
+      {
+        schema: {
+          operationId: 'createToken',
+          summary: 'Tokenize a card',
+          description:
+            'Stores the card and answers a token for the charge API. `SINGLE` tokens pay once, `MULTIPLE` many times. The card number must pass the Luhn check (else errorCode `61`) and the card must not have expired (`63`); `merchantRefId` is unique among your tokens (`84`).',
+          tags: [TAGS.tokens],
+          ...common,
+          consumes: ['application/json'],
+          body: tokenCreateBody(),
+          response: responses({ description: 'The token', ...tokenAnswer() }, { 400: [1, 61, 63, 84] }),
+        },
+      },
       handle((caller, request) => createToken(caller, body(request))),
     );
     scope.delete(
       '/credit-card/token/:tokenId',
-      hide,
+      {
+        schema: {
+          operationId: 'deleteToken',
+          summary: 'Delete a token',
+          description:
+            'Deletes the token and the card it holds; it can no longer be charged (errorCode `109`). Its past charges stay readable.',
+          tags: [TAGS.tokens],
+          ...common,
+          params: tokenIdParams(),
+          querystring: tokenDeleteQuery(),
+          response: responses({ description: 'The token is deleted', ...tokenDeleteAnswer() }, { 400: [1, 9, 109], 403: [86], 404: [43] }),
+        },
+      },
       handle((caller, request) => deleteToken(caller, params(request).tokenId ?? '', query(request))),
     );
     scope.post(
       '/credit-card/charge',
-      hide,
+      {
+        schema: {
+          operationId: 'createCharge',
+          summary: 'Charge a token',
+          description:
+            'Authorizes the amount on the token’s card, and captures it too when `capture` is true. A declined charge is refused with the decline’s code (`60` do not honour, `63` expired, `64` insufficient funds, `65` lost or stolen, `67` authentication failed, `70` invalid CVN) and stays readable with status `FAILED`. A card that needs 3-D Secure is refused with `9`, nothing charged.',
+          tags: [TAGS.charges],
+          ...common,
+          consumes: ['application/json'],
+          body: chargeBody(),
+          response: responses(
+            { ...chargeAnswer('The charge: `AUTHORIZED`, or `CAPTURED` when `capture` was true') },
+            { 400: [1, 4, 9, 41, 60, 63, 64, 65, 67, 70, 92, 109], 403: [86], 404: [43] },
+          ),
+        },
+      },
       handle((caller, request) => charge(caller, body(request))),
     );
     scope.get(
       '/credit-card/charge/:id',
-      hide,
+      {
+        schema: {
+          operationId: 'getCharge',
+          summary: 'Read a charge',
+          description:
+            'By AppotaPay’s charge `id` (default) or by your `merchantRefId` (`referenceType=MERCHANT_REFERENCE_ID`). Only charges made through this API are found.',
+          tags: [TAGS.charges],
+          ...common,
+          params: chargeIdParams('id', 'The charge `id`, or its `merchantRefId` with `referenceType=MERCHANT_REFERENCE_ID`'),
+          querystring: chargeGetQuery(),
+          response: responses({ ...chargeAnswer('The charge') }, { 404: [14] }),
+        },
+      },
       handle((caller, request) => getCharge(caller, params(request).id ?? '', query(request))),
     );
     scope.post(
       '/credit-card/:authorizationId/capture',
-      hide,
+      {
+        schema: {
+          operationId: 'captureCharge',
+          summary: 'Capture an authorized charge',
+          description:
+            'Captures up to what is left of the authorized amount. More than that is refused with errorCode `1`; a charge that cannot be captured (failed, voided) with `9`.',
+          tags: [TAGS.charges],
+          ...common,
+          consumes: ['application/json'],
+          params: chargeIdParams('authorizationId', 'The `id` of the charge that authorized'),
+          body: captureBody(),
+          response: responses({ ...chargeAnswer('The charge, `CAPTURED`') }, { 400: [1, 9], 404: [14] }),
+        },
+      },
       handle((caller, request) => capture(caller, params(request).authorizationId ?? '', body(request))),
     );
   });
