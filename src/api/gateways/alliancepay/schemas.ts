@@ -429,6 +429,8 @@ const errorExample = (code: Code, causes: string[] = []) => ({
 const RETRY_AFTER = { 'retry-after': { type: 'string', pattern: '^[0-9]+$', description: 'Seconds to wait before retrying.' } };
 
 function errorResponse(status: number, codes: Code[], why: string, headers?: Record<string, unknown>) {
+  const wrong = codes.filter((c) => CODES[c][0] !== status);
+  if (wrong.length) throw new Error(`AlliancePay document: ${wrong.join(', ')} not answered with HTTP ${status}`);
   const example = errorExample(codes[0] as Code);
   return {
     description: `${why} Codes: ${codes.map((c) => `\`${c}\``).join(', ')}.`,
