@@ -359,7 +359,7 @@ const answers: Record<SessionPath, { schema: Schema; example: unknown; jwe: stri
   [PATHS.tokenC2a]: { schema: paymentAnswer(false), example: ex.tokenC2aAnswer, jwe: ex.tokenC2aAnswerJwe },
   [PATHS.purchase]: { schema: paymentAnswer(true), example: ex.purchaseAnswer, jwe: ex.purchaseAnswerJwe },
   [PATHS.tokenPurchase3ds]: { schema: paymentAnswer(false), example: ex.threeDsAnswer, jwe: ex.threeDsAnswerJwe },
-  [PATHS.tokenC2a3ds]: { schema: paymentAnswer(false), example: { ...ex.tokenC2aAnswer }, jwe: ex.tokenC2aAnswerJwe },
+  [PATHS.tokenC2a3ds]: { schema: paymentAnswer(false), example: ex.tokenC2aAnswer, jwe: ex.tokenC2aAnswerJwe },
   [PATHS.purchase3ds]: { schema: paymentAnswer(true), example: ex.purchaseAnswer, jwe: ex.purchaseAnswerJwe },
 };
 
@@ -696,6 +696,7 @@ export const authorizeRouteSchema: Schema = {
         type: 'string',
         minLength: 1,
         maxLength: 64,
+        pattern: NO_CONTROL,
         description: 'The service code (a UUID) of your AlliancePay credentials; it identifies your merchant.',
       },
     },
