@@ -19,6 +19,9 @@ import type { PaymentService, PaymentView } from '../../../vault/payments.ts';
 import type { SessionService } from '../../../vault/sessions.ts';
 import { type Guard, gatewayErrorHandler } from '../../guard.ts';
 import { parseJsonBounded } from '../../json.ts';
+import { documentWire } from '../../openapi.ts';
+import { CODES, type Code } from './codes.ts';
+import { authorizeRouteSchema, PATHS, type SessionPath, sessionRouteSchema } from './schemas.ts';
 
 export interface AlliancePayDeps {
   merchants: MerchantService;
@@ -29,30 +32,6 @@ export interface AlliancePayDeps {
   now: () => Date;
   guard: Guard;
 }
-
-/** The error table (docs/alliancepay.md): HTTP status, msgText. */
-const CODES = {
-  b_encryptor_failed_decrypt_message: [200, 'Failed to decrypt message'],
-  b_virtual_device_not_found: [200, 'Virtual device not found'],
-  b_refresh_token_absent: [200, 'Refresh token is absent'],
-  b_merchant_not_found: [200, 'Merchant not found'],
-  b_invalid_request: [200, 'Invalid request'],
-  b_invalid_pan_format: [200, 'Invalid PAN format'],
-  b_validation_card_expiration_date: [200, 'Card expiration date must be 4 digits YYMM and not in the past'],
-  b_token_not_found: [200, 'Token not found'],
-  b_token_not_active: [200, 'Token is not active'],
-  b_duplicate_field_value: [400, 'Duplicate field value'],
-  b_error_parse_json: [400, 'Error parsing JSON'],
-  b_user_merchant_request_mismatch: [400, 'Merchant in the request does not match the session'],
-  b_txn_not_allowed: [400, 'Transaction not allowed'],
-  b_unknown_device: [401, 'Unknown device'],
-  b_used_token: [401, '@Used Token Alert!'],
-  b_expired_token: [401, 'Token expired'],
-  payment_operation_not_found: [404, 'Payment operation not found'],
-  b_server_is_overloaded: [503, 'Server is overloaded, retry later'],
-  b_too_many_requests: [429, 'Too many requests, retry later'],
-} as const;
-type Code = keyof typeof CODES;
 
 /** Refusals that mean the caller could not be authenticated (audited and counted by the guard). */
 const AUTH_CODES: ReadonlySet<Code> = new Set<Code>([
@@ -448,17 +427,17 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
     return cardPurchase ? settleCardPurchase(ctx, r.value.token, cardPurchase === 'keep', answer) : answer;
   }
 
-  const operations: Record<string, (ctx: Ctx) => Promise<unknown>> = {
-    '/ecom/execute_request/token/v1/create': create,
-    '/ecom/execute_request/token/v1/list/by-customer-id': list,
-    '/ecom/execute_request/token/v1/get': get,
-    '/ecom/execute_request/token/v1/state/update': stateUpdate,
-    '/ecom/execute_request/payments/v1/token/purchase': payByToken('PURCHASE'),
-    '/ecom/execute_request/payments/v1/token/purchase/3ds': threeDs,
-    '/ecom/execute_request/payments/v1/token/c2a': payByToken('C2A'),
-    '/ecom/execute_request/payments/v1/token/c2a/3ds': threeDs,
-    '/ecom/execute_request/payments/v1/purchase': purchaseByCard,
-    '/ecom/execute_request/payments/v1/purchase/3ds': threeDs,
+  const operations: Record<SessionPath, (ctx: Ctx) => Promise<unknown>> = {
+    [PATHS.create]: create,
+    [PATHS.list]: list,
+    [PATHS.get]: get,
+    [PATHS.state]: stateUpdate,
+    [PATHS.tokenPurchase]: payByToken('PURCHASE'),
+    [PATHS.tokenPurchase3ds]: threeDs,
+    [PATHS.tokenC2a]: payByToken('C2A'),
+    [PATHS.tokenC2a3ds]: threeDs,
+    [PATHS.purchase]: purchaseByCard,
+    [PATHS.purchase3ds]: threeDs,
   };
 
   // ---------------------------------------------------------------------------------------------
@@ -492,6 +471,8 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
   }
 
   app.register(async (scope) => {
+    // The route schemas document the wire (schemas.ts); the handlers read and refuse fields themselves.
+    documentWire(scope);
     // Bodies arrive as text (JWE) or JSON; both are read raw.
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -514,7 +495,7 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
       return sendError(reply, request, e);
     };
 
-    scope.post('/api-gateway/authorize_virtual_device', { schema: { hide: true } }, async (request, reply) => {
+    scope.post('/api-gateway/authorize_virtual_device', { schema: authorizeRouteSchema }, async (request, reply) => {
       try {
         const requestId = header(request, 'x-request_id');
         if (!requestId || requestId.length > 64) throw invalid('x-request_id', 'header is required');
@@ -551,8 +532,8 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
       }
     });
 
-    for (const [path, operation] of Object.entries(operations)) {
-      scope.post(path, { schema: { hide: true } }, async (request, reply) => {
+    for (const [path, operation] of Object.entries(operations) as [SessionPath, (ctx: Ctx) => Promise<unknown>][]) {
+      scope.post(path, { schema: sessionRouteSchema(path) }, async (request, reply) => {
         let sessionMerchant: string | null = null;
         try {
           const requestId = header(request, 'x-request_id');
