@@ -50,7 +50,7 @@ const email: Schema = {
   type: 'string',
   maxLength: 50,
   pattern: TEXT,
-  description: 'Customer email (C 50; 2C2P types it as free characters, so no address format is enforced).',
+  description: 'Customer email (C 50; 2C2P types it as free characters, so no address format is enforced). May not contain a card number.',
 };
 const expiry: Schema = {
   type: 'string',
@@ -59,22 +59,27 @@ const expiry: Schema = {
   pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
   description: 'Card expiry as a date `yyyy-MM-dd`, kept and echoed as sent; a past month is refused (9004).',
 };
-const accountIssuer: Schema = { type: 'string', maxLength: 50, pattern: TEXT, description: 'Issuing bank name (C 50).' };
+const accountIssuer: Schema = {
+  type: 'string',
+  maxLength: 50,
+  pattern: TEXT,
+  description: 'Issuing bank name (C 50). May not contain a card number.',
+};
 const accountIssuerCountry: Schema = {
   type: 'string',
   maxLength: 2,
   pattern: '^([A-Z]{2})?$',
-  description: 'Issuer country, ISO 3166-1 alpha-2; empty is the same as absent.',
+  description: 'Issuer country, ISO 3166-1 alpha-2 (or empty).',
 };
 const accountCurrency: Schema = {
   type: 'string',
   maxLength: 3,
   pattern: '^([A-Z]{3})?$',
-  description: 'Account currency, ISO 4217 alphabetic; empty is the same as absent.',
+  description: 'Account currency, ISO 4217 alphabetic (or empty).',
 };
 
 const requestRules =
-  'Every field is a JSON string; an optional field sent empty or null is the same as absent; any field not listed is refused (9004).';
+  'Every field is a JSON string (an optional one sent as null is taken as absent); a field not listed here is refused (9004).';
 
 const payloads: Record<Operation, Schema> = {
   add: {
@@ -114,7 +119,7 @@ const payloads: Record<Operation, Schema> = {
   },
   update: {
     type: 'object',
-    description: `Replace a token's cardholder details and expiry (the card number cannot change). Optional fields left out are cleared. ${requestRules}`,
+    description: `Replace a token's cardholder details and expiry (the card number cannot change). Optional fields left out keep their stored value; sent empty, they are cleared. ${requestRules}`,
     required: ['merchantID', 'token', 'name', 'expiry'],
     additionalProperties: false,
     properties: {
@@ -221,21 +226,38 @@ const successes: Record<Operation, Schema> = {
     title: 'Updated',
     required: ['merchantID', 'token', ...cardEchoKeys, 'responseCode', 'responseDesc'],
     additionalProperties: false,
-    properties: { merchantID: out('Your merchant ID.'), token: out('The token.'), ...cardEcho, responseCode: success, responseDesc: successDesc },
+    properties: {
+      merchantID: out('Your merchant ID.'),
+      token: out('The token.'),
+      ...cardEcho,
+      responseCode: success,
+      responseDesc: successDesc,
+    },
   },
   get: {
     type: 'object',
     title: 'Found',
     required: ['merchantID', 'token', ...cardEchoKeys, 'responseCode', 'responseDesc'],
     additionalProperties: false,
-    properties: { merchantID: out('Your merchant ID.'), token: out('The token.'), ...cardEcho, responseCode: success, responseDesc: successDesc },
+    properties: {
+      merchantID: out('Your merchant ID.'),
+      token: out('The token.'),
+      ...cardEcho,
+      responseCode: success,
+      responseDesc: successDesc,
+    },
   },
   delete: {
     type: 'object',
     title: 'Deleted',
     required: ['merchantID', 'token', 'responseCode', 'responseDesc'],
     additionalProperties: false,
-    properties: { merchantID: out('Your merchant ID.'), token: out('The deleted token.'), responseCode: success, responseDesc: successDesc },
+    properties: {
+      merchantID: out('Your merchant ID.'),
+      token: out('The deleted token.'),
+      responseCode: success,
+      responseDesc: successDesc,
+    },
   },
 };
 
