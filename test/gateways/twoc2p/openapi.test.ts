@@ -6,7 +6,7 @@
  * before a message is trusted, 429 lockout and rate limit — matches the documented response.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createMerchant, makeTestApp, type TestApp } from '../../helpers/harness.ts';
+import { backend, createMerchant, makeTestApp, type TestApp } from '../../helpers/harness.ts';
 import {
   invalidExamples,
   mutants,
@@ -178,6 +178,39 @@ describe.each(OPS)('%s', (op) => {
   });
 });
 
+/**
+ * Values the schemas' patterns and formats forbid, which mutants() (lengths, types, enums, presence) does
+ * not derive: each must be invalid by the document and refused by the server.
+ */
+const PATTERN_BREAKS: [Twoc2pOp, string, unknown][] = [
+  ['add', 'merchantID', '458458-00000000'],
+  ['add', 'accountIssuerCountry', 'sg'],
+  ['add', 'accountIssuerCountry', 'S'],
+  ['add', 'accountCurrency', 'sgd'],
+  ['add', 'name', 'Terrance\n'],
+  ['add', 'email', 'terrance\u0007@example.com'],
+  ['add', 'accountIssuer', 'UOB\tBank'],
+  ['add', 'expiry', '2029/02/01'],
+  ['add', 'expiry', '2029-2-1'],
+  ['add', 'accountNo', ''],
+  ['update', 'token', '26102015500318955!'],
+  ['update', 'name', ''],
+  ['update', 'accountCurrency', 'MY'],
+  ['get', 'token', 'a token'],
+  ['get', 'token', ''],
+  ['delete', 'merchantID', ''],
+];
+
+describe('values the patterns forbid', () => {
+  it.each(PATTERN_BREAKS)('%s with %s = %j is invalid by the document and refused', async (op, field, value) => {
+    const { schema } = requestSchema(doc, 'POST', pathOf(op));
+    const body = { ...(await sendableExample(op)), [field]: value };
+    expect(schemaErrors(schema, body)).not.toEqual([]);
+    const r = await send(op, body);
+    expect(failureCodes(op), JSON.stringify(r.json)).toContain(r.json?.responseCode);
+  });
+});
+
 describe('answers on real and missing tokens', () => {
   it('get and delete a real token, then the same token deleted, and a token that never existed: each answer documented', async () => {
     const token = await newToken();
@@ -255,6 +288,31 @@ describe('limits', () => {
       await check('add', locked);
     } finally {
       await limited.close();
+    }
+  });
+});
+
+describe('the database unavailable', () => {
+  it('answers as documented: 503 Service unavailable with Retry-After on PostgreSQL, 500 on SQLite (a closed file is not an outage)', async () => {
+    const down = await makeTestApp();
+    try {
+      const dc = await setTwoc2pMerchantId(down, await createMerchant(down), SEED_MERCHANT);
+      const signed = () => buildRequest({ merchantID: SEED_MERCHANT, token: SEED_TOKEN }, dc.vaultPublic, dc.merchantPrivate);
+      // The merchant's keys are loaded by a first request; then the database goes away.
+      expect((await postRaw(down, 'get', await signed())).statusCode).toBe(200);
+      await down.vault.close();
+      const res = await postRaw(down, 'get', await signed());
+      if (backend === 'postgres') {
+        expect(res.statusCode).toBe(503);
+        expect(res.body).toBe('Service unavailable');
+        expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      } else {
+        expect(res.statusCode).toBe(500);
+        expect(res.body).toBe('Internal error');
+      }
+      await check('get', res);
+    } finally {
+      await down.close();
     }
   });
 });

@@ -10,27 +10,31 @@ const RETRY_AFTER = { 'retry-after': { type: 'string', pattern: '^[0-9]+$', desc
  */
 const REFUSALS: Record<number, Record<string, unknown>> = {
   400: {
-    description:
+    'x-response-description':
       'The message was not accepted: no body, not a compact JWS, a signature that matches no registered merchant key (or an `alg` other than PS256), a JWE that does not decrypt with the vault key, a revoked credential, a body over the size limit, an unreadable content type, or a malformed URL. Audited as a failed authentication; too many from one client lock it out (429).',
+    description: 'Always this text, whatever the cause.',
     type: 'string',
     const: 'Invalid request',
     examples: ['Invalid request'],
   },
   429: {
-    description: 'Too many requests for this merchant, or too many failed authentications from this client.',
+    'x-response-description': 'Too many requests for this merchant, or too many failed authentications from this client.',
+    description: 'Always this text, whatever the cause.',
     type: 'string',
     const: 'Too many requests',
     headers: RETRY_AFTER,
     examples: ['Too many requests'],
   },
   500: {
-    description: 'An internal error (logged with the request id in X-Request-Id; the answer says nothing more).',
+    'x-response-description': 'An internal error (logged with the request id in X-Request-Id; the answer says nothing more).',
+    description: 'Always this text, whatever the cause.',
     type: 'string',
     const: 'Internal error',
     examples: ['Internal error'],
   },
   503: {
-    description: 'The database is unavailable; retry later.',
+    'x-response-description': 'The database is unavailable; retry later.',
+    description: 'Always this text, whatever the cause.',
     type: 'string',
     const: 'Service unavailable',
     headers: RETRY_AFTER,

@@ -379,8 +379,10 @@ function requestBody(op: Operation): Schema {
 
 function okResponse(op: Operation): Schema {
   return {
+    'x-response-description':
+      'The message verified and decrypted. Success and refusal alike are HTTP 200: inside, `responseCode` `0000` is success, any other code a refusal that changed nothing.',
     description:
-      'The request verified and decrypted: the answer is a compact JWS (PS256, signed with the vault key, header `kid` "1") of a compact JWE (RSA-OAEP + A256GCM, encrypted to your merchant public key) of the JSON in `x-payload-schema`. Success and refusals alike are HTTP 200: `responseCode` `0000` is success, any other code a refusal.',
+      'A compact JWS (PS256, signed with the vault key, header `kid` "1") of a compact JWE (RSA-OAEP + A256GCM, encrypted to your merchant public key) of the JSON in `x-payload-schema`.',
     type: 'string',
     pattern: COMPACT_JWS,
     'x-payload-schema': {
