@@ -5,8 +5,8 @@
  * every answer — 200 envelopes decrypted and checked against the documented payload, plain-text refusals
  * before a message is trusted, 429 lockout and rate limit — matches the documented response.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { backend, createMerchant, makeTestApp, type TestApp } from '../../helpers/harness.ts';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createMerchant, makeTestApp, type TestApp } from '../../helpers/harness.ts';
 import {
   invalidExamples,
   mutants,
@@ -292,24 +292,36 @@ describe('limits', () => {
   });
 });
 
-describe('the database unavailable', () => {
-  it('answers as documented: 503 Service unavailable with Retry-After on PostgreSQL, 500 on SQLite (a closed file is not an outage)', async () => {
+describe('the database unavailable, and an internal error', () => {
+  it('a database that refuses connections: the documented 503 Service unavailable with Retry-After', async () => {
+    const signed = await buildRequest({ merchantID: SEED_MERCHANT, token: SEED_TOKEN }, c.vaultPublic, c.merchantPrivate);
+    // The error the PostgreSQL driver raises when the server is down, at the first read of a verified request.
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const spy = vi.spyOn(t.vault.merchants, 'gatewayCredentialState').mockRejectedValue(refused);
+    try {
+      const res = await postRaw(t, 'get', signed);
+      expect(spy).toHaveBeenCalled();
+      expect(res.statusCode).toBe(503);
+      expect(res.body).toBe('Service unavailable');
+      expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      await check('get', res);
+    } finally {
+      spy.mockRestore();
+    }
+    expect((await postRaw(t, 'get', signed)).statusCode).toBe(200);
+  });
+
+  it('a store closed under the app: the documented plain-text 500, saying nothing more', async () => {
     const down = await makeTestApp();
     try {
       const dc = await setTwoc2pMerchantId(down, await createMerchant(down), SEED_MERCHANT);
       const signed = () => buildRequest({ merchantID: SEED_MERCHANT, token: SEED_TOKEN }, dc.vaultPublic, dc.merchantPrivate);
-      // The merchant's keys are loaded by a first request; then the database goes away.
+      // The merchant's keys are loaded by a first request; then the store is closed.
       expect((await postRaw(down, 'get', await signed())).statusCode).toBe(200);
       await down.vault.close();
       const res = await postRaw(down, 'get', await signed());
-      if (backend === 'postgres') {
-        expect(res.statusCode).toBe(503);
-        expect(res.body).toBe('Service unavailable');
-        expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(1);
-      } else {
-        expect(res.statusCode).toBe(500);
-        expect(res.body).toBe('Internal error');
-      }
+      expect(res.statusCode).toBe(500);
+      expect(res.body).toBe('Internal error');
       await check('get', res);
     } finally {
       await down.close();
