@@ -308,7 +308,7 @@ const TITLES: Record<Operation, { operationId: string; summary: string; descript
   update: {
     operationId: 'updateCustomerToken',
     summary: 'Update a customer token',
-    description: 'Replaces the cardholder details and expiry a token keeps; the card number cannot be changed.',
+    description: 'Changes the cardholder name, expiry and details a token keeps; the card number cannot be changed.',
   },
   get: {
     operationId: 'getCustomerToken',
@@ -351,9 +351,11 @@ function requestBody(op: Operation): Schema {
         type === 'application/json'
           ? {
               type: 'object',
-              description: 'The same JWS wrapped in JSON, as some 2C2P client libraries send it.',
+              description: 'The same JWS wrapped in JSON, as some 2C2P client code sends it.',
               required: ['payload'],
-              properties: { payload: { type: 'string', pattern: COMPACT_JWS, description: 'The JWS, as it would be sent raw.' } },
+              properties: {
+                payload: { type: 'string', pattern: COMPACT_JWS, maxLength: 200_000, description: 'The JWS, as it would be sent raw.' },
+              },
               examples: [{ payload: SEED_REQUEST[op] }],
             }
           : type === 'text/plain'
