@@ -12,8 +12,10 @@ import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import { type Guard, gatewayErrorHandler } from '../../guard.ts';
 import { parseJsonBounded } from '../../json.ts';
+import { documentWire } from '../../openapi.ts';
 import { CODES, type CodeName } from './codes.ts';
 import { createTwoc2pCrypto, type Twoc2pMerchant, UntrustedMessage } from './message-crypto.ts';
+import { routeSchema } from './schemas.ts';
 
 type Payload = Record<string, unknown>;
 type Operation = 'add' | 'update' | 'get' | 'delete';
@@ -222,6 +224,8 @@ export async function registerTwoc2p(
   const plainRefusal = (reply: FastifyReply) => reply.code(400).type('text/plain; charset=utf-8').send('Invalid request');
 
   app.register(async (scope) => {
+    // The schemas document the wire; the handler verifies, decrypts and checks fields itself (schemas.ts).
+    documentWire(scope);
     scope.setErrorHandler(
       gatewayErrorHandler('twoc2p', guard, (reply, p) =>
         p.status >= 500 ? reply.code(500).type('text/plain; charset=utf-8').send('Internal error') : plainRefusal(reply),
@@ -234,7 +238,7 @@ export async function registerTwoc2p(
     for (const op of ['add', 'update', 'get', 'delete'] as const) {
       scope.post(
         `/customertoken/3.0/CustomerToken/${op}`,
-        { schema: { hide: true } },
+        { schema: routeSchema(op) },
         async (request: FastifyRequest, reply: FastifyReply) => {
           const body = request.body;
           const jws =
