@@ -1,6 +1,5 @@
 /** The 2C2P customer tokens (PGW v4.3 customer token API) OpenAPI document: what it says beyond each route's schema (see src/api/openapi.ts). */
 import type { ApiDocument } from '../../openapi.ts';
-import { SECURITY_SCHEME } from './schemas.ts';
 
 const RETRY_AFTER = { 'retry-after': { type: 'string', pattern: '^[0-9]+$', description: 'Seconds to wait before retrying.' } };
 
@@ -53,15 +52,13 @@ export const document: ApiDocument = {
   description: [
     "2C2P's Customer Token Maintenance (`customertoken/3.0`) served by tokenvault with the gateway's own paths, fields, response codes and message security: point a 2C2P integration at tokenvault and give it the keys from the merchant's provisioning.",
     '',
+    '**Message security** (no HTTP-level credential, so operations list none): each request body is a compact JWS signed with PS256 by your merchant private key, whose public key is registered with tokenvault (the 2C2P portal’s "Merchant Public Keys"); its payload is a compact JWE (RSA-OAEP + A256GCM) encrypted to the vault public key (2C2P’s "2C2P Public Keys > JWE"). The merchant is found by the key that verifies the signature, and the payload’s merchantID must be that merchant’s. Answers are the mirror: verify with the vault public key, decrypt with your merchant private key.',
+    '',
     'Every request and answer body is a signed, encrypted message (a compact JWS over a compact JWE); each operation documents the JSON inside as `x-payload-schema`. Once a message verifies, every outcome is HTTP 200 with a `responseCode` inside: `0000` success, anything else a refusal (2C2P publishes no codes for this API; these follow its PGW v4 list). A message that does not verify gets a plain-text 400 and nothing more.',
   ].join('\n'),
-  securitySchemes: {
-    [SECURITY_SCHEME]: {
-      type: 'mutualTLS',
-      description:
-        'The credential is the message itself, not the TLS connection: OpenAPI has no scheme for a signed body, so this names the closest model (a registered key pair proving possession). No client certificate is asked for. Each request body is a compact JWS signed with PS256 by your merchant private key, whose public key is registered with tokenvault (the 2C2P portal’s "Merchant Public Keys"); its payload is a compact JWE (RSA-OAEP + A256GCM) encrypted to the vault public key (2C2P’s "2C2P Public Keys > JWE"). The merchant is found by the key that verifies the signature, and the payload’s merchantID must be that merchant’s. Answers are the mirror: verify with the vault public key, decrypt with your merchant private key.',
-    },
-  },
+  // OpenAPI has no scheme for a signed body, and naming a near one (mutualTLS) would send code generators
+  // after client certificates: operations state `security: []` and the description above says how it works.
+  securitySchemes: {},
   tags: [{ name: 'customer tokens', description: 'Customer Token Maintenance: add, update, inquire and delete card tokens' }],
   operation,
 };

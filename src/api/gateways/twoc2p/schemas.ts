@@ -335,8 +335,6 @@ const SEED_RESPONSE: Record<Operation, string> = {
   delete: SEED_JWS.deleteResponse,
 };
 
-export const SECURITY_SCHEME = 'twoc2pSignedMessage';
-
 /** The request content types the route reads: the raw JWS (2C2P's own clients), or JSON `{"payload": "<jws>"}`. */
 export const REQUEST_TYPES = ['text/plain', 'application/jose', 'application/octet-stream', 'application/json'] as const;
 
@@ -400,7 +398,8 @@ export function routeSchema(op: Operation): Schema {
   return {
     ...TITLES[op],
     tags: ['customer tokens'],
-    security: [{ [SECURITY_SCHEME]: [] }],
+    // The credential is the signed body (document description): no HTTP-level scheme.
+    security: [],
     consumes: [...REQUEST_TYPES],
     produces: ['text/plain'],
     body: requestBody(op),
