@@ -179,6 +179,9 @@ const TYPE_CODES: Record<string, Brand> = {
   'china unionpay': 'UNIONPAY',
 };
 
+/** Every `card.type` spelling accepted (compared case-insensitively), for the OpenAPI document. */
+export const TYPE_NAMES: string[] = Object.keys(TYPE_CODES).sort();
+
 /** The brand a request's `card.type` names (3-digit code or name), or undefined when it names none we know. */
 export const brandOfType = (type: string): Brand | undefined => TYPE_CODES[type.toLowerCase()];
 
