@@ -94,11 +94,14 @@ function errorResponse(status: number, pts: boolean, description?: string): Reco
     const shape = ptsError(statusText, reasons);
     // The MLE key-id refusal keeps the TMS shape on every route.
     const { examples, ...plain } = shape;
-    const schema = status === 400 ? { anyOf: [plain, tmsError(['invalidHeaders'])], examples } : shape;
+    const { examples: _, ...headerRefusal } = tmsError(['invalidHeaders']);
+    const schema = status === 400 ? { anyOf: [plain, headerRefusal], examples } : shape;
     return { description: description ?? why, ...headers, content: json(schema) };
   }
   const [types, why] = TMS_ERRORS[status] ?? [['invalidFields'], 'Refused'];
-  return { description: description ?? why, ...headers, content: json(tmsError(types)) };
+  const example =
+    status === 412 ? { type: 'conflict', message: 'The token was changed since it was read (if-match does not match)' } : undefined;
+  return { description: description ?? why, ...headers, content: json(tmsError(types, example)) };
 }
 
 function successResponse(r: RouteResponse): Record<string, unknown> {

@@ -550,7 +550,10 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
       createCustomer,
       doc('postCustomer', 'Create a customer', C, {
         body: S.CreateCustomerRequest,
-        response: { 201: ok('The customer', S.Customer), 409: { description: 'A customer with this merchantCustomerID already exists' } },
+        response: {
+          201: ok('The customer', S.CustomerAnswer),
+          409: { description: 'A customer with this merchantCustomerID already exists' },
+        },
       }),
     ],
     [
@@ -561,7 +564,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
         description:
           'With its default payment instrument and shipping address embedded. With MLE (`Accept: application/jose` or `v-c-response-mle-kid`) the embedded card number is unmasked.',
         params: customerP,
-        response: { 200: ok('The customer', S.Customer), 404: NOT_FOUND },
+        response: { 200: ok('The customer', S.CustomerAnswer), 404: NOT_FOUND },
       }),
     ],
     [
@@ -574,7 +577,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
         params: customerP,
         body: S.PatchCustomerRequest,
         response: {
-          200: ok('The customer', S.Customer),
+          200: ok('The customer', S.CustomerAnswer),
           404: NOT_FOUND,
           409: { description: 'Another customer has this merchantCustomerID' },
           412: STALE,
@@ -602,7 +605,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
         params: customerP,
         body: S.CreateCustomerPaymentInstrumentRequest,
         response: {
-          201: ok('The payment instrument', S.PaymentInstrument),
+          201: ok('The payment instrument', S.PaymentInstrumentAnswer),
           404: { description: 'No such customer' },
           424: { description: 'The instrument identifier was not found' },
         },
@@ -615,7 +618,10 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
       doc('getCustomerPaymentInstrumentsList', 'List a customer’s payment instruments', CPI, {
         params: customerP,
         querystring: S.pagingQuery,
-        response: { 200: ok('One page of payment instruments', S.PaymentInstrumentList, false), 404: { description: 'No such customer' } },
+        response: {
+          200: ok('One page of payment instruments', S.PaymentInstrumentListAnswer, false),
+          404: { description: 'No such customer' },
+        },
       }),
     ],
     [
@@ -625,7 +631,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
       doc('getCustomerPaymentInstrument', 'Retrieve a customer payment instrument', CPI, {
         description: 'With MLE the embedded instrument identifier’s card number is unmasked.',
         params: { ...customerP, piId: 'The payment instrument id' },
-        response: { 200: ok('The payment instrument', S.PaymentInstrument), 404: NOT_FOUND },
+        response: { 200: ok('The payment instrument', S.PaymentInstrumentAnswer), 404: NOT_FOUND },
       }),
     ],
     [
@@ -635,7 +641,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
       doc('patchCustomersPaymentInstrument', 'Update a customer payment instrument', CPI, {
         params: { ...customerP, piId: 'The payment instrument id' },
         body: S.PatchPaymentInstrumentRequest,
-        response: { 200: ok('The payment instrument', S.PaymentInstrument), 404: NOT_FOUND, 412: STALE },
+        response: { 200: ok('The payment instrument', S.PaymentInstrumentAnswer), 404: NOT_FOUND, 412: STALE },
       }),
     ],
     [
@@ -659,7 +665,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
         description: 'The customer’s first shipping address becomes its default.',
         params: customerP,
         body: S.CreateShippingAddressRequest,
-        response: { 201: ok('The shipping address', S.ShippingAddress), 404: { description: 'No such customer' } },
+        response: { 201: ok('The shipping address', S.ShippingAddressAnswer), 404: { description: 'No such customer' } },
       }),
     ],
     [
@@ -669,7 +675,10 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
       doc('getCustomerShippingAddressesList', 'List a customer’s shipping addresses', CSA, {
         params: customerP,
         querystring: S.pagingQuery,
-        response: { 200: ok('One page of shipping addresses', S.ShippingAddressList, false), 404: { description: 'No such customer' } },
+        response: {
+          200: ok('One page of shipping addresses', S.ShippingAddressListAnswer, false),
+          404: { description: 'No such customer' },
+        },
       }),
     ],
     [
@@ -678,7 +687,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
       getAddress,
       doc('getCustomerShippingAddress', 'Retrieve a customer shipping address', CSA, {
         params: { ...customerP, addressId: 'The shipping address id' },
-        response: { 200: ok('The shipping address', S.ShippingAddress), 404: NOT_FOUND },
+        response: { 200: ok('The shipping address', S.ShippingAddressAnswer), 404: NOT_FOUND },
       }),
     ],
     [
@@ -688,7 +697,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
       doc('patchCustomersShippingAddress', 'Update a customer shipping address', CSA, {
         params: { ...customerP, addressId: 'The shipping address id' },
         body: S.PatchShippingAddressRequest,
-        response: { 200: ok('The shipping address', S.ShippingAddress), 404: NOT_FOUND, 412: STALE },
+        response: { 200: ok('The shipping address', S.ShippingAddressAnswer), 404: NOT_FOUND, 412: STALE },
       }),
     ],
     [
@@ -712,8 +721,8 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
         description: 'Tokenizes a card number. The same card number always gives the same instrument identifier while it exists.',
         body: S.CreateInstrumentIdentifierRequest,
         response: {
-          200: ok('The card number already had this instrument identifier', S.InstrumentIdentifier),
-          201: ok('A new instrument identifier', S.InstrumentIdentifier),
+          200: ok('The card number already had this instrument identifier', S.InstrumentIdentifierAnswer),
+          201: ok('A new instrument identifier', S.InstrumentIdentifierAnswer),
         },
       }),
     ],
@@ -724,7 +733,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
       doc('getInstrumentIdentifier', 'Retrieve an instrument identifier', II, {
         description: 'The card number is masked, except inside an MLE answer.',
         params: { instrumentId: 'The instrument identifier id' },
-        response: { 200: ok('The instrument identifier', S.InstrumentIdentifier), 404: NOT_FOUND, 410: GONE },
+        response: { 200: ok('The instrument identifier', S.InstrumentIdentifierAnswer), 404: NOT_FOUND, 410: GONE },
       }),
     ],
     [
@@ -734,7 +743,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
       doc('patchInstrumentIdentifier', 'Update an instrument identifier', II, {
         params: { instrumentId: 'The instrument identifier id' },
         body: S.PatchInstrumentIdentifierRequest,
-        response: { 200: ok('The instrument identifier', S.InstrumentIdentifier), 404: NOT_FOUND, 410: GONE },
+        response: { 200: ok('The instrument identifier', S.InstrumentIdentifierAnswer), 404: NOT_FOUND, 410: GONE },
       }),
     ],
     [
@@ -759,7 +768,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
       doc('getInstrumentIdentifierPaymentInstrumentsList', 'List the payment instruments of an instrument identifier', II, {
         params: { instrumentId: 'The instrument identifier id' },
         querystring: S.pagingQuery,
-        response: { 200: ok('One page of payment instruments', S.PaymentInstrumentList, false), 404: NOT_FOUND, 410: GONE },
+        response: { 200: ok('One page of payment instruments', S.InstrumentPaymentInstrumentListAnswer, false), 404: NOT_FOUND, 410: GONE },
       }),
     ],
     [
@@ -770,7 +779,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
         description: 'Without a customer; from an existing instrument identifier or a card number.',
         body: S.CreatePaymentInstrumentRequest,
         response: {
-          201: ok('The payment instrument', S.PaymentInstrument),
+          201: ok('The payment instrument', S.StandalonePaymentInstrumentAnswer),
           424: { description: 'The instrument identifier was not found' },
         },
       }),
@@ -782,7 +791,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
       doc('getPaymentInstrument', 'Retrieve a payment instrument', PI, {
         description: 'Any of the merchant’s payment instruments, with or without a customer. With MLE the card number is unmasked.',
         params: { piId: 'The payment instrument id' },
-        response: { 200: ok('The payment instrument', S.PaymentInstrument), 404: NOT_FOUND },
+        response: { 200: ok('The payment instrument', S.StandalonePaymentInstrumentAnswer), 404: NOT_FOUND },
       }),
     ],
     [
@@ -792,7 +801,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
       doc('patchPaymentInstrument', 'Update a payment instrument', PI, {
         params: { piId: 'The payment instrument id' },
         body: S.PatchPaymentInstrumentRequest,
-        response: { 200: ok('The payment instrument', S.PaymentInstrument), 404: NOT_FOUND, 412: STALE },
+        response: { 200: ok('The payment instrument', S.StandalonePaymentInstrumentAnswer), 404: NOT_FOUND, 412: STALE },
       }),
     ],
     [

@@ -88,7 +88,7 @@ const merchantDefinedInformation: Schema = {
 // Errors
 
 /** A TMS refusal with the `type` values this status can carry. */
-export const tmsError = (types: string[]): Schema =>
+export const tmsError = (types: string[], example?: Schema): Schema =>
   obj(
     {
       errors: {
@@ -112,19 +112,29 @@ export const tmsError = (types: string[]): Schema =>
     },
     {
       required: ['errors'],
-      examples: [
-        {
-          errors: [
-            {
-              type: types[0],
-              message: types[0] === 'notFound' ? 'Token not found' : 'buyerInformation.email has an invalid format',
-              ...(types[0] === 'invalidFields' ? { details: [{ name: 'buyerInformation.email', location: 'body' }] } : {}),
-            },
-          ],
-        },
-      ],
+      examples: [{ errors: [example ?? TMS_EXAMPLES[types[0] as string] ?? { type: types[0], message: 'Refused' }] }],
     },
   );
+
+/** An example refusal of each TMS type. */
+const TMS_EXAMPLES: Record<string, Schema> = {
+  invalidFields: {
+    type: 'invalidFields',
+    message: 'buyerInformation.email has an invalid format',
+    details: [{ name: 'buyerInformation.email', location: 'body' }],
+  },
+  notFound: { type: 'notFound', message: 'Token not found' },
+  conflict: {
+    type: 'conflict',
+    message: 'A customer with this merchantCustomerID already exists',
+    details: [{ name: 'buyerInformation.merchantCustomerID', location: 'body' }],
+  },
+  notAvailable: { type: 'notAvailable', message: 'The instrument identifier is no longer available: it was deleted' },
+  forbidden: { type: 'forbidden', message: 'Message-level encryption needs an MLE key registered for this merchant' },
+  tooManyRequests: { type: 'tooManyRequests', message: 'Too many requests; retry later' },
+  serviceUnavailable: { type: 'serviceUnavailable', message: 'The service is unavailable; retry later' },
+  internalError: { type: 'internalError', message: 'Internal Server Error' },
+};
 
 /** The 401 of every route (TMS and PTS alike). */
 export const AuthFailed: Schema = obj(
@@ -791,3 +801,106 @@ export const pagingQuery: Schema = {
     limit: { type: 'integer', minimum: 1, maximum: 100, default: 20, description: 'How many items to list' },
   },
 };
+
+// ---------------------------------------------------------------------------------------------------
+// TMS answers with their examples (Cybersource's documented answers, in this server's id formats)
+
+const withExample = (schema: Schema, example: unknown): Schema => ({ ...schema, examples: [example] });
+
+const EX_CUSTOMER_ID = 'D9F340DD3DB9C276E053A2598D0A41A3';
+const EX_PI_ID = 'DA0FB6EC4A3D5B3BE053A2598D0A9F5B';
+const EX_SA_ID = 'D9F3439F0448C901E053A2598D0AA1CC';
+const EX_II_ID = '7010000000016241111';
+const EX_MERCHANT = 'testrest';
+const customerHref = `/tms/v2/customers/${EX_CUSTOMER_ID}`;
+
+const iiExample = {
+  _links: {
+    self: { href: `/tms/v1/instrumentidentifiers/${EX_II_ID}` },
+    paymentInstruments: { href: `/tms/v1/instrumentidentifiers/${EX_II_ID}/paymentinstruments` },
+  },
+  id: EX_II_ID,
+  object: 'instrumentIdentifier',
+  state: 'ACTIVE',
+  type: 'enrollable card',
+  card: { number: '411111XXXXXX1111' },
+  metadata: { creator: EX_MERCHANT },
+};
+
+const piExample = {
+  _links: {
+    self: { href: `${customerHref}/payment-instruments/${EX_PI_ID}` },
+    customer: { href: customerHref },
+  },
+  id: EX_PI_ID,
+  object: 'paymentInstrument',
+  default: true,
+  state: 'ACTIVE',
+  type: 'cardHash',
+  card: { expirationMonth: '12', expirationYear: '2031', type: 'visa' },
+  billTo: billToExample,
+  instrumentIdentifier: { id: EX_II_ID },
+  metadata: { creator: EX_MERCHANT },
+  _embedded: { instrumentIdentifier: iiExample },
+};
+
+const saExample = {
+  _links: { self: { href: `${customerHref}/shipping-addresses/${EX_SA_ID}` }, customer: { href: customerHref } },
+  id: EX_SA_ID,
+  default: true,
+  shipTo: shipToExample,
+  metadata: { creator: EX_MERCHANT },
+};
+
+export const CustomerAnswer = withExample(Customer, {
+  _links: {
+    self: { href: customerHref },
+    paymentInstruments: { href: `${customerHref}/payment-instruments` },
+    shippingAddress: { href: `${customerHref}/shipping-addresses` },
+  },
+  id: EX_CUSTOMER_ID,
+  buyerInformation: { merchantCustomerID: 'Your customer identifier', email: 'test@cybs.com' },
+  clientReferenceInformation: { code: 'TC50171_3' },
+  merchantDefinedInformation: [{ name: 'data1', value: 'Your customer data' }],
+  defaultPaymentInstrument: { id: EX_PI_ID },
+  defaultShippingAddress: { id: EX_SA_ID },
+  metadata: { creator: EX_MERCHANT },
+  _embedded: { defaultPaymentInstrument: piExample, defaultShippingAddress: saExample },
+});
+
+export const PaymentInstrumentAnswer = withExample(PaymentInstrument, piExample);
+export const StandalonePaymentInstrumentAnswer = withExample(PaymentInstrument, {
+  ...piExample,
+  _links: { self: { href: `/tms/v1/paymentinstruments/${EX_PI_ID}` } },
+  default: false,
+});
+export const ShippingAddressAnswer = withExample(ShippingAddress, saExample);
+export const InstrumentIdentifierAnswer = withExample(InstrumentIdentifier, iiExample);
+
+const page = (path: string, key: string, item: unknown) => ({
+  _links: {
+    self: { href: `${path}?offset=0&limit=20` },
+    first: { href: `${path}?offset=0&limit=20` },
+    last: { href: `${path}?offset=0&limit=20` },
+  },
+  offset: 0,
+  limit: 20,
+  count: 1,
+  total: 1,
+  _embedded: { [key]: [item] },
+});
+export const PaymentInstrumentListAnswer = withExample(
+  PaymentInstrumentList,
+  page(`${customerHref}/payment-instruments`, 'paymentInstruments', piExample),
+);
+export const InstrumentPaymentInstrumentListAnswer = withExample(
+  PaymentInstrumentList,
+  page(`/tms/v1/instrumentidentifiers/${EX_II_ID}/paymentinstruments`, 'paymentInstruments', {
+    ...piExample,
+    _links: { self: { href: `/tms/v1/paymentinstruments/${EX_PI_ID}` }, customer: { href: customerHref } },
+  }),
+);
+export const ShippingAddressListAnswer = withExample(
+  ShippingAddressList,
+  page(`${customerHref}/shipping-addresses`, 'shippingAddresses', saExample),
+);
