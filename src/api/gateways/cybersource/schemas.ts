@@ -60,6 +60,9 @@ export const Address: Schema = obj(
 
 const EXPIRY_MONTH = str(2, 'Expiration month, `MM` (one or two digits)', { pattern: '^[0-9]{1,2}$' });
 const EXPIRY_YEAR = str(4, 'Expiration year, `YYYY`', { pattern: '^[0-9]{4}$' });
+/** A request boolean: Cybersource's own examples send `"default": "true"`, so the strings are read too. */
+const bool = (description: string): Schema => ({ type: ['boolean', 'string'], enum: [true, false, 'true', 'false'], description });
+
 const CARD_TYPE = {
   type: 'string',
   enum: TYPE_NAMES,
@@ -378,7 +381,7 @@ const billToExample = {
 const createPi = (customer: boolean): Schema =>
   obj(
     {
-      ...(customer ? { default: { type: 'boolean', description: 'Make it the customer’s default (its first one is anyway)' } } : {}),
+      ...(customer ? { default: bool('Make it the customer’s default (its first one is anyway)') } : {}),
       card: obj(
         { expirationMonth: EXPIRY_MONTH, expirationYear: EXPIRY_YEAR, type: CARD_TYPE, ...CARD_EXTRAS },
         {
@@ -415,10 +418,7 @@ export const CreatePaymentInstrumentRequest = createPi(false);
 
 export const PatchPaymentInstrumentRequest: Schema = obj(
   {
-    default: {
-      type: 'boolean',
-      description: 'Make it (or stop it being) its customer’s default; refused for an instrument without a customer',
-    },
+    default: bool('Make it (or stop it being) its customer’s default; refused for an instrument without a customer'),
     card: obj(
       { expirationMonth: EXPIRY_MONTH, expirationYear: EXPIRY_YEAR, type: CARD_TYPE, ...CARD_EXTRAS },
       { dependentRequired: { expirationMonth: ['expirationYear'], expirationYear: ['expirationMonth'] } },
@@ -447,7 +447,7 @@ const shipToExample = {
 
 export const CreateShippingAddressRequest: Schema = obj(
   {
-    default: { type: 'boolean', description: 'Make it the customer’s default (its first one is anyway)' },
+    default: bool('Make it the customer’s default (its first one is anyway)'),
     shipTo: { ...Address, minProperties: 1 },
   },
   { required: ['shipTo'], examples: [{ default: true, shipTo: shipToExample }] },
@@ -455,7 +455,7 @@ export const CreateShippingAddressRequest: Schema = obj(
 
 export const PatchShippingAddressRequest: Schema = obj(
   {
-    default: { type: 'boolean', description: 'Make it (or stop it being) the customer’s default' },
+    default: bool('Make it (or stop it being) the customer’s default'),
     shipTo: { ...Address, description: 'Members given replace those held; the others are kept.' },
   },
   { description: 'Only the fields to change.', examples: [{ shipTo: { address1: '2 Market St', postalCode: '94107' } }] },
@@ -513,7 +513,7 @@ const paymentInformation = (withCard: boolean): Schema =>
     {
       customer: tokenRef('customer (pays with its default payment instrument unless one is named)'),
       paymentInstrument: tokenRef('payment instrument'),
-      shippingAddress: tokenRef('shipping address (needs the customer)'),
+      shippingAddress: tokenRef('shipping address (with paymentInformation.customer.id, whose address it must be)'),
       ...(withCard
         ? {
             card: obj(
@@ -541,7 +541,7 @@ const firstCall = (kind: 'payment' | 'credit'): Schema =>
     {
       clientReferenceInformation,
       processingInformation: obj({
-        ...(kind === 'payment' ? { capture: { type: 'boolean', description: 'Capture in the same call (default false)' } } : {}),
+        ...(kind === 'payment' ? { capture: bool('Capture in the same call (default false)') } : {}),
         actionList: {
           type: 'array',
           maxItems: 10,
@@ -553,6 +553,8 @@ const firstCall = (kind: 'payment' | 'credit'): Schema =>
         },
         actionTokenTypes: {
           type: 'array',
+          description:
+            'The tokens TOKEN_CREATE makes (required with it); `shippingAddress` needs orderInformation.shipTo. With `paymentInstrument` the card is kept for the customer (given in paymentInformation.customer.id, or made with `customer`); without it the card is used once.',
           maxItems: 4,
           items: { type: 'string', enum: ['customer', 'paymentInstrument', 'shippingAddress', 'instrumentIdentifier'] },
         },
@@ -563,14 +565,41 @@ const firstCall = (kind: 'payment' | 'credit'): Schema =>
     },
     {
       required: ['orderInformation', 'paymentInformation'],
-      examples: [
-        {
-          clientReferenceInformation: { code: 'TC50171_3' },
-          ...(kind === 'payment' ? { processingInformation: { capture: false } } : {}),
-          paymentInformation: { customer: { id: '7500BB199B4270EFE05340588D0AFCAD' } },
-          orderInformation: { amountDetails: { totalAmount: '102.21', currency: 'USD' } },
+      'x-examples': {
+        customerToken: {
+          summary: kind === 'payment' ? 'Authorize with a customer token' : 'Credit with a customer token',
+          value: {
+            clientReferenceInformation: { code: 'TC50171_3' },
+            ...(kind === 'payment' ? { processingInformation: { capture: false } } : {}),
+            paymentInformation: { customer: { id: '7500BB199B4270EFE05340588D0AFCAD' } },
+            orderInformation: { amountDetails: { totalAmount: '102.21', currency: 'USD' } },
+          },
         },
-      ],
+        ...(kind === 'payment'
+          ? {
+              tokenCreate: {
+                summary: 'Authorize a card and create a customer, its payment instrument and shipping address',
+                value: {
+                  clientReferenceInformation: { code: 'TC50171_3' },
+                  processingInformation: {
+                    actionList: ['TOKEN_CREATE'],
+                    actionTokenTypes: ['customer', 'paymentInstrument', 'shippingAddress'],
+                    capture: false,
+                  },
+                  paymentInformation: {
+                    card: { number: '4111111111111111', expirationMonth: '12', expirationYear: '2031', securityCode: '123' },
+                  },
+                  orderInformation: {
+                    amountDetails: { totalAmount: '102.21', currency: 'USD' },
+                    billTo: billToExample,
+                    shipTo: shipToExample,
+                  },
+                  buyerInformation: { merchantCustomerId: 'Your customer identifier' },
+                },
+              },
+            }
+          : {}),
+      },
     },
   );
 export const CreatePaymentRequest = firstCall('payment');
