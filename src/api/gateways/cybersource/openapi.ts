@@ -135,7 +135,6 @@ const HEADER = {
     pattern: '^SHA-256=',
     description: 'HTTP Signature: `SHA-256=` + base64 SHA-256 of the exact body bytes (signed). With JWT the digest is a claim.',
   },
-  host: { type: 'string', description: 'Signed (HTTP Signature) or bound by the `request-host` claim (JWT v2).' },
   'profile-id': { type: 'string', description: 'Accepted and ignored.' },
   'if-match': {
     type: 'string',
