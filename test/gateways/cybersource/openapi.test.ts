@@ -53,6 +53,11 @@ function conform(method: Method, docPath: string, res: CybsResponse): CybsRespon
     body: res.body,
   });
   expect(problems, `${method} ${docPath} answered ${res.status} ${res.body}`).toEqual([]);
+  // The response headers the document promises are there.
+  const responses = operationOf(doc, method, docPath).responses as Record<string, { headers?: Record<string, unknown> }>;
+  for (const name of Object.keys(responses[String(res.status)]?.headers ?? {})) {
+    expect(res.headers[name], `${method} ${docPath} ${res.status} without ${name}`).toBeDefined();
+  }
   return res;
 }
 
