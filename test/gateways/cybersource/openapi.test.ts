@@ -75,6 +75,23 @@ function expectRefusedInShape(docPath: string, res: CybsResponse, what: string):
   }
 }
 
+/**
+ * The refusal of a one-field mutant names that field in its details (`name` in TMS, `field` in PTS), or a
+ * field above or below it (removing `card` is refused as `card.expirationMonth` missing).
+ */
+function expectNamesField(res: CybsResponse, mutantName: string, what: string): void {
+  const m = /^(?:without )?(\S+)/.exec(mutantName);
+  const mutated = (m?.[1] ?? '').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
+  const details: { name?: string; field?: string }[] = res.json?.errors?.[0]?.details ?? res.json?.details ?? [];
+  const names = details.map((d) => d.name ?? d.field ?? '');
+  const related = (a: string, b: string) =>
+    a === b || a.startsWith(`${b}.`) || a.startsWith(`${b}[`) || b.startsWith(`${a}.`) || b.startsWith(`${a}[`);
+  expect(
+    names.some((n) => related(n, mutated)),
+    `${what}: the refusal names ${JSON.stringify(names)}, not ${mutated}`,
+  ).toBe(true);
+}
+
 /** Replaces, anywhere in a body, each string equal to a key of `ids` by its value. */
 function swap(value: unknown, ids: Record<string, string>): unknown {
   if (typeof value === 'string') return ids[value] ?? value;
@@ -294,6 +311,7 @@ describe('every operation with a body against its document', () => {
           const res = conform(bc.method, bc.docPath, await c.request(bc.method, target.url, swap(mutant.body, target.ids)));
           mutantsSent++;
           expectRefusedInShape(bc.docPath, res, `${bc.method} ${bc.docPath} ${name} ${mutant.name}`);
+          expectNamesField(res, mutant.name, `${bc.method} ${bc.docPath} ${name} ${mutant.name}`);
         }
       }
     });

@@ -129,8 +129,10 @@ function readMerchantDefined(body: Json | undefined): Json[] | undefined {
     if (!item || typeof item !== 'object' || Array.isArray(item)) {
       throw new TmsError(400, 'invalidFields', `${path} must be an object`, [{ name: path, location: 'body' }]);
     }
-    const name = tms.str(item as Json, 'name', { max: 60, required: true, pattern: MDI_NAMES }) as string;
-    const value = tms.str(item as Json, 'value', { max: 100, required: true }) as string;
+    // Keyed by its path, so a refusal names the field as sent (`merchantDefinedInformation[0].name`).
+    const at = { [path]: item } as Json;
+    const name = tms.str(at, `${path}.name`, { max: 60, required: true, pattern: MDI_NAMES }) as string;
+    const value = tms.str(at, `${path}.value`, { max: 100, required: true }) as string;
     return { name, value };
   });
 }

@@ -230,7 +230,8 @@ export function readAddress(r: Reader, o: Json | undefined, path: string): Addre
   if (!src) return undefined;
   const out: Address = {};
   for (const [wire, vault, max] of ADDRESS_FIELDS) {
-    const v = r.str(src, wire, { max, ...(wire === 'country' ? { pattern: /^[A-Za-z]{2}$/ } : {}) });
+    // Read by its whole path, so a refusal names the field as sent (`billTo.firstName`).
+    const v = r.str(o, `${path}.${wire}`, { max, ...(wire === 'country' ? { pattern: /^[A-Za-z]{2}$/ } : {}) });
     if (v !== undefined) out[vault] = wire === 'country' ? v.toUpperCase() : v;
   }
   return out;
