@@ -11,7 +11,9 @@ import type { CardView } from '../../../vault/cards.ts';
 import type { Caller } from '../../../vault/deps.ts';
 import type { VaultFailure } from '../../../vault/errors.ts';
 import type { PaymentView } from '../../../vault/payments.ts';
+import { doc } from './doc.ts';
 import type { Answer, Ctx, CybersourceDeps, Handler } from './routes.ts';
+import * as S from './schemas.ts';
 import { type Json, PtsError, pts, readAddress, readExpiry, submitTime, tmsId } from './wire.ts';
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
@@ -440,19 +442,94 @@ export function registerPts(scope: FastifyInstance, deps: CybersourceDeps, wrap:
     return { status: 200, body: paymentJson(p, await cardOf(ctx.caller, p.token)) };
   };
 
+  const P = 'payments';
+  const paymentP = { id: 'The payment id' };
+  const followUpRefusal = {
+    description:
+      'A field is invalid, the payment id is unknown (`INVALID_PAYMENT_ID`), the amount is more than is left (`INVALID_AMOUNT`), or the payment’s state does not allow it',
+  };
   scope.post(
     '/pts/v2/payments',
-    { schema: { hide: true } },
+    {
+      schema: doc('createPayment', 'Authorize a payment', P, {
+        description:
+          'With a customer token (its default payment instrument unless `paymentInstrument.id` names one), a payment instrument, or a card. `processingInformation.actionList: ["TOKEN_CREATE"]` with `actionTokenTypes` tokenizes the card (and makes a customer and shipping address) in the same call, kept only when approved. A decline is a 201 with `status: DECLINED`.',
+        body: S.CreatePaymentRequest,
+        response: { 201: { description: 'Authorized, declined or pending authentication', schema: S.Payment } },
+      }),
+    },
     wrap((ctx) => firstCall(ctx, 'payment')),
   );
   scope.post(
     '/pts/v2/credits',
-    { schema: { hide: true } },
+    {
+      schema: doc('createCredit', 'Credit a card', P, {
+        description: 'A stand-alone credit to a customer’s default payment instrument or a named one.',
+        body: S.CreateCreditRequest,
+        response: { 201: { description: 'The credit (`status: PENDING`)', schema: S.Credit } },
+      }),
+    },
     wrap((ctx) => firstCall(ctx, 'credit')),
   );
-  scope.get('/pts/v2/payments/:id', { schema: { hide: true } }, wrap(getPayment));
-  scope.post('/pts/v2/payments/:id/captures', { schema: { hide: true } }, wrap(capture));
-  scope.post('/pts/v2/payments/:id/reversals', { schema: { hide: true } }, wrap(reversal));
-  scope.post('/pts/v2/payments/:id/refunds', { schema: { hide: true } }, wrap(refund));
-  scope.post('/pts/v2/captures/:id/refunds', { schema: { hide: true } }, wrap(refund));
+  scope.get(
+    '/pts/v2/payments/:id',
+    {
+      schema: doc('getPayment', 'Retrieve a payment', P, {
+        params: paymentP,
+        response: {
+          200: { description: 'The payment', schema: S.Payment },
+          400: { description: 'The payment id is unknown (`INVALID_PAYMENT_ID`)' },
+        },
+      }),
+    },
+    wrap(getPayment),
+  );
+  scope.post(
+    '/pts/v2/payments/:id/captures',
+    {
+      schema: doc('capturePayment', 'Capture an authorization', P, {
+        description: 'The whole authorized amount, or part of it.',
+        params: paymentP,
+        body: S.CaptureRequest,
+        response: { 201: { description: 'The capture (`status: PENDING`)', schema: S.Capture }, 400: followUpRefusal },
+      }),
+    },
+    wrap(capture),
+  );
+  scope.post(
+    '/pts/v2/payments/:id/reversals',
+    {
+      schema: doc('authReversal', 'Reverse an authorization', P, {
+        description: 'A full reversal of an authorization not yet captured.',
+        params: paymentP,
+        body: S.ReversalRequest,
+        response: { 201: { description: 'The reversal (`status: REVERSED`)', schema: S.Reversal }, 400: followUpRefusal },
+      }),
+    },
+    wrap(reversal),
+  );
+  scope.post(
+    '/pts/v2/payments/:id/refunds',
+    {
+      schema: doc('refundPayment', 'Refund a captured payment', P, {
+        description: 'The whole captured amount left, or part of it.',
+        params: paymentP,
+        body: S.RefundRequest,
+        response: { 201: { description: 'The refund (`status: PENDING`)', schema: S.Refund }, 400: followUpRefusal },
+      }),
+    },
+    wrap(refund),
+  );
+  scope.post(
+    '/pts/v2/captures/:id/refunds',
+    {
+      schema: doc('refundCapture', 'Refund a capture', P, {
+        description: 'A capture’s id is its payment’s; the same as refunding the payment.',
+        params: { id: 'The capture id (its payment’s id)' },
+        body: S.RefundRequest,
+        response: { 201: { description: 'The refund (`status: PENDING`)', schema: S.Refund }, 400: followUpRefusal },
+      }),
+    },
+    wrap(refund),
+  );
 }

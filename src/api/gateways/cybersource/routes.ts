@@ -15,9 +15,12 @@ import type { MerchantService } from '../../../vault/merchants.ts';
 import type { PaymentService } from '../../../vault/payments.ts';
 import type { Guard } from '../../guard.ts';
 import { parseJsonBounded } from '../../json.ts';
+import { documentWire } from '../../openapi.ts';
 import { problemFromError } from '../../problem.ts';
 import { type Authenticated, AuthFailure, createCybersourceAuth } from './auth.ts';
+import { doc, GONE, NOT_FOUND, ok, type RouteSchema, STALE } from './doc.ts';
 import { registerPts } from './pts.ts';
+import * as S from './schemas.ts';
 import {
   AUTH_FAILED,
   brandOfType,
@@ -126,8 +129,10 @@ function readMerchantDefined(body: Json | undefined): Json[] | undefined {
     if (!item || typeof item !== 'object' || Array.isArray(item)) {
       throw new TmsError(400, 'invalidFields', `${path} must be an object`, [{ name: path, location: 'body' }]);
     }
-    const name = tms.str(item as Json, 'name', { max: 60, required: true, pattern: MDI_NAMES }) as string;
-    const value = tms.str(item as Json, 'value', { max: 100, required: true }) as string;
+    // Keyed by its path, so a refusal names the field as sent (`merchantDefinedInformation[0].name`).
+    const at = { [path]: item } as Json;
+    const name = tms.str(at, `${path}.name`, { max: 60, required: true, pattern: MDI_NAMES }) as string;
+    const value = tms.str(at, `${path}.value`, { max: 100, required: true }) as string;
     return { name, value };
   });
 }
@@ -534,34 +539,286 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
   // Wiring
 
   const c = '/tms/v2/customers/:customerId';
-  const routes: [method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, handler: Handler][] = [
-    ['POST', '/tms/v2/customers', createCustomer],
-    ['GET', c, getCustomer],
-    ['PATCH', c, patchCustomer],
-    ['DELETE', c, deleteCustomer],
-    ['POST', `${c}/payment-instruments`, (ctx) => createPaymentInstrument(ctx, param(ctx, 'customerId'))],
-    ['GET', `${c}/payment-instruments`, listCustomerPis],
+  const C = 'customers';
+  const CPI = 'customer payment instruments';
+  const CSA = 'customer shipping addresses';
+  const II = 'instrument identifiers';
+  const PI = 'payment instruments';
+  const customerP = { customerId: 'The customer id' };
+  const routes: [method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, handler: Handler, schema: RouteSchema][] = [
+    [
+      'POST',
+      '/tms/v2/customers',
+      createCustomer,
+      doc('postCustomer', 'Create a customer', C, {
+        body: S.CreateCustomerRequest,
+        response: {
+          201: ok('The customer', S.CustomerAnswer),
+          409: { description: 'A customer with this merchantCustomerID already exists' },
+        },
+      }),
+    ],
+    [
+      'GET',
+      c,
+      getCustomer,
+      doc('getCustomer', 'Retrieve a customer', C, {
+        description:
+          'With its default payment instrument and shipping address embedded. With MLE (`Accept: application/jose` or `v-c-response-mle-kid`) the embedded card number is unmasked.',
+        params: customerP,
+        response: { 200: ok('The customer', S.CustomerAnswer), 404: NOT_FOUND },
+      }),
+    ],
+    [
+      'PATCH',
+      c,
+      patchCustomer,
+      doc('patchCustomer', 'Update a customer', C, {
+        description:
+          'Changes the fields given; `defaultPaymentInstrument.id` / `defaultShippingAddress.id` change its defaults (checked first: an unknown one changes nothing).',
+        params: customerP,
+        body: S.PatchCustomerRequest,
+        response: {
+          200: ok('The customer', S.CustomerAnswer),
+          404: NOT_FOUND,
+          409: { description: 'Another customer has this merchantCustomerID' },
+          412: STALE,
+          424: { description: 'The payment instrument or shipping address to make default was not found' },
+        },
+      }),
+    ],
+    [
+      'DELETE',
+      c,
+      deleteCustomer,
+      doc('deleteCustomer', 'Delete a customer', C, {
+        description: 'With its payment instruments and shipping addresses.',
+        params: customerP,
+        response: { 204: { description: 'Deleted' }, 404: NOT_FOUND },
+      }),
+    ],
+    [
+      'POST',
+      `${c}/payment-instruments`,
+      (ctx) => createPaymentInstrument(ctx, param(ctx, 'customerId')),
+      doc('postCustomerPaymentInstrument', 'Create a customer payment instrument', CPI, {
+        description:
+          'From an existing instrument identifier (`instrumentIdentifier.id`) or a card number (`instrumentIdentifier.card.number`, tokenized). The customer’s first payment instrument becomes its default.',
+        params: customerP,
+        body: S.CreateCustomerPaymentInstrumentRequest,
+        response: {
+          201: ok('The payment instrument', S.PaymentInstrumentAnswer),
+          404: { description: 'No such customer' },
+          424: { description: 'The instrument identifier was not found' },
+        },
+      }),
+    ],
+    [
+      'GET',
+      `${c}/payment-instruments`,
+      listCustomerPis,
+      doc('getCustomerPaymentInstrumentsList', 'List a customer’s payment instruments', CPI, {
+        params: customerP,
+        querystring: S.pagingQuery,
+        response: {
+          200: ok('One page of payment instruments', S.PaymentInstrumentListAnswer, false),
+          404: { description: 'No such customer' },
+        },
+      }),
+    ],
     [
       'GET',
       `${c}/payment-instruments/:piId`,
       async (ctx) => cardAnswer(ctx, await liveCard(ctx, param(ctx, 'piId'), param(ctx, 'customerId')), 'customer'),
+      doc('getCustomerPaymentInstrument', 'Retrieve a customer payment instrument', CPI, {
+        description: 'With MLE the embedded instrument identifier’s card number is unmasked.',
+        params: { ...customerP, piId: 'The payment instrument id' },
+        response: { 200: ok('The payment instrument', S.PaymentInstrumentAnswer), 404: NOT_FOUND },
+      }),
     ],
-    ['PATCH', `${c}/payment-instruments/:piId`, (ctx) => patchPaymentInstrument(ctx, param(ctx, 'piId'), param(ctx, 'customerId'))],
-    ['DELETE', `${c}/payment-instruments/:piId`, (ctx) => deletePaymentInstrument(ctx, param(ctx, 'piId'), param(ctx, 'customerId'))],
-    ['POST', `${c}/shipping-addresses`, createAddress],
-    ['GET', `${c}/shipping-addresses`, listAddresses],
-    ['GET', `${c}/shipping-addresses/:addressId`, getAddress],
-    ['PATCH', `${c}/shipping-addresses/:addressId`, patchAddress],
-    ['DELETE', `${c}/shipping-addresses/:addressId`, deleteAddress],
-    ['POST', '/tms/v1/instrumentidentifiers', createInstrument],
-    ['GET', '/tms/v1/instrumentidentifiers/:instrumentId', getInstrument],
-    ['PATCH', '/tms/v1/instrumentidentifiers/:instrumentId', patchInstrument],
-    ['DELETE', '/tms/v1/instrumentidentifiers/:instrumentId', deleteInstrument],
-    ['GET', '/tms/v1/instrumentidentifiers/:instrumentId/paymentinstruments', listInstrumentPis],
-    ['POST', '/tms/v1/paymentinstruments', (ctx) => createPaymentInstrument(ctx, null)],
-    ['GET', '/tms/v1/paymentinstruments/:piId', async (ctx) => cardAnswer(ctx, await liveCard(ctx, param(ctx, 'piId')), 'standalone')],
-    ['PATCH', '/tms/v1/paymentinstruments/:piId', (ctx) => patchPaymentInstrument(ctx, param(ctx, 'piId'))],
-    ['DELETE', '/tms/v1/paymentinstruments/:piId', (ctx) => deletePaymentInstrument(ctx, param(ctx, 'piId'))],
+    [
+      'PATCH',
+      `${c}/payment-instruments/:piId`,
+      (ctx) => patchPaymentInstrument(ctx, param(ctx, 'piId'), param(ctx, 'customerId')),
+      doc('patchCustomersPaymentInstrument', 'Update a customer payment instrument', CPI, {
+        params: { ...customerP, piId: 'The payment instrument id' },
+        body: S.PatchPaymentInstrumentRequest,
+        response: { 200: ok('The payment instrument', S.PaymentInstrumentAnswer), 404: NOT_FOUND, 412: STALE },
+      }),
+    ],
+    [
+      'DELETE',
+      `${c}/payment-instruments/:piId`,
+      (ctx) => deletePaymentInstrument(ctx, param(ctx, 'piId'), param(ctx, 'customerId')),
+      doc('deleteCustomerPaymentInstrument', 'Delete a customer payment instrument', CPI, {
+        params: { ...customerP, piId: 'The payment instrument id' },
+        response: {
+          204: { description: 'Deleted' },
+          404: NOT_FOUND,
+          409: { description: 'It is the default while the customer has others: make another the default first' },
+        },
+      }),
+    ],
+    [
+      'POST',
+      `${c}/shipping-addresses`,
+      createAddress,
+      doc('postCustomerShippingAddress', 'Create a customer shipping address', CSA, {
+        description: 'The customer’s first shipping address becomes its default.',
+        params: customerP,
+        body: S.CreateShippingAddressRequest,
+        response: { 201: ok('The shipping address', S.ShippingAddressAnswer), 404: { description: 'No such customer' } },
+      }),
+    ],
+    [
+      'GET',
+      `${c}/shipping-addresses`,
+      listAddresses,
+      doc('getCustomerShippingAddressesList', 'List a customer’s shipping addresses', CSA, {
+        params: customerP,
+        querystring: S.pagingQuery,
+        response: {
+          200: ok('One page of shipping addresses', S.ShippingAddressListAnswer, false),
+          404: { description: 'No such customer' },
+        },
+      }),
+    ],
+    [
+      'GET',
+      `${c}/shipping-addresses/:addressId`,
+      getAddress,
+      doc('getCustomerShippingAddress', 'Retrieve a customer shipping address', CSA, {
+        params: { ...customerP, addressId: 'The shipping address id' },
+        response: { 200: ok('The shipping address', S.ShippingAddressAnswer), 404: NOT_FOUND },
+      }),
+    ],
+    [
+      'PATCH',
+      `${c}/shipping-addresses/:addressId`,
+      patchAddress,
+      doc('patchCustomersShippingAddress', 'Update a customer shipping address', CSA, {
+        params: { ...customerP, addressId: 'The shipping address id' },
+        body: S.PatchShippingAddressRequest,
+        response: { 200: ok('The shipping address', S.ShippingAddressAnswer), 404: NOT_FOUND, 412: STALE },
+      }),
+    ],
+    [
+      'DELETE',
+      `${c}/shipping-addresses/:addressId`,
+      deleteAddress,
+      doc('deleteCustomerShippingAddress', 'Delete a customer shipping address', CSA, {
+        params: { ...customerP, addressId: 'The shipping address id' },
+        response: {
+          204: { description: 'Deleted' },
+          404: NOT_FOUND,
+          409: { description: 'It is the default while the customer has others: make another the default first' },
+        },
+      }),
+    ],
+    [
+      'POST',
+      '/tms/v1/instrumentidentifiers',
+      createInstrument,
+      doc('postInstrumentIdentifier', 'Create an instrument identifier', II, {
+        description: 'Tokenizes a card number. The same card number always gives the same instrument identifier while it exists.',
+        body: S.CreateInstrumentIdentifierRequest,
+        response: {
+          200: ok('The card number already had this instrument identifier', S.InstrumentIdentifierAnswer),
+          201: ok('A new instrument identifier', S.InstrumentIdentifierAnswer),
+        },
+      }),
+    ],
+    [
+      'GET',
+      '/tms/v1/instrumentidentifiers/:instrumentId',
+      getInstrument,
+      doc('getInstrumentIdentifier', 'Retrieve an instrument identifier', II, {
+        description: 'The card number is masked, except inside an MLE answer.',
+        params: { instrumentId: 'The instrument identifier id' },
+        response: { 200: ok('The instrument identifier', S.InstrumentIdentifierAnswer), 404: NOT_FOUND, 410: GONE },
+      }),
+    ],
+    [
+      'PATCH',
+      '/tms/v1/instrumentidentifiers/:instrumentId',
+      patchInstrument,
+      doc('patchInstrumentIdentifier', 'Update an instrument identifier', II, {
+        params: { instrumentId: 'The instrument identifier id' },
+        body: S.PatchInstrumentIdentifierRequest,
+        response: { 200: ok('The instrument identifier', S.InstrumentIdentifierAnswer), 404: NOT_FOUND, 410: GONE },
+      }),
+    ],
+    [
+      'DELETE',
+      '/tms/v1/instrumentidentifiers/:instrumentId',
+      deleteInstrument,
+      doc('deleteInstrumentIdentifier', 'Delete an instrument identifier', II, {
+        description: 'Destroys its card number. Refused while payment instruments use it.',
+        params: { instrumentId: 'The instrument identifier id' },
+        response: {
+          204: { description: 'Deleted' },
+          404: NOT_FOUND,
+          409: { description: 'Payment instruments still use it (`instrumentIdentifierDeletionError`)' },
+          410: GONE,
+        },
+      }),
+    ],
+    [
+      'GET',
+      '/tms/v1/instrumentidentifiers/:instrumentId/paymentinstruments',
+      listInstrumentPis,
+      doc('getInstrumentIdentifierPaymentInstrumentsList', 'List the payment instruments of an instrument identifier', II, {
+        params: { instrumentId: 'The instrument identifier id' },
+        querystring: S.pagingQuery,
+        response: { 200: ok('One page of payment instruments', S.InstrumentPaymentInstrumentListAnswer, false), 404: NOT_FOUND, 410: GONE },
+      }),
+    ],
+    [
+      'POST',
+      '/tms/v1/paymentinstruments',
+      (ctx) => createPaymentInstrument(ctx, null),
+      doc('postPaymentInstrument', 'Create a payment instrument', PI, {
+        description: 'Without a customer; from an existing instrument identifier or a card number.',
+        body: S.CreatePaymentInstrumentRequest,
+        response: {
+          201: ok('The payment instrument', S.StandalonePaymentInstrumentAnswer),
+          424: { description: 'The instrument identifier was not found' },
+        },
+      }),
+    ],
+    [
+      'GET',
+      '/tms/v1/paymentinstruments/:piId',
+      async (ctx) => cardAnswer(ctx, await liveCard(ctx, param(ctx, 'piId')), 'standalone'),
+      doc('getPaymentInstrument', 'Retrieve a payment instrument', PI, {
+        description: 'Any of the merchant’s payment instruments, with or without a customer. With MLE the card number is unmasked.',
+        params: { piId: 'The payment instrument id' },
+        response: { 200: ok('The payment instrument', S.StandalonePaymentInstrumentAnswer), 404: NOT_FOUND },
+      }),
+    ],
+    [
+      'PATCH',
+      '/tms/v1/paymentinstruments/:piId',
+      (ctx) => patchPaymentInstrument(ctx, param(ctx, 'piId')),
+      doc('patchPaymentInstrument', 'Update a payment instrument', PI, {
+        params: { piId: 'The payment instrument id' },
+        body: S.PatchPaymentInstrumentRequest,
+        response: { 200: ok('The payment instrument', S.StandalonePaymentInstrumentAnswer), 404: NOT_FOUND, 412: STALE },
+      }),
+    ],
+    [
+      'DELETE',
+      '/tms/v1/paymentinstruments/:piId',
+      (ctx) => deletePaymentInstrument(ctx, param(ctx, 'piId')),
+      doc('deletePaymentInstrument', 'Delete a payment instrument', PI, {
+        params: { piId: 'The payment instrument id' },
+        response: {
+          204: { description: 'Deleted' },
+          404: NOT_FOUND,
+          409: { description: 'It is its customer’s default while the customer has others' },
+        },
+      }),
+    ],
   ];
 
   deps.guard.renderer('cybersource', (reply, status) => {
@@ -636,8 +893,8 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
       }
     };
 
-    for (const [method, path, handler] of routes)
-      scope.route({ method, url: path, schema: { hide: true }, handler: respond('tms', handler) });
+    documentWire(scope);
+    for (const [method, path, handler, schema] of routes) scope.route({ method, url: path, schema, handler: respond('tms', handler) });
     registerPts(scope, deps, (handler) => respond('pts', handler));
   });
 

@@ -179,6 +179,9 @@ const TYPE_CODES: Record<string, Brand> = {
   'china unionpay': 'UNIONPAY',
 };
 
+/** Every `card.type` spelling accepted (compared case-insensitively), for the OpenAPI document. */
+export const TYPE_NAMES: string[] = Object.keys(TYPE_CODES).sort();
+
 /** The brand a request's `card.type` names (3-digit code or name), or undefined when it names none we know. */
 export const brandOfType = (type: string): Brand | undefined => TYPE_CODES[type.toLowerCase()];
 
@@ -227,7 +230,8 @@ export function readAddress(r: Reader, o: Json | undefined, path: string): Addre
   if (!src) return undefined;
   const out: Address = {};
   for (const [wire, vault, max] of ADDRESS_FIELDS) {
-    const v = r.str(src, wire, { max, ...(wire === 'country' ? { pattern: /^[A-Za-z]{2}$/ } : {}) });
+    // Read by its whole path, so a refusal names the field as sent (`billTo.firstName`).
+    const v = r.str(o, `${path}.${wire}`, { max, ...(wire === 'country' ? { pattern: /^[A-Za-z]{2}$/ } : {}) });
     if (v !== undefined) out[vault] = wire === 'country' ? v.toUpperCase() : v;
   }
   return out;
