@@ -1,6 +1,7 @@
 /** Liveness, readiness and Prometheus metrics (request counts and latency per route). */
 import type { FastifyInstance } from 'fastify';
 import type { Metrics } from '../metrics.ts';
+import { ProblemSchema } from './native/schemas.ts';
 import type { ApiDocument } from './openapi.ts';
 
 export const document: ApiDocument = {
@@ -12,6 +13,18 @@ export const document: ApiDocument = {
     { name: 'health', description: 'Liveness, readiness and metrics' },
     { name: 'documents', description: 'The OpenAPI document of each API' },
   ],
+  // What any route can answer before its handler runs: a URL the router refuses, and the drain at shutdown.
+  operation: (schema) => {
+    const response = { ...((schema.response ?? {}) as Record<string, Record<string, unknown>>) };
+    const problemJson = { 'application/problem+json': { schema: ProblemSchema } };
+    response[400] = { description: 'The request URL is malformed', content: problemJson };
+    const { description: _d, ...own503 } = response[503] ?? {};
+    response[503] = {
+      description: 'Not ready, or the server is shutting down (retry on another instance)',
+      content: { ...(response[503] ? { 'application/json': { schema: own503 } } : {}), ...problemJson },
+    };
+    return { ...schema, response };
+  },
 };
 
 const Status = (props: Record<string, unknown>, required: string[]) => ({
