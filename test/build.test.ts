@@ -100,14 +100,15 @@ describe('CLI start-up loads only what the command uses', () => {
     expect([...loaded]).toEqual(['commander']);
   }, 150_000);
 
-  it('merchants list on SQLite loads kysely and better-sqlite3, not pg, the HTTP stack, jose or prom-client', async () => {
+  it('merchants list on SQLite loads better-sqlite3 (kysely is bundled into dist/), not pg, the HTTP stack, jose or prom-client', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-loads-data-'));
     const env: NodeJS.ProcessEnv = { ...process.env, TOKENVAULT_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
     for (const name of ['DATABASE_URL', 'TOKENVAULT_DATABASE_SCHEMA', 'TOKENVAULT_MASTER_KEY', 'TOKENVAULT_MASTER_KEY_FILE'])
       delete env[name];
     try {
       const loaded = await packagesLoaded(['merchants', 'list'], env);
-      expect(loaded.has('kysely')).toBe(true);
+      // scripts/bundle-cli.mjs compiles kysely (about 260 ESM files) into the vault's chunk for start-up.
+      expect(loaded.has('kysely'), 'kysely is loaded from node_modules, not from the bundle').toBe(false);
       expect(loaded.has('better-sqlite3')).toBe(true);
       for (const name of ['pg', ...SERVER_ONLY]) expect(loaded.has(name), name).toBe(false);
     } finally {
