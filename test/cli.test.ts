@@ -92,6 +92,7 @@ describe('tokenvault CLI', () => {
       [],
       ['serve'],
       ['migrate'],
+      ['openapi'],
       ['backup'],
       ['merchants'],
       ['merchants', 'create'],

@@ -10,6 +10,13 @@ export type PanError = 'pan_not_digits' | 'pan_leading_zero' | 'pan_length' | 'p
 
 const PAN_MIN_LENGTH = 12;
 const PAN_MAX_LENGTH = 19;
+
+/** The shape parsePan accepts, as JSON Schema keywords, for API documents (Luhn and brand lengths aside). */
+export const PAN_SCHEMA_SHAPE = {
+  minLength: PAN_MIN_LENGTH,
+  maxLength: PAN_MAX_LENGTH,
+  pattern: `^[1-9][0-9]{${PAN_MIN_LENGTH - 1},${PAN_MAX_LENGTH - 1}}$`,
+} as const;
 const ASCII_DIGITS = /^[0-9]+$/;
 
 /** False for anything that is not a non-empty string of ASCII digits, so a caller cannot mistake junk for a valid number. */

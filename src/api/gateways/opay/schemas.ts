@@ -9,6 +9,7 @@
  *
  * Every schema is built fresh per call: the document generator rewrites schemas it is given.
  */
+import { PAN_SCHEMA_SHAPE } from '../../../domain/card.ts';
 import { OPAY_CODES } from './codes.ts';
 
 type Schema = Record<string, unknown>;
@@ -82,9 +83,7 @@ export const createRequest = (): Schema => ({
     },
     cardNumber: {
       type: 'string',
-      minLength: 12,
-      maxLength: 19,
-      pattern: '^[1-9][0-9]{11,18}$',
+      ...PAN_SCHEMA_SHAPE,
       description: 'The card number: 12 to 19 digits, no separators, passing the Luhn check',
     },
     expiryYear: { type: 'string', minLength: 2, maxLength: 2, pattern: '^[0-9]{2}$', description: 'Expiry year, `YY`' },
