@@ -64,15 +64,27 @@ export const merchantStore = {
 
   insertCredentials: (q: Executor, rows: GatewayCredentialRow[]) => q.insertInto('gateway_credentials').values(rows).execute(),
 
-  /** Gateway APIs find the merchant from the identifier their clients send (merchantId, keyId, apiKey…). */
-  findCredential: (q: Executor, gateway: string, lookupKey: string) =>
-    q
+  /**
+   * Credentials a gateway may authenticate with (not revoked, of an active merchant): all of one gateway, or
+   * one by the identifier its clients send (merchantId, apiKey, serviceCode…) or by merchant, indexed.
+   */
+  activeCredentials: (q: Executor, gateway: string, by?: { lookupKey: string } | { merchantId: string }) => {
+    let query = q
       .selectFrom('gateway_credentials')
-      .selectAll()
-      .where('gateway', '=', gateway)
-      .where('lookup_key', '=', lookupKey)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst(),
+      .innerJoin('merchants', 'merchants.id', 'gateway_credentials.merchant_id')
+      .select([
+        'gateway_credentials.id',
+        'gateway_credentials.merchant_id',
+        'gateway_credentials.lookup_key',
+        'gateway_credentials.public_data',
+      ])
+      .where('gateway_credentials.gateway', '=', gateway)
+      .where('gateway_credentials.revoked_at', 'is', null)
+      .where('merchants.status', '=', 'active');
+    if (by && 'lookupKey' in by) query = query.where('gateway_credentials.lookup_key', '=', by.lookupKey);
+    else if (by) query = query.where('gateway_credentials.merchant_id', '=', by.merchantId);
+    return query.execute();
+  },
 
   getSetting: async (q: Executor, name: string): Promise<string | undefined> =>
     (await q.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirst())?.value,

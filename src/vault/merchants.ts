@@ -75,6 +75,22 @@ const keyView = (r: {
   revokedAt: r.revoked_at,
 });
 
+export interface GatewayCredentialView {
+  id: string;
+  merchantId: string;
+  lookupKey: string;
+  publicData: Record<string, unknown>;
+  publicText: string;
+}
+
+const credentialView = (r: { id: string; merchant_id: string; lookup_key: string; public_data: string }): GatewayCredentialView => ({
+  id: r.id,
+  merchantId: r.merchant_id,
+  lookupKey: r.lookup_key,
+  publicData: JSON.parse(r.public_data),
+  publicText: r.public_data,
+});
+
 export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: number } = {}) {
   const { db } = deps;
   const authCacheMs = opts.authCacheMs ?? 0;
@@ -290,30 +306,21 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
       return succeed({ id: m.id, name: m.name, status: 'deleted', createdAt: m.created_at });
     },
 
-    /** A gateway's active credentials (public halves), for the gateway API to find who is calling. */
-    async gatewayCredentials(
+    /** A gateway's active credentials (public halves), for a gateway that must try each (2C2P: by signature). */
+    async gatewayCredentials(gateway: GatewayName): Promise<GatewayCredentialView[]> {
+      return (await merchantStore.activeCredentials(db, gateway)).map(credentialView);
+    },
+
+    /**
+     * One active credential, by the key the gateway's request names (OPay MerchantId, AppotaPay API key,
+     * AlliancePay service code, Cybersource merchant id) or by its merchant: one indexed read, not a scan.
+     */
+    async gatewayCredential(
       gateway: GatewayName,
-    ): Promise<{ id: string; merchantId: string; lookupKey: string; publicData: Record<string, unknown>; publicText: string }[]> {
-      const rows = await db
-        .selectFrom('gateway_credentials')
-        .innerJoin('merchants', 'merchants.id', 'gateway_credentials.merchant_id')
-        .select([
-          'gateway_credentials.id',
-          'gateway_credentials.merchant_id',
-          'gateway_credentials.lookup_key',
-          'gateway_credentials.public_data',
-        ])
-        .where('gateway_credentials.gateway', '=', gateway)
-        .where('gateway_credentials.revoked_at', 'is', null)
-        .where('merchants.status', '=', 'active')
-        .execute();
-      return rows.map((r) => ({
-        id: r.id,
-        merchantId: r.merchant_id,
-        lookupKey: r.lookup_key,
-        publicData: JSON.parse(r.public_data),
-        publicText: r.public_data,
-      }));
+      by: { lookupKey: string } | { merchantId: string },
+    ): Promise<GatewayCredentialView | null> {
+      const [row] = await merchantStore.activeCredentials(db, gateway, by);
+      return row ? credentialView(row) : null;
     },
 
     /** A credential's current state, read fresh: the gateway checks it on every request it authenticates. */
@@ -357,7 +364,7 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
       change: { merchantPublicKeyPem?: string; newVaultKeyBits?: 2048 | 3072 | 4096 },
       actor = 'admin',
     ): Promise<VaultResult<{ vaultPublicKeyPem: string; merchantPublicKeyPem: string }>> {
-      const [cred] = (await this.gatewayCredentials('twoc2p')).filter((c) => c.merchantId === merchantId);
+      const cred = await this.gatewayCredential('twoc2p', { merchantId });
       if (!cred) return fail('merchant_not_found');
       let merchantPublic = cred.publicData.merchantPublicKeyPem as string;
       if (change.merchantPublicKeyPem !== undefined) {
@@ -398,7 +405,7 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
     ): Promise<
       VaultResult<{ merchantId: string; keyId: string; certificates: { kid: string; sha256: string }[]; mleKeyId: string | null }>
     > {
-      const [cred] = (await this.gatewayCredentials('cybersource')).filter((c) => c.merchantId === merchantId);
+      const cred = await this.gatewayCredential('cybersource', { merchantId });
       if (!cred) return fail('merchant_not_found');
       const publicData = { ...cred.publicData } as Record<string, unknown>;
       let certificates = (publicData.certificates as CybersourceCertificate[] | undefined) ?? [];

@@ -235,7 +235,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService
       },
     },
     async (request, reply) => {
-      const [cred] = (await merchants.gatewayCredentials('twoc2p')).filter((c) => c.merchantId === request.params.id);
+      const cred = await merchants.gatewayCredential('twoc2p', { merchantId: request.params.id });
       if (!cred) return sendProblem(reply, problem('merchant_not_found'));
       return reply.type('application/x-pem-file').send(cred.publicData.vaultPublicKeyPem as string);
     },

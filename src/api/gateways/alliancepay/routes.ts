@@ -507,7 +507,7 @@ export async function registerAlliancePay(app: FastifyInstance, deps: AlliancePa
         }
         if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Refusal('b_error_parse_json');
         const serviceCode = str(body as Body, 'serviceCode', { max: 64, required: true }) as string;
-        const found = (await merchants.gatewayCredentials('alliancepay')).find((c) => c.lookupKey === serviceCode);
+        const found = await merchants.gatewayCredential('alliancepay', { lookupKey: serviceCode });
         const cred = found ? await credential(found.id, found.merchantId) : null;
         if (!cred) throw new Refusal('b_merchant_not_found');
         const session = await sessions.create({

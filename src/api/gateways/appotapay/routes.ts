@@ -175,7 +175,7 @@ export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDep
       }
     }
     if (!entry) {
-      const cred = (await merchants.gatewayCredentials('appotapay')).find((c) => c.lookupKey === apiKey);
+      const cred = await merchants.gatewayCredential('appotapay', { lookupKey: apiKey });
       if (!cred) throw authRefusal('unknown_api_key');
       const [secret, state] = await Promise.all([
         merchants.gatewaySecret(cred.merchantId, cred.id),

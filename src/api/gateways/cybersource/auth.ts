@@ -115,7 +115,7 @@ export function createCybersourceAuth(deps: { merchants: MerchantService; now: (
       cache.delete(cybsMerchantId);
       entry = undefined;
     }
-    const cred = (await merchants.gatewayCredentials('cybersource')).find((c) => c.lookupKey === cybsMerchantId);
+    const cred = await merchants.gatewayCredential('cybersource', { lookupKey: cybsMerchantId });
     if (!cred) throw new AuthFailure('unknown merchant');
     const [secret, state] = await Promise.all([
       merchants.gatewaySecret(cred.merchantId, cred.id),

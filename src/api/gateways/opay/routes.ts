@@ -102,7 +102,7 @@ export async function registerOpay(
     if (!m || !/^[0-9]{1,20}$/.test(merchantHeader)) throw new Refusal('header');
     let entry = secrets.get(merchantHeader);
     if (!entry) {
-      const cred = (await merchants.gatewayCredentials('opay')).find((c) => c.lookupKey === merchantHeader);
+      const cred = await merchants.gatewayCredential('opay', { lookupKey: merchantHeader });
       if (!cred) throw new Refusal('auth');
       const secret = await merchants.gatewaySecret(cred.merchantId, cred.id);
       if (!secret) throw new Refusal('auth');
