@@ -1,6 +1,6 @@
 /**
  * The stable codes vault use cases return. Each API maps them to its own wire shape in one place
- * (native: api/native/problem.ts). Messages here are safe to show: no card data, no secrets.
+ * (native: api/problem.ts; each gateway: its routes' refusal mapping). Messages here are safe to show: no card data, no secrets.
  */
 export type VaultErrorCode =
   | 'customer_not_found'

@@ -1,6 +1,7 @@
 /**
- * Reveal (detokenize): the only path by which a full card number leaves the vault, and then only
- * encrypted to a key the caller holds. Every reveal is an audit event with its stated purpose.
+ * Reveal (detokenize): the only path by which a full card number goes back to a merchant, and then only
+ * encrypted to a key the caller holds. Every reveal is an audit event with its stated purpose. (The other
+ * path out is a payment: vault/payments.ts hands the number to the payment processor, never to the caller.)
  */
 import { appendAudit } from '../audit/log.ts';
 import { encryptJson, importRecipient, JwkError } from '../crypto/jose.ts';

@@ -1,5 +1,5 @@
 /** TypeBox schemas of the native API: one per shape, used for validation, output filtering, OpenAPI and types. */
-import { type Static, Type } from 'typebox';
+import { Type } from 'typebox';
 
 export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Text = (max: number, opts: Record<string, unknown> = {}) => Type.String({ minLength: 1, maxLength: max, ...opts });
@@ -350,5 +350,3 @@ export const RevealResponse = Type.Object({
   enc: Type.Literal('A256GCM'),
   jwe: Type.String({ description: 'Compact JWE of {token, number, expMonth, expYear, holderName}' }),
 });
-
-export type CardCreateBody = Static<typeof CardCreate>;
