@@ -12,7 +12,7 @@ import type { Caller } from '../../../vault/deps.ts';
 import type { VaultFailure } from '../../../vault/errors.ts';
 import type { PaymentView } from '../../../vault/payments.ts';
 import { doc } from './doc.ts';
-import type { Answer, Ctx, CybersourceDeps, Handler } from './routes.ts';
+import type { Answer, Ctx, CybersourceDeps, Handler } from './handler.ts';
 import * as S from './schemas.ts';
 import { type Json, PtsError, pts, readAddress, readExpiry, submitTime, tmsId } from './wire.ts';
 

@@ -8,17 +8,14 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { CompactEncrypt } from 'jose';
 import { binInfo, parsePan } from '../../../domain/card.ts';
-import type { CardService, CardView } from '../../../vault/cards.ts';
-import type { AddressView, CustomerService, CustomerView } from '../../../vault/customers.ts';
-import type { Caller } from '../../../vault/deps.ts';
-import type { MerchantService } from '../../../vault/merchants.ts';
-import type { PaymentService } from '../../../vault/payments.ts';
-import type { Guard } from '../../guard.ts';
+import type { CardView } from '../../../vault/cards.ts';
+import type { AddressView, CustomerView } from '../../../vault/customers.ts';
 import { parseJsonBounded } from '../../json.ts';
 import { documentWire } from '../../openapi.ts';
 import { problemFromError } from '../../problem.ts';
 import { type Authenticated, AuthFailure, createCybersourceAuth } from './auth.ts';
 import { doc, GONE, NOT_FOUND, ok, type RouteSchema, STALE } from './doc.ts';
+import type { Answer, Ctx, CybersourceDeps, Handler } from './handler.ts';
 import { registerPts } from './pts.ts';
 import * as S from './schemas.ts';
 import {
@@ -30,7 +27,6 @@ import {
   instrumentJson,
   type Json,
   listJson,
-  type Presented,
   PtsError,
   paymentInstrumentJson,
   readAddress,
@@ -42,36 +38,6 @@ import {
   tmsId,
   etag as versionTag,
 } from './wire.ts';
-
-export interface CybersourceDeps {
-  merchants: MerchantService;
-  cards: CardService;
-  customers: CustomerService;
-  payments: PaymentService;
-  now: () => Date;
-  skewSeconds: number;
-  guard: Guard;
-}
-
-/** What a handler answers; `unmask` lets an MLE answer carry one instrument's full card number. */
-export interface Answer {
-  status: number;
-  body?: Json;
-  etag?: string;
-  unmask?: { instrumentId: string; build: (pan: string) => Json };
-}
-
-export interface Ctx {
-  caller: Caller;
-  auth: Authenticated;
-  presented: Presented;
-  params: Record<string, string>;
-  query: Record<string, string | undefined>;
-  body: Json | undefined;
-  headers: FastifyRequest['headers'];
-}
-
-export type Handler = (ctx: Ctx) => Promise<Answer>;
 
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const JSON_TYPE = /^application\/(?:[a-z.+-]*\+)?json\b/i;
