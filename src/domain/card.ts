@@ -211,6 +211,9 @@ const BRAND_NAMES: Readonly<Record<Brand, Omit<BrandNames, 'code'>>> = {
   UNKNOWN: { display: 'Unknown', lower: 'unknown', cybersourceType: '' },
 };
 
+/** Every brand, for API documents that enumerate them. */
+export const ALL_BRANDS = Object.keys(BRAND_NAMES) as Brand[];
+
 export function brandNames(brand: Brand): BrandNames {
   return { code: brand, ...BRAND_NAMES[brand] };
 }

@@ -6,6 +6,7 @@
  *
  * Builders return fresh objects: the document generator rewrites what it is given.
  */
+import { ALL_BRANDS, brandNames, type Funding } from '../../../domain/card.ts';
 import { CODES, type Code } from './codes.ts';
 
 type Schema = Record<string, unknown>;
@@ -152,8 +153,9 @@ const maskedNumber = (): Schema => ({
   description: 'The first 6 and last 4 digits of the card number, the rest as `X`',
 });
 
-const BRANDS = ['VISA', 'MASTERCARD', 'JCB', 'AMEX', 'DISCOVER', 'DINERS', 'UNIONPAY', 'MAESTRO', 'UNKNOWN'];
-const FUNDING = ['CREDIT', 'DEBIT', 'PREPAID', 'UNKNOWN'];
+// AppotaPay's brand names are the vault's (domain/card.ts), so the document enumerates the vault's.
+const BRANDS = ALL_BRANDS.map((b) => brandNames(b).code);
+const FUNDING = Object.keys({ CREDIT: 1, DEBIT: 1, PREPAID: 1, UNKNOWN: 1 } satisfies Record<Funding, 1>);
 const brand = (): Schema => ({
   type: 'string',
   enum: BRANDS,
