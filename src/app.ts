@@ -4,12 +4,9 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
-import { registerAlliancePay } from './api/gateways/alliancepay/routes.ts';
-import { registerAppotaPay } from './api/gateways/appotapay/routes.ts';
-import { registerCybersource } from './api/gateways/cybersource/routes.ts';
-import { registerOpay } from './api/gateways/opay/routes.ts';
-import { registerTwoc2p } from './api/gateways/twoc2p/routes.ts';
-import { apiOf, Guard, registerGuard } from './api/guard.ts';
+import { GATEWAYS } from './api/gateways/index.ts';
+import type { GatewayModule } from './api/gateways/kit/module.ts';
+import { apiMatcher, Guard, registerGuard } from './api/guard.ts';
 import { MAX_JSON_DEPTH, nestsTooDeep } from './api/json.ts';
 import { adminRoutes } from './api/native/admin-routes.ts';
 import { auditRoutes } from './api/native/audit-routes.ts';
@@ -17,12 +14,12 @@ import { cardRoutes } from './api/native/card-routes.ts';
 import { customerRoutes } from './api/native/customer-routes.ts';
 import { HttpProblem, registerAuth, registerIdempotency } from './api/native/http.ts';
 import { paymentRoutes } from './api/native/payment-routes.ts';
-import { registerDocs } from './api/openapi.ts';
+import { documentSet, registerDocs } from './api/openapi.ts';
 import { registerOps } from './api/ops-routes.ts';
 import { problem, problemFromError, sendProblem } from './api/problem.ts';
 import { errorForLog, requestForLog } from './api/redact.ts';
 import { clientErrorHandler, REQUEST_ID_HEADER, registerRequestId, requestIdOf } from './api/request-id.ts';
-import type { Config } from './config.ts';
+import { type Config, gatewaySettings } from './config.ts';
 import type { LogStream } from './log.ts';
 import type { Vault } from './open-vault.ts';
 
@@ -41,7 +38,19 @@ export interface BuildOptions {
   logger?: boolean;
   /** Under --workers: metrics summed over every worker (asked of the cluster primary). */
   clusterMetrics?: () => Promise<{ contentType: string; text: string }>;
+  /** The gateways to serve: GATEWAYS unless a test builds the app with others. */
+  gateways?: readonly GatewayModule[];
 }
+
+/** Where a credential or signature may be in a request: never logged. */
+const redactedPaths = (gateways: readonly GatewayModule[]): string[] => [
+  ...new Set(['authorization', ...gateways.flatMap((g) => g.redactHeaders)].map((h) => `req.headers[${JSON.stringify(h)}]`)),
+  '*.number',
+  '*.cvv',
+  '*.secretKey',
+  '*.sharedSecret',
+  '*.apiKey',
+];
 
 export async function buildApp(
   config: Config,
@@ -50,6 +59,8 @@ export async function buildApp(
   opts: BuildOptions = {},
 ): Promise<FastifyInstance> {
   let guardRef: Guard | null = null;
+  const gateways = opts.gateways ?? GATEWAYS;
+  const apiOf = apiMatcher(gateways);
   const app = Fastify({
     logger:
       opts.logger === false
@@ -58,17 +69,7 @@ export async function buildApp(
             level: config.logLevel,
             ...(opts.logStream ? { stream: opts.logStream } : {}),
             redact: {
-              paths: [
-                'req.headers.authorization',
-                'req.headers["x-appotapay-auth"]',
-                'req.headers["x-refresh_token"]',
-                'req.headers.signature',
-                '*.number',
-                '*.cvv',
-                '*.secretKey',
-                '*.sharedSecret',
-                '*.apiKey',
-              ],
+              paths: redactedPaths(gateways),
               censor: '[redacted]',
             },
             serializers: {
@@ -153,7 +154,8 @@ export async function buildApp(
   });
   app.setNotFoundHandler((_request, reply) => sendProblem(reply, problem('not_found', 'no such route')));
 
-  await registerDocs(app);
+  const servers = await Promise.all(gateways.map(async (g) => ({ module: g, server: await g.server() })));
+  await registerDocs(app, documentSet(Object.fromEntries(servers.map((s) => [s.module.id, s.server.document])), apiOf));
 
   registerOps(app, {
     ping: () => vault.store.ping(),
@@ -161,7 +163,7 @@ export async function buildApp(
     metrics: vault.metrics,
     clusterMetrics: opts.clusterMetrics,
   });
-  const guard = new Guard(config, vault.audit);
+  const guard = new Guard(config, vault.audit, Date.now, apiOf);
   guardRef = guard;
   registerGuard(app, guard);
   registerAuth(app, { merchants: vault.merchants, checkAdmin: adminCheck, guard });
@@ -171,9 +173,7 @@ export async function buildApp(
   await app.register(cardRoutes, { cards: vault.cards, reveal: vault.reveal });
   await app.register(auditRoutes, { audit: vault.audit });
   await app.register(paymentRoutes, { payments: vault.payments });
-  await registerTwoc2p(app, { merchants: vault.merchants, cards: vault.cards, guard });
-  await registerOpay(app, { merchants: vault.merchants, cards: vault.cards, customers: vault.customers, guard });
-  await registerAlliancePay(app, {
+  const services = {
     guard,
     merchants: vault.merchants,
     cards: vault.cards,
@@ -181,17 +181,11 @@ export async function buildApp(
     payments: vault.payments,
     sessions: vault.sessions,
     now: vault.now,
-  });
-  await registerAppotaPay(app, { merchants: vault.merchants, cards: vault.cards, payments: vault.payments, now: vault.now, guard });
-  await registerCybersource(app, {
-    guard,
-    merchants: vault.merchants,
-    cards: vault.cards,
-    customers: vault.customers,
-    payments: vault.payments,
-    now: vault.now,
-    skewSeconds: config.cybersourceSkewSeconds,
-  });
+    config,
+  };
+  for (const { module, server } of servers) {
+    await server.register(app, { ...services, settings: config.gateways[module.id] ?? gatewaySettings(module.settings) });
+  }
   await app.ready();
   return app;
 }

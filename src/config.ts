@@ -1,5 +1,7 @@
 /** Configuration: read once from the environment (and CLI flags) into a frozen, validated object. */
 import path from 'node:path';
+import { GATEWAYS } from './api/gateways/index.ts';
+import type { GatewaySetting } from './api/gateways/kit/module.ts';
 
 /** Files the server writes in the data directory (owner-only, 0600; the directory 0700). */
 export const SQLITE_FILE = 'tokenvault.db';
@@ -23,10 +25,8 @@ export interface Config {
   readonly workers: number;
   /** How long unwrapped data keys are cached; a data-key rotation reaches every server within it. */
   readonly keyCacheSeconds: number;
-  /** How far a Cybersource Date header or JWT iat may be from this server's clock. */
-  readonly cybersourceSkewSeconds: number;
-  /** How long an AlliancePay session (virtual device) lives. */
-  readonly alliancepaySessionSeconds: number;
+  /** Each gateway's own settings (GatewayModule.settings), by gateway id and key. */
+  readonly gateways: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** How long a CVV collected before the first payment is kept (encrypted) before it is wiped. */
   readonly cvvTtlSeconds: number;
   /** A processor call still running after this counts as unavailable (503, nothing recorded). */
@@ -61,6 +61,11 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
   return n;
 }
 
+/** One gateway's settings, each from its environment variable or its default. */
+export function gatewaySettings(settings: readonly GatewaySetting[], env: NodeJS.ProcessEnv = {}): Record<string, number> {
+  return Object.fromEntries(settings.map((s) => [s.key, int(s.env, env[s.env], s.default, s.min, s.max)]));
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -89,8 +94,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     processorTimeoutMs: int('TOKENVAULT_PROCESSOR_TIMEOUT_MS', env.TOKENVAULT_PROCESSOR_TIMEOUT_MS, 10_000, 10, 120_000),
     cvvTtlSeconds: int('TOKENVAULT_CVV_TTL_SECONDS', env.TOKENVAULT_CVV_TTL_SECONDS, 3600, 1, 86400),
     keyCacheSeconds: int('TOKENVAULT_KEY_CACHE_SECONDS', env.TOKENVAULT_KEY_CACHE_SECONDS, 30, 0, 3600),
-    alliancepaySessionSeconds: int('TOKENVAULT_ALLIANCEPAY_SESSION_SECONDS', env.TOKENVAULT_ALLIANCEPAY_SESSION_SECONDS, 3600, 60, 86400),
-    cybersourceSkewSeconds: int('TOKENVAULT_CYBERSOURCE_SKEW_SECONDS', env.TOKENVAULT_CYBERSOURCE_SKEW_SECONDS, 300, 1, 3600),
+    gateways: Object.fromEntries(GATEWAYS.map((g) => [g.id, gatewaySettings(g.settings, env)])),
     authCacheSeconds: int('TOKENVAULT_AUTH_CACHE_SECONDS', env.TOKENVAULT_AUTH_CACHE_SECONDS, 5, 0, 300),
     rateLimitPerSecond,
     rateLimitBurst: int('TOKENVAULT_RATE_LIMIT_BURST', env.TOKENVAULT_RATE_LIMIT_BURST, Math.max(1, rateLimitPerSecond * 2), 1, 10_000_000),

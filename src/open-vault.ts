@@ -122,7 +122,7 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     customers: createCustomerService(deps),
     cards,
     reveal: createRevealService(deps),
-    sessions: createSessionService({ ...deps, sessionTtlMs: config.alliancepaySessionSeconds * 1000 }),
+    sessions: createSessionService({ ...deps, sessionTtlMs: (config.gateways.alliancepay?.sessionSeconds ?? 3600) * 1000 }),
     audit: createAuditService(deps),
     keys: createKeyService({ ...deps, keyCacheTtlMs: config.keyCacheSeconds * 1000 }),
     master,

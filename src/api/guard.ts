@@ -11,24 +11,34 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { AuditService } from '../vault/audit.ts';
+import { GATEWAYS, type GatewayId } from './gateways/index.ts';
 import { type Problem, problemFromError } from './problem.ts';
 import { bindMerchant } from './request-id.ts';
 
-export type ApiName = 'native' | 'twoc2p' | 'opay' | 'alliancepay' | 'appotapay' | 'cybersource';
+export type ApiName = 'native' | GatewayId;
 
-/** Which API a request is for, by its path (each API owns distinct prefixes); null for ops and docs routes. */
-export function apiOf(url: string): ApiName | null {
-  if (url.startsWith('/v1/')) return 'native';
-  if (url.startsWith('/tms/') || url.startsWith('/pts/')) return 'cybersource';
-  if (url.startsWith('/customertoken/')) return 'twoc2p';
-  if (url.startsWith('/api/v1/international/')) return 'opay';
-  if (url.startsWith('/api-gateway/') || url.startsWith('/ecom/')) return 'alliancepay';
-  if (url.startsWith('/credit-card/')) return 'appotapay';
-  return null;
+/**
+ * Which API a request is for, by its path: the native API's `/v1/`, else the gateway owning the prefix (each
+ * API owns distinct prefixes); null for ops and docs routes.
+ */
+export function apiMatcher(gateways: readonly { id: string; prefixes: readonly string[] }[]): (url: string) => string | null {
+  const owners: [prefix: string, api: string][] = [['/v1/', 'native']];
+  for (const g of gateways) for (const prefix of g.prefixes) owners.push([prefix, g.id]);
+  for (const [i, [prefix]] of owners.entries())
+    for (const [other] of owners.slice(i + 1))
+      if (prefix.startsWith(other) || other.startsWith(prefix)) throw new Error(`API path prefixes overlap: ${prefix} and ${other}`);
+  return (url) => {
+    for (const [prefix, api] of owners) if (url.startsWith(prefix)) return api;
+    return null;
+  };
 }
 
+/** Which API of this server's (the native one and GATEWAYS) a request path is for. */
+export const apiOf = apiMatcher(GATEWAYS) as (url: string) => ApiName | null;
+
 export interface AuthFailure {
-  api: ApiName;
+  /** The API name (ApiName, or a module's id when the app is built with other gateways). */
+  api: string;
   /** The scheme refused, e.g. api-key, http-signature, jwt, hmac-sha512, jws, session. */
   scheme: string;
   /** A short machine reason (never the credential, signature or token presented). */
@@ -50,7 +60,7 @@ interface Window {
 }
 
 export class Guard {
-  readonly #renderers = new Map<ApiName, Renderer>();
+  readonly #renderers = new Map<string, Renderer>();
   readonly #failures = new Map<string, Window>();
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
 
@@ -58,14 +68,16 @@ export class Guard {
     private readonly limits: Pick<Config, 'rateLimitPerSecond' | 'rateLimitBurst' | 'authFailureLimit' | 'authFailureWindowSeconds'>,
     private readonly audit: Pick<AuditService, 'recordDenied'>,
     private readonly clock: () => number = Date.now,
+    /** Which API a path is for (the app passes the one derived from its gateways). */
+    readonly apiOf: (url: string) => string | null = apiOf,
   ) {}
 
   /** Each API registers how it answers 429/503. */
-  renderer(api: ApiName, render: Renderer): void {
+  renderer(api: string, render: Renderer): void {
     this.#renderers.set(api, render);
   }
 
-  refuse(api: ApiName, reply: FastifyReply, status: Refusal, retryAfterSeconds: number): FastifyReply {
+  refuse(api: string, reply: FastifyReply, status: Refusal, retryAfterSeconds: number): FastifyReply {
     if (status !== 400) reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterSeconds))));
     const render = this.#renderers.get(api);
     if (render) return render(reply, status, retryAfterSeconds);
@@ -137,7 +149,7 @@ export class Guard {
    * names the merchant in the request's later log lines, then sends its 429 and returns true when the merchant
    * is over its rate.
    */
-  throttled(api: ApiName, merchantId: string, reply: FastifyReply): boolean {
+  throttled(api: string, merchantId: string, reply: FastifyReply): boolean {
     bindMerchant(reply.request, merchantId);
     const wait = this.overLimit(merchantId);
     if (wait <= 0) return false;
@@ -154,7 +166,7 @@ export class Guard {
 export function registerGuard(app: FastifyInstance, guard: Guard): void {
   // Callback style: no promise per request on the hot path. Answering here without done() ends the request.
   app.addHook('onRequest', (request, reply, done) => {
-    const api = apiOf(request.url);
+    const api = guard.apiOf(request.url);
     const wait = api === null ? 0 : guard.blockedFor(request.ip);
     if (wait > 0 && api !== null) guard.refuse(api, reply, 429, wait);
     else done();
@@ -166,7 +178,7 @@ export function registerGuard(app: FastifyInstance, guard: Guard): void {
  * stack, never sent); the database being unavailable is a 503 in the gateway's shape (its renderer), and
  * everything else is answered by `render` in the gateway's own error format.
  */
-export function gatewayErrorHandler(api: ApiName, guard: Guard, render: (reply: FastifyReply, p: Problem) => FastifyReply) {
+export function gatewayErrorHandler(api: string, guard: Guard, render: (reply: FastifyReply, p: Problem) => FastifyReply) {
   return (err: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply => {
     const p = problemFromError(err, request);
     if (p.code === 'service_unavailable') return guard.refuse(api, reply, 503, 1);

@@ -11,36 +11,35 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance, FastifySchema, RouteOptions } from 'fastify';
 import { VERSION } from '../version.ts';
-import { document as alliancepay } from './gateways/alliancepay/openapi.ts';
-import { document as appotapay } from './gateways/appotapay/openapi.ts';
-import { document as cybersource } from './gateways/cybersource/openapi.ts';
-import { document as opay } from './gateways/opay/openapi.ts';
-import { document as twoc2p } from './gateways/twoc2p/openapi.ts';
+import type { ApiDocument } from './document.ts';
+import { GATEWAY_IDS } from './gateways/index.ts';
 import { type ApiName, apiOf } from './guard.ts';
 import { document as native } from './native/openapi.ts';
 import { document as ops } from './ops-routes.ts';
 
+export type { ApiDocument } from './document.ts';
 export type DocumentId = ApiName | 'ops';
 
-/** What one API's document says about itself; its operations come from the routes. */
-export interface ApiDocument {
-  title: string;
-  description: string;
-  /** OpenAPI security schemes, by name; operations name the ones they need. */
-  securitySchemes: Record<string, Record<string, unknown>>;
-  tags?: { name: string; description: string }[];
-  /** Adds what every operation of this API shares (security, headers, error answers) to a route's schema. */
-  operation?: (schema: Record<string, unknown>, route: RouteOptions) => Record<string, unknown>;
-}
-
-/** Every document, one per API: the compiler names the place a new API must fill in. */
-export const DOCUMENTS: Record<DocumentId, ApiDocument> = { native, twoc2p, cybersource, alliancepay, opay, appotapay, ops };
-export const DOCUMENT_IDS = Object.keys(DOCUMENTS) as DocumentId[];
+/** Every document: the native API's, each gateway's (GATEWAYS), the operations routes'. */
+export const DOCUMENT_IDS: readonly DocumentId[] = ['native', ...GATEWAY_IDS, 'ops'];
 
 export const documentOf = (url: string): DocumentId => apiOf(url) ?? 'ops';
 
+/** The documents of an app: the native and ops ones, and those its gateways bring. */
+export interface DocumentSet {
+  /** By document id (the API name, or 'ops'). */
+  documents: Record<string, ApiDocument>;
+  /** Which document a path belongs to. */
+  documentOf: (url: string) => string;
+}
+
+/** The native and ops documents with the gateways' own. */
+export function documentSet(gateways: Record<string, ApiDocument>, apiOfPath: (url: string) => string | null): DocumentSet {
+  return { documents: { native, ...gateways, ops }, documentOf: (url) => apiOfPath(url) ?? 'ops' };
+}
+
 /** The URL of each document. */
-export const documentUrl = (id: DocumentId): string => `/openapi/${id}.json`;
+export const documentUrl = (id: string): string => `/openapi/${id}.json`;
 
 type OpenApi = {
   openapi: string;
@@ -51,10 +50,10 @@ type OpenApi = {
 };
 
 /** One API's document cut out of the whole route table. */
-export function splitDocument(all: OpenApi, id: DocumentId): OpenApi {
-  const doc = DOCUMENTS[id];
+export function splitDocument(all: OpenApi, id: string, set: DocumentSet): OpenApi {
+  const doc = set.documents[id] as ApiDocument;
   const paths: OpenApi['paths'] = {};
-  for (const [path, item] of Object.entries(all.paths)) if (documentOf(path) === id) paths[path] = item;
+  for (const [path, item] of Object.entries(all.paths)) if (set.documentOf(path) === id) paths[path] = item;
   const schemas = referencedSchemas(paths, all.components?.schemas ?? {});
   return {
     openapi: '3.1.0',
@@ -111,7 +110,8 @@ export function documentWire(scope: FastifyInstance): void {
 const routeTables = new WeakMap<FastifyInstance, { method: string; url: string; hidden: boolean }[]>();
 export const registeredRoutes = (app: FastifyInstance) => routeTables.get(app) ?? [];
 
-export async function registerDocs(app: FastifyInstance): Promise<void> {
+export async function registerDocs(app: FastifyInstance, set: DocumentSet): Promise<void> {
+  const ids = Object.keys(set.documents);
   const table: { method: string; url: string; hidden: boolean }[] = [];
   routeTables.set(app, table);
   app.addHook('onRoute', (route) => {
@@ -125,32 +125,32 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
     openapi: {
       openapi: '3.1.0',
       info: { title: 'tokenvault', version: VERSION },
-      components: { securitySchemes: Object.assign({}, ...DOCUMENT_IDS.map((id) => DOCUMENTS[id].securitySchemes)) },
+      components: { securitySchemes: Object.assign({}, ...ids.map((id) => set.documents[id]?.securitySchemes)) },
     },
     transform: ({ schema, url, route }) => {
-      const doc = DOCUMENTS[documentOf(url)];
+      const doc = set.documents[set.documentOf(url)] as ApiDocument;
       const base = (schema ?? {}) as Record<string, unknown>;
       return { schema: (doc.operation ? doc.operation(base, route as RouteOptions) : base) as FastifySchema, url };
     },
   });
 
   // Cut once, on first use: the route table does not change after start.
-  const cache = new Map<DocumentId, OpenApi>();
-  const documentFor = (id: DocumentId): OpenApi => {
+  const cache = new Map<string, OpenApi>();
+  const documentFor = (id: string): OpenApi => {
     let d = cache.get(id);
     if (!d) {
-      d = splitDocument(app.swagger() as unknown as OpenApi, id);
+      d = splitDocument(app.swagger() as unknown as OpenApi, id, set);
       cache.set(id, d);
     }
     return d;
   };
-  for (const id of DOCUMENT_IDS) {
+  for (const id of ids) {
     app.get(
       documentUrl(id),
       {
         schema: {
           operationId: `get${id[0]?.toUpperCase()}${id.slice(1)}OpenApi`,
-          summary: `The OpenAPI 3.1 document of the ${DOCUMENTS[id].title}`,
+          summary: `The OpenAPI 3.1 document of the ${set.documents[id]?.title}`,
           tags: ['documents'],
           security: [],
           response: { 200: { description: 'An OpenAPI 3.1 document', type: 'object', additionalProperties: true } },
@@ -177,7 +177,7 @@ export async function registerDocs(app: FastifyInstance): Promise<void> {
   await app.register(swaggerUi, {
     routePrefix: '/docs',
     // A document picker in the top bar: the native API first.
-    uiConfig: { urls: DOCUMENT_IDS.map((id) => ({ url: documentUrl(id), name: DOCUMENTS[id].title })) } as Record<string, unknown>,
+    uiConfig: { urls: ids.map((id) => ({ url: documentUrl(id), name: set.documents[id]?.title })) } as Record<string, unknown>,
     transformSpecification: () => documentFor('native'),
   });
 }

@@ -1,0 +1,25 @@
+/** AlliancePay tokens and payments over virtual-device sessions (docs/alliancepay.md). */
+import type { GatewayModule } from '../kit/module.ts';
+import { credentials } from './credentials.ts';
+
+export const alliancepay: GatewayModule<'alliancepay'> = {
+  id: 'alliancepay',
+  title: 'AlliancePay',
+  prefixes: ['/api-gateway/', '/ecom/'],
+  redactHeaders: ['x-refresh_token'],
+  settings: [
+    {
+      key: 'sessionSeconds',
+      env: 'TOKENVAULT_ALLIANCEPAY_SESSION_SECONDS',
+      default: 3600,
+      min: 60,
+      max: 86400,
+      description: 'How long an AlliancePay virtual-device session lasts',
+    },
+  ],
+  credentials,
+  async server() {
+    const [{ registerAlliancePay }, { document }] = await Promise.all([import('./routes.ts'), import('./openapi.ts')]);
+    return { document, register: (app, deps) => registerAlliancePay(app, deps) };
+  },
+};

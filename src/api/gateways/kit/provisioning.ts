@@ -1,0 +1,32 @@
+/**
+ * What a gateway provisions for a new merchant (DESIGN §7): its credential, generated here unless the
+ * merchant supplies its own public key, and the keys that may change later. Light on purpose (node:crypto
+ * only): the CLI loads it without the HTTP stack.
+ */
+
+/** One generated credential: what is stored (public + encrypted secret) and what is shown once. */
+export interface NewCredential {
+  lookupKey: string;
+  publicData: Record<string, unknown>;
+  secretData: Record<string, unknown> | null;
+  shown: Record<string, unknown>;
+}
+
+/** A key the merchant may bring at creation instead of a generated one. */
+export interface SuppliedKey {
+  /** Its field in the admin API's create body and in `MerchantSuppliedKeys`, e.g. twoc2pPublicKeyPem. */
+  field: string;
+  /** JSON schema of the field in the admin API's create body (plain JSON schema: no TypeBox here); absent: CLI only. */
+  schema?: Record<string, unknown>;
+  /** `merchants create` option: the flag, its help, and how its value is read. */
+  cli: { flag: string; description: string; read: 'file-text' | 'file-json' | 'number'; choices?: readonly string[]; default?: string };
+}
+
+export interface GatewayCredentials {
+  supplied: readonly SuppliedKey[];
+  /**
+   * Checks what the merchant supplied (throws CredentialInputError, before anything slow runs for any
+   * gateway) and returns the generation to run.
+   */
+  prepare(supplied: Readonly<Record<string, unknown>>): () => Promise<NewCredential>;
+}
