@@ -35,6 +35,7 @@ export function apiMatcher(gateways: readonly { id: string; prefixes: readonly s
 
 /** Which API of this server's (the native one and GATEWAYS) a request path is for. */
 export const apiOf = apiMatcher(GATEWAYS) as (url: string) => ApiName | null;
+const serverApiOf = apiOf;
 
 export interface AuthFailure {
   /** The API name (ApiName, or a module's id when the app is built with other gateways). */
@@ -69,7 +70,7 @@ export class Guard {
     private readonly audit: Pick<AuditService, 'recordDenied'>,
     private readonly clock: () => number = Date.now,
     /** Which API a path is for (the app passes the one derived from its gateways). */
-    readonly apiOf: (url: string) => string | null = apiOf,
+    readonly apiOf: (url: string) => string | null = serverApiOf,
   ) {}
 
   /** Each API registers how it answers 429/503. */
