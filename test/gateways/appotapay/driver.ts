@@ -1,0 +1,6 @@
+/** appotapay's side of the gateway contract (../contract.ts): to be written with the gateway's restructuring. */
+import type { GatewayDriver } from '../contract.ts';
+
+export const driver: GatewayDriver = (() => {
+  throw new Error('the appotapay contract driver is not written yet');
+})();
