@@ -3,7 +3,7 @@
  * Nothing here listens (server.ts does), so tests build a whole isolated app in one call.
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyError, type FastifyInstance, LogController } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import { GATEWAYS } from './api/gateways/index.ts';
 import type { GatewayModule } from './api/gateways/kit/module.ts';
 import { apiMatcher, Guard, registerGuard } from './api/guard.ts';
@@ -52,64 +52,26 @@ const redactedPaths = (gateways: readonly GatewayModule[]): string[] => [
   '*.apiKey',
 ];
 
-export async function buildApp(
-  config: Config,
-  vault: Vault,
-  adminCheck: (token: string) => boolean,
-  opts: BuildOptions = {},
-): Promise<FastifyInstance> {
-  let guardRef: Guard | null = null;
-  const gateways = opts.gateways ?? GATEWAYS;
-  const apiOf = apiMatcher(gateways);
-  const app = Fastify({
-    logger:
-      opts.logger === false
-        ? false
-        : {
-            level: config.logLevel,
-            ...(opts.logStream ? { stream: opts.logStream } : {}),
-            redact: {
-              paths: redactedPaths(gateways),
-              censor: '[redacted]',
-            },
-            serializers: {
-              // The route template and redacted parameters, never the URL as sent (api/redact.ts).
-              req: (req) => requestForLog(req),
-              err: (err) => errorForLog(err),
-            },
-          },
-    bodyLimit: config.bodyLimit,
-    // A request must be wholly received within this (slow-loris bodies and heads are cut off) ...
-    requestTimeout: config.requestTimeoutMs,
-    connectionTimeout: config.requestTimeoutMs * 2,
-    // ... and its head stay under this (431 from Node's parser otherwise).
-    http: { maxHeaderSize: config.maxHeaderBytes },
-    // Strict input (CONVENTIONS 4): nothing dropped, nothing coerced.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
-    trustProxy: false,
-    // The client's X-Request-Id only when it is safe to echo and log (api/request-id.ts), else a random one.
-    requestIdHeader: false,
-    genReqId: requestIdOf,
-    // One access-log line per request (below) instead of Fastify's two: half the logging on every hot path.
-    logController: new LogController({ disableRequestLogging: true }),
-    // While closing, requests are refused in their API's shape with their request id (below), not Fastify's.
-    return503OnClosing: false,
-    clientErrorHandler,
-    // Requests the router refuses (bad percent-encoding, a path segment over maxParamLength): 400 in the
-    // shape of the API the path belongs to.
-    frameworkErrors: (_err, request, reply) => {
-      // Answered before any hook runs.
-      reply.header(REQUEST_ID_HEADER, request.id);
-      const api = apiOf(request.url);
-      if (api !== null && guardRef !== null) return guardRef.refuse(api, reply, 400, 0);
-      return sendProblem(reply, problem('invalid_request', 'the request URL is malformed'));
+/** The request logger: JSON lines, credentials and card fields redacted, requests by route template. */
+function loggerOptions(config: Config, opts: BuildOptions, gateways: readonly GatewayModule[]) {
+  if (opts.logger === false) return false;
+  return {
+    level: config.logLevel,
+    ...(opts.logStream ? { stream: opts.logStream } : {}),
+    redact: { paths: redactedPaths(gateways), censor: '[redacted]' },
+    serializers: {
+      // The route template and redacted parameters, never the URL as sent (api/redact.ts).
+      req: (req: FastifyRequest) => requestForLog(req),
+      err: (err: Error) => errorForLog(err),
     },
-    forceCloseConnections: 'idle',
-  }).withTypeProvider<TypeBoxTypeProvider>();
+  };
+}
 
-  registerRequestId(app);
-  // Draining: requests that still arrive (pipelined, or on a kept-alive connection) get 503 and Connection:
-  // close, so the client or load balancer retries on another instance.
+/**
+ * Draining: requests that still arrive while closing (pipelined, or on a kept-alive connection) get 503 and
+ * Connection: close in their API's shape, so the client or load balancer retries on another instance.
+ */
+function registerDrain(app: FastifyInstance, guard: Guard): void {
   let closing = false;
   app.addHook('preClose', (done) => {
     closing = true;
@@ -118,22 +80,20 @@ export async function buildApp(
   app.addHook('onRequest', (request, reply, done) => {
     if (!closing) return done();
     reply.header('connection', 'close');
-    const api = apiOf(request.url);
-    if (api !== null && api !== 'native' && guardRef !== null) return void guardRef.refuse(api, reply, 503, 1);
+    const api = guard.apiOf(request.url);
+    if (api !== null && api !== 'native') return void guard.refuse(api, reply, 503, 1);
     reply.header('retry-after', '1');
     sendProblem(reply, problem('service_unavailable', 'the server is shutting down; retry on another instance'));
   });
-  // The access log: method, route template, status and duration; the request's logger adds reqId and, once
-  // authenticated, merchant.
-  app.addHook('onResponse', (request, reply, done) => {
-    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
-    done();
-  });
+}
 
-  // JSON only on the native API; gateway plugins that take text/plain (2C2P, AlliancePay) register their own parser.
+/**
+ * JSON only on the native API (gateways that take other types keep their raw body, api/gateways/kit/body.ts):
+ * Fastify's JSON parser (prototype-poisoning safe), plus a refusal of strings no database stores faithfully:
+ * NUL (PostgreSQL rejects it) and lone surrogates (stored as U+FFFD, so what is read back would differ).
+ */
+function registerJsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser('text/plain');
-  // Fastify's JSON parser (prototype-poisoning safe), plus a refusal of strings no database stores faithfully:
-  // NUL (PostgreSQL rejects it) and lone surrogates (stored as U+FFFD, so what is read back would differ).
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -148,24 +108,10 @@ export async function buildApp(
       done(null, value);
     });
   });
-  app.setErrorHandler((err: FastifyError, request, reply) => {
-    if (err instanceof HttpProblem) return sendProblem(reply, err.problem);
-    return sendProblem(reply, problemFromError(err, request));
-  });
-  app.setNotFoundHandler((_request, reply) => sendProblem(reply, problem('not_found', 'no such route')));
+}
 
-  const servers = await Promise.all(gateways.map(async (g) => ({ module: g, server: await g.server() })));
-  await registerDocs(app, documentSet(Object.fromEntries(servers.map((s) => [s.module.id, s.server.document])), apiOf));
-
-  registerOps(app, {
-    ping: () => vault.store.ping(),
-    keys: () => vault.keyCheck.status(),
-    metrics: vault.metrics,
-    clusterMetrics: opts.clusterMetrics,
-  });
-  const guard = new Guard(config, vault.audit, Date.now, apiOf);
-  guardRef = guard;
-  registerGuard(app, guard);
+/** The native API: its authentication and idempotency hooks, then its routes. */
+async function registerNative(app: FastifyInstance, vault: Vault, adminCheck: (token: string) => boolean, guard: Guard): Promise<void> {
   registerAuth(app, { merchants: vault.merchants, checkAdmin: adminCheck, guard });
   registerIdempotency(app, vault.store.db, () => new Date());
   await app.register(adminRoutes, { merchants: vault.merchants });
@@ -173,6 +119,73 @@ export async function buildApp(
   await app.register(cardRoutes, { cards: vault.cards, reveal: vault.reveal });
   await app.register(auditRoutes, { audit: vault.audit });
   await app.register(paymentRoutes, { payments: vault.payments });
+}
+
+export async function buildApp(
+  config: Config,
+  vault: Vault,
+  adminCheck: (token: string) => boolean,
+  opts: BuildOptions = {},
+): Promise<FastifyInstance> {
+  const gateways = opts.gateways ?? GATEWAYS;
+  const guard = new Guard(config, vault.audit, Date.now, apiMatcher(gateways));
+  const app = Fastify({
+    logger: loggerOptions(config, opts, gateways),
+    bodyLimit: config.bodyLimit,
+    // A request must be wholly received within this (slow-loris bodies and heads are cut off) ...
+    requestTimeout: config.requestTimeoutMs,
+    connectionTimeout: config.requestTimeoutMs * 2,
+    // ... and its head stay under this (431 from Node's parser otherwise).
+    http: { maxHeaderSize: config.maxHeaderBytes },
+    // Strict input (CONVENTIONS 4): nothing dropped, nothing coerced.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
+    trustProxy: false,
+    // The client's X-Request-Id only when it is safe to echo and log (api/request-id.ts), else a random one.
+    requestIdHeader: false,
+    genReqId: requestIdOf,
+    // One access-log line per request (below) instead of Fastify's two: half the logging on every hot path.
+    logController: new LogController({ disableRequestLogging: true }),
+    // While closing, requests are refused in their API's shape with their request id (registerDrain), not Fastify's.
+    return503OnClosing: false,
+    clientErrorHandler,
+    // Requests the router refuses (bad percent-encoding, a path segment over maxParamLength): 400 in the
+    // shape of the API the path belongs to.
+    frameworkErrors: (_err, request, reply) => {
+      // Answered before any hook runs.
+      reply.header(REQUEST_ID_HEADER, request.id);
+      const api = guard.apiOf(request.url);
+      if (api !== null) return guard.refuse(api, reply, 400, 0);
+      return sendProblem(reply, problem('invalid_request', 'the request URL is malformed'));
+    },
+    forceCloseConnections: 'idle',
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerRequestId(app);
+  registerDrain(app, guard);
+  // The access log: method, route template, status and duration; the request's logger adds reqId and, once
+  // authenticated, merchant.
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    done();
+  });
+  registerJsonParser(app);
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err instanceof HttpProblem) return sendProblem(reply, err.problem);
+    return sendProblem(reply, problemFromError(err, request));
+  });
+  app.setNotFoundHandler((_request, reply) => sendProblem(reply, problem('not_found', 'no such route')));
+
+  const servers = await Promise.all(gateways.map(async (g) => ({ module: g, server: await g.server() })));
+  await registerDocs(app, documentSet(Object.fromEntries(servers.map((s) => [s.module.id, s.server.document])), guard.apiOf));
+
+  registerOps(app, {
+    ping: () => vault.store.ping(),
+    keys: () => vault.keyCheck.status(),
+    metrics: vault.metrics,
+    clusterMetrics: opts.clusterMetrics,
+  });
+  registerGuard(app, guard);
+  await registerNative(app, vault, adminCheck, guard);
   const services = {
     guard,
     merchants: vault.merchants,
