@@ -30,7 +30,11 @@ const errors = {
 };
 const tags = ['cards'];
 
-export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService; reveal: RevealService }> = async (app, { cards, reveal }) => {
+type App = Parameters<FastifyPluginAsyncTypebox>[0];
+type Deps = { cards: CardService; reveal: RevealService };
+
+/** Cards: tokenize, list, get, update. */
+function cardCrud(app: App, { cards }: Deps): void {
   app.post(
     '/v1/cards',
     {
@@ -151,7 +155,10 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService; reveal:
       return reply.header('etag', etag(r.value.version)).send(presentCard(r.value));
     },
   );
+}
 
+/** Card actions: status changes, delete, reveal. */
+function cardActions(app: App, { cards, reveal }: Deps): void {
   app.post(
     '/v1/cards/:token/status',
     {
@@ -219,4 +226,9 @@ export const cardRoutes: FastifyPluginAsyncTypebox<{ cards: CardService; reveal:
       return reply.header('cache-control', 'no-store').send({ token: r.value.token, alg: r.value.alg, enc: 'A256GCM', jwe: r.value.jwe });
     },
   );
+}
+
+export const cardRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, deps) => {
+  cardCrud(app, deps);
+  cardActions(app, deps);
 };

@@ -23,10 +23,11 @@ import {
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 403: ProblemSchema, 404: ProblemSchema, 409: ProblemSchema, 412: ProblemSchema };
 
-export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerService; cards: CardService }> = async (
-  app,
-  { customers, cards },
-) => {
+type App = Parameters<FastifyPluginAsyncTypebox>[0];
+type Deps = { customers: CustomerService; cards: CardService };
+
+/** Customers: create, list, get, update, delete. */
+function customerCrud(app: App, { customers }: Deps): void {
   const tags = ['customers'];
   app.post(
     '/v1/customers',
@@ -119,7 +120,10 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       return presentCustomer(r.value);
     },
   );
+}
 
+/** A customer's cards. */
+function customerCards(app: App, { cards }: Deps): void {
   app.get(
     '/v1/customers/:id/cards',
     {
@@ -142,7 +146,10 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       );
     },
   );
+}
 
+/** A customer's shipping addresses. */
+function customerAddresses(app: App, { customers }: Deps): void {
   const atags = ['shipping addresses'];
   app.post(
     '/v1/customers/:id/addresses',
@@ -248,4 +255,10 @@ export const customerRoutes: FastifyPluginAsyncTypebox<{ customers: CustomerServ
       return presentAddress(r.value);
     },
   );
+}
+
+export const customerRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, deps) => {
+  customerCrud(app, deps);
+  customerCards(app, deps);
+  customerAddresses(app, deps);
 };

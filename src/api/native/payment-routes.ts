@@ -150,7 +150,11 @@ const present = (p: PaymentView) => ({
   updatedAt: p.updatedAt,
 });
 
-export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService }> = async (app, { payments }) => {
+type App = Parameters<FastifyPluginAsyncTypebox>[0];
+type Deps = { payments: PaymentService };
+
+/** Payments and credits, and the calls that move an existing payment. */
+function paymentCalls(app: App, { payments }: Deps): void {
   app.post(
     '/v1/payments',
     {
@@ -267,7 +271,10 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService
       return present(r.value);
     },
   );
+}
 
+/** Reading payments. */
+function paymentReads(app: App, { payments }: Deps): void {
   app.get(
     '/v1/payments/:id',
     {
@@ -308,4 +315,9 @@ export const paymentRoutes: FastifyPluginAsyncTypebox<{ payments: PaymentService
       return { object: 'list' as const, data: page.items.map(present), nextCursor: page.nextCursor };
     },
   );
+}
+
+export const paymentRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, deps) => {
+  paymentCalls(app, deps);
+  paymentReads(app, deps);
 };
