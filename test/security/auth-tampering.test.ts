@@ -10,8 +10,10 @@
  * Each "correct request" control shows the same request, unbent, is accepted: a refusal below is the
  * attack's doing, not a broken request.
  */
+
 import { createHmac, createPublicKey, randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiName } from '../../src/api/guard.ts';
 import type { AuditEventRow } from '../../src/store/schema.ts';
 import { encryptTo, PATHS, tamper } from '../gateways/alliancepay/helpers.ts';
 import { appotaCredentials, appotaJwt, tokenBody } from '../gateways/appotapay/helpers.ts';
@@ -33,7 +35,6 @@ import { makeParty, ownedRows, type Party, type Seen, seenOf, UNTHROTTLED } from
 
 const ATTACKS = ['missing', 'wrong-key', 'tampered-body', 'replay-after-skew', 'expired', 'alg-none', 'hs-with-public-key'] as const;
 type Attack = (typeof ATTACKS)[number];
-type ApiName = 'native' | 'twoc2p' | 'opay' | 'alliancepay' | 'appotapay' | 'cybersource';
 
 /** One request an attacker sends, and every credential string it presented (none may reach the audit detail). */
 interface Sent {

@@ -12,8 +12,10 @@
  *
  * A guard test fails when the app serves a route that no row (or listed exemption) covers.
  */
+
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiName } from '../../src/api/guard.ts';
 import { DOCUMENT_IDS, documentUrl } from '../../src/api/openapi.ts';
 import { apDate, PATHS } from '../gateways/alliancepay/helpers.ts';
 import { createToken as appotaCreateToken, chargeBody, tokenBody } from '../gateways/appotapay/helpers.ts';
@@ -32,7 +34,7 @@ import {
   UNTHROTTLED,
 } from './helpers.ts';
 
-type Api = 'native' | 'admin' | 'twoc2p' | 'opay' | 'alliancepay' | 'appotapay' | 'cybersource';
+type Api = ApiName | 'admin';
 type Ids = Record<string, string>;
 
 interface BaseRow {
