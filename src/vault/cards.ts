@@ -13,8 +13,9 @@ import { effectiveStatus, type Status, type StoredStatus, transition, type Usage
 import { containsCardNumber } from '../domain/pan-detector.ts';
 import { type CardPatch, type CardWithInstrument, cardStore } from '../store/card-store.ts';
 import { customerStore } from '../store/customer-store.ts';
-import { type Executor, inTransaction, isUniqueViolation } from '../store/db.ts';
+import { type Executor, inTransaction } from '../store/db.ts';
 import { HELD_CVV, PAN } from '../store/encrypted-fields.ts';
+import { isUniqueViolation } from '../store/errors.ts';
 import { type Cursor, type Page, toPage } from '../store/page.ts';
 import type { CardRow, CustomerRow, InstrumentRow } from '../store/schema.ts';
 import { windowKeyStore } from '../store/window-key-store.ts';
