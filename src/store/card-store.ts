@@ -205,6 +205,18 @@ export const cardStore = {
       .where('customer_id', '=', customerId)
       .where('status', '!=', FINAL_STATUS)
       .execute(),
+
+  /** Which merchant holds a token (card ids are unique across merchants). */
+  ownerOf: async (q: Executor, id: string): Promise<string | null> =>
+    (await q.selectFrom('cards').select('merchant_id').where('id', '=', id).executeTakeFirst())?.merchant_id ?? null,
+
+  /** Merchant deletion: the holder data kept in clear for display goes. */
+  clearHolderDataOfMerchant: (q: Executor, merchantId: string) =>
+    q
+      .updateTable('cards')
+      .set({ holder_name: null, billing_address: null, metadata: null, attributes: null })
+      .where('merchant_id', '=', merchantId)
+      .execute(),
 };
 
 export type CardWithInstrument = CardWithDisplay;

@@ -11,6 +11,7 @@ import { type Brand, binInfo, cvvValid, type Expiry, type Funding, isExpired, is
 import { instrumentIdentifierId } from '../domain/ids.ts';
 import { effectiveStatus, type Status, type StoredStatus, transition, type Usage } from '../domain/lifecycle.ts';
 import { containsCardNumber } from '../domain/pan-detector.ts';
+import { cardSecretStore } from '../store/card-secret-store.ts';
 import { type CardPatch, type CardWithInstrument, cardStore } from '../store/card-store.ts';
 import { customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction } from '../store/db.ts';
@@ -367,16 +368,11 @@ export function createCardService(deps: VaultDeps) {
               };
               await cardStore.insertCard(tx, cardRow);
               if (cvvCt !== null) {
-                await tx
-                  .insertInto('card_secrets')
-                  .values({ card_id: token, merchant_id: merchantId, cvv_ct: cvvCt, expires_at: cvvExpires })
-                  .execute();
+                await cardSecretStore.insert(tx, { card_id: token, merchant_id: merchantId, cvv_ct: cvvCt, expires_at: cvvExpires });
               }
               if (customerId !== null && (input.makeDefault || defaultCardId === null)) {
                 // `is null` lets the database pick one winner among concurrent first cards.
-                let update = tx.updateTable('customers').set({ default_card_id: token }).where('id', '=', customerId);
-                if (!input.makeDefault) update = update.where('default_card_id', 'is', null);
-                if (Number((await update.executeTakeFirst()).numUpdatedRows) === 1) defaultCardId = token;
+                if (await customerStore.setDefaultCard(tx, customerId, token, !input.makeDefault)) defaultCardId = token;
               }
               await appendAudit(
                 tx,
@@ -459,8 +455,7 @@ export function createCardService(deps: VaultDeps) {
      * token" differently from "no such token". Tokens are unguessable; nothing about the card is returned.
      */
     async ownerOf(token: string): Promise<string | null> {
-      const row = await db.selectFrom('cards').select('merchant_id').where('id', '=', token).executeTakeFirst();
-      return row?.merchant_id ?? null;
+      return cardStore.ownerOf(db, token);
     },
 
     /** Live cards of a customer or of an instrument identifier by position (offset paging), with the total. */
@@ -631,8 +626,7 @@ export function createCardService(deps: VaultDeps) {
           }
           const current = await defaultOf(tx, merchantId, row.customer_id);
           const next = change.makeDefault ? row.id : current === row.id ? null : current;
-          if (next !== current)
-            await tx.updateTable('customers').set({ default_card_id: next }).where('id', '=', row.customer_id).execute();
+          if (next !== current) await customerStore.setDefaultCard(tx, row.customer_id, next);
         }
         return succeed({ patch });
       });
@@ -663,13 +657,8 @@ export function createCardService(deps: VaultDeps) {
     async takeCvv(caller: Caller, token: string): Promise<HeldCvv | null> {
       const { merchantId } = caller;
       const row = await inTransaction(db, async (tx) => {
-        const secret = await tx
-          .selectFrom('card_secrets')
-          .selectAll()
-          .where('card_id', '=', token)
-          .where('merchant_id', '=', merchantId)
-          .executeTakeFirst();
-        if (secret) await tx.deleteFrom('card_secrets').where('card_id', '=', token).execute();
+        const secret = await cardSecretStore.get(tx, merchantId, token);
+        if (secret) await cardSecretStore.delete(tx, token);
         return secret;
       });
       if (!row) return null;
@@ -687,11 +676,7 @@ export function createCardService(deps: VaultDeps) {
     async restoreCvv(caller: Caller, token: string, held: HeldCvv): Promise<void> {
       if (held.expiresAt <= iso(deps.now())) return;
       const ct = await sealCvv(caller.merchantId, token, held.cvv, held.expiresAt);
-      await db
-        .insertInto('card_secrets')
-        .values({ card_id: token, merchant_id: caller.merchantId, cvv_ct: ct, expires_at: held.expiresAt })
-        .onConflict((oc) => oc.column('card_id').doNothing())
-        .execute();
+      await cardSecretStore.restore(db, { card_id: token, merchant_id: caller.merchantId, cvv_ct: ct, expires_at: held.expiresAt });
     },
 
     /**
@@ -701,8 +686,7 @@ export function createCardService(deps: VaultDeps) {
      */
     async purgeExpiredCvvs(): Promise<number> {
       const now = iso(deps.now());
-      const res = await db.deleteFrom('card_secrets').where('expires_at', '<=', now).executeTakeFirst();
-      const wiped = Number(res.numDeletedRows);
+      const wiped = await cardSecretStore.deleteExpired(db, now);
       if (wiped > 0) scrubber.wiped(['card_secrets']);
       if ((await windowKeyStore.deleteEnded(db, now)) > 0) scrubber.wiped(['window_keys']);
       cvvKeys.forgetEnded();
@@ -741,16 +725,11 @@ export function createCardService(deps: VaultDeps) {
         }
         // A deleted card keeps no security code either.
         if (to === 'DELETED') {
-          await tx.deleteFrom('card_secrets').where('card_id', '=', row.id).execute();
+          await cardSecretStore.delete(tx, row.id);
           scrubber.wiped(['card_secrets']);
         }
         if (to === 'DELETED' && row.customer_id !== null) {
-          await tx
-            .updateTable('customers')
-            .set({ default_card_id: null })
-            .where('id', '=', row.customer_id)
-            .where('default_card_id', '=', row.id)
-            .execute();
+          await customerStore.clearDefaultCard(tx, row.customer_id, row.id);
         }
         return succeed({ patch: { status: to }, wipe: to === 'DELETED' ? row.instrument_id : undefined });
       });

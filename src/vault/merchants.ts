@@ -3,10 +3,17 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { appendAudit, createChain } from '../audit/log.ts';
 import { dataKeyVersion } from '../crypto/keyring.ts';
 import { newId, newSecret } from '../domain/ids.ts';
+import { addressStore } from '../store/address-store.ts';
+import { cardSecretStore } from '../store/card-secret-store.ts';
+import { cardStore } from '../store/card-store.ts';
+import { customerStore } from '../store/customer-store.ts';
+import { dataKeyStore } from '../store/data-key-store.ts';
 import { inTransaction } from '../store/db.ts';
 import { CREDENTIAL_SECRET } from '../store/encrypted-fields.ts';
+import { idempotencyStore } from '../store/idempotency-store.ts';
 import { merchantStore } from '../store/merchant-store.ts';
 import type { GatewayCredentialRow } from '../store/schema.ts';
+import { sessionStore } from '../store/session-store.ts';
 import { iso, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 import {
@@ -126,14 +133,8 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
   ): Promise<void> {
     const at = iso(deps.now());
     await inTransaction(db, async (tx) => {
-      await tx
-        .updateTable('gateway_credentials')
-        .set({
-          public_data: JSON.stringify(publicData),
-          ...(secretUpdate ? { secret_data: secretUpdate, key_version: dataKeyVersion(secretUpdate) } : {}),
-        })
-        .where('id', '=', credentialId)
-        .execute();
+      const secret = secretUpdate ? { data: secretUpdate, keyVersion: dataKeyVersion(secretUpdate) } : undefined;
+      await merchantStore.updateCredential(tx, credentialId, JSON.stringify(publicData), secret);
       await appendAudit(tx, { merchantId, actor, action: 'credential.update', target: credentialId, detail }, at);
     });
   }
@@ -203,15 +204,8 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
       const keys = await merchantStore.listApiKeys(db, merchantId);
       const gateways: Record<string, unknown> = {};
       for (const g of GATEWAYS) {
-        const creds = await db
-          .selectFrom('gateway_credentials')
-          .select(['public_data'])
-          .where('merchant_id', '=', merchantId)
-          .where('gateway', '=', g)
-          .where('revoked_at', 'is', null)
-          .execute();
         // Public halves only: identifiers and public keys, never a secret.
-        gateways[g] = creds.map((c) => JSON.parse(c.public_data));
+        gateways[g] = (await merchantStore.credentialPublicData(db, merchantId, g)).map((p) => JSON.parse(p));
       }
       return succeed({ id: m.id, name: m.name, status: m.status, createdAt: m.created_at, apiKeys: keys.map(keyView), gateways });
     },
@@ -261,41 +255,19 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
       const at = iso(deps.now());
       await inTransaction(db, async (tx) => {
         authCache.clear();
-        await tx.updateTable('merchants').set({ status: 'deleted' }).where('id', '=', merchantId).execute();
-        await tx
-          .updateTable('api_keys')
-          .set({ revoked_at: at })
-          .where('merchant_id', '=', merchantId)
-          .where('revoked_at', 'is', null)
-          .execute();
-        await tx
-          .updateTable('gateway_credentials')
-          .set({ revoked_at: at })
-          .where('merchant_id', '=', merchantId)
-          .where('revoked_at', 'is', null)
-          .execute();
-        const shredded = await tx.deleteFrom('data_keys').where('merchant_id', '=', merchantId).executeTakeFirst();
-        await tx.deleteFrom('card_secrets').where('merchant_id', '=', merchantId).execute();
-        await tx.deleteFrom('gateway_sessions').where('merchant_id', '=', merchantId).execute();
+        await merchantStore.markDeleted(tx, merchantId);
+        await merchantStore.revokeAllApiKeys(tx, merchantId, at);
+        await merchantStore.revokeAllCredentials(tx, merchantId, at);
+        const keysDestroyed = await dataKeyStore.deleteOfMerchant(tx, merchantId);
+        await cardSecretStore.deleteOfMerchant(tx, merchantId);
+        await sessionStore.deleteOfMerchant(tx, merchantId);
         // Kept answers (idempotency replays) and request-id claims die with the merchant.
-        await tx.deleteFrom('idempotency_keys').where('merchant_id', '=', merchantId).execute();
+        await idempotencyStore.deleteOfMerchant(tx, merchantId);
         // Holder and customer data is kept in clear for display: it goes with the merchant too.
-        await tx
-          .updateTable('cards')
-          .set({ holder_name: null, billing_address: null, metadata: null, attributes: null })
-          .where('merchant_id', '=', merchantId)
-          .execute();
-        await tx
-          .updateTable('customers')
-          .set({ name: null, email: null, phone: null, metadata: null, attributes: null, external_id: null, default_address_id: null })
-          .where('merchant_id', '=', merchantId)
-          .execute();
-        await tx.deleteFrom('addresses').where('merchant_id', '=', merchantId).execute();
-        await appendAudit(
-          tx,
-          { merchantId, actor, action: 'merchant.delete', target: merchantId, detail: { keysDestroyed: Number(shredded.numDeletedRows) } },
-          at,
-        );
+        await cardStore.clearHolderDataOfMerchant(tx, merchantId);
+        await customerStore.clearPersonalDataOfMerchant(tx, merchantId);
+        await addressStore.deleteOfMerchant(tx, merchantId);
+        await appendAudit(tx, { merchantId, actor, action: 'merchant.delete', target: merchantId, detail: { keysDestroyed } }, at);
       });
       authCache.clear();
       deps.keyring.forget(merchantId);
@@ -325,32 +297,16 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
 
     /** A credential's current state, read fresh: the gateway checks it on every request it authenticates. */
     async gatewayCredentialState(credentialId: string): Promise<{ publicData: string; secretData: string | null; usable: boolean } | null> {
-      const row = await db
-        .selectFrom('gateway_credentials')
-        .innerJoin('merchants', 'merchants.id', 'gateway_credentials.merchant_id')
-        .select([
-          'gateway_credentials.public_data',
-          'gateway_credentials.secret_data',
-          'gateway_credentials.revoked_at',
-          'merchants.status',
-        ])
-        .where('gateway_credentials.id', '=', credentialId)
-        .executeTakeFirst();
+      const row = await merchantStore.credentialState(db, credentialId);
       if (!row) return null;
       return { publicData: row.public_data, secretData: row.secret_data, usable: row.revoked_at === null && row.status === 'active' };
     },
 
     /** The decrypted secret half of one credential, for the gateway that owns it (keys, shared secrets). */
     async gatewaySecret(merchantId: string, credentialId: string): Promise<Record<string, unknown> | null> {
-      const row = await db
-        .selectFrom('gateway_credentials')
-        .select(['secret_data'])
-        .where('id', '=', credentialId)
-        .where('merchant_id', '=', merchantId)
-        .where('revoked_at', 'is', null)
-        .executeTakeFirst();
-      if (!row?.secret_data) return null;
-      const plain = await deps.keyring.decrypt(merchantId, CREDENTIAL_SECRET.aad(merchantId, credentialId), row.secret_data);
+      const secret = await merchantStore.credentialSecret(db, merchantId, credentialId);
+      if (!secret) return null;
+      const plain = await deps.keyring.decrypt(merchantId, CREDENTIAL_SECRET.aad(merchantId, credentialId), secret);
       return JSON.parse(plain.toString()) as Record<string, unknown>;
     },
 
