@@ -1,19 +1,10 @@
-/** Merchants (tenants), their API keys and gateway credentials; the admin token. */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { appendAudit, createChain } from '../audit/log.ts';
 import { dataKeyVersion } from '../crypto/keyring.ts';
-import { newId, newSecret } from '../domain/ids.ts';
-import { addressStore } from '../store/address-store.ts';
-import { cardSecretStore } from '../store/card-secret-store.ts';
-import { cardStore } from '../store/card-store.ts';
-import { customerStore } from '../store/customer-store.ts';
-import { dataKeyStore } from '../store/data-key-store.ts';
+import { newId } from '../domain/ids.ts';
 import { inTransaction } from '../store/db.ts';
 import { CREDENTIAL_SECRET } from '../store/encrypted-fields.ts';
-import { idempotencyStore } from '../store/idempotency-store.ts';
 import { merchantStore } from '../store/merchant-store.ts';
 import type { GatewayCredentialRow } from '../store/schema.ts';
-import { sessionStore } from '../store/session-store.ts';
 import { iso, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 import {
@@ -21,7 +12,6 @@ import {
   type CybersourceCertificate,
   cybersourceCertificate,
   cybersourceMleKey,
-  GATEWAYS,
   type GatewayName,
   generateGatewayCredentials,
   importPublicPem,
@@ -32,27 +22,10 @@ import { SCOPES, type Scope } from './scopes.ts';
 
 export { SCOPES, type Scope };
 
-export interface Principal {
-  readonly merchantId: string;
-  readonly keyId: string;
-  readonly scopes: ReadonlySet<Scope>;
-}
+import { createAccessControl } from './merchants/access.ts';
+import { createMerchantRecords } from './merchants/records.ts';
 
-export interface ApiKeyView {
-  id: string;
-  prefix: string;
-  scopes: Scope[];
-  label: string | null;
-  createdAt: string;
-  revokedAt: string | null;
-}
-
-export interface MerchantView {
-  id: string;
-  name: string;
-  status: string;
-  createdAt: string;
-}
+export type { ApiKeyView, GatewayCredentialView, MerchantView, Principal } from './merchants/views.ts';
 
 /** The provisioning contract of DESIGN §7: secrets appear here once and nowhere else. */
 export interface MerchantCredentials {
@@ -62,65 +35,11 @@ export interface MerchantCredentials {
   gateways: Record<GatewayName, Record<string, unknown>>;
 }
 
-const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
-const API_KEY_PREFIX = 'tv_sk_';
-const ADMIN_SETTING = 'admin_token_sha256';
-
-const keyView = (r: {
-  id: string;
-  prefix: string;
-  scopes: string;
-  label: string | null;
-  created_at: string;
-  revoked_at: string | null;
-}): ApiKeyView => ({
-  id: r.id,
-  prefix: r.prefix,
-  scopes: r.scopes.split(' ') as Scope[],
-  label: r.label,
-  createdAt: r.created_at,
-  revokedAt: r.revoked_at,
-});
-
-export interface GatewayCredentialView {
-  id: string;
-  merchantId: string;
-  lookupKey: string;
-  publicData: Record<string, unknown>;
-  publicText: string;
-}
-
-const credentialView = (r: { id: string; merchant_id: string; lookup_key: string; public_data: string }): GatewayCredentialView => ({
-  id: r.id,
-  merchantId: r.merchant_id,
-  lookupKey: r.lookup_key,
-  publicData: JSON.parse(r.public_data),
-  publicText: r.public_data,
-});
-
 export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: number } = {}) {
   const { db } = deps;
-  const authCacheMs = opts.authCacheMs ?? 0;
-  /**
-   * Verified API keys by hash, for authCacheMs of wall time: most requests then authenticate without a read.
-   * Revocation and merchant deletion in this process clear it at once; another process's take authCacheMs.
-   */
-  const authCache = new Map<string, { principal: Principal; until: number }>();
-
-  async function newApiKeyRow(merchantId: string, scopes: readonly Scope[], label: string | null, at: string) {
-    const secret = newSecret(API_KEY_PREFIX, 32);
-    const row = {
-      id: newId('key'),
-      merchant_id: merchantId,
-      key_hash: hashKey(secret),
-      prefix: secret.slice(0, API_KEY_PREFIX.length + 4),
-      scopes: [...scopes].join(' '),
-      label,
-      created_at: at,
-      revoked_at: null,
-    };
-    return { secret, row };
-  }
+  const access = createAccessControl(deps, opts.authCacheMs ?? 0);
+  const { newApiKeyRow } = access;
+  const records = createMerchantRecords(deps, access);
 
   /** Writes a gateway credential's new public (and optionally secret) half, audited in the same commit. */
   async function saveCredential(
@@ -140,6 +59,13 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
   }
 
   return {
+    ...records,
+    createApiKey: access.createApiKey,
+    revokeApiKey: access.revokeApiKey,
+    authenticate: access.authenticate,
+    ensureAdminToken: access.ensureAdminToken,
+    resetAdminToken: access.resetAdminToken,
+
     /** `actor` names the operator channel: 'admin' (admin API) or 'cli'. */
     async create(input: { name: string; keys?: MerchantSuppliedKeys }, actor = 'admin'): Promise<MerchantCredentials> {
       const id = newId('mch');
@@ -191,123 +117,6 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
       }
       const gateways = Object.fromEntries(credentials.map((c) => [c.gateway, c.shown])) as MerchantCredentials['gateways'];
       return { id, name: input.name, apiKey: apiKey.secret, gateways };
-    },
-
-    async list(opts: { after: string | null; limit: number }): Promise<MerchantView[]> {
-      const rows = await merchantStore.listMerchants(db, opts);
-      return rows.map((r) => ({ id: r.id, name: r.name, status: r.status, createdAt: r.created_at }));
-    },
-
-    async get(merchantId: string): Promise<VaultResult<MerchantView & { apiKeys: ApiKeyView[]; gateways: Record<string, unknown> }>> {
-      const m = await merchantStore.getMerchant(db, merchantId);
-      if (!m) return fail('merchant_not_found');
-      const keys = await merchantStore.listApiKeys(db, merchantId);
-      const gateways: Record<string, unknown> = {};
-      for (const g of GATEWAYS) {
-        // Public halves only: identifiers and public keys, never a secret.
-        gateways[g] = (await merchantStore.credentialPublicData(db, merchantId, g)).map((p) => JSON.parse(p));
-      }
-      return succeed({ id: m.id, name: m.name, status: m.status, createdAt: m.created_at, apiKeys: keys.map(keyView), gateways });
-    },
-
-    async createApiKey(
-      merchantId: string,
-      scopes: readonly Scope[],
-      label: string | null,
-      actor = 'admin',
-    ): Promise<VaultResult<ApiKeyView & { apiKey: string }>> {
-      const m = await merchantStore.getMerchant(db, merchantId);
-      if (m?.status !== 'active') return fail('merchant_not_found');
-      const at = iso(deps.now());
-      const { secret, row } = await newApiKeyRow(merchantId, scopes, label, at);
-      await inTransaction(db, async (tx) => {
-        await merchantStore.insertApiKey(tx, row);
-        await appendAudit(tx, { merchantId, actor, action: 'apikey.create', target: row.id, detail: { scopes: row.scopes } }, at);
-      });
-      return succeed({ ...keyView(row), apiKey: secret });
-    },
-
-    async revokeApiKey(merchantId: string, keyId: string, actor = 'admin'): Promise<VaultResult<ApiKeyView>> {
-      if (!(await merchantStore.getMerchant(db, merchantId))) return fail('merchant_not_found');
-      const at = iso(deps.now());
-      await inTransaction(db, async (tx) => {
-        // Only an actual revocation is an event; revoking twice changes nothing.
-        authCache.clear();
-        if (await merchantStore.revokeApiKey(tx, merchantId, keyId, at)) {
-          await appendAudit(tx, { merchantId, actor, action: 'apikey.revoke', target: keyId }, at);
-        }
-      });
-      // Again after the commit: a lookup that ran meanwhile may have cached the key as it was before.
-      authCache.clear();
-      const row = await merchantStore.getApiKey(db, merchantId, keyId);
-      if (!row) return fail('api_key_not_found');
-      return succeed(keyView(row));
-    },
-
-    /**
-     * Crypto-shredding: the merchant's data keys are destroyed, so every ciphertext of theirs — here, in
-     * a replica or in a backup taken before — is unreadable. Keys and credentials stop working at once.
-     * The audit chain stays (it holds no card data) and records the deletion.
-     */
-    async delete(merchantId: string, actor = 'admin'): Promise<VaultResult<MerchantView>> {
-      const m = await merchantStore.getMerchant(db, merchantId);
-      if (m?.status !== 'active') return fail('merchant_not_found');
-      const at = iso(deps.now());
-      await inTransaction(db, async (tx) => {
-        authCache.clear();
-        await merchantStore.markDeleted(tx, merchantId);
-        await merchantStore.revokeAllApiKeys(tx, merchantId, at);
-        await merchantStore.revokeAllCredentials(tx, merchantId, at);
-        const keysDestroyed = await dataKeyStore.deleteOfMerchant(tx, merchantId);
-        await cardSecretStore.deleteOfMerchant(tx, merchantId);
-        await sessionStore.deleteOfMerchant(tx, merchantId);
-        // Kept answers (idempotency replays) and request-id claims die with the merchant.
-        await idempotencyStore.deleteOfMerchant(tx, merchantId);
-        // Holder and customer data is kept in clear for display: it goes with the merchant too.
-        await cardStore.clearHolderDataOfMerchant(tx, merchantId);
-        await customerStore.clearPersonalDataOfMerchant(tx, merchantId);
-        await addressStore.deleteOfMerchant(tx, merchantId);
-        await appendAudit(tx, { merchantId, actor, action: 'merchant.delete', target: merchantId, detail: { keysDestroyed } }, at);
-      });
-      authCache.clear();
-      deps.keyring.forget(merchantId);
-      // The destroyed keys' old row versions must not stay in the files either (PostgreSQL's dead tuples,
-      // SQLite's WAL): scrubbed now, or by the next sweep if a reader holds the WAL.
-      deps.scrubber.wiped(['data_keys', 'card_secrets', 'gateway_sessions']);
-      await deps.scrubber.scrub();
-      return succeed({ id: m.id, name: m.name, status: 'deleted', createdAt: m.created_at });
-    },
-
-    /** A gateway's active credentials (public halves), for a gateway that must try each (2C2P: by signature). */
-    async gatewayCredentials(gateway: GatewayName): Promise<GatewayCredentialView[]> {
-      return (await merchantStore.activeCredentials(db, gateway)).map(credentialView);
-    },
-
-    /**
-     * One active credential, by the key the gateway's request names (OPay MerchantId, AppotaPay API key,
-     * AlliancePay service code, Cybersource merchant id) or by its merchant: one indexed read, not a scan.
-     */
-    async gatewayCredential(
-      gateway: GatewayName,
-      by: { lookupKey: string } | { merchantId: string },
-    ): Promise<GatewayCredentialView | null> {
-      const [row] = await merchantStore.activeCredentials(db, gateway, by);
-      return row ? credentialView(row) : null;
-    },
-
-    /** A credential's current state, read fresh: the gateway checks it on every request it authenticates. */
-    async gatewayCredentialState(credentialId: string): Promise<{ publicData: string; secretData: string | null; usable: boolean } | null> {
-      const row = await merchantStore.credentialState(db, credentialId);
-      if (!row) return null;
-      return { publicData: row.public_data, secretData: row.secret_data, usable: row.revoked_at === null && row.status === 'active' };
-    },
-
-    /** The decrypted secret half of one credential, for the gateway that owns it (keys, shared secrets). */
-    async gatewaySecret(merchantId: string, credentialId: string): Promise<Record<string, unknown> | null> {
-      const secret = await merchantStore.credentialSecret(db, merchantId, credentialId);
-      if (!secret) return null;
-      const plain = await deps.keyring.decrypt(merchantId, CREDENTIAL_SECRET.aad(merchantId, credentialId), secret);
-      return JSON.parse(plain.toString()) as Record<string, unknown>;
     },
 
     /**
@@ -397,55 +206,6 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
         certificates: certificates.map((c) => ({ kid: c.kid, sha256: c.sha256 })),
         mleKeyId: mle?.keyId ?? null,
       });
-    },
-
-    /** Resolves a presented API key to its merchant and scopes, or null (unknown, revoked, merchant gone). */
-    async authenticate(presented: string): Promise<Principal | null> {
-      if (!presented.startsWith(API_KEY_PREFIX) || presented.length > 200) return null;
-      const hash = hashKey(presented);
-      const nowMs = Date.now();
-      const hit = authCache.get(hash);
-      if (hit && hit.until > nowMs) return hit.principal;
-      const row = await merchantStore.findApiKeyByHash(db, hash);
-      if (!row || row.revoked_at !== null || row.merchant_status !== 'active') {
-        authCache.delete(hash);
-        return null;
-      }
-      const principal: Principal = { merchantId: row.merchant_id, keyId: row.id, scopes: new Set(row.scopes.split(' ') as Scope[]) };
-      if (authCacheMs > 0) {
-        if (authCache.size >= 10_000) authCache.clear();
-        authCache.set(hash, { principal, until: nowMs + authCacheMs });
-      }
-      return principal;
-    },
-
-    /** Fixes the admin token: the configured one, the stored one, or a new one returned for printing once. */
-    async ensureAdminToken(configured: string | null): Promise<{ token: string | null; check: (presented: string) => boolean }> {
-      let expected: string;
-      let token: string | null = null;
-      if (configured) {
-        expected = hashKey(configured);
-      } else {
-        const candidate = newSecret('tv_admin_', 32);
-        expected = await merchantStore.putSettingIfAbsent(db, ADMIN_SETTING, hashKey(candidate));
-        if (expected === hashKey(candidate)) token = candidate;
-      }
-      const expectedBuf = Buffer.from(expected, 'hex');
-      return {
-        token,
-        check: (presented) => timingSafeEqual(Buffer.from(hashKey(presented), 'hex'), expectedBuf),
-      };
-    },
-
-    /** Replaces the stored admin token (CLI `admin reset-token`); returns the new one to print once. */
-    async resetAdminToken(): Promise<string> {
-      const token = newSecret('tv_admin_', 32);
-      const at = iso(deps.now());
-      await inTransaction(db, async (tx) => {
-        await merchantStore.setSetting(tx, ADMIN_SETTING, hashKey(token));
-        await appendAudit(tx, { merchantId: null, actor: 'cli', action: 'admin.reset_token' }, at);
-      });
-      return token;
     },
   };
 }
