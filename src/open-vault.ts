@@ -21,6 +21,7 @@ import { createAuditService } from './vault/audit.ts';
 import { createCardService } from './vault/cards.ts';
 import { createCustomerService } from './vault/customers.ts';
 import type { VaultDeps } from './vault/deps.ts';
+import { createIdempotencyService } from './vault/idempotency.ts';
 import { createKeyService } from './vault/keys.ts';
 import { createMasterKeyCheck, type MasterKeyCheck } from './vault/master-key-check.ts';
 import { createMerchantService } from './vault/merchants.ts';
@@ -40,6 +41,8 @@ export interface Vault {
   readonly keys: ReturnType<typeof createKeyService>;
   readonly payments: ReturnType<typeof createPaymentService>;
   readonly sessions: ReturnType<typeof createSessionService>;
+  /** Idempotency-Key records of the native API. */
+  readonly idempotency: ReturnType<typeof createIdempotencyService>;
   readonly metrics: Metrics;
   readonly master: MasterKeyProvider;
   /** The database's record of the master key: verified at open, re-verified by /readyz. */
@@ -124,6 +127,7 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     reveal: createRevealService(deps),
     sessions: createSessionService({ ...deps, sessionTtlMs: (config.gateways.alliancepay?.sessionSeconds ?? 3600) * 1000 }),
     audit: createAuditService(deps),
+    idempotency: createIdempotencyService(deps),
     keys: createKeyService({ ...deps, keyCacheTtlMs: config.keyCacheSeconds * 1000 }),
     master,
     keyCheck,

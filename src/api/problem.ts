@@ -5,6 +5,7 @@
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { redactCardNumbers } from '../domain/pan-detector.ts';
+import { classifyDbError, isDatabaseUnavailable } from '../store/errors.ts';
 import type { FieldIssue, VaultErrorCode, VaultFailure } from '../vault/errors.ts';
 
 export type ProblemCode =
@@ -161,10 +162,9 @@ export function problemFromError(err: FastifyError, request: FastifyRequest): Pr
       return problem('invalid_json', 'the body is not valid JSON');
   }
   if (err instanceof SyntaxError || err.name === 'SyntaxError') return problem('invalid_json', 'the body is not valid JSON');
-  if (err.code === '22021' || err.code === '22P05') {
-    return problem('invalid_request', 'the request contains a character that cannot be stored (NUL)');
-  }
-  if (isDatabaseUnavailable(err)) {
+  const dbError = classifyDbError(err);
+  if (dbError === 'bad_text') return problem('invalid_request', 'the request contains a character that cannot be stored (NUL)');
+  if (dbError === 'unavailable') {
     request.log.warn({ err: { message: err.message, code: err.code } }, 'database unavailable');
     return problem('service_unavailable', 'the database is unavailable; retry later');
   }
@@ -179,27 +179,5 @@ export function problemFromError(err: FastifyError, request: FastifyRequest): Pr
   return problem('internal_error', 'an internal error occurred');
 }
 
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  '57P01',
-  '57P02',
-  '57P03',
-  '08000',
-  '08003',
-  '08006',
-  'SQLITE_BUSY',
-]);
-
-export function isDatabaseUnavailable(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  if (e?.code && UNAVAILABLE_CODES.has(e.code)) return true;
-  return (
-    typeof e?.message === 'string' &&
-    /Connection terminated|timeout exceeded when trying to connect|not queryable|Cannot use a pool after calling end|terminating connection/.test(
-      e.message,
-    )
-  );
-}
+/** For callers that must tell an outage from a bug (the idempotency backlog): the store's classification. */
+export { isDatabaseUnavailable };

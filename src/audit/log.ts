@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { redactCardNumbers } from '../domain/pan-detector.ts';
+import { auditStore } from '../store/audit-store.ts';
 import type { Executor } from '../store/db.ts';
-import { prepareInsert, prepareOne, prepareQuery } from '../store/prepared.ts';
 import type { AuditEventRow } from '../store/schema.ts';
 import { currentRequestId } from './request-context.ts';
 
@@ -37,22 +37,6 @@ export function eventHash(e: Omit<AuditEventRow, 'hash'>): string {
 }
 
 export const chainOf = (merchantId: string | null): string => merchantId ?? SYSTEM_CHAIN;
-
-// The three statements of every append, compiled once (store/prepared.ts).
-const advanceHead = prepareOne<{ chain: string }, { seq: number | string; hash: string }>((tx, arg) =>
-  tx
-    .updateTable('audit_heads')
-    .set((eb) => ({ seq: eb('seq', '+', 1) }))
-    .where('chain', '=', arg('chain'))
-    .returning(['seq', 'hash']),
-);
-const setHeadHash = prepareQuery<{ chain: string; hash: string }, unknown>((tx, arg) =>
-  tx
-    .updateTable('audit_heads')
-    .set({ hash: arg('hash') })
-    .where('chain', '=', arg('chain')),
-);
-const insertEvent = prepareInsert('audit_events');
 
 /** A number is kept as a number unless, written out, it is a card number. */
 function redactedValue(v: string | number): string | number {
@@ -91,8 +75,8 @@ function withRequestId(event: AuditEvent): AuditEvent {
 export async function appendAudit(tx: Executor, sent: AuditEvent, at: string): Promise<AuditEventRow> {
   const event = redacted(withRequestId(sent));
   const chain = chainOf(event.merchantId);
-  // The UPDATE takes the head row's lock first (PostgreSQL), so concurrent appends to one chain queue here.
-  const head = await advanceHead(tx, { chain });
+  // Takes the head row's lock first (PostgreSQL), so concurrent appends to one chain queue here.
+  const head = await auditStore.advanceHead(tx, chain);
   if (!head) throw new Error(`audit chain ${chain} has no head`);
   const row: Omit<AuditEventRow, 'hash'> = {
     chain,
@@ -107,11 +91,10 @@ export async function appendAudit(tx: Executor, sent: AuditEvent, at: string): P
     prev_hash: head.hash,
   };
   const full: AuditEventRow = { ...row, hash: eventHash(row) };
-  await setHeadHash(tx, { chain, hash: full.hash });
-  await insertEvent(tx, full);
+  await auditStore.setHeadHash(tx, chain, full.hash);
+  await auditStore.insertEvent(tx, full);
   return full;
 }
 
 /** Creates a merchant's chain; called in the merchant's creating transaction. */
-export const createChain = (tx: Executor, merchantId: string) =>
-  tx.insertInto('audit_heads').values({ chain: merchantId, seq: 0, hash: GENESIS }).execute();
+export const createChain = (tx: Executor, merchantId: string) => auditStore.createHead(tx, merchantId, GENESIS);

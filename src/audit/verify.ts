@@ -5,6 +5,7 @@
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
 import type { MasterKeyProvider } from '../crypto/master-key.ts';
+import { auditStore } from '../store/audit-store.ts';
 import type { Db } from '../store/db.ts';
 import { MASTER_WRAPPED } from '../store/encrypted-fields.ts';
 import { merchantStore } from '../store/merchant-store.ts';
@@ -60,7 +61,7 @@ export async function createCheckpoint(
   now: Date,
 ): Promise<SignedCheckpoint & { chains: number; heads: CheckpointPayload['heads'] }> {
   const { privateKey } = await signingKey(db, master);
-  const heads = await db.selectFrom('audit_heads').selectAll().orderBy('chain').execute();
+  const heads = await auditStore.heads(db);
   const payload: CheckpointPayload = {
     id: randomUUID(),
     at: now.toISOString(),
@@ -68,7 +69,7 @@ export async function createCheckpoint(
   };
   const text = JSON.stringify(payload);
   const signature = sign(null, Buffer.from(text), privateKey).toString('base64');
-  await db.insertInto('audit_checkpoints').values({ id: payload.id, at: payload.at, payload: text, signature }).execute();
+  await auditStore.insertCheckpoint(db, { id: payload.id, at: payload.at, payload: text, signature });
   return { id: payload.id, at: payload.at, payload: text, signature, chains: heads.length, heads: payload.heads };
 }
 
@@ -81,14 +82,7 @@ async function verifyChain(
   let prev = GENESIS;
   let events = 0;
   for (;;) {
-    const rows = await db
-      .selectFrom('audit_events')
-      .selectAll()
-      .where('chain', '=', chain)
-      .where('seq', '>=', expectedSeq)
-      .orderBy('seq')
-      .limit(BATCH)
-      .execute();
+    const rows = await auditStore.eventsFrom(db, chain, expectedSeq, BATCH);
     for (const row of rows) {
       const seq = Number(row.seq);
       if (seq !== expectedSeq) return { events, brk: { chain, seq: expectedSeq, reason: `event ${expectedSeq} is missing` } };
@@ -117,9 +111,7 @@ export interface SignedCheckpoint {
 
 async function verifyCheckpoint(db: Db, master: MasterKeyProvider, external?: SignedCheckpoint): Promise<CheckpointResult | null> {
   // A checkpoint kept outside the database also survives an attacker who deletes the stored ones.
-  const latest =
-    external ??
-    (await db.selectFrom('audit_checkpoints').selectAll().orderBy('at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst());
+  const latest = external ?? (await auditStore.latestCheckpoint(db));
   if (!latest) return null;
   const { publicKey } = await signingKey(db, master);
   const base = { id: latest.id, at: latest.at };
@@ -129,26 +121,17 @@ async function verifyCheckpoint(db: Db, master: MasterKeyProvider, external?: Si
   const payload = JSON.parse(latest.payload) as CheckpointPayload;
   for (const [chain, head] of Object.entries(payload.heads)) {
     if (head.seq === 0) continue;
-    const row = await db
-      .selectFrom('audit_events')
-      .select('hash')
-      .where('chain', '=', chain)
-      .where('seq', '=', head.seq)
-      .executeTakeFirst();
-    if (!row) return { ...base, ok: false, reason: `chain ${chain}: event ${head.seq}, signed at the checkpoint, is gone` };
-    if (row.hash !== head.hash)
-      return { ...base, ok: false, reason: `chain ${chain}: event ${head.seq} differs from the signed checkpoint` };
+    const hash = await auditStore.eventHash(db, chain, head.seq);
+    if (hash === undefined) return { ...base, ok: false, reason: `chain ${chain}: event ${head.seq}, signed at the checkpoint, is gone` };
+    if (hash !== head.hash) return { ...base, ok: false, reason: `chain ${chain}: event ${head.seq} differs from the signed checkpoint` };
   }
   return { ...base, ok: true };
 }
 
 export async function verifyAuditLog(db: Db, master: MasterKeyProvider, external?: SignedCheckpoint): Promise<VerifyReport> {
-  const heads = new Map((await db.selectFrom('audit_heads').selectAll().execute()).map((h) => [h.chain, h]));
+  const heads = new Map((await auditStore.heads(db)).map((h) => [h.chain, h]));
   // Chains are taken from the events too: deleting a head row must not hide its chain from the check.
-  const chains = new Set([
-    ...heads.keys(),
-    ...(await db.selectFrom('audit_events').select('chain').distinct().execute()).map((r) => r.chain),
-  ]);
+  const chains = new Set([...heads.keys(), ...(await auditStore.chainsWithEvents(db))]);
   let events = 0;
   let firstBreak: ChainBreak | null = null;
   for (const chain of [...chains].sort()) {

@@ -24,6 +24,27 @@ export function transition(from: StoredStatus, to: StoredStatus): Result<StoredS
   return ok(to);
 }
 
+/** Statuses of a card that still exists for its merchant: every status but the final one. */
+export const LIVE_STATUSES: readonly StoredStatus[] = ['ACTIVE', 'SUSPENDED', 'CONSUMED'];
+export const FINAL_STATUS: StoredStatus = 'DELETED';
+
+/** A status change applied only if the card is still in `from` (compare-and-set: of two racers one wins). */
+export interface GuardedMove {
+  readonly from: StoredStatus;
+  readonly to: StoredStatus;
+}
+
+/**
+ * A SINGLE token's reservation for a payment: `reserve` (ACTIVE → CONSUMED, an ordinary transition) before
+ * the processor is called, so two concurrent payments cannot both use it; `release` (CONSUMED → ACTIVE) is its
+ * undo when the processor did not take the card (declined, failed, timed out, or nothing recorded). `release`
+ * is not a transition a caller may ask for: `transition` refuses CONSUMED → ACTIVE, a spent token stays spent.
+ */
+export const SINGLE_USE: Readonly<{ reserve: GuardedMove; release: GuardedMove }> = {
+  reserve: { from: 'ACTIVE', to: 'CONSUMED' },
+  release: { from: 'CONSUMED', to: 'ACTIVE' },
+};
+
 /** An ACTIVE or SUSPENDED card past its expiry reads as EXPIRED; DELETED and CONSUMED say more, so they stay. */
 export function effectiveStatus(stored: StoredStatus, exp: Expiry, now: Date): Status {
   if ((stored === 'ACTIVE' || stored === 'SUSPENDED') && isExpired(exp, now)) return 'EXPIRED';

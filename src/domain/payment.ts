@@ -57,3 +57,35 @@ export function settledStatus(a: Amounts): PaymentStatus {
   if (a.refunded > 0) return a.refunded >= a.captured ? 'REFUNDED' : 'PARTIALLY_REFUNDED';
   return a.captured > 0 ? 'CAPTURED' : 'AUTHORIZED';
 }
+
+export type AmountMove = 'capture' | 'refund';
+
+/** Whether `amount` may be captured or refunded now. */
+export const canMove = (op: AmountMove, status: PaymentStatus, a: Amounts, amount: number): Result<true, AmountError> =>
+  op === 'capture' ? canCapture(status, a, amount) : canRefund(status, a, amount);
+
+/** The amounts after a capture or refund of `amount`; a negative amount is the undo of one the processor refused. */
+export function moved(a: Amounts, op: AmountMove, amount: number): Amounts {
+  return op === 'capture' ? { ...a, captured: a.captured + amount } : { ...a, refunded: a.refunded + amount };
+}
+
+/** What the first call (authorization or credit) leaves a payment in. */
+export function firstCallStatus(
+  result: 'approved' | 'declined' | 'challenge',
+  kind: 'payment' | 'credit',
+  capture: boolean,
+): PaymentStatus {
+  if (result === 'declined') return 'DECLINED';
+  if (result === 'challenge') return 'PENDING_AUTHENTICATION';
+  if (kind === 'credit') return 'CREDITED';
+  return capture ? 'CAPTURED' : 'AUTHORIZED';
+}
+
+/** Only a payment waiting for its 3-D Secure challenge can complete one. */
+export function canAuthenticate(status: PaymentStatus): Result<true, AmountError> {
+  return status === 'PENDING_AUTHENTICATION' ? ok(true) : err('invalid_state', `a ${status} payment has no challenge to complete`);
+}
+
+/** What a completed challenge leaves a payment in. */
+export const challengeStatus = (approved: boolean, capture: boolean): PaymentStatus =>
+  approved ? (capture ? 'CAPTURED' : 'AUTHORIZED') : 'FAILED';

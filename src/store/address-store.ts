@@ -68,4 +68,6 @@ export const addressStore = {
 
   deleteAllOfCustomer: (q: Executor, merchantId: string, customerId: string) =>
     q.deleteFrom('addresses').where('merchant_id', '=', merchantId).where('customer_id', '=', customerId).execute(),
+
+  deleteOfMerchant: (q: Executor, merchantId: string) => q.deleteFrom('addresses').where('merchant_id', '=', merchantId).execute(),
 };

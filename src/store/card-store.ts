@@ -1,4 +1,5 @@
 /** Instrument identifiers (one encrypted PAN per merchant, found by fingerprint) and cards (tokens). */
+import { FINAL_STATUS, type GuardedMove, LIVE_STATUSES } from '../domain/lifecycle.ts';
 import type { Executor } from './db.ts';
 import { afterCursor, type Cursor } from './page.ts';
 import { prepare, prepareInsert, prepareOne } from './prepared.ts';
@@ -7,8 +8,6 @@ import type { CardRow, InstrumentRow } from './schema.ts';
 export type CardPatch = Partial<
   Pick<CardRow, 'exp_month' | 'exp_year' | 'holder_name' | 'billing_address' | 'metadata' | 'status' | 'customer_id' | 'attributes'>
 >;
-
-const LIVE = ['ACTIVE', 'SUSPENDED', 'CONSUMED'];
 
 interface ListArgs extends Record<string, unknown> {
   merchantId: string;
@@ -31,7 +30,7 @@ function listCardsQuery(opts: { customerId: string | null; after: Cursor | null;
         .orderBy('cards.id')
         .limit(arg('limit'));
       if (opts.customerId !== null) query = query.where('cards.customer_id', '=', arg('customerId'));
-      if (!opts.includeDeleted) query = query.where('cards.status', '!=', 'DELETED');
+      if (!opts.includeDeleted) query = query.where('cards.status', '!=', FINAL_STATUS);
       if (opts.after !== null) {
         query = query.where(
           afterCursor('cards.created_at', 'cards.id', { createdAt: arg('afterCreatedAt') as string, id: arg('afterId') as string }),
@@ -117,7 +116,7 @@ export const cardStore = {
       .selectFrom('cards')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .where('instrument_id', '=', instrumentId)
-      .where('status', 'in', LIVE)
+      .where('status', 'in', LIVE_STATUSES)
       .executeTakeFirstOrThrow();
     return Number(r.n);
   },
@@ -148,12 +147,12 @@ export const cardStore = {
     offset: number,
     limit: number,
   ) => {
-    let rows = withInstrument(q).where('cards.merchant_id', '=', merchantId).where('cards.status', '!=', 'DELETED');
+    let rows = withInstrument(q).where('cards.merchant_id', '=', merchantId).where('cards.status', '!=', FINAL_STATUS);
     let count = q
       .selectFrom('cards')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .where('cards.merchant_id', '=', merchantId)
-      .where('cards.status', '!=', 'DELETED');
+      .where('cards.status', '!=', FINAL_STATUS);
     if (of.customerId !== undefined) {
       rows = rows.where('cards.customer_id', '=', of.customerId);
       count = count.where('cards.customer_id', '=', of.customerId);
@@ -183,6 +182,20 @@ export const cardStore = {
     return Number(res.numUpdatedRows) === 1;
   },
 
+  /**
+   * Applies a status move the domain defines (lifecycle.ts SINGLE_USE) only if the card is still in its
+   * `from` status; true when it did.
+   */
+  moveStatus: async (q: Executor, id: string, move: GuardedMove, at: string): Promise<boolean> => {
+    const res = await q
+      .updateTable('cards')
+      .set((eb) => ({ status: move.to, version: eb('version', '+', 1), updated_at: at }))
+      .where('id', '=', id)
+      .where('status', '=', move.from)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  },
+
   /** Cards of a customer that are not deleted: ids only, for cascading a customer delete. */
   liveCardIdsOfCustomer: async (q: Executor, merchantId: string, customerId: string) =>
     await q
@@ -190,7 +203,19 @@ export const cardStore = {
       .select(['id', 'version', 'instrument_id'])
       .where('merchant_id', '=', merchantId)
       .where('customer_id', '=', customerId)
-      .where('status', '!=', 'DELETED')
+      .where('status', '!=', FINAL_STATUS)
+      .execute(),
+
+  /** Which merchant holds a token (card ids are unique across merchants). */
+  ownerOf: async (q: Executor, id: string): Promise<string | null> =>
+    (await q.selectFrom('cards').select('merchant_id').where('id', '=', id).executeTakeFirst())?.merchant_id ?? null,
+
+  /** Merchant deletion: the holder data kept in clear for display goes. */
+  clearHolderDataOfMerchant: (q: Executor, merchantId: string) =>
+    q
+      .updateTable('cards')
+      .set({ holder_name: null, billing_address: null, metadata: null, attributes: null })
+      .where('merchant_id', '=', merchantId)
       .execute(),
 };
 

@@ -66,4 +66,33 @@ export const customerStore = {
       .executeTakeFirst();
     return Number(res.numUpdatedRows) === 1;
   },
+
+  /**
+   * Makes `cardId` the customer's default card; with `onlyIfNone`, only if it has none (of concurrent first
+   * cards the database picks one). True when it did.
+   */
+  setDefaultCard: async (q: Executor, customerId: string, cardId: string | null, onlyIfNone = false): Promise<boolean> => {
+    let update = q.updateTable('customers').set({ default_card_id: cardId }).where('id', '=', customerId);
+    if (onlyIfNone) update = update.where('default_card_id', 'is', null);
+    return Number((await update.executeTakeFirst()).numUpdatedRows) === 1;
+  },
+
+  /** The customer has no default card any more if it was `cardId`. */
+  clearDefaultCard: (q: Executor, customerId: string, cardId: string) =>
+    q.updateTable('customers').set({ default_card_id: null }).where('id', '=', customerId).where('default_card_id', '=', cardId).execute(),
+
+  /** Like setDefaultCard, for the default shipping address. */
+  setDefaultAddress: async (q: Executor, customerId: string, addressId: string | null, onlyIfNone = false): Promise<boolean> => {
+    let update = q.updateTable('customers').set({ default_address_id: addressId }).where('id', '=', customerId);
+    if (onlyIfNone) update = update.where('default_address_id', 'is', null);
+    return Number((await update.executeTakeFirst()).numUpdatedRows) === 1;
+  },
+
+  /** Merchant deletion: the personal data kept in clear for display goes. */
+  clearPersonalDataOfMerchant: (q: Executor, merchantId: string) =>
+    q
+      .updateTable('customers')
+      .set({ name: null, email: null, phone: null, metadata: null, attributes: null, external_id: null, default_address_id: null })
+      .where('merchant_id', '=', merchantId)
+      .execute(),
 };

@@ -46,4 +46,7 @@ export const idempotencyStore = {
 
   release: (q: Executor, merchantId: string, key: string) =>
     q.deleteFrom('idempotency_keys').where('merchant_id', '=', merchantId).where('key', '=', key).where('state', '=', 'pending').execute(),
+
+  /** Kept answers and request-id claims of a merchant (deleted with it). */
+  deleteOfMerchant: (q: Executor, merchantId: string) => q.deleteFrom('idempotency_keys').where('merchant_id', '=', merchantId).execute(),
 };

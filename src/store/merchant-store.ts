@@ -86,6 +86,8 @@ export const merchantStore = {
     return query.execute();
   },
 
+  activeIds: (q: Executor) => q.selectFrom('merchants').select('id').where('status', '=', 'active').execute(),
+
   getSetting: async (q: Executor, name: string): Promise<string | undefined> =>
     (await q.selectFrom('settings').select('value').where('name', '=', name).executeTakeFirst())?.value,
 
@@ -105,4 +107,61 @@ export const merchantStore = {
       .values({ name, value })
       .onConflict((oc) => oc.column('name').doUpdateSet({ value }))
       .execute(),
+
+  deleteSetting: (q: Executor, name: string) => q.deleteFrom('settings').where('name', '=', name).execute(),
+
+  markDeleted: (q: Executor, merchantId: string) =>
+    q.updateTable('merchants').set({ status: 'deleted' }).where('id', '=', merchantId).execute(),
+
+  revokeAllApiKeys: (q: Executor, merchantId: string, at: string) =>
+    q.updateTable('api_keys').set({ revoked_at: at }).where('merchant_id', '=', merchantId).where('revoked_at', 'is', null).execute(),
+
+  revokeAllCredentials: (q: Executor, merchantId: string, at: string) =>
+    q
+      .updateTable('gateway_credentials')
+      .set({ revoked_at: at })
+      .where('merchant_id', '=', merchantId)
+      .where('revoked_at', 'is', null)
+      .execute(),
+
+  /** Writes a credential's public half and, when given, its new secret half (ciphertext) with its key version. */
+  updateCredential: (q: Executor, id: string, publicData: string, secret?: { data: string; keyVersion: number }) =>
+    q
+      .updateTable('gateway_credentials')
+      .set({ public_data: publicData, ...(secret ? { secret_data: secret.data, key_version: secret.keyVersion } : {}) })
+      .where('id', '=', id)
+      .execute(),
+
+  /** Public halves of a merchant's unrevoked credentials of one gateway. */
+  credentialPublicData: async (q: Executor, merchantId: string, gateway: string): Promise<string[]> =>
+    (
+      await q
+        .selectFrom('gateway_credentials')
+        .select(['public_data'])
+        .where('merchant_id', '=', merchantId)
+        .where('gateway', '=', gateway)
+        .where('revoked_at', 'is', null)
+        .execute()
+    ).map((r) => r.public_data),
+
+  /** A credential with its merchant's status, revoked or not. */
+  credentialState: (q: Executor, credentialId: string) =>
+    q
+      .selectFrom('gateway_credentials')
+      .innerJoin('merchants', 'merchants.id', 'gateway_credentials.merchant_id')
+      .select(['gateway_credentials.public_data', 'gateway_credentials.secret_data', 'gateway_credentials.revoked_at', 'merchants.status'])
+      .where('gateway_credentials.id', '=', credentialId)
+      .executeTakeFirst(),
+
+  /** The secret half (ciphertext) of a merchant's unrevoked credential. */
+  credentialSecret: async (q: Executor, merchantId: string, credentialId: string): Promise<string | null> =>
+    (
+      await q
+        .selectFrom('gateway_credentials')
+        .select(['secret_data'])
+        .where('id', '=', credentialId)
+        .where('merchant_id', '=', merchantId)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst()
+    )?.secret_data ?? null,
 };

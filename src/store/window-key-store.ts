@@ -22,4 +22,16 @@ export const windowKeyStore = {
     const res = await q.deleteFrom('window_keys').where('ends_at', '<=', now).executeTakeFirst();
     return Number(res.numDeletedRows);
   },
+
+  all: (q: Executor) => q.selectFrom('window_keys').select(['id', 'wrapped']).execute(),
+
+  count: async (q: Executor): Promise<number> =>
+    Number(
+      (
+        await q
+          .selectFrom('window_keys')
+          .select((eb) => eb.fn.countAll<number>().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    ),
 };

@@ -2,6 +2,7 @@
 
 import { appendAudit } from '../audit/log.ts';
 import { createCheckpoint, type SignedCheckpoint, verifyAuditLog } from '../audit/verify.ts';
+import { type AuditListFilter, auditStore } from '../store/audit-store.ts';
 import { inTransaction } from '../store/db.ts';
 import type { AuditEventRow } from '../store/schema.ts';
 import { type Caller, iso, type VaultDeps } from './deps.ts';
@@ -19,14 +20,7 @@ export interface AuditEventView {
   hash: string;
 }
 
-export interface AuditFilter {
-  target?: string;
-  action?: string;
-  from?: string;
-  to?: string;
-  afterSeq: number;
-  limit: number;
-}
+export type AuditFilter = AuditListFilter;
 
 const view = (r: AuditEventRow): AuditEventView => ({
   seq: Number(r.seq),
@@ -45,18 +39,7 @@ export function createAuditService(deps: VaultDeps) {
   return {
     /** A merchant's own chain, oldest first, filtered; `nextSeq` continues the listing. */
     async list(caller: Caller, f: AuditFilter): Promise<{ items: AuditEventView[]; nextSeq: number | null }> {
-      let q = deps.db
-        .selectFrom('audit_events')
-        .selectAll()
-        .where('chain', '=', caller.merchantId)
-        .where('seq', '>', f.afterSeq)
-        .orderBy('seq')
-        .limit(f.limit + 1);
-      if (f.target) q = q.where('target', '=', f.target);
-      if (f.action) q = q.where('action', '=', f.action);
-      if (f.from) q = q.where('at', '>=', f.from);
-      if (f.to) q = q.where('at', '<', f.to);
-      const rows = await q.execute();
+      const rows = await auditStore.list(deps.db, caller.merchantId, { ...f, limit: f.limit + 1 });
       const page = rows.slice(0, f.limit);
       const last = page[page.length - 1];
       return { items: page.map(view), nextSeq: rows.length > f.limit && last ? Number(last.seq) : null };

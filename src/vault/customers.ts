@@ -2,9 +2,11 @@
 import { type AuditEvent, appendAudit } from '../audit/log.ts';
 import { newId } from '../domain/ids.ts';
 import { addressStore } from '../store/address-store.ts';
+import { cardSecretStore } from '../store/card-secret-store.ts';
 import { cardStore } from '../store/card-store.ts';
 import { type CustomerPatch, customerStore } from '../store/customer-store.ts';
-import { type Executor, inTransaction, isUniqueViolation } from '../store/db.ts';
+import { type Executor, inTransaction } from '../store/db.ts';
+import { isUniqueViolation } from '../store/errors.ts';
 import { type Cursor, type Page, toPage } from '../store/page.ts';
 import type { AddressRow, CustomerRow } from '../store/schema.ts';
 import type { Address, Metadata } from './cards.ts';
@@ -222,7 +224,7 @@ export function createCustomerService(deps: VaultDeps) {
         for (const card of cards) {
           if (!(await cardStore.updateCard(tx, merchantId, card.id, card.version, { status: 'DELETED' }, at))) return 'retry';
           await cardStore.wipePanIfOrphaned(tx, card.instrument_id);
-          await tx.deleteFrom('card_secrets').where('card_id', '=', card.id).execute();
+          await cardSecretStore.delete(tx, card.id);
           deps.scrubber.wiped(['card_secrets']);
           await audit(tx, caller, 'card.delete', card.id, at, { reason: 'customer deleted' });
         }
@@ -257,9 +259,7 @@ export function createCustomerService(deps: VaultDeps) {
         await addressStore.insert(tx, row);
         // The first address becomes the default, as with cards. The `is null` guard decides races between
         // concurrent first addresses inside the database, where only one update can match.
-        let update = tx.updateTable('customers').set({ default_address_id: row.id }).where('id', '=', customerId);
-        if (!makeDefault) update = update.where('default_address_id', 'is', null);
-        const became = Number((await update.executeTakeFirst()).numUpdatedRows) === 1;
+        const became = await customerStore.setDefaultAddress(tx, customerId, row.id, !makeDefault);
         await audit(tx, caller, 'address.create', row.id, at, { customer: customerId });
         return succeed(addressView(row, became ? row.id : null));
       });
@@ -310,7 +310,7 @@ export function createCustomerService(deps: VaultDeps) {
         if (change.makeDefault !== undefined) {
           const next = change.makeDefault ? id : defaultId === id ? null : defaultId;
           if (next !== defaultId) {
-            await tx.updateTable('customers').set({ default_address_id: next }).where('id', '=', customerId).execute();
+            await customerStore.setDefaultAddress(tx, customerId, next);
             defaultId = next;
           }
         }
@@ -359,7 +359,7 @@ export function createCustomerService(deps: VaultDeps) {
         }
         await addressStore.delete(tx, merchantId, id);
         if (customer.default_address_id === id) {
-          await tx.updateTable('customers').set({ default_address_id: null }).where('id', '=', customerId).execute();
+          await customerStore.setDefaultAddress(tx, customerId, null);
         }
         await audit(tx, caller, 'address.delete', id, iso(deps.now()), { customer: customerId });
         return succeed(addressView(row, customer.default_address_id));

@@ -8,13 +8,15 @@
  *   old ciphertext, so a concurrent write is never overwritten; a checkpoint makes the job resumable;
  * - a version is retired only when nothing references it.
  */
-import { sql } from 'kysely';
 import { appendAudit } from '../audit/log.ts';
 import { dataKeyVersion } from '../crypto/keyring.ts';
 import { kekVersionOf } from '../crypto/master-key.ts';
+import { dataKeyStore } from '../store/data-key-store.ts';
 import { inTransaction } from '../store/db.ts';
 import { DATA_KEY_FIELDS, type DataKeyField, MASTER_WRAPPED, type MasterWrappedField } from '../store/encrypted-fields.ts';
+import { encryptedValueStore as values } from '../store/encrypted-value-store.ts';
 import { merchantStore } from '../store/merchant-store.ts';
+import { windowKeyStore } from '../store/window-key-store.ts';
 import { iso, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 
@@ -44,13 +46,6 @@ interface Job {
   lastId: string;
 }
 
-interface EncryptedRow {
-  id: string;
-  merchant_id: string;
-  ct: string;
-  key_version: number | string;
-}
-
 /** A master-wrapped value, wherever the registry says it lives, with how to write it back (compare-and-set). */
 interface WrappedValue {
   wrapped: string;
@@ -64,25 +59,10 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
     inTransaction(db, (tx) => appendAudit(tx, { merchantId: null, actor: 'cli', action, detail }, iso(deps.now())));
 
   /** Each merchant's newest data-key version; merchants already crypto-shredded have none. */
-  async function activeDataVersions(): Promise<Map<string, number>> {
-    const rows = await db
-      .selectFrom('data_keys')
-      .select(['merchant_id', (eb) => eb.fn.max('version').as('v')])
-      .where('purpose', '=', 'data')
-      .groupBy('merchant_id')
-      .execute();
-    return new Map(rows.map((r) => [r.merchant_id, Number(r.v)]));
-  }
-
-  const ct = (f: DataKeyField) => sql.ref(f.column);
+  const activeDataVersions = () => dataKeyStore.newestDataVersions(db);
 
   /** Values of a field that still exist (a wiped card number is NULL: there is nothing to re-encrypt). */
-  async function countsByVersion(f: DataKeyField): Promise<{ merchant_id: string; key_version: number; n: number }[]> {
-    const { rows } = await sql<{ merchant_id: string; key_version: number | string; n: number | string }>`
-      select merchant_id, key_version, count(*) as n from ${sql.table(f.table)}
-      where ${ct(f)} is not null group by merchant_id, key_version`.execute(db);
-    return rows.map((r) => ({ merchant_id: r.merchant_id, key_version: Number(r.key_version), n: Number(r.n) }));
-  }
+  const countsByVersion = (f: DataKeyField) => values.countsByVersion(db, f);
 
   /** Values on a data key older than their merchant's active one, in every registered field. */
   async function countStale(active: Map<string, number>): Promise<number> {
@@ -92,11 +72,7 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
     return stale;
   }
 
-  async function countValues(f: DataKeyField, after = ''): Promise<number> {
-    const { rows } = await sql<{ n: number | string }>`
-      select count(*) as n from ${sql.table(f.table)} where ${ct(f)} is not null and id > ${after}`.execute(db);
-    return Number(rows[0]?.n ?? 0);
-  }
+  const countValues = (f: DataKeyField, after = '') => values.count(db, f, after);
 
   /** One pass over the fields from the checkpoint on; returns how many values it re-encrypted. */
   async function reencryptPass(job: Job, active: Map<string, number>, progress: (p: Progress) => void, total: number, doneBefore: number) {
@@ -105,19 +81,14 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
     for (; job.field < DATA_KEY_FIELDS.length; job.field++, job.lastId = '') {
       const f = DATA_KEY_FIELDS[job.field] as DataKeyField;
       for (;;) {
-        const { rows } = await sql<EncryptedRow>`
-          select id, merchant_id, ${ct(f)} as ct, key_version from ${sql.table(f.table)}
-          where id > ${job.lastId} and ${ct(f)} is not null order by id limit ${BATCH}`.execute(db);
+        const rows = await values.batch(db, f, job.lastId, BATCH);
         for (const row of rows) {
           const target = active.get(row.merchant_id);
           if (target !== undefined && Number(row.key_version) < target) {
             const aad = f.aad(row.merchant_id, row.id);
             const next = await keyring.encrypt(row.merchant_id, aad, await keyring.decrypt(row.merchant_id, aad, row.ct));
             // Compare-and-set: if a server rewrote (or wiped) this value meanwhile, its write stands.
-            const res = await sql`
-              update ${sql.table(f.table)} set ${ct(f)} = ${next}, key_version = ${dataKeyVersion(next)}
-              where id = ${row.id} and ${ct(f)} = ${row.ct}`.execute(db);
-            changed += Number(res.numAffectedRows ?? 0);
+            if (await values.replace(db, f, row.id, row.ct, next, dataKeyVersion(next))) changed++;
           }
           done++;
         }
@@ -139,21 +110,15 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
     const at = (f: MasterWrappedField, row: Record<string, string | number>, wrapped: string, aad: string): WrappedValue => ({
       wrapped,
       aad,
-      replace: async (next) => {
-        const where = Object.entries(row).map(([c, v]) => sql`${sql.ref(c)} = ${v}`);
-        const res = await sql`update ${sql.table(f.table)} set ${sql.ref(f.column)} = ${next}
-          where ${sql.join(where, sql` and `)} and ${sql.ref(f.column)} = ${wrapped}`.execute(db);
-        return Number(res.numAffectedRows ?? 0) === 1;
-      },
+      replace: (next) => values.replaceWrapped(db, f, row, wrapped, next),
     });
     const { merchantKeys: mk, auditSigningKey: sk, windowKeys: wk } = MASTER_WRAPPED;
     const out: WrappedValue[] = [];
-    for (const r of await db.selectFrom('data_keys').select(['merchant_id', 'purpose', 'version', 'wrapped']).execute())
+    for (const r of await dataKeyStore.allWrapped(db))
       out.push(at(mk, { merchant_id: r.merchant_id, purpose: r.purpose, version: r.version }, r.wrapped, mk.aad(r)));
     const signing = await merchantStore.getSetting(db, sk.setting);
     if (signing) out.push(at(sk, { name: sk.setting }, signing, sk.aad()));
-    for (const r of await db.selectFrom('window_keys').select(['id', 'wrapped']).execute())
-      out.push(at(wk, { id: r.id }, r.wrapped, wk.aad(r)));
+    for (const r of await windowKeyStore.all(db)) out.push(at(wk, { id: r.id }, r.wrapped, wk.aad(r)));
     return out;
   }
 
@@ -174,8 +139,7 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
         }
         return s;
       };
-      for (const r of await db.selectFrom('data_keys').select('version').where('purpose', '=', 'data').groupBy('version').execute())
-        slot(Number(r.version));
+      for (const v of await dataKeyStore.dataVersions(db)) slot(v);
       for (const v of active.values()) slot(v).activeFor++;
       const fields: KeyStatus['fields'] = [];
       for (const f of DATA_KEY_FIELDS) {
@@ -188,16 +152,12 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
         }
         fields.push({ table: f.table, column: f.column, holds: f.holds, records });
       }
-      const windows = await db
-        .selectFrom('window_keys')
-        .select((eb) => eb.fn.countAll<number>().as('n'))
-        .executeTakeFirstOrThrow();
       const job = await merchantStore.getSetting(db, JOB_SETTING);
       return {
         master: { provider: master.name, current: master.currentVersion(), wrappedValues: wrappedCount },
         data: [...byVersion].sort((a, b) => a[0] - b[0]).map(([version, s]) => ({ version, ...s })),
         fields,
-        windowKeys: Number(windows.n),
+        windowKeys: await windowKeyStore.count(db),
         job: job ? parseJob(job) : null,
       };
     },
@@ -229,7 +189,7 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
       const job: Job = saved ? parseJob(saved) : { startedAt: iso(deps.now()), field: 0, lastId: '' };
       if (!resumed) {
         const at = iso(deps.now());
-        const merchants = await db.selectFrom('merchants').select('id').where('status', '=', 'active').execute();
+        const merchants = await merchantStore.activeIds(db);
         const active = await activeDataVersions();
         for (const m of merchants) {
           const version = (active.get(m.id) ?? 0) + 1;
@@ -270,7 +230,7 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
       const stale = await countStale(active);
       if (stale > 0)
         throw new Error(`${stale} records still use an old data key after ${passes} passes; run keys rotate --data again to resume`);
-      await db.deleteFrom('settings').where('name', '=', JOB_SETTING).execute();
+      await merchantStore.deleteSetting(db, JOB_SETTING);
       await system('key.rotate_data_done', { reencrypted, passes: passes + 1 });
       return { resumed, reencrypted, passes: passes + 1 };
     },
@@ -284,19 +244,16 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
       if ([...active.values()].includes(version))
         return fail('invalid_request', `data key v${version} is still the active key of a merchant`);
       for (const f of DATA_KEY_FIELDS) {
-        const { rows } = await sql`
-          select 1 as used from ${sql.table(f.table)} t
-          join data_keys k on k.merchant_id = t.merchant_id and k.purpose = 'data' and k.version = t.key_version
-          where t.key_version = ${version} and ${sql.ref(`t.${f.column}`)} is not null limit 1`.execute(db);
-        if (rows.length > 0) return fail('invalid_request', `data key v${version} still protects records; run keys rotate --data first`);
+        if (await values.usesVersion(db, f, version))
+          return fail('invalid_request', `data key v${version} still protects records; run keys rotate --data first`);
       }
-      const res = await db.deleteFrom('data_keys').where('purpose', '=', 'data').where('version', '=', version).executeTakeFirst();
-      await system('key.retire_data', { version, removed: Number(res.numDeletedRows) });
+      const removed = await dataKeyStore.deleteDataVersion(db, version);
+      await system('key.retire_data', { version, removed });
       for (const m of active.keys()) keyring.forget(m);
       // The retired keys' old row versions must leave the files too, or a copy could still open old values.
       deps.scrubber.wiped(['data_keys']);
       await deps.scrubber.scrub();
-      return succeed({ removed: Number(res.numDeletedRows) });
+      return succeed({ removed });
     },
 
     /** Whether a master-key version may be removed from the key source: nothing may still name it. */

@@ -15,6 +15,7 @@ import {
   type MasterKeyProvider,
   parseKeyCheckRecord,
 } from '../crypto/master-key.ts';
+import { dataKeyStore } from '../store/data-key-store.ts';
 import { type Db, inTransaction } from '../store/db.ts';
 import { merchantStore } from '../store/merchant-store.ts';
 
@@ -51,7 +52,7 @@ export function createMasterKeyCheck(deps: {
    * one of them before it is recorded as this database's key.
    */
   async function provesExistingKeys(): Promise<void> {
-    const row = await db.selectFrom('data_keys').select(['merchant_id', 'purpose', 'version', 'wrapped']).limit(1).executeTakeFirst();
+    const row = await dataKeyStore.anyWrapped(db);
     if (!row) return;
     try {
       await deps.keyring.rewrap(row.merchant_id, { purpose: row.purpose as KeyPurpose, version: row.version, wrapped: row.wrapped });

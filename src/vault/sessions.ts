@@ -9,6 +9,7 @@ import { appendAudit } from '../audit/log.ts';
 import { dataKeyVersion } from '../crypto/keyring.ts';
 import { inTransaction } from '../store/db.ts';
 import { SESSION_KEY } from '../store/encrypted-fields.ts';
+import { sessionStore } from '../store/session-store.ts';
 import { type Caller, iso, type VaultDeps } from './deps.ts';
 
 const generate = promisify(generateKeyPair);
@@ -53,20 +54,17 @@ export function createSessionService(deps: VaultDeps & { sessionTtlMs: number })
         JSON.stringify(privateKey.export({ format: 'jwk' })),
       );
       await inTransaction(db, async (tx) => {
-        await tx
-          .insertInto('gateway_sessions')
-          .values({
-            id: deviceId,
-            merchant_id: caller.merchantId,
-            credential_id: caller.credentialId,
-            refresh_hash: hash(refreshToken),
-            auth_hash: hash(authToken),
-            server_key_ct: ct,
-            key_version: dataKeyVersion(ct),
-            expires_at: iso(expiresAt),
-            created_at: iso(now),
-          })
-          .execute();
+        await sessionStore.insert(tx, {
+          id: deviceId,
+          merchant_id: caller.merchantId,
+          credential_id: caller.credentialId,
+          refresh_hash: hash(refreshToken),
+          auth_hash: hash(authToken),
+          server_key_ct: ct,
+          key_version: dataKeyVersion(ct),
+          expires_at: iso(expiresAt),
+          created_at: iso(now),
+        });
         await appendAudit(tx, { merchantId: caller.merchantId, actor: caller.actor, action: 'session.create', target: deviceId }, iso(now));
       });
       keys.set(deviceId, privateKey);
@@ -87,7 +85,7 @@ export function createSessionService(deps: VaultDeps & { sessionTtlMs: number })
       refreshToken: string,
     ): Promise<{ ok: true; session: OpenSession } | { ok: false; error: SessionRefusal; merchantId?: string }> {
       if (!/^[0-9a-f-]{36}$/i.test(deviceId)) return { ok: false, error: 'unknown' };
-      const row = await db.selectFrom('gateway_sessions').selectAll().where('id', '=', deviceId).executeTakeFirst();
+      const row = await sessionStore.byId(db, deviceId);
       if (!row) return { ok: false, error: 'unknown' };
       const given = Buffer.from(hash(refreshToken), 'hex');
       const merchantId = row.merchant_id;
@@ -114,8 +112,7 @@ export function createSessionService(deps: VaultDeps & { sessionTtlMs: number })
 
     /** Deletes sessions that expired; the server runs this on a timer. */
     async purgeExpired(): Promise<number> {
-      const res = await db.deleteFrom('gateway_sessions').where('expires_at', '<=', iso(deps.now())).executeTakeFirst();
-      return Number(res.numDeletedRows);
+      return sessionStore.deleteExpired(db, iso(deps.now()));
     },
   };
 }

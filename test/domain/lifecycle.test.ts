@@ -3,7 +3,10 @@ import type { Expiry } from '../../src/domain/card.ts';
 import {
   canPay,
   effectiveStatus,
+  FINAL_STATUS,
+  LIVE_STATUSES,
   type PayRefusal,
+  SINGLE_USE,
   type Status,
   type StoredStatus,
   type TransitionError,
@@ -77,5 +80,19 @@ describe('canPay', () => {
       ok: false,
       error: 'token_expired',
     });
+  });
+});
+
+describe('single-use reservation (one home: the vault applies these moves, SQL only compares-and-sets them)', () => {
+  it('reserves as an ordinary transition, and releases only as its undo', () => {
+    expect(transition(SINGLE_USE.reserve.from, SINGLE_USE.reserve.to).ok).toBe(true);
+    expect(SINGLE_USE.release).toEqual({ from: SINGLE_USE.reserve.to, to: SINGLE_USE.reserve.from });
+    // Nobody may un-spend a token by asking: the release is not a transition.
+    expect(transition(SINGLE_USE.release.from, SINGLE_USE.release.to)).toMatchObject({ ok: false, error: 'invalid_transition' });
+  });
+
+  it('counts every status but the final one as live', () => {
+    expect([...LIVE_STATUSES, FINAL_STATUS].sort()).toEqual([...STORED].sort());
+    for (const s of STORED) expect(transition(FINAL_STATUS, s).ok).toBe(false);
   });
 });

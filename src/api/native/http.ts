@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../../store/db.ts';
-import { idempotencyStore } from '../../store/idempotency-store.ts';
 import { type Cursor, decodeCursor } from '../../store/page.ts';
 import type { Caller } from '../../vault/deps.ts';
+import { createIdempotencyService, type IdempotencyService } from '../../vault/idempotency.ts';
 import type { MerchantService, Principal, Scope } from '../../vault/merchants.ts';
 import type { Guard } from '../guard.ts';
 import { HttpProblem, isDatabaseUnavailable, problem, sendProblem } from '../problem.ts';
@@ -111,7 +111,9 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
  * Idempotency-Key on POST: the first request with a key claims it; its response (status < 500) is kept
  * and replayed for the same key and body; a different body with the same key is refused.
  */
-export function registerIdempotency(app: FastifyInstance, db: Db, now: () => Date): void {
+export function registerIdempotency(app: FastifyInstance, keys: IdempotencyService | Db, now: () => Date): void {
+  // Transitional: a caller that still passes the database gets the vault's service built over it.
+  const idempotency = 'claim' in keys ? keys : createIdempotencyService({ db: keys });
   // Callback-style fast paths: most requests carry no key, and should not pay for two promises each.
   app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     if (request.method !== 'POST' || !request.principal || request.headers['idempotency-key'] === undefined) return done();
@@ -137,11 +139,11 @@ export function registerIdempotency(app: FastifyInstance, db: Db, now: () => Dat
       .update(`${request.method} ${request.url}\n`)
       .update(JSON.stringify(request.body ?? null))
       .digest('hex');
-    if (await idempotencyStore.claim(db, merchantId, key, hash, now().toISOString())) {
+    if (await idempotency.claim(merchantId, key, hash, now())) {
       request.idempotency = { merchantId, key };
       return false;
     }
-    const prior = await idempotencyStore.get(db, merchantId, key);
+    const prior = await idempotency.get(merchantId, key);
     if (!prior) {
       sendProblem(reply, problem('idempotency_in_progress', 'retry in a moment'));
       return true;
@@ -209,7 +211,7 @@ export function registerIdempotency(app: FastifyInstance, db: Db, now: () => Dat
     request.idempotency = null;
     let write: () => Promise<unknown>;
     if (reply.statusCode >= 500) {
-      write = () => idempotencyStore.release(db, claim.merchantId, claim.key);
+      write = () => idempotency.release(claim.merchantId, claim.key);
     } else {
       const etagHeader = reply.getHeader('etag');
       const stored = JSON.stringify({
@@ -218,7 +220,7 @@ export function registerIdempotency(app: FastifyInstance, db: Db, now: () => Dat
         body: typeof payload === 'string' ? payload : String(payload ?? ''),
       });
       const status = reply.statusCode;
-      write = () => idempotencyStore.complete(db, claim.merchantId, claim.key, status, stored);
+      write = () => idempotency.complete(claim.merchantId, claim.key, status, stored);
     }
     try {
       await write();

@@ -1,0 +1,74 @@
+/** Payments and their event history. State rules are the domain's (domain/payment.ts): nothing here decides a status. */
+import type { Executor } from './db.ts';
+import { afterCursor, type Cursor } from './page.ts';
+import type { PaymentEventRow, PaymentRow } from './schema.ts';
+
+export type PaymentPatch = Partial<
+  Pick<PaymentRow, 'status' | 'authorized_amount' | 'captured_amount' | 'refunded_amount' | 'decline_code' | 'auth_code' | 'updated_at'>
+>;
+
+export const paymentStore = {
+  byId: (q: Executor, merchantId: string, id: string) =>
+    q.selectFrom('payments').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst(),
+
+  /**
+   * The row, locked until the transaction `q` ends, so what the vault decides from it still holds when it
+   * writes: PostgreSQL holds the row lock this (no-op) update takes, and a waiting one reads the row as the
+   * holder left it; SQLite runs one transaction at a time anyway.
+   */
+  lock: (q: Executor, merchantId: string, id: string) =>
+    q
+      .updateTable('payments')
+      .set((eb) => ({ version: eb.ref('version') }))
+      .where('merchant_id', '=', merchantId)
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst(),
+
+  insert: (q: Executor, row: PaymentRow) => q.insertInto('payments').values(row).execute(),
+
+  /** Writes the patch and the next version, only if the row is still at `version`; true when it did. */
+  update: async (q: Executor, id: string, version: number, patch: PaymentPatch): Promise<boolean> => {
+    const res = await q
+      .updateTable('payments')
+      .set({ ...patch, version: version + 1 })
+      .where('id', '=', id)
+      .where('version', '=', version)
+      .executeTakeFirst();
+    return Number(res.numUpdatedRows) === 1;
+  },
+
+  insertEvent: (q: Executor, row: PaymentEventRow) => q.insertInto('payment_events').values(row).execute(),
+
+  events: (q: Executor, paymentId: string) =>
+    q.selectFrom('payment_events').selectAll().where('payment_id', '=', paymentId).orderBy('created_at').orderBy('id').execute(),
+
+  /** The merchant's newest payments with a merchant reference (ids only). */
+  idsByReference: (q: Executor, merchantId: string, reference: string, limit: number) =>
+    q
+      .selectFrom('payments')
+      .select('id')
+      .where('merchant_id', '=', merchantId)
+      .where('reference', '=', reference)
+      .orderBy('created_at', 'desc')
+      .limit(limit)
+      .execute(),
+
+  list: (
+    q: Executor,
+    merchantId: string,
+    opts: { token: string | null; customerId: string | null; after: Cursor | null; limit: number },
+  ) => {
+    let query = q
+      .selectFrom('payments')
+      .selectAll()
+      .where('merchant_id', '=', merchantId)
+      .orderBy('created_at')
+      .orderBy('id')
+      .limit(opts.limit);
+    if (opts.token) query = query.where('card_id', '=', opts.token);
+    if (opts.customerId) query = query.where('customer_id', '=', opts.customerId);
+    if (opts.after) query = query.where(afterCursor('created_at', 'id', opts.after));
+    return query.execute();
+  },
+};

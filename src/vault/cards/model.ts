@@ -1,0 +1,172 @@
+/** The card service's shapes: what callers send and read, and the rows a new card or identifier starts as. */
+import { randomBytes } from 'node:crypto';
+import { dataKeyVersion } from '../../crypto/keyring.ts';
+import type { Brand, binInfo, Expiry, Funding } from '../../domain/card.ts';
+import type { Status, StoredStatus, Usage } from '../../domain/lifecycle.ts';
+import { HELD_CVV, PAN } from '../../store/encrypted-fields.ts';
+import type { CustomerRow, InstrumentRow } from '../../store/schema.ts';
+import { parseJson } from '../deps.ts';
+import type { ReferenceClaim } from '../references.ts';
+
+export interface Address {
+  firstName?: string;
+  lastName?: string;
+  company?: string;
+  line1?: string;
+  line2?: string;
+  city?: string;
+  state?: string;
+  postalCode?: string;
+  country?: string;
+  email?: string;
+  phone?: string;
+}
+
+export type Metadata = Record<string, string>;
+
+export interface CardView {
+  token: string;
+  merchantId: string;
+  instrumentId: string;
+  customerId: string | null;
+  expiry: Expiry;
+  holderName: string | null;
+  billingAddress: Address | null;
+  usage: Usage;
+  status: Status;
+  storedStatus: StoredStatus;
+  metadata: Metadata | null;
+  /** Gateway-specific fields a token keeps (e.g. 2C2P's accountIssuer); never card data. */
+  attributes: Record<string, string>;
+  isDefault: boolean;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  bin6: string;
+  bin8: string | null;
+  last4: string;
+  panLength: number;
+  brand: Brand;
+  funding: Funding;
+}
+
+export interface InstrumentView {
+  id: string;
+  bin6: string;
+  bin8: string | null;
+  last4: string;
+  panLength: number;
+  brand: Brand;
+  funding: Funding;
+  /** False once its card number was destroyed (deleted, or its last card deleted). */
+  available: boolean;
+  attributes: Record<string, string>;
+  createdAt: string;
+}
+
+export const instrumentView = (r: InstrumentRow): InstrumentView => ({
+  id: r.id,
+  bin6: r.bin6,
+  bin8: r.bin8,
+  last4: r.last4,
+  panLength: r.pan_length,
+  brand: r.brand as Brand,
+  funding: r.funding as Funding,
+  available: r.pan_ct !== null,
+  attributes: parseJson<Record<string, string>>(r.attributes) ?? {},
+  createdAt: r.created_at,
+});
+
+export interface TokenizeInput {
+  /**
+   * A customer to create with the card, in its transaction (customers.draft), unless a live one with its
+   * external id exists by then; `customerId` is ignored when this is given.
+   */
+  newCustomer?: CustomerRow;
+  /** A merchant reference claimed in the card's own transaction (fails with reference_taken if used). */
+  claim?: ReferenceClaim;
+  /** The card number, or `instrumentId`: one the vault already holds. */
+  pan?: string;
+  instrumentId?: string;
+  expiry: Expiry;
+  holderName?: string | null;
+  billingAddress?: Address | null;
+  customerId?: string | null;
+  usage?: Usage;
+  makeDefault?: boolean;
+  metadata?: Metadata | null;
+  attributes?: Record<string, string>;
+  /** Held encrypted until the first payment takes it, or its TTL ends (PCI DSS 3.3.1.2). */
+  cvv?: string;
+  /** The API that creates the token decides its string's format (DESIGN §3). */
+  newToken?: () => string;
+}
+
+export interface CardUpdate {
+  expiry?: Expiry;
+  holderName?: string | null;
+  billingAddress?: Address | null;
+  metadata?: Metadata | null;
+  makeDefault?: boolean;
+  /** Replaces the gateway attributes it names; others stay. */
+  attributes?: Record<string, string>;
+}
+
+/** A CVV taken for its one use, with the expiry it had. */
+export interface HeldCvv {
+  cvv: string;
+  expiresAt: string;
+}
+
+export const nativeToken = (): string => `tok_${randomBytes(18).toString('base64url')}`;
+
+export const panAad = PAN.aad;
+export const cvvAad = HELD_CVV.aad;
+
+/**
+ * Held CVVs are sealed under window keys of this length: a CVV is unrecoverable (its key destroyed) at most
+ * one window after its TTL ends, and a TTL spans at most TTL / window + 1 keys.
+ */
+export const cvvWindowMs = (ttlMs: number): number => Math.max(1000, Math.min(60_000, ttlMs));
+
+/** A new instrument identifier row: the encrypted PAN, its fingerprint and display fields. */
+export function instrumentRow(
+  merchantId: string,
+  id: string,
+  fingerprint: { value: string; version: number },
+  panCt: string,
+  info: ReturnType<typeof binInfo>,
+  at: string,
+  retained: boolean,
+): InstrumentRow {
+  return {
+    id,
+    merchant_id: merchantId,
+    fingerprint: fingerprint.value,
+    fp_version: fingerprint.version,
+    pan_ct: panCt,
+    bin6: info.bin6,
+    bin8: info.bin8,
+    last4: info.last4,
+    pan_length: info.length,
+    brand: info.brand,
+    funding: info.funding,
+    created_at: at,
+    key_version: dataKeyVersion(panCt),
+    attributes: null,
+    retained: retained ? 1 : 0,
+  };
+}
+
+export function panMessage(code: string): string {
+  switch (code) {
+    case 'pan_not_digits':
+      return 'the card number must contain digits only';
+    case 'pan_leading_zero':
+      return 'the card number may not begin with 0';
+    case 'pan_length':
+      return 'the card number must be 12 to 19 digits, in a length its brand issues';
+    default:
+      return 'the card number fails the Luhn check';
+  }
+}

@@ -1,0 +1,216 @@
+/**
+ * Calls on an existing payment: capture, refund, void, and the end of a 3-D Secure challenge. Each reserves
+ * its change under the payment's row lock, checked and computed by the domain rules (domain/payment.ts:
+ * canCapture/canRefund/canVoid, settledStatus), calls the processor, and undoes the reservation the same
+ * way if the processor does not confirm. Concurrent captures or refunds can never exceed the bounds.
+ */
+import { SINGLE_USE } from '../../domain/lifecycle.ts';
+import {
+  type AmountMove,
+  canAuthenticate,
+  canMove,
+  canVoid,
+  challengeStatus,
+  moved,
+  type PaymentStatus,
+  settledStatus,
+} from '../../domain/payment.ts';
+import { type AuthorizeOutcome, type FollowUpOutcome, ProcessorUnavailableError, withTimeout } from '../../payments/processor.ts';
+import { cardStore } from '../../store/card-store.ts';
+import { type Executor, inTransaction } from '../../store/db.ts';
+import { type PaymentPatch, paymentStore } from '../../store/payment-store.ts';
+import type { PaymentRow } from '../../store/schema.ts';
+import { type Caller, iso } from '../deps.ts';
+import { fail, succeed, type VaultFailure, type VaultResult } from '../errors.ts';
+import type { PaymentContext } from './context.ts';
+import { amountsOf, n, type PaymentView, paymentView } from './view.ts';
+
+const exceeds = (op: AmountMove) => (op === 'capture' ? 'amount_exceeds_authorized' : 'amount_exceeds_captured');
+
+export function createFollowUps(ctx: PaymentContext) {
+  const { deps, db } = ctx;
+  const { processor } = deps;
+
+  /**
+   * Locks the payment and applies what `decide` makes of it: a patch (written with the next version), null
+   * (nothing to write), or a refusal. The decision is taken on the row as it is under the lock, so no concurrent change slips between.
+   */
+  async function change(
+    q: Executor,
+    merchantId: string,
+    id: string,
+    decide: (row: PaymentRow) => VaultResult<PaymentPatch | null>,
+  ): Promise<VaultResult<PaymentRow>> {
+    const row = await paymentStore.lock(q, merchantId, id);
+    if (!row) return fail('payment_not_found', 'no such payment');
+    const patch = decide(row);
+    if (!patch.ok) return patch;
+    if (patch.value !== null) await paymentStore.update(q, id, row.version, patch.value);
+    return succeed(row);
+  }
+
+  /** The amounts and the status they imply after moving `amount` (negative: an undo). */
+  const movedPatch = (row: PaymentRow, op: AmountMove, amount: number): PaymentPatch => {
+    const next = moved(amountsOf(row), op, amount);
+    return {
+      ...(op === 'capture' ? { captured_amount: next.captured } : { refunded_amount: next.refunded }),
+      status: settledStatus(next),
+    };
+  };
+
+  /** Writes the processor's answer (undoing the reservation if it refused): event and audit, one commit. */
+  async function settle(
+    caller: Caller,
+    id: string,
+    op: 'capture' | 'refund' | 'void',
+    amount: number,
+    result: FollowUpOutcome,
+    at: string,
+    undo: (tx: Executor) => Promise<unknown>,
+    auditDetail: Record<string, string | number>,
+  ): Promise<VaultResult<PaymentView>> {
+    const final = await inTransaction(db, async (tx) => {
+      if (result.result !== 'approved') await undo(tx);
+      const fresh = (await paymentStore.byId(tx, caller.merchantId, id)) as PaymentRow;
+      const detail = op !== 'void' && result.result === 'declined' ? { decline: result.decline } : undefined;
+      await ctx.event(tx, id, op, amount, result.result, fresh.status, at, detail);
+      const outcome = result.result === 'approved' ? 'success' : 'failure';
+      await ctx.audit(tx, caller, `payment.${op}`, id, at, outcome, auditDetail);
+      return fresh;
+    });
+    deps.metrics.record(op, result.result, op !== 'void' && result.result === 'declined' ? result.decline : undefined);
+    if (result.result !== 'approved') return fail('invalid_payment_state', `the processor refused the ${op}`);
+    return succeed(paymentView(final));
+  }
+
+  /** Calls the processor; a timeout or failure undoes the reservation first. */
+  async function call(
+    caller: Caller,
+    op: 'capture' | 'refund' | 'void',
+    id: string,
+    run: () => Promise<FollowUpOutcome>,
+    undo: (tx: Executor) => Promise<unknown>,
+    undoOnError: boolean,
+  ): Promise<FollowUpOutcome | VaultFailure> {
+    try {
+      return await withTimeout(run(), deps.processorTimeoutMs);
+    } catch (e) {
+      if (!(e instanceof ProcessorUnavailableError)) {
+        if (undoOnError) await inTransaction(db, undo);
+        throw e;
+      }
+      return ctx.timedOut(caller, op, id, async (tx) => {
+        await undo(tx);
+      });
+    }
+  }
+
+  /** Reserve an amount move under the row lock; undo it if the processor does not confirm. */
+  async function amountMove(caller: Caller, id: string, op: AmountMove, requested: number | undefined): Promise<VaultResult<PaymentView>> {
+    const { merchantId } = caller;
+    const row = await paymentStore.byId(db, merchantId, id);
+    if (!row) return fail('payment_not_found', 'no such payment');
+    const a = amountsOf(row);
+    // The state first: "nothing left" is only the answer for a payment in a state that allows the operation.
+    const state = canMove(op, row.status as PaymentStatus, a, 0);
+    if (!state.ok && state.error === 'invalid_state') return fail('invalid_payment_state', state.detail);
+    const amount = requested ?? (op === 'capture' ? a.authorized - a.captured : a.captured - a.refunded);
+    if (!Number.isSafeInteger(amount) || amount <= 0) return fail(exceeds(op), `nothing left to ${op}`);
+
+    const at = iso(deps.now());
+    const reserved = await inTransaction(db, (tx) =>
+      change(tx, merchantId, id, (locked) => {
+        const check = canMove(op, locked.status as PaymentStatus, amountsOf(locked), amount);
+        if (!check.ok) return fail(check.error === 'invalid_state' ? 'invalid_payment_state' : exceeds(op), check.detail);
+        return succeed({ ...movedPatch(locked, op, amount), updated_at: at });
+      }),
+    );
+    if (!reserved.ok) return reserved;
+    const undo = (tx: Executor) => change(tx, merchantId, id, (locked) => succeed(movedPatch(locked, op, -amount)));
+    const req = { reference: id, processorRef: row.processor_ref ?? '', amount, currency: row.currency };
+    const result = await call(caller, op, id, () => (op === 'capture' ? processor.capture(req) : processor.refund(req)), undo, true);
+    if ('ok' in result) return result;
+    return settle(caller, id, op, amount, result, iso(deps.now()), undo, { amount, currency: row.currency });
+  }
+
+  async function voidPayment(caller: Caller, id: string): Promise<VaultResult<PaymentView>> {
+    const { merchantId } = caller;
+    const row = await paymentStore.byId(db, merchantId, id);
+    if (!row) return fail('payment_not_found', 'no such payment');
+    const check = canVoid(row.status as PaymentStatus, amountsOf(row));
+    if (!check.ok) return fail('invalid_payment_state', check.detail);
+    const at = iso(deps.now());
+    const claimed = await inTransaction(db, (tx) =>
+      change(tx, merchantId, id, (locked) =>
+        canVoid(locked.status as PaymentStatus, amountsOf(locked)).ok
+          ? succeed({ status: 'VOIDED', updated_at: at })
+          : fail('invalid_payment_state', 'the payment changed concurrently'),
+      ),
+    );
+    if (!claimed.ok) return claimed;
+    // The void's undo: back to AUTHORIZED, unless something else changed it meanwhile.
+    const undo = (tx: Executor) =>
+      change(tx, merchantId, id, (locked) => (locked.status === 'VOIDED' ? succeed({ status: 'AUTHORIZED' }) : succeed(null)));
+    const ref = { reference: id, processorRef: row.processor_ref ?? '' };
+    const result = await call(caller, 'void', id, () => processor.void(ref), undo, false);
+    if ('ok' in result) return result;
+    const authorized = n(row.authorized_amount);
+    return settle(caller, id, 'void', authorized, result, at, undo, { amount: authorized });
+  }
+
+  /** Completes a 3-D Secure challenge with the cardholder's result. */
+  async function authenticate(caller: Caller, id: string, authenticated: boolean): Promise<VaultResult<PaymentView>> {
+    const { merchantId } = caller;
+    const row = await paymentStore.byId(db, merchantId, id);
+    if (!row) return fail('payment_not_found', 'no such payment');
+    const pending = canAuthenticate(row.status as PaymentStatus);
+    if (!pending.ok) return fail('invalid_payment_state', pending.detail);
+    const capture = row.capture_requested === 1;
+    const amount = n(row.amount);
+    let outcome: AuthorizeOutcome;
+    try {
+      const req = { reference: id, processorRef: row.processor_ref ?? '', authenticated, capture, amount, currency: row.currency };
+      outcome = await withTimeout(processor.completeChallenge(req), deps.processorTimeoutMs);
+    } catch (e) {
+      if (!(e instanceof ProcessorUnavailableError)) throw e;
+      return ctx.timedOut(caller, 'authenticate', id, async () => {});
+    }
+    const at = iso(deps.now());
+    const approved = outcome.result === 'approved';
+    const status = challengeStatus(approved, capture);
+    const decline = outcome.result === 'declined' ? outcome.decline : null;
+    const patch: PaymentPatch = {
+      status,
+      authorized_amount: approved ? amount : 0,
+      captured_amount: approved && capture ? amount : 0,
+      decline_code: decline,
+      auth_code: outcome.result === 'approved' ? outcome.authCode : null,
+      updated_at: at,
+    };
+    const final = await inTransaction(db, async (tx): Promise<VaultResult<PaymentRow>> => {
+      const done = await change(tx, merchantId, id, (locked) =>
+        canAuthenticate(locked.status as PaymentStatus).ok
+          ? succeed(patch)
+          : fail('invalid_payment_state', 'the challenge was already completed'),
+      );
+      if (!done.ok) return done;
+      if (!approved) {
+        const card = await cardStore.getCard(tx, merchantId, row.card_id);
+        if (card?.usage === 'SINGLE') await cardStore.moveStatus(tx, row.card_id, SINGLE_USE.release, at);
+      }
+      await ctx.event(tx, id, 'authenticate', amount, outcome.result, status, at, decline ? { decline } : undefined);
+      await ctx.audit(tx, caller, 'payment.authenticate', id, at, approved ? 'success' : 'failure', { result: outcome.result, decline });
+      return succeed((await paymentStore.byId(tx, merchantId, id)) as PaymentRow);
+    });
+    if (!final.ok) return final;
+    deps.metrics.record('authenticate', outcome.result, decline ?? undefined);
+    return succeed(paymentView(final.value));
+  }
+
+  return {
+    capture: (caller: Caller, id: string, amount?: number) => amountMove(caller, id, 'capture', amount),
+    refund: (caller: Caller, id: string, amount?: number) => amountMove(caller, id, 'refund', amount),
+    void: voidPayment,
+    authenticate,
+  };
+}

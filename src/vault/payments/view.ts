@@ -1,0 +1,78 @@
+/** How a payment reads to callers, built from its row and events. */
+import type { Amounts, DeclineCode, PaymentStatus } from '../../domain/payment.ts';
+import type { PaymentEventRow, PaymentRow } from '../../store/schema.ts';
+
+export interface PaymentEventView {
+  type: string;
+  amount: number | null;
+  outcome: string;
+  statusAfter: string;
+  detail: Record<string, unknown> | null;
+  at: string;
+}
+
+export interface PaymentView {
+  id: string;
+  kind: 'payment' | 'credit';
+  token: string;
+  customerId: string | null;
+  currency: string;
+  amount: number;
+  authorizedAmount: number;
+  capturedAmount: number;
+  refundedAmount: number;
+  status: PaymentStatus;
+  declineCode: DeclineCode | null;
+  processor: string;
+  authCode: string | null;
+  reference: string | null;
+  metadata: Record<string, string> | null;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  history?: PaymentEventView[];
+}
+
+/** Amount columns read as numbers (PostgreSQL returns bigint as text). */
+export const n = (v: number | string | null): number => Number(v ?? 0);
+
+export function paymentView(r: PaymentRow, events?: PaymentEventRow[]): PaymentView {
+  return {
+    id: r.id,
+    kind: r.kind as 'payment' | 'credit',
+    token: r.card_id,
+    customerId: r.customer_id,
+    currency: r.currency,
+    amount: n(r.amount),
+    authorizedAmount: n(r.authorized_amount),
+    capturedAmount: n(r.captured_amount),
+    refundedAmount: n(r.refunded_amount),
+    status: r.status as PaymentStatus,
+    declineCode: r.decline_code as DeclineCode | null,
+    processor: r.processor,
+    authCode: r.auth_code,
+    reference: r.reference,
+    metadata: r.metadata ? (JSON.parse(r.metadata) as Record<string, string>) : null,
+    version: r.version,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    ...(events
+      ? {
+          history: events.map((e) => ({
+            type: e.type,
+            amount: e.amount === null ? null : n(e.amount),
+            outcome: e.outcome,
+            statusAfter: e.status_after,
+            detail: e.detail ? (JSON.parse(e.detail) as Record<string, unknown>) : null,
+            at: e.created_at,
+          })),
+        }
+      : {}),
+  };
+}
+
+export const amountsOf = (r: PaymentRow): Amounts => ({
+  authorized: n(r.authorized_amount),
+  captured: n(r.captured_amount),
+  refunded: n(r.refunded_amount),
+});

@@ -1,0 +1,153 @@
+/**
+ * The payment service called directly (not over HTTP), with a processor whose answers the test decides:
+ * status rules of each call, the single-use reservation, and that the stored status is always the one the
+ * domain's settledStatus gives for the stored amounts (one home for the rule).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { settledStatus } from '../../src/domain/payment.ts';
+import type { PaymentView } from '../../src/vault/payments.ts';
+import { fakeProcessor } from './fake-processor.ts';
+import { openTestVault, type TestVault } from './open-test-vault.ts';
+
+const fake = fakeProcessor();
+let t: TestVault;
+beforeAll(async () => {
+  t = await openTestVault({ processor: fake.processor });
+});
+afterAll(() => t.close());
+
+const card = async (usage: 'SINGLE' | 'MULTIPLE' = 'MULTIPLE') => {
+  const r = await t.vault.cards.tokenize(t.caller, { pan: '4111111111111111', expiry: { month: 12, year: 2032 }, usage });
+  if (!r.ok) throw new Error(r.error);
+  return r.value.card.token;
+};
+
+const ok = <T>(r: { ok: true; value: T } | { ok: false; error: string }): T => {
+  if (!r.ok) throw new Error(`expected ok, got ${r.error}`);
+  return r.value;
+};
+
+const settledAgrees = (p: PaymentView) =>
+  expect(p.status).toBe(settledStatus({ authorized: p.authorizedAmount, captured: p.capturedAmount, refunded: p.refundedAmount }));
+
+describe('authorize, capture, refund, void', () => {
+  it('moves the amounts within their bounds, with the status the domain gives them', async () => {
+    const token = await card();
+    const p = ok(await t.vault.payments.authorize(t.caller, { token, amount: 1000, currency: 'USD', capture: false }));
+    expect(p).toMatchObject({ status: 'AUTHORIZED', authorizedAmount: 1000, capturedAmount: 0 });
+    settledAgrees(p);
+    const c1 = ok(await t.vault.payments.capture(t.caller, p.id, 400));
+    expect(c1).toMatchObject({ status: 'CAPTURED', capturedAmount: 400 });
+    settledAgrees(c1);
+    expect(await t.vault.payments.capture(t.caller, p.id, 700)).toMatchObject({ ok: false, error: 'amount_exceeds_authorized' });
+    const c2 = ok(await t.vault.payments.capture(t.caller, p.id));
+    expect(c2.capturedAmount).toBe(1000);
+    const r1 = ok(await t.vault.payments.refund(t.caller, p.id, 300));
+    expect(r1).toMatchObject({ status: 'PARTIALLY_REFUNDED', refundedAmount: 300 });
+    settledAgrees(r1);
+    // Once refunded, no more captures.
+    expect(await t.vault.payments.capture(t.caller, p.id, 1)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+    expect(await t.vault.payments.refund(t.caller, p.id, 701)).toMatchObject({ ok: false, error: 'amount_exceeds_captured' });
+    const r2 = ok(await t.vault.payments.refund(t.caller, p.id));
+    expect(r2).toMatchObject({ status: 'REFUNDED', refundedAmount: 1000 });
+    settledAgrees(r2);
+    expect(await t.vault.payments.refund(t.caller, p.id, 1)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+    const history = ok(await t.vault.payments.get(t.caller, p.id)).history?.map((e) => `${e.type}:${e.statusAfter}`);
+    expect(history).toEqual([
+      'authorize:AUTHORIZED',
+      'capture:CAPTURED',
+      'capture:CAPTURED',
+      'refund:PARTIALLY_REFUNDED',
+      'refund:REFUNDED',
+    ]);
+  });
+
+  it('gives a refused capture or refund back, and the status follows the amounts again', async () => {
+    const token = await card();
+    const p = ok(await t.vault.payments.authorize(t.caller, { token, amount: 500, currency: 'USD', capture: false }));
+    fake.answer('decline');
+    expect(await t.vault.payments.capture(t.caller, p.id, 200)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+    const after = ok(await t.vault.payments.get(t.caller, p.id));
+    expect(after).toMatchObject({ status: 'AUTHORIZED', capturedAmount: 0 });
+    ok(await t.vault.payments.capture(t.caller, p.id));
+    fake.answer('unavailable');
+    expect(await t.vault.payments.refund(t.caller, p.id, 100)).toMatchObject({ ok: false, error: 'processor_unavailable' });
+    const back = ok(await t.vault.payments.get(t.caller, p.id));
+    expect(back).toMatchObject({ status: 'CAPTURED', capturedAmount: 500, refundedAmount: 0 });
+    settledAgrees(back);
+  });
+
+  it('voids only an uncaptured authorization; a refused void leaves it authorized', async () => {
+    const token = await card();
+    const captured = ok(await t.vault.payments.authorize(t.caller, { token, amount: 100, currency: 'USD' }));
+    expect(captured.status).toBe('CAPTURED');
+    expect(await t.vault.payments.void(t.caller, captured.id)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+    const auth = ok(await t.vault.payments.authorize(t.caller, { token, amount: 100, currency: 'USD', capture: false }));
+    fake.answer('decline');
+    expect(await t.vault.payments.void(t.caller, auth.id)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+    expect(ok(await t.vault.payments.get(t.caller, auth.id)).status).toBe('AUTHORIZED');
+    expect(ok(await t.vault.payments.void(t.caller, auth.id)).status).toBe('VOIDED');
+    expect(await t.vault.payments.capture(t.caller, auth.id)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+  });
+
+  it('records a decline, and a challenge that completes or fails', async () => {
+    const token = await card();
+    fake.answer('decline');
+    expect(ok(await t.vault.payments.authorize(t.caller, { token, amount: 100, currency: 'USD' }))).toMatchObject({
+      status: 'DECLINED',
+      declineCode: 'do_not_honor',
+    });
+    fake.answer('challenge');
+    const pending = ok(await t.vault.payments.authorize(t.caller, { token, amount: 100, currency: 'USD', capture: false }));
+    expect(pending.status).toBe('PENDING_AUTHENTICATION');
+    expect(ok(await t.vault.payments.authenticate(t.caller, pending.id, true))).toMatchObject({
+      status: 'AUTHORIZED',
+      authorizedAmount: 100,
+    });
+    expect(await t.vault.payments.authenticate(t.caller, pending.id, true)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+    fake.answer('challenge');
+    const failing = ok(await t.vault.payments.authorize(t.caller, { token, amount: 100, currency: 'USD' }));
+    expect(ok(await t.vault.payments.authenticate(t.caller, failing.id, false)).status).toBe('FAILED');
+  });
+});
+
+describe('single-use tokens', () => {
+  it('are consumed by an approved payment and refused afterwards', async () => {
+    const token = await card('SINGLE');
+    ok(await t.vault.payments.authorize(t.caller, { token, amount: 100, currency: 'USD' }));
+    expect(ok(await t.vault.cards.get(t.caller, token)).status).toBe('CONSUMED');
+    expect(await t.vault.payments.authorize(t.caller, { token, amount: 100, currency: 'USD' })).toMatchObject({
+      ok: false,
+      error: 'token_consumed',
+    });
+  });
+
+  it('are given back after a decline, a timeout or a failed challenge', async () => {
+    const token = await card('SINGLE');
+    fake.answer('decline');
+    ok(await t.vault.payments.authorize(t.caller, { token, amount: 100, currency: 'USD' }));
+    expect(ok(await t.vault.cards.get(t.caller, token)).status).toBe('ACTIVE');
+    fake.answer('unavailable');
+    expect(await t.vault.payments.authorize(t.caller, { token, amount: 100, currency: 'USD' })).toMatchObject({
+      ok: false,
+      error: 'processor_unavailable',
+    });
+    expect(ok(await t.vault.cards.get(t.caller, token)).status).toBe('ACTIVE');
+    fake.answer('challenge');
+    const pending = ok(await t.vault.payments.authorize(t.caller, { token, amount: 100, currency: 'USD' }));
+    expect(ok(await t.vault.cards.get(t.caller, token)).status).toBe('CONSUMED');
+    ok(await t.vault.payments.authenticate(t.caller, pending.id, false));
+    expect(ok(await t.vault.cards.get(t.caller, token)).status).toBe('ACTIVE');
+  });
+
+  it('a suspended card never reaches the processor', async () => {
+    const token = await card();
+    await t.vault.cards.setStatus(t.caller, token, 'SUSPENDED', null);
+    const before = fake.calls;
+    expect(await t.vault.payments.authorize(t.caller, { token, amount: 100, currency: 'USD' })).toMatchObject({
+      ok: false,
+      error: 'token_suspended',
+    });
+    expect(fake.calls).toBe(before);
+  });
+});
