@@ -113,7 +113,7 @@ function registerJsonParser(app: FastifyInstance): void {
 /** The native API: its authentication and idempotency hooks, then its routes. */
 async function registerNative(app: FastifyInstance, vault: Vault, adminCheck: (token: string) => boolean, guard: Guard): Promise<void> {
   registerAuth(app, { merchants: vault.merchants, checkAdmin: adminCheck, guard });
-  registerIdempotency(app, vault.store.db, () => new Date());
+  registerIdempotency(app, vault.idempotency, () => new Date());
   await app.register(adminRoutes, { merchants: vault.merchants });
   await app.register(customerRoutes, { customers: vault.customers, cards: vault.cards });
   await app.register(cardRoutes, { cards: vault.cards, reveal: vault.reveal });

@@ -10,7 +10,6 @@ import { AggregatorRegistry } from 'prom-client';
 import { buildApp, openVault, type Vault } from './app.ts';
 import type { Config } from './config.ts';
 import { type Logger, type LogStream, logDestination, processLogger } from './log.ts';
-import { idempotencyStore } from './store/idempotency-store.ts';
 
 export interface Started {
   app: FastifyInstance;
@@ -59,7 +58,7 @@ export const ADMIN_TOKEN_FILE = 'admin-token';
  */
 async function releaseAbandonedClaims(log: Logger, vault: Vault, config: Config): Promise<void> {
   const before = vault.store.kind === 'sqlite' ? vault.now() : new Date(vault.now().getTime() - 2 * config.requestTimeoutMs);
-  const n = await idempotencyStore.releaseAbandoned(vault.store.db, before.toISOString());
+  const n = await vault.idempotency.releaseAbandoned(before);
   if (n > 0) log.warn({ released: n }, 'idempotency keys left pending by a previous run released');
 }
 

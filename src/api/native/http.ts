@@ -1,10 +1,9 @@
 /** Small request helpers shared by the native routes: auth and scopes, If-Match, pagination, idempotency. */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Db } from '../../store/db.ts';
 import { type Cursor, decodeCursor } from '../../store/page.ts';
 import type { Caller } from '../../vault/deps.ts';
-import { createIdempotencyService, type IdempotencyService } from '../../vault/idempotency.ts';
+import type { IdempotencyService } from '../../vault/idempotency.ts';
 import type { MerchantService, Principal, Scope } from '../../vault/merchants.ts';
 import type { Guard } from '../guard.ts';
 import { HttpProblem, isDatabaseUnavailable, problem, sendProblem } from '../problem.ts';
@@ -111,9 +110,7 @@ const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
  * Idempotency-Key on POST: the first request with a key claims it; its response (status < 500) is kept
  * and replayed for the same key and body; a different body with the same key is refused.
  */
-export function registerIdempotency(app: FastifyInstance, keys: IdempotencyService | Db, now: () => Date): void {
-  // Transitional: a caller that still passes the database gets the vault's service built over it.
-  const idempotency = 'claim' in keys ? keys : createIdempotencyService({ db: keys });
+export function registerIdempotency(app: FastifyInstance, idempotency: IdempotencyService, now: () => Date): void {
   // Callback-style fast paths: most requests carry no key, and should not pay for two promises each.
   app.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: (err?: Error) => void) => {
     if (request.method !== 'POST' || !request.principal || request.headers['idempotency-key'] === undefined) return done();
