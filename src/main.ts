@@ -7,11 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Command, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
+import { CredentialInputError } from './api/gateways/kit/keys.ts';
 import type { SignedCheckpoint } from './audit/verify.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { loadMasterKey, MasterKeyError, writeKeyFile } from './crypto/master-key.ts';
 import type { VaultServices } from './open-vault.ts';
-import { CredentialInputError } from './vault/gateway-credentials.ts';
 import { SCOPES, type Scope } from './vault/scopes.ts';
 import { VERSION } from './version.ts';
 

@@ -14,13 +14,10 @@ import {
   type CybersourceCertificate,
   cybersourceCertificate,
   cybersourceMleKey,
-  GATEWAYS,
-  type GatewayName,
-  generateGatewayCredentials,
   importPublicPem,
-  type MerchantSuppliedKeys,
   rsaPair,
 } from './gateway-credentials.ts';
+import type { ProvisionedGateway } from './gateway-hooks.ts';
 import { SCOPES, type Scope } from './scopes.ts';
 
 export { SCOPES, type Scope };
@@ -52,8 +49,11 @@ export interface MerchantCredentials {
   id: string;
   name: string;
   apiKey: string;
-  gateways: Record<GatewayName, Record<string, unknown>>;
+  gateways: Record<string, Record<string, unknown>>;
 }
+
+/** Keys a merchant brings at creation, by field (each gateway's `credentials.supplied`, e.g. twoc2pPublicKeyPem). */
+export type MerchantSuppliedKeys = Readonly<Record<string, unknown>>;
 
 const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 const API_KEY_PREFIX = 'tv_sk_';
@@ -91,7 +91,7 @@ const credentialView = (r: { id: string; merchant_id: string; lookup_key: string
   publicText: r.public_data,
 });
 
-export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: number } = {}) {
+export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: number; gateways: readonly ProvisionedGateway[] }) {
   const { db } = deps;
   const authCacheMs = opts.authCacheMs ?? 0;
   /**
@@ -143,8 +143,13 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
     async create(input: { name: string; keys?: MerchantSuppliedKeys }, actor = 'admin'): Promise<MerchantCredentials> {
       const id = newId('mch');
       const at = iso(deps.now());
-      // Slow work (RSA/EC key generation, wrapping) happens before the transaction opens.
-      const [credentials, dataKeys] = await Promise.all([generateGatewayCredentials(input.keys), deps.keyring.newMerchantKeys(id)]);
+      // Every gateway checks what was supplied before any slow work (RSA/EC key generation, wrapping) starts;
+      // all of it happens before the transaction opens.
+      const generations = opts.gateways.map((g) => ({ gateway: g.id, generate: g.credentials.prepare(input.keys ?? {}) }));
+      const [credentials, dataKeys] = await Promise.all([
+        Promise.all(generations.map(async (g) => ({ gateway: g.gateway, ...(await g.generate()) }))),
+        deps.keyring.newMerchantKeys(id),
+      ]);
       const apiKey = await newApiKeyRow(id, SCOPES, 'default', at);
       // Credential secrets are encrypted under the merchant's own data key, made (and cached) just above.
       const rows: GatewayCredentialRow[] = [];
@@ -188,8 +193,7 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
         // Committed or not, the pinned keys go: from now on they are read from the database like any others.
         deps.keyring.forget(id);
       }
-      const gateways = Object.fromEntries(credentials.map((c) => [c.gateway, c.shown])) as MerchantCredentials['gateways'];
-      return { id, name: input.name, apiKey: apiKey.secret, gateways };
+      return { id, name: input.name, apiKey: apiKey.secret, gateways: Object.fromEntries(credentials.map((c) => [c.gateway, c.shown])) };
     },
 
     async list(opts: { after: string | null; limit: number }): Promise<MerchantView[]> {
@@ -202,7 +206,7 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
       if (!m) return fail('merchant_not_found');
       const keys = await merchantStore.listApiKeys(db, merchantId);
       const gateways: Record<string, unknown> = {};
-      for (const g of GATEWAYS) {
+      for (const { id: g } of opts.gateways) {
         const creds = await db
           .selectFrom('gateway_credentials')
           .select(['public_data'])
@@ -307,7 +311,7 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
     },
 
     /** A gateway's active credentials (public halves), for a gateway that must try each (2C2P: by signature). */
-    async gatewayCredentials(gateway: GatewayName): Promise<GatewayCredentialView[]> {
+    async gatewayCredentials(gateway: string): Promise<GatewayCredentialView[]> {
       return (await merchantStore.activeCredentials(db, gateway)).map(credentialView);
     },
 
@@ -315,10 +319,7 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
      * One active credential, by the key the gateway's request names (OPay MerchantId, AppotaPay API key,
      * AlliancePay service code, Cybersource merchant id) or by its merchant: one indexed read, not a scan.
      */
-    async gatewayCredential(
-      gateway: GatewayName,
-      by: { lookupKey: string } | { merchantId: string },
-    ): Promise<GatewayCredentialView | null> {
+    async gatewayCredential(gateway: string, by: { lookupKey: string } | { merchantId: string }): Promise<GatewayCredentialView | null> {
       const [row] = await merchantStore.activeCredentials(db, gateway, by);
       return row ? credentialView(row) : null;
     },

@@ -2,8 +2,8 @@
 import type { JsonWebKey } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { CredentialInputError } from '../../vault/gateway-credentials.ts';
 import type { MerchantService } from '../../vault/merchants.ts';
+import { CredentialInputError } from '../gateways/kit/keys.ts';
 import { problem, sendFailure, sendProblem } from '../problem.ts';
 import { list } from './presenters.ts';
 import { ApiKey, ApiKeyCreate, MerchantCreate, MerchantList, MerchantListQuery, MerchantSummary, ProblemSchema } from './schemas.ts';

@@ -4,13 +4,9 @@
  * only): the CLI loads it without the HTTP stack.
  */
 
-/** One generated credential: what is stored (public + encrypted secret) and what is shown once. */
-export interface NewCredential {
-  lookupKey: string;
-  publicData: Record<string, unknown>;
-  secretData: Record<string, unknown> | null;
-  shown: Record<string, unknown>;
-}
+import type { CredentialHooks } from '../../../vault/gateway-hooks.ts';
+
+export type { NewCredential } from '../../../vault/gateway-hooks.ts';
 
 /** A key the merchant may bring at creation instead of a generated one. */
 export interface SuppliedKey {
@@ -22,11 +18,7 @@ export interface SuppliedKey {
   cli: { flag: string; description: string; read: 'file-text' | 'file-json' | 'number'; choices?: readonly string[]; default?: string };
 }
 
-export interface GatewayCredentials {
+/** `prepare` throws CredentialInputError for a supplied key it cannot use. */
+export interface GatewayCredentials extends CredentialHooks {
   supplied: readonly SuppliedKey[];
-  /**
-   * Checks what the merchant supplied (throws CredentialInputError, before anything slow runs for any
-   * gateway) and returns the generation to run.
-   */
-  prepare(supplied: Readonly<Record<string, unknown>>): () => Promise<NewCredential>;
 }
