@@ -1,5 +1,4 @@
 /** Operator API, behind the admin token: provisioning (DESIGN §7), merchant listing, API key issue and revocation. */
-import type { JsonWebKey } from 'node:crypto';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { MerchantService } from '../../vault/merchants.ts';
@@ -28,14 +27,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService
     },
     async (request, reply) => {
       try {
-        const created = await merchants.create({
-          name: request.body.name,
-          keys: {
-            ...(request.body.twoc2pPublicKeyPem ? { twoc2pPublicKeyPem: request.body.twoc2pPublicKeyPem } : {}),
-            ...(request.body.alliancepayPublicJwk ? { alliancepayPublicJwk: request.body.alliancepayPublicJwk as JsonWebKey } : {}),
-            ...(request.body.cybersourceMlePublicKeyPem ? { cybersourceMlePublicKeyPem: request.body.cybersourceMlePublicKeyPem } : {}),
-          },
-        });
+        // Besides the name, the body holds only keys the gateways let a merchant bring (others are refused).
+        const { name, ...keys } = request.body as { name: string } & Record<string, unknown>;
+        const created = await merchants.create({ name, keys });
         return reply.code(201).header('cache-control', 'no-store').send(created);
       } catch (e) {
         if (e instanceof CredentialInputError) return sendProblem(reply, problem('invalid_key', e.message));
