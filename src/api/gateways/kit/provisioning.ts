@@ -8,14 +8,28 @@ import type { CredentialHooks } from '../../../vault/gateway-hooks.ts';
 
 export type { NewCredential } from '../../../vault/gateway-hooks.ts';
 
-/** A key the merchant may bring at creation instead of a generated one. */
-export interface SuppliedKey {
+/** A CLI option, and how its value is read: a file's text, a JSON file, a number, the text given, or present. */
+export interface CliOption {
+  /** commander flags, e.g. `--twoc2p-public-key <file>`. */
+  flag: string;
+  description: string;
+  read: 'file-text' | 'file-json' | 'number' | 'text' | 'flag';
+  choices?: readonly string[];
+  default?: string;
+}
+
+/** A field set from a CLI option (of the keys supplied at creation, or of a key change). */
+export interface FieldOption {
+  field: string;
+  cli: CliOption;
+}
+
+/** A key the merchant may bring at creation instead of a generated one (`merchants create` option). */
+export interface SuppliedKey extends FieldOption {
   /** Its field in the admin API's create body and in `MerchantSuppliedKeys`, e.g. twoc2pPublicKeyPem. */
   field: string;
   /** JSON schema of the field in the admin API's create body (plain JSON schema: no TypeBox here); absent: CLI only. */
   schema?: Record<string, unknown>;
-  /** `merchants create` option: the flag, its help, and how its value is read. */
-  cli: { flag: string; description: string; read: 'file-text' | 'file-json' | 'number'; choices?: readonly string[]; default?: string };
 }
 
 /** `prepare` throws CredentialInputError for a supplied key it cannot use. */
