@@ -51,10 +51,7 @@ function readValue(value: unknown, read: FieldOption['cli']['read']): unknown {
  * Adds an option per field to `command`; the function returned reads the parsed options back into an
  * object by field (an option not given, or given empty, is left out; files are read here).
  */
-function addFieldOptions(
-  command: Command,
-  fields: readonly FieldOption[],
-): (opts: Record<string, unknown>) => Record<string, unknown> {
+function addFieldOptions(command: Command, fields: readonly FieldOption[]): (opts: Record<string, unknown>) => Record<string, unknown> {
   const options = fields.map(({ field, cli }) => {
     const option = new Option(cli.flag, cli.description);
     if (cli.choices) option.choices(cli.choices);
@@ -204,45 +201,19 @@ export function buildProgram(
       console.log(JSON.stringify(r.value, null, 2));
     });
 
-  merchants
-    .command('twoc2p-keys <merchantId>')
-    .description("Register the merchant's 2C2P public key and/or rotate the vault's 2C2P key pair; prints both public keys.")
-    .option('--public-key <file>', "PEM file with the merchant's new 2C2P public key")
-    .addOption(new Option('--rotate-vault-key <bits>', 'make a new vault key pair of this size').choices(['2048', '3072', '4096']))
-    .action(async (merchantId: string, opts: { publicKey?: string; rotateVaultKey?: string }) => {
-      if (!opts.publicKey && !opts.rotateVaultKey) throw new CliError('give --public-key FILE and/or --rotate-vault-key BITS');
-      const change = {
-        ...(opts.publicKey ? { merchantPublicKeyPem: fs.readFileSync(opts.publicKey, 'utf8') } : {}),
-        ...(opts.rotateVaultKey ? { newVaultKeyBits: Number(opts.rotateVaultKey) as 2048 | 3072 | 4096 } : {}),
-      };
-      const r = await withVault((v) => v.merchants.updateTwoc2pKeys(merchantId, change, 'cli'));
+  for (const g of gateways) {
+    const rotation = g.credentials.keys;
+    if (!rotation) continue;
+    const command = merchants.command(`${g.id}-keys <merchantId>`).description(rotation.cli.description);
+    const readChange = addFieldOptions(command, rotation.cli.options);
+    command.action(async (merchantId: string, opts: Record<string, unknown>) => {
+      const change = readChange(opts);
+      if (Object.keys(change).length === 0) throw new CliError(rotation.cli.missing);
+      const r = await withVault((v) => v.merchants.updateGatewayKeys(merchantId, g.id, change, 'cli'));
       if (!r.ok) throw new CliError(r.detail ?? `no active merchant ${merchantId}`);
       console.log(JSON.stringify(r.value, null, 2));
     });
-
-  merchants
-    .command('cybersource-keys <merchantId>')
-    .description("Register a certificate for Cybersource RS256 JWTs, and/or set or remove the merchant's Cybersource MLE key.")
-    .option('--certificate <file>', "PEM X.509 certificate whose key signs the merchant's JWTs (kid = its subject serialNumber)")
-    .option('--mle-public-key <file>', 'PEM public key or certificate that unmasked retrievals are encrypted to')
-    .option('--mle-key-id <id>', 'the kid of the MLE key (default: the certificate subject serialNumber, else generated)')
-    .option('--remove-mle-key', 'remove the MLE key (unmasked retrieval is then refused)')
-    .action(
-      async (merchantId: string, opts: { certificate?: string; mlePublicKey?: string; mleKeyId?: string; removeMleKey?: boolean }) => {
-        if (!opts.certificate && !opts.mlePublicKey && !opts.mleKeyId && !opts.removeMleKey) {
-          throw new CliError('give --certificate FILE, --mle-public-key FILE, --mle-key-id ID or --remove-mle-key');
-        }
-        const change = {
-          ...(opts.certificate ? { certificatePem: fs.readFileSync(opts.certificate, 'utf8') } : {}),
-          ...(opts.mlePublicKey ? { mlePublicKeyPem: fs.readFileSync(opts.mlePublicKey, 'utf8') } : {}),
-          ...(opts.mleKeyId ? { mleKeyId: opts.mleKeyId } : {}),
-          ...(opts.removeMleKey ? { removeMleKey: true } : {}),
-        };
-        const r = await withVault((v) => v.merchants.updateCybersourceKeys(merchantId, change, 'cli'));
-        if (!r.ok) throw new CliError(r.detail ?? `no active merchant ${merchantId}`);
-        console.log(JSON.stringify(r.value, null, 2));
-      },
-    );
+  }
 
   const keys = merchants.command('keys').description("Issue and revoke a merchant's API keys.");
   keys

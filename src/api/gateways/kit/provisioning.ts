@@ -32,7 +32,35 @@ export interface SuppliedKey extends FieldOption {
   schema?: Record<string, unknown>;
 }
 
-/** `prepare` throws CredentialInputError for a supplied key it cannot use. */
+/**
+ * A GET under /v1/admin/merchants/:id/gateways/<gateway id>/ answered from the credential's public half
+ * (2C2P: the vault's public key as PEM).
+ */
+export interface CredentialRead {
+  /** The path's last part, e.g. vault-public-key. */
+  path: string;
+  operationId: string;
+  summary: string;
+  /** The 200 answer as the OpenAPI document shows it. */
+  response: { description: string; contentType: string; schema: Record<string, unknown> };
+  read(publicData: Readonly<Record<string, unknown>>): string;
+}
+
+/**
+ * How a gateway's keys change after provisioning: `apply` (the vault calls it, and writes and audits what it
+ * returns), the admin route PUT /v1/admin/merchants/:id/gateways/<gateway id>/keys whose body is the change as
+ * `apply` takes it, and the CLI command `merchants <gateway id>-keys <merchantId>` whose options set its fields.
+ */
+export interface KeyRotation extends NonNullable<CredentialHooks['keys']> {
+  /** The route's OpenAPI operation and its body and 200 answer (plain JSON schema). */
+  admin: { operationId: string; summary: string; description: string; body: Record<string, unknown>; response: Record<string, unknown> };
+  /** The command's help, its options, and the error when none is given. */
+  cli: { description: string; options: readonly FieldOption[]; missing: string };
+  reads?: readonly CredentialRead[];
+}
+
+/** `prepare` throws CredentialInputError for a supplied key it cannot use; `keys.apply` returns a refusal. */
 export interface GatewayCredentials extends CredentialHooks {
   supplied: readonly SuppliedKey[];
+  keys?: KeyRotation;
 }
