@@ -7,11 +7,14 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { Command, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
+import { GATEWAYS } from './api/gateways/index.ts';
+import { CredentialInputError } from './api/gateways/kit/keys.ts';
+import type { GatewayModule } from './api/gateways/kit/module.ts';
+import type { FieldOption } from './api/gateways/kit/provisioning.ts';
 import type { SignedCheckpoint } from './audit/verify.ts';
 import { ConfigError, loadConfig } from './config.ts';
 import { loadMasterKey, MasterKeyError, writeKeyFile } from './crypto/master-key.ts';
 import type { VaultServices } from './open-vault.ts';
-import { CredentialInputError } from './vault/gateway-credentials.ts';
 import { SCOPES, type Scope } from './vault/scopes.ts';
 import { VERSION } from './version.ts';
 
@@ -25,6 +28,39 @@ const port = (value: string) => {
 };
 
 class CliError extends Error {}
+
+/** What the CLI reads of each gateway: the options it adds to `merchants create` and its key commands. */
+export type CliGateway = Pick<GatewayModule, 'id' | 'credentials'>;
+
+function readValue(value: unknown, read: FieldOption['cli']['read']): unknown {
+  switch (read) {
+    case 'file-text':
+      return fs.readFileSync(String(value), 'utf8');
+    case 'file-json':
+      return JSON.parse(fs.readFileSync(String(value), 'utf8'));
+    case 'number':
+      return Number(value);
+    case 'flag':
+      return true;
+    case 'text':
+      return value;
+  }
+}
+
+/**
+ * Adds an option per field to `command`; the function returned reads the parsed options back into an
+ * object by field (an option not given, or given empty, is left out; files are read here).
+ */
+function addFieldOptions(command: Command, fields: readonly FieldOption[]): (opts: Record<string, unknown>) => Record<string, unknown> {
+  const options = fields.map(({ field, cli }) => {
+    const option = new Option(cli.flag, cli.description);
+    if (cli.choices) option.choices(cli.choices);
+    if (cli.default !== undefined) option.default(cli.default);
+    command.addOption(option);
+    return { field, read: cli.read, name: option.attributeName() };
+  });
+  return (opts) => Object.fromEntries(options.flatMap((o) => (opts[o.name] ? [[o.field, readValue(opts[o.name], o.read)]] : [])));
+}
 
 /** Says so when opening the vault had to make files or the data directory owner-only. */
 function warnTightened(vault: VaultServices): void {
@@ -46,7 +82,10 @@ async function withVault<T>(fn: (vault: VaultServices) => Promise<T>): Promise<T
  * The command tree. With `exitOverride`, commander throws instead of exiting (help, version, usage errors);
  * `output` redirects what it prints. Nothing runs until the caller parses arguments.
  */
-export function buildProgram(opts: { exitOverride?: boolean; output?: OutputConfiguration } = {}): Command {
+export function buildProgram(
+  opts: { exitOverride?: boolean; output?: OutputConfiguration; gateways?: readonly CliGateway[] } = {},
+): Command {
+  const gateways = opts.gateways ?? GATEWAYS;
   // Settings made before `.command()` are inherited by every subcommand.
   const program = new Command();
   if (opts.exitOverride) program.exitOverride();
@@ -113,50 +152,26 @@ export function buildProgram(opts: { exitOverride?: boolean; output?: OutputConf
 
   const merchants = program.command('merchants').description('Create and manage merchants (tenants) and their API keys.');
 
-  merchants
+  const create = merchants
     .command('create')
     .description('Create a merchant with credentials for the native API and every gateway API (secrets are printed once).')
     .requiredOption('-n, --name <name>', 'merchant name')
-    .option('--json', 'print the credentials as one JSON object')
-    .option('--twoc2p-public-key <file>', "PEM file with the merchant's 2C2P public key (else a sandbox pair is generated)")
-    .option('--alliancepay-public-jwk <file>', "JSON file with the merchant's AlliancePay P-384 public JWK (else generated)")
-    .option(
-      '--cybersource-mle-public-key <file>',
-      "PEM file with the merchant's Cybersource MLE public key or certificate (else generated)",
-    )
-    .addOption(
-      new Option('--twoc2p-key-size <bits>', "size of the vault's 2C2P RSA key pair").choices(['2048', '3072', '4096']).default('2048'),
-    )
-    .action(
-      async (opts: {
-        name: string;
-        json?: boolean;
-        twoc2pPublicKey?: string;
-        alliancepayPublicJwk?: string;
-        cybersourceMlePublicKey?: string;
-        twoc2pKeySize: string;
-      }) => {
-        const keys: {
-          twoc2pPublicKeyPem?: string;
-          alliancepayPublicJwk?: Record<string, unknown>;
-          cybersourceMlePublicKeyPem?: string;
-          twoc2pVaultKeyBits?: 2048 | 3072 | 4096;
-        } = {
-          twoc2pVaultKeyBits: Number(opts.twoc2pKeySize) as 2048 | 3072 | 4096,
-        };
-        if (opts.cybersourceMlePublicKey) keys.cybersourceMlePublicKeyPem = fs.readFileSync(opts.cybersourceMlePublicKey, 'utf8');
-        if (opts.twoc2pPublicKey) keys.twoc2pPublicKeyPem = fs.readFileSync(opts.twoc2pPublicKey, 'utf8');
-        if (opts.alliancepayPublicJwk) keys.alliancepayPublicJwk = JSON.parse(fs.readFileSync(opts.alliancepayPublicJwk, 'utf8'));
-        const created = await withVault((v) => v.merchants.create({ name: opts.name, keys }, 'cli'));
-        if (opts.json) {
-          console.log(JSON.stringify(created, null, 2));
-        } else {
-          console.log(`merchant ${created.id} (${created.name})\nAPI key (shown once): ${created.apiKey}\n`);
-          console.log('Gateway credentials (shown once; use --json for machine-readable output):');
-          console.log(JSON.stringify(created.gateways, null, 2));
-        }
-      },
-    );
+    .option('--json', 'print the credentials as one JSON object');
+  const suppliedKeys = addFieldOptions(
+    create,
+    gateways.flatMap((g) => g.credentials.supplied),
+  );
+  create.action(async (opts: { name: string; json?: boolean } & Record<string, unknown>) => {
+    const keys = suppliedKeys(opts);
+    const created = await withVault((v) => v.merchants.create({ name: opts.name, keys }, 'cli'));
+    if (opts.json) {
+      console.log(JSON.stringify(created, null, 2));
+    } else {
+      console.log(`merchant ${created.id} (${created.name})\nAPI key (shown once): ${created.apiKey}\n`);
+      console.log('Gateway credentials (shown once; use --json for machine-readable output):');
+      console.log(JSON.stringify(created.gateways, null, 2));
+    }
+  });
 
   merchants
     .command('list')
@@ -186,45 +201,19 @@ export function buildProgram(opts: { exitOverride?: boolean; output?: OutputConf
       console.log(JSON.stringify(r.value, null, 2));
     });
 
-  merchants
-    .command('twoc2p-keys <merchantId>')
-    .description("Register the merchant's 2C2P public key and/or rotate the vault's 2C2P key pair; prints both public keys.")
-    .option('--public-key <file>', "PEM file with the merchant's new 2C2P public key")
-    .addOption(new Option('--rotate-vault-key <bits>', 'make a new vault key pair of this size').choices(['2048', '3072', '4096']))
-    .action(async (merchantId: string, opts: { publicKey?: string; rotateVaultKey?: string }) => {
-      if (!opts.publicKey && !opts.rotateVaultKey) throw new CliError('give --public-key FILE and/or --rotate-vault-key BITS');
-      const change = {
-        ...(opts.publicKey ? { merchantPublicKeyPem: fs.readFileSync(opts.publicKey, 'utf8') } : {}),
-        ...(opts.rotateVaultKey ? { newVaultKeyBits: Number(opts.rotateVaultKey) as 2048 | 3072 | 4096 } : {}),
-      };
-      const r = await withVault((v) => v.merchants.updateTwoc2pKeys(merchantId, change, 'cli'));
+  for (const g of gateways) {
+    const rotation = g.credentials.keys;
+    if (!rotation) continue;
+    const command = merchants.command(`${g.id}-keys <merchantId>`).description(rotation.cli.description);
+    const readChange = addFieldOptions(command, rotation.cli.options);
+    command.action(async (merchantId: string, opts: Record<string, unknown>) => {
+      const change = readChange(opts);
+      if (Object.keys(change).length === 0) throw new CliError(rotation.cli.missing);
+      const r = await withVault((v) => v.merchants.updateGatewayKeys(merchantId, g.id, change, 'cli'));
       if (!r.ok) throw new CliError(r.detail ?? `no active merchant ${merchantId}`);
       console.log(JSON.stringify(r.value, null, 2));
     });
-
-  merchants
-    .command('cybersource-keys <merchantId>')
-    .description("Register a certificate for Cybersource RS256 JWTs, and/or set or remove the merchant's Cybersource MLE key.")
-    .option('--certificate <file>', "PEM X.509 certificate whose key signs the merchant's JWTs (kid = its subject serialNumber)")
-    .option('--mle-public-key <file>', 'PEM public key or certificate that unmasked retrievals are encrypted to')
-    .option('--mle-key-id <id>', 'the kid of the MLE key (default: the certificate subject serialNumber, else generated)')
-    .option('--remove-mle-key', 'remove the MLE key (unmasked retrieval is then refused)')
-    .action(
-      async (merchantId: string, opts: { certificate?: string; mlePublicKey?: string; mleKeyId?: string; removeMleKey?: boolean }) => {
-        if (!opts.certificate && !opts.mlePublicKey && !opts.mleKeyId && !opts.removeMleKey) {
-          throw new CliError('give --certificate FILE, --mle-public-key FILE, --mle-key-id ID or --remove-mle-key');
-        }
-        const change = {
-          ...(opts.certificate ? { certificatePem: fs.readFileSync(opts.certificate, 'utf8') } : {}),
-          ...(opts.mlePublicKey ? { mlePublicKeyPem: fs.readFileSync(opts.mlePublicKey, 'utf8') } : {}),
-          ...(opts.mleKeyId ? { mleKeyId: opts.mleKeyId } : {}),
-          ...(opts.removeMleKey ? { removeMleKey: true } : {}),
-        };
-        const r = await withVault((v) => v.merchants.updateCybersourceKeys(merchantId, change, 'cli'));
-        if (!r.ok) throw new CliError(r.detail ?? `no active merchant ${merchantId}`);
-        console.log(JSON.stringify(r.value, null, 2));
-      },
-    );
+  }
 
   const keys = merchants.command('keys').description("Issue and revoke a merchant's API keys.");
   keys

@@ -2,6 +2,7 @@
  * Opens the vault: the database (migrated), the master key and keyring, and every vault service, without the
  * HTTP layer, so CLI commands load no web framework. app.ts builds the HTTP app on top of it.
  */
+import { GATEWAYS } from './api/gateways/index.ts';
 import type { Config } from './config.ts';
 import { createKeyring, type Keyring } from './crypto/keyring.ts';
 import {
@@ -121,7 +122,7 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     masterKey,
     payments,
     keyring,
-    merchants: createMerchantService(deps, { authCacheMs: config.authCacheSeconds * 1000 }),
+    merchants: createMerchantService(deps, { authCacheMs: config.authCacheSeconds * 1000, gateways: GATEWAYS }),
     customers: createCustomerService(deps),
     cards,
     reveal: createRevealService(deps),

@@ -7,17 +7,7 @@ import { merchantStore } from '../store/merchant-store.ts';
 import type { GatewayCredentialRow } from '../store/schema.ts';
 import { iso, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
-import {
-  CredentialInputError,
-  type CybersourceCertificate,
-  cybersourceCertificate,
-  cybersourceMleKey,
-  type GatewayName,
-  generateGatewayCredentials,
-  importPublicPem,
-  type MerchantSuppliedKeys,
-  rsaPair,
-} from './gateway-credentials.ts';
+import type { ProvisionedGateway } from './gateway-hooks.ts';
 import { SCOPES, type Scope } from './scopes.ts';
 
 export { SCOPES, type Scope };
@@ -32,14 +22,17 @@ export interface MerchantCredentials {
   id: string;
   name: string;
   apiKey: string;
-  gateways: Record<GatewayName, Record<string, unknown>>;
+  gateways: Record<string, Record<string, unknown>>;
 }
 
-export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: number } = {}) {
+/** Keys a merchant brings at creation, by field (each gateway's `credentials.supplied`, e.g. twoc2pPublicKeyPem). */
+export type MerchantSuppliedKeys = Readonly<Record<string, unknown>>;
+
+export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: number; gateways: readonly ProvisionedGateway[] }) {
   const { db } = deps;
   const access = createAccessControl(deps, opts.authCacheMs ?? 0);
   const { newApiKeyRow } = access;
-  const records = createMerchantRecords(deps, access);
+  const records = createMerchantRecords(deps, access, opts.gateways);
 
   /** Writes a gateway credential's new public (and optionally secret) half, audited in the same commit. */
   async function saveCredential(
@@ -70,8 +63,13 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
     async create(input: { name: string; keys?: MerchantSuppliedKeys }, actor = 'admin'): Promise<MerchantCredentials> {
       const id = newId('mch');
       const at = iso(deps.now());
-      // Slow work (RSA/EC key generation, wrapping) happens before the transaction opens.
-      const [credentials, dataKeys] = await Promise.all([generateGatewayCredentials(input.keys), deps.keyring.newMerchantKeys(id)]);
+      // Every gateway checks what was supplied before any slow work (RSA/EC key generation, wrapping) starts;
+      // all of it happens before the transaction opens.
+      const generations = opts.gateways.map((g) => ({ gateway: g.id, generate: g.credentials.prepare(input.keys ?? {}) }));
+      const [credentials, dataKeys] = await Promise.all([
+        Promise.all(generations.map(async (g) => ({ gateway: g.gateway, ...(await g.generate()) }))),
+        deps.keyring.newMerchantKeys(id),
+      ]);
       const apiKey = await newApiKeyRow(id, SCOPES, 'default', at);
       // Credential secrets are encrypted under the merchant's own data key, made (and cached) just above.
       const rows: GatewayCredentialRow[] = [];
@@ -115,97 +113,31 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
         // Committed or not, the pinned keys go: from now on they are read from the database like any others.
         deps.keyring.forget(id);
       }
-      const gateways = Object.fromEntries(credentials.map((c) => [c.gateway, c.shown])) as MerchantCredentials['gateways'];
-      return { id, name: input.name, apiKey: apiKey.secret, gateways };
+      return { id, name: input.name, apiKey: apiKey.secret, gateways: Object.fromEntries(credentials.map((c) => [c.gateway, c.shown])) };
     },
 
     /**
-     * Registers (or replaces) the merchant's 2C2P public key, and/or makes the vault a new 2C2P key pair of
-     * the given size. The previous vault private key stays usable for decryption until the next rotation,
-     * so requests already encrypted to it still succeed.
+     * Changes the keys of a merchant's credential for one gateway as that gateway's key hook says (2C2P: the
+     * merchant's public key, a new vault key pair; Cybersource: JWT certificates, the MLE key): the new
+     * public half, and secret half if any, are written and audited in one commit.
      */
-    async updateTwoc2pKeys(
+    async updateGatewayKeys(
       merchantId: string,
-      change: { merchantPublicKeyPem?: string; newVaultKeyBits?: 2048 | 3072 | 4096 },
+      gateway: string,
+      change: Readonly<Record<string, unknown>>,
       actor = 'admin',
-    ): Promise<VaultResult<{ vaultPublicKeyPem: string; merchantPublicKeyPem: string }>> {
-      const cred = await this.gatewayCredential('twoc2p', { merchantId });
+    ): Promise<VaultResult<Record<string, unknown>>> {
+      const keys = opts.gateways.find((g) => g.id === gateway)?.credentials.keys;
+      if (!keys) throw new Error(`the ${gateway} gateway has no keys to change`);
+      const cred = await this.gatewayCredential(gateway, { merchantId });
       if (!cred) return fail('merchant_not_found');
-      let merchantPublic = cred.publicData.merchantPublicKeyPem as string;
-      if (change.merchantPublicKeyPem !== undefined) {
-        try {
-          merchantPublic = importPublicPem(change.merchantPublicKeyPem).export({ type: 'spki', format: 'pem' }).toString();
-        } catch (e) {
-          return fail('invalid_key', e instanceof CredentialInputError ? e.message : 'the key is not usable');
-        }
-      }
-      const publicData: Record<string, unknown> = { ...cred.publicData, merchantPublicKeyPem: merchantPublic };
-      let secretUpdate: string | undefined;
-      if (change.newVaultKeyBits) {
-        const pair = await rsaPair(change.newVaultKeyBits);
-        const old = await this.gatewaySecret(merchantId, cred.id);
-        publicData.vaultPublicKeyPem = pair.publicPem;
-        secretUpdate = await deps.keyring.encrypt(
-          merchantId,
-          CREDENTIAL_SECRET.aad(merchantId, cred.id),
-          JSON.stringify({ vaultPrivateKeyPem: pair.privatePem, previousVaultPrivateKeyPem: old?.vaultPrivateKeyPem ?? null }),
-        );
-      }
-      await saveCredential(merchantId, cred.id, actor, publicData, secretUpdate, {
-        gateway: 'twoc2p',
-        merchantKey: change.merchantPublicKeyPem !== undefined,
-        vaultKeyBits: change.newVaultKeyBits ?? null,
-      });
-      return succeed({ vaultPublicKeyPem: publicData.vaultPublicKeyPem as string, merchantPublicKeyPem: merchantPublic });
-    },
-
-    /**
-     * Registers a certificate for Cybersource RS256 JWTs (one with the same kid is replaced) and/or sets or
-     * removes the merchant's MLE public key.
-     */
-    async updateCybersourceKeys(
-      merchantId: string,
-      change: { certificatePem?: string; mlePublicKeyPem?: string; mleKeyId?: string; removeMleKey?: boolean },
-      actor = 'admin',
-    ): Promise<
-      VaultResult<{ merchantId: string; keyId: string; certificates: { kid: string; sha256: string }[]; mleKeyId: string | null }>
-    > {
-      const cred = await this.gatewayCredential('cybersource', { merchantId });
-      if (!cred) return fail('merchant_not_found');
-      const publicData = { ...cred.publicData } as Record<string, unknown>;
-      let certificates = (publicData.certificates as CybersourceCertificate[] | undefined) ?? [];
-      try {
-        if (change.certificatePem !== undefined) {
-          const cert = cybersourceCertificate(change.certificatePem);
-          certificates = [...certificates.filter((c) => c.kid !== cert.kid), cert];
-        }
-        if (change.removeMleKey) publicData.mle = null;
-        else if (change.mlePublicKeyPem !== undefined) publicData.mle = cybersourceMleKey(change.mlePublicKeyPem, change.mleKeyId);
-        else if (change.mleKeyId !== undefined) {
-          const current = publicData.mle as { publicKeyPem: string } | null;
-          if (!current) return fail('invalid_key', 'there is no MLE key to rename: send mlePublicKeyPem');
-          publicData.mle = cybersourceMleKey(current.publicKeyPem, change.mleKeyId);
-        }
-      } catch (e) {
-        return fail('invalid_key', e instanceof CredentialInputError ? e.message : 'the key is not usable');
-      }
-      publicData.certificates = certificates;
-      await saveCredential(merchantId, cred.id, actor, publicData, undefined, {
-        gateway: 'cybersource',
-        certificate: change.certificatePem !== undefined,
-        mleKey: change.removeMleKey
-          ? 'removed'
-          : change.mlePublicKeyPem !== undefined || change.mleKeyId !== undefined
-            ? 'set'
-            : 'unchanged',
-      });
-      const mle = publicData.mle as { keyId: string } | null;
-      return succeed({
-        merchantId: publicData.merchantId as string,
-        keyId: publicData.keyId as string,
-        certificates: certificates.map((c) => ({ kid: c.kid, sha256: c.sha256 })),
-        mleKeyId: mle?.keyId ?? null,
-      });
+      const next = await keys.apply({ publicData: cred.publicData, secret: () => this.gatewaySecret(merchantId, cred.id) }, change);
+      if ('refused' in next) return fail('invalid_key', next.refused);
+      const secretUpdate = next.secretData
+        ? await deps.keyring.encrypt(merchantId, CREDENTIAL_SECRET.aad(merchantId, cred.id), JSON.stringify(next.secretData))
+        : undefined;
+      await saveCredential(merchantId, cred.id, actor, next.publicData, secretUpdate, { gateway, ...next.audit });
+      return succeed(next.answer);
     },
   };
 }

@@ -1,9 +1,12 @@
-/** Operator API, behind the admin token: provisioning (DESIGN §7), merchant listing, API key issue and revocation. */
-import type { JsonWebKey } from 'node:crypto';
+/**
+ * Operator API, behind the admin token: provisioning (DESIGN §7), merchant listing, API key issue and revocation,
+ * and each gateway's key changes (its credentials' `keys` hook).
+ */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { CredentialInputError } from '../../vault/gateway-credentials.ts';
 import type { MerchantService } from '../../vault/merchants.ts';
+import { GATEWAYS, type GatewayModule } from '../gateways/index.ts';
+import { CredentialInputError } from '../gateways/kit/keys.ts';
 import { problem, sendFailure, sendProblem } from '../problem.ts';
 import { list } from './presenters.ts';
 import { ApiKey, ApiKeyCreate, MerchantCreate, MerchantList, MerchantListQuery, MerchantSummary, ProblemSchema } from './schemas.ts';
@@ -12,7 +15,10 @@ const errors = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema };
 const tags = ['admin'];
 const MerchantParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
-export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService }> = async (app, { merchants }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<{
+  merchants: MerchantService;
+  gateways?: readonly Pick<GatewayModule, 'id' | 'credentials'>[];
+}> = async (app, { merchants, gateways = GATEWAYS }) => {
   app.post(
     '/v1/admin/merchants',
     {
@@ -28,14 +34,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService
     },
     async (request, reply) => {
       try {
-        const created = await merchants.create({
-          name: request.body.name,
-          keys: {
-            ...(request.body.twoc2pPublicKeyPem ? { twoc2pPublicKeyPem: request.body.twoc2pPublicKeyPem } : {}),
-            ...(request.body.alliancepayPublicJwk ? { alliancepayPublicJwk: request.body.alliancepayPublicJwk as JsonWebKey } : {}),
-            ...(request.body.cybersourceMlePublicKeyPem ? { cybersourceMlePublicKeyPem: request.body.cybersourceMlePublicKeyPem } : {}),
-          },
-        });
+        // Besides the name, the body holds only keys the gateways let a merchant bring (others are refused).
+        const { name, ...keys } = request.body as { name: string } & Record<string, unknown>;
+        const created = await merchants.create({ name, keys });
         return reply.code(201).header('cache-control', 'no-store').send(created);
       } catch (e) {
         if (e instanceof CredentialInputError) return sendProblem(reply, problem('invalid_key', e.message));
@@ -143,101 +144,54 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ merchants: MerchantService
     },
   );
 
-  const KeyBits = Type.Union([Type.Literal(2048), Type.Literal(3072), Type.Literal(4096)]);
-  app.put(
-    '/v1/admin/merchants/:id/gateways/twoc2p/keys',
-    {
-      config: { scope: 'admin' },
-      schema: {
-        operationId: 'updateTwoc2pKeys',
-        summary: "Register the merchant's 2C2P public key and/or rotate the vault's 2C2P key pair",
-        description: 'The previous vault key keeps decrypting requests already encrypted to it until the next rotation.',
-        tags,
-        params: MerchantParam,
-        body: Type.Object(
-          { merchantPublicKeyPem: Type.Optional(Type.String({ minLength: 1, maxLength: 10000 })), rotateVaultKey: Type.Optional(KeyBits) },
-          { additionalProperties: false, minProperties: 1 },
-        ),
-        response: { 200: Type.Object({ vaultPublicKeyPem: Type.String(), merchantPublicKeyPem: Type.String() }), ...errors },
-      },
-    },
-    async (request, reply) => {
-      const b = request.body;
-      const r = await merchants.updateTwoc2pKeys(request.params.id, {
-        ...(b.merchantPublicKeyPem !== undefined ? { merchantPublicKeyPem: b.merchantPublicKeyPem } : {}),
-        ...(b.rotateVaultKey !== undefined ? { newVaultKeyBits: b.rotateVaultKey } : {}),
-      });
-      if (!r.ok) return sendFailure(reply, r);
-      return r.value;
-    },
-  );
-
-  app.put(
-    '/v1/admin/merchants/:id/gateways/cybersource/keys',
-    {
-      config: { scope: 'admin' },
-      schema: {
-        operationId: 'updateCybersourceKeys',
-        summary: "Register a certificate for Cybersource RS256 JWTs, and/or set or remove the merchant's MLE key",
-        description:
-          "A certificate's kid is its subject serialNumber (what the official SDK sends), else its serial. The MLE key encrypts unmasked retrievals.",
-        tags,
-        params: MerchantParam,
-        body: Type.Object(
-          {
-            certificatePem: Type.Optional(Type.String({ minLength: 1, maxLength: 20000 })),
-            mlePublicKeyPem: Type.Optional(Type.String({ minLength: 1, maxLength: 20000 })),
-            mleKeyId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
-            removeMleKey: Type.Optional(Type.Literal(true)),
-          },
-          { additionalProperties: false, minProperties: 1 },
-        ),
-        response: {
-          200: Type.Object({
-            merchantId: Type.String(),
-            keyId: Type.String(),
-            certificates: Type.Array(Type.Object({ kid: Type.String(), sha256: Type.String() })),
-            mleKeyId: Type.Union([Type.String(), Type.Null()]),
-          }),
-          ...errors,
+  // Each gateway's key changes (and reads of its credential's public half), under its own path.
+  for (const g of gateways) {
+    const keys = g.credentials.keys;
+    if (!keys) continue;
+    const base = `/v1/admin/merchants/:id/gateways/${g.id}`;
+    const { operationId, summary, description, body, response } = keys.admin;
+    app.put(
+      `${base}/keys`,
+      {
+        config: { scope: 'admin' },
+        schema: {
+          operationId,
+          summary,
+          description,
+          tags,
+          params: MerchantParam,
+          body: Type.Unsafe<Record<string, unknown>>(body),
+          response: { 200: Type.Unsafe<Record<string, unknown>>(response), ...errors },
         },
       },
-    },
-    async (request, reply) => {
-      const b = request.body;
-      const r = await merchants.updateCybersourceKeys(request.params.id, {
-        ...(b.certificatePem !== undefined ? { certificatePem: b.certificatePem } : {}),
-        ...(b.mlePublicKeyPem !== undefined ? { mlePublicKeyPem: b.mlePublicKeyPem } : {}),
-        ...(b.mleKeyId !== undefined ? { mleKeyId: b.mleKeyId } : {}),
-        ...(b.removeMleKey ? { removeMleKey: true } : {}),
-      });
-      if (!r.ok) return sendFailure(reply, r);
-      return r.value;
-    },
-  );
-
-  app.get(
-    '/v1/admin/merchants/:id/gateways/twoc2p/vault-public-key',
-    {
-      config: { scope: 'admin' },
-      schema: {
-        operationId: 'getTwoc2pVaultPublicKey',
-        summary: "The vault's 2C2P public key (PEM) for the merchant to encrypt to",
-        tags,
-        params: MerchantParam,
-        response: {
-          200: {
-            description: 'The PEM of the public key',
-            content: { 'application/x-pem-file': { schema: { type: 'string', pattern: '^-----BEGIN PUBLIC KEY-----' } } },
-          },
-          ...errors,
-        },
+      async (request, reply) => {
+        const r = await merchants.updateGatewayKeys(request.params.id, g.id, request.body);
+        if (!r.ok) return sendFailure(reply, r);
+        return r.value;
       },
-    },
-    async (request, reply) => {
-      const cred = await merchants.gatewayCredential('twoc2p', { merchantId: request.params.id });
-      if (!cred) return sendProblem(reply, problem('merchant_not_found'));
-      return reply.type('application/x-pem-file').send(cred.publicData.vaultPublicKeyPem as string);
-    },
-  );
+    );
+    for (const read of keys.reads ?? []) {
+      app.get(
+        `${base}/${read.path}`,
+        {
+          config: { scope: 'admin' },
+          schema: {
+            operationId: read.operationId,
+            summary: read.summary,
+            tags,
+            params: MerchantParam,
+            response: {
+              200: { description: read.response.description, content: { [read.response.contentType]: { schema: read.response.schema } } },
+              ...errors,
+            },
+          },
+        },
+        async (request, reply) => {
+          const cred = await merchants.gatewayCredential(g.id, { merchantId: request.params.id });
+          if (!cred) return sendProblem(reply, problem('merchant_not_found'));
+          return reply.type(read.response.contentType).send(read.read(cred.publicData));
+        },
+      );
+    }
+  }
 };

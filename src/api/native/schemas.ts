@@ -1,5 +1,6 @@
 /** TypeBox schemas of the native API: one per shape, used for validation, output filtering, OpenAPI and types. */
 import { Type } from 'typebox';
+import { GATEWAYS, type GatewayModule } from '../gateways/index.ts';
 
 export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Text = (max: number, opts: Record<string, unknown> = {}) => Type.String({ minLength: 1, maxLength: max, ...opts });
@@ -273,25 +274,23 @@ const Scope = Type.Union([
   Type.Literal('reveal'),
   Type.Literal('pay'),
 ]);
-export const MerchantCreate = Type.Object(
-  {
-    name: Text(200),
-    twoc2pPublicKeyPem: Type.Optional(
-      Type.String({ minLength: 1, maxLength: 10000, description: "Merchant's 2C2P public key; generated when absent" }),
-    ),
-    alliancepayPublicJwk: Type.Optional(
-      Type.Object({}, { additionalProperties: true, description: "Merchant's AlliancePay EC P-384 public JWK; generated when absent" }),
-    ),
-    cybersourceMlePublicKeyPem: Type.Optional(
-      Type.String({
-        minLength: 1,
-        maxLength: 10000,
-        description: "Merchant's Cybersource MLE public key or certificate; generated when absent",
-      }),
-    ),
-  },
-  { additionalProperties: false, examples: [{ name: 'Acme Books Ltd' }] },
-);
+/**
+ * The create body: a name, and each key a gateway lets the merchant bring (its `credentials.supplied` with a
+ * schema), optional.
+ */
+export const merchantCreateSchema = (gateways: readonly Pick<GatewayModule, 'credentials'>[]) =>
+  Type.Object(
+    {
+      name: Text(200),
+      ...Object.fromEntries(
+        gateways
+          .flatMap((g) => g.credentials.supplied)
+          .flatMap((s) => (s.schema ? [[s.field, Type.Optional(Type.Unsafe<unknown>(s.schema))]] : [])),
+      ),
+    },
+    { additionalProperties: false, examples: [{ name: 'Acme Books Ltd' }] },
+  );
+export const MerchantCreate = merchantCreateSchema(GATEWAYS);
 export const ApiKeyCreate = Type.Object(
   { scopes: Type.Array(Scope, { minItems: 1, maxItems: 5, uniqueItems: true }), label: Type.Optional(Text(100)) },
   { additionalProperties: false, examples: [{ scopes: ['tokenize', 'read', 'pay'], label: 'checkout service' }] },

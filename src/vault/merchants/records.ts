@@ -11,11 +11,10 @@ import { merchantStore } from '../../store/merchant-store.ts';
 import { sessionStore } from '../../store/session-store.ts';
 import { iso, type VaultDeps } from '../deps.ts';
 import { fail, succeed, type VaultResult } from '../errors.ts';
-import { GATEWAYS, type GatewayName } from '../gateway-credentials.ts';
 import type { AccessControl } from './access.ts';
 import { type ApiKeyView, credentialView, type GatewayCredentialView, keyView, type MerchantView } from './views.ts';
 
-export function createMerchantRecords(deps: VaultDeps, access: AccessControl) {
+export function createMerchantRecords(deps: VaultDeps, access: AccessControl, provisioned: readonly { id: string }[]) {
   const { db } = deps;
   const authCache = { clear: access.clearAuthCache };
   return {
@@ -29,7 +28,7 @@ export function createMerchantRecords(deps: VaultDeps, access: AccessControl) {
       if (!m) return fail('merchant_not_found');
       const keys = await merchantStore.listApiKeys(db, merchantId);
       const gateways: Record<string, unknown> = {};
-      for (const g of GATEWAYS) {
+      for (const { id: g } of provisioned) {
         // Public halves only: identifiers and public keys, never a secret.
         gateways[g] = (await merchantStore.credentialPublicData(db, merchantId, g)).map((p) => JSON.parse(p));
       }
@@ -71,7 +70,7 @@ export function createMerchantRecords(deps: VaultDeps, access: AccessControl) {
     },
 
     /** A gateway's active credentials (public halves), for a gateway that must try each (2C2P: by signature). */
-    async gatewayCredentials(gateway: GatewayName): Promise<GatewayCredentialView[]> {
+    async gatewayCredentials(gateway: string): Promise<GatewayCredentialView[]> {
       return (await merchantStore.activeCredentials(db, gateway)).map(credentialView);
     },
 
@@ -79,10 +78,7 @@ export function createMerchantRecords(deps: VaultDeps, access: AccessControl) {
      * One active credential, by the key the gateway's request names (OPay MerchantId, AppotaPay API key,
      * AlliancePay service code, Cybersource merchant id) or by its merchant: one indexed read, not a scan.
      */
-    async gatewayCredential(
-      gateway: GatewayName,
-      by: { lookupKey: string } | { merchantId: string },
-    ): Promise<GatewayCredentialView | null> {
+    async gatewayCredential(gateway: string, by: { lookupKey: string } | { merchantId: string }): Promise<GatewayCredentialView | null> {
       const [row] = await merchantStore.activeCredentials(db, gateway, by);
       return row ? credentialView(row) : null;
     },

@@ -304,7 +304,7 @@ describe('merchant key registration', () => {
     expect(added.json?.responseCode).toBe('0000');
     const token = added.json?.token as string;
     // A compromised key is replaced: from now on its holder must be locked out.
-    const replaced = await t.vault.merchants.updateTwoc2pKeys(m.id, {
+    const replaced = await t.vault.merchants.updateGatewayKeys(m.id, 'twoc2p', {
       merchantPublicKeyPem: rsa(2048).publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     });
     expect(replaced.ok).toBe(true);
@@ -325,7 +325,7 @@ describe('merchant key registration', () => {
     expect(added.json?.responseCode).toBe('0000');
     const token = added.json?.token as string;
 
-    const replaced = await t.vault.merchants.updateTwoc2pKeys(m.id, {
+    const replaced = await t.vault.merchants.updateGatewayKeys(m.id, 'twoc2p', {
       merchantPublicKeyPem: spareRsa.publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     });
     expect(replaced.ok).toBe(true);
@@ -349,7 +349,7 @@ describe('merchant key registration', () => {
     ['text that is not a key', () => '-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n'],
   ])('refuses to register %s (invalid_key) and keeps the current key working', async (_name, pem) => {
     const before = await snapshotRows(t);
-    const r = await t.vault.merchants.updateTwoc2pKeys(ma.id, { merchantPublicKeyPem: pem() });
+    const r = await t.vault.merchants.updateGatewayKeys(ma.id, 'twoc2p', { merchantPublicKeyPem: pem() });
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toBe('invalid_key');
     expect(await snapshotRows(t)).toEqual(before);
@@ -366,15 +366,15 @@ describe('vault key rotation', () => {
     expect(added.json?.responseCode).toBe('0000');
     const token = added.json?.token as string;
 
-    const rotated = await t.vault.merchants.updateTwoc2pKeys(m.id, { newVaultKeyBits: 3072 });
+    const rotated = await t.vault.merchants.updateGatewayKeys(m.id, 'twoc2p', { rotateVaultKey: 3072 });
     expect(rotated.ok).toBe(true);
     if (!rotated.ok) return;
-    const newVaultPublic = createPublicKey(rotated.value.vaultPublicKeyPem);
+    const newVaultPublic = createPublicKey(rotated.value.vaultPublicKeyPem as string);
     expect(newVaultPublic.asymmetricKeyType).toBe('rsa');
     expect(newVaultPublic.asymmetricKeyDetails?.modulusLength).toBe(3072);
     expect(newVaultPublic.equals(before.vaultPublic)).toBe(false);
     // The merchant's own key is untouched by a vault rotation.
-    expect(createPublicKey(rotated.value.merchantPublicKeyPem).equals(createPublicKey(before.merchantPrivate))).toBe(true);
+    expect(createPublicKey(rotated.value.merchantPublicKeyPem as string).equals(createPublicKey(before.merchantPrivate))).toBe(true);
 
     const send = (encryptTo: KeyObject) => async () => {
       const jws = await buildRequest({ merchantID: before.merchantID, token }, encryptTo, before.merchantPrivate);

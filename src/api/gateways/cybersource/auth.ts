@@ -6,9 +6,9 @@
  */
 import { createHash, createHmac, createPublicKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
-import type { CybersourceCertificate } from '../../../vault/gateway-credentials.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import { parseJsonBounded } from '../../json.ts';
+import type { CybersourceCertificate } from './credentials.ts';
 
 /**
  * A refused authentication. Its message is always a fixed string (or one built from the server's own

@@ -1,9 +1,10 @@
 /**
  * Key material the gateways generate and check when provisioning (light: node:crypto only).
  */
-import { createPublicKey, generateKeyPair, type JsonWebKey, type KeyObject, randomInt, type X509Certificate } from 'node:crypto';
+import { generateKeyPair, type JsonWebKey, type KeyObject, randomInt, type X509Certificate } from 'node:crypto';
 import { promisify } from 'node:util';
 import { numericId } from '../../../domain/ids.ts';
+import type { KeyRefusal } from '../../../vault/gateway-hooks.ts';
 
 const generate = promisify(generateKeyPair);
 
@@ -11,6 +12,11 @@ const generate = promisify(generateKeyPair);
 export class CredentialInputError extends Error {
   override name = 'CredentialInputError';
 }
+
+/** A key change's refusal: the message of a CredentialInputError, else one that says nothing more. */
+export const keyRefusal = (e: unknown): KeyRefusal => ({
+  refused: e instanceof CredentialInputError ? e.message : 'the key is not usable',
+});
 
 export const digits = (n: number): string => Array.from({ length: n }, () => randomInt(10)).join('');
 /** A numeric merchant id with no leading zero, of which no part passes for a card number (it may be logged). */
