@@ -5,8 +5,8 @@
  */
 
 /**
- * - unavailable: the database cannot be reached now (down, restarting, busy, connection closed or the
- *   store already closed): a retry later may succeed (503);
+ * - unavailable: the database cannot be reached now (down, restarting, busy, connection closed): a retry
+ *   later may succeed (503);
  * - unique_violation: a unique or primary-key constraint refused the write;
  * - bad_text: a value the database cannot store as text (PostgreSQL refuses NUL and invalid UTF-8).
  */
@@ -37,11 +37,13 @@ const BY_CODE: Readonly<Record<string, DbErrorKind>> = {
 };
 
 /**
- * Failures that carry no code, recognised by message: pg's pool and connection messages, Kysely's after
- * `destroy()`, better-sqlite3's once its connection is closed.
+ * Failures that carry no code, recognised by message: pg's pool and connection messages. A store this
+ * process closed itself (Kysely's "driver has already been destroyed", better-sqlite3's "The database
+ * connection is not open") is not among them: that is a bug of this process, answered as a 500 (the gateways'
+ * documents say so, test/gateways/twoc2p/openapi.test.ts), not a database to retry later.
  */
 const UNAVAILABLE_MESSAGE =
-  /Connection terminated|timeout exceeded when trying to connect|not queryable|Cannot use a pool after calling end|terminating connection|driver has already been destroyed|The database connection is not open/;
+  /Connection terminated|timeout exceeded when trying to connect|not queryable|Cannot use a pool after calling end|terminating connection/;
 
 /** What a thrown driver error means, or null when it is not one this module knows. */
 export function classifyDbError(err: unknown): DbErrorKind | null {

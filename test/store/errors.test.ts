@@ -33,8 +33,6 @@ describe('classifyDbError', () => {
 
   it('knows pg and Kysely failures that carry no code by their message', () => {
     expect(classifyDbError(new Error('Connection terminated unexpectedly'))).toBe('unavailable');
-    expect(classifyDbError(new Error('driver has already been destroyed'))).toBe('unavailable');
-    expect(classifyDbError(new TypeError('The database connection is not open'))).toBe('unavailable');
   });
 
   it('leaves everything else alone (a bug stays a 500)', () => {
@@ -55,7 +53,7 @@ describe('classifyDbError', () => {
 });
 
 describe('a closed store', () => {
-  it('better-sqlite3 after close is unavailable (503), not a 500', () => {
+  it('better-sqlite3 after this process closed it is an internal error (500), not a database to retry', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-errors-'));
     const raw = new SQLite(path.join(dir, 'x.db'));
     raw.close();
@@ -66,12 +64,12 @@ describe('a closed store', () => {
       thrown = e;
     }
     expect(thrown).toBeInstanceOf(Error);
-    expect(classifyDbError(thrown)).toBe('unavailable');
-    expect(problemFromError(thrown as FastifyError, request)).toMatchObject({ status: 503, code: 'service_unavailable' });
+    expect(classifyDbError(thrown)).toBeNull();
+    expect(problemFromError(thrown as FastifyError, request)).toMatchObject({ status: 500, code: 'internal_error' });
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('a query on a store already closed is unavailable (503), not a 500', async () => {
+  it('a query on a store this process already closed is an internal error (500), not a database to retry', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tv-errors-'));
     const store = await openStore({ databaseUrl: null, databaseSchema: null, dataDir: dir, databasePoolSize: 1 });
     expect(await store.ping()).toBe(true);
@@ -81,8 +79,8 @@ describe('a closed store', () => {
       (e: unknown) => e,
     );
     expect(thrown).toBeInstanceOf(Error);
-    expect(classifyDbError(thrown)).toBe('unavailable');
-    expect(problemFromError(thrown as FastifyError, request)).toMatchObject({ status: 503, code: 'service_unavailable' });
+    expect(classifyDbError(thrown)).toBeNull();
+    expect(problemFromError(thrown as FastifyError, request)).toMatchObject({ status: 500, code: 'internal_error' });
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
