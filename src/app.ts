@@ -192,6 +192,7 @@ export async function buildApp(
     cards: vault.cards,
     customers: vault.customers,
     payments: vault.payments,
+    cardPayments: vault.cardPayments,
     sessions: vault.sessions,
     now: vault.now,
     config,

@@ -19,6 +19,7 @@ import { openStore, type StoreHandle } from './store/db.ts';
 import { merchantStore } from './store/merchant-store.ts';
 import { createScrubber } from './store/scrub.ts';
 import { createAuditService } from './vault/audit.ts';
+import { createCardPaymentService } from './vault/card-payments.ts';
 import { createCardService } from './vault/cards.ts';
 import { createCustomerService } from './vault/customers.ts';
 import type { VaultDeps } from './vault/deps.ts';
@@ -41,6 +42,8 @@ export interface Vault {
   readonly audit: ReturnType<typeof createAuditService>;
   readonly keys: ReturnType<typeof createKeyService>;
   readonly payments: ReturnType<typeof createPaymentService>;
+  /** Paying with a card number in one call (tokenize, pay, keep or remove): vault/card-payments.ts. */
+  readonly cardPayments: ReturnType<typeof createCardPaymentService>;
   readonly sessions: ReturnType<typeof createSessionService>;
   /** Idempotency-Key records of the native API. */
   readonly idempotency: ReturnType<typeof createIdempotencyService>;
@@ -117,13 +120,15 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     metrics: paymentMetrics,
     cards,
   });
+  const customers = createCustomerService(deps);
   return {
     store,
     masterKey,
     payments,
+    cardPayments: createCardPaymentService({ cards, customers, payments }),
     keyring,
     merchants: createMerchantService(deps, { authCacheMs: config.authCacheSeconds * 1000, gateways: GATEWAYS }),
-    customers: createCustomerService(deps),
+    customers,
     cards,
     reveal: createRevealService(deps),
     sessions: createSessionService({ ...deps, sessionTtlMs: (config.gateways.alliancepay?.sessionSeconds ?? 3600) * 1000 }),

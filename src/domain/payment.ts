@@ -89,3 +89,9 @@ export function canAuthenticate(status: PaymentStatus): Result<true, AmountError
 /** What a completed challenge leaves a payment in. */
 export const challengeStatus = (approved: boolean, capture: boolean): PaymentStatus =>
   approved ? (capture ? 'CAPTURED' : 'AUTHORIZED') : 'FAILED';
+
+/** The processor refused the payment (declined, or a challenge failed): nothing was charged. */
+export const isRefused = (status: PaymentStatus): boolean => status === 'DECLINED' || status === 'FAILED';
+
+/** The payment went through: neither refused nor still waiting for the cardholder's challenge. */
+export const isApproved = (status: PaymentStatus): boolean => !isRefused(status) && status !== 'PENDING_AUTHENTICATION';

@@ -9,6 +9,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../../config.ts';
+import type { CardPaymentService } from '../../../vault/card-payments.ts';
 import type { CardService } from '../../../vault/cards.ts';
 import type { CustomerService } from '../../../vault/customers.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
@@ -37,6 +38,7 @@ export interface GatewayDeps {
   cards: CardService;
   customers: CustomerService;
   payments: PaymentService;
+  cardPayments: CardPaymentService;
   sessions: SessionService;
   now: () => Date;
   config: Config;
