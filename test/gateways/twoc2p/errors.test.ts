@@ -113,6 +113,9 @@ describe('9004: a value that is not valid', () => {
     ['an unknown extra field (cvv)', 'add', () => addPayload({ cvv: '123' })],
     ['accountNo on update (the PAN cannot change)', 'update', () => updatePayload({ accountNo: VISA })],
     ['an unknown field on get', 'get', () => ({ merchantID: a.merchantID, token: base, accountNo: VISA })],
+    // Named after members every object inherits: unknown all the same (the field reader checks own names).
+    ['a field named constructor', 'add', () => addPayload({ constructor: 'x' })],
+    ['a field named toString (get)', 'get', () => ({ merchantID: a.merchantID, token: base, toString: 'x' })],
     ['accountNo as a JSON number', 'add', () => addPayload({ accountNo: 4111111111111111 })],
     ['name as a number', 'add', () => addPayload({ name: 42 })],
     ['expiry as an array', 'add', () => addPayload({ expiry: [Y, 6, 30] })],

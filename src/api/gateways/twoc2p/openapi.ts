@@ -5,7 +5,7 @@ const RETRY_AFTER = { 'retry-after': { type: 'string', pattern: '^[0-9]+$', desc
 
 /**
  * The answers every operation can give before a message is trusted. They are plain text and say nothing
- * more, since nothing can be signed and encrypted to a caller not yet known (routes.ts, guard.renderer).
+ * more, since nothing can be signed and encrypted to a caller not yet known (codes.ts, guard.renderer).
  */
 const REFUSALS: Record<number, Record<string, unknown>> = {
   400: {

@@ -1,25 +1,18 @@
 /**
  * The wire of 2C2P Customer Token Maintenance (customertoken/3.0) as JSON Schema, for the OpenAPI document.
  * The route does not validate with these (documentWire): it verifies the JWS, decrypts the JWE and checks
- * the payload's fields itself (routes.ts FIELDS). So every constraint here mirrors FIELDS, and
+ * the payload's fields itself (payload.ts FIELDS). So every constraint here mirrors FIELDS, and
  * test/gateways/twoc2p/openapi.test.ts proves that what these schemas forbid the handler refuses.
  *
  * The HTTP body is one compact JWS string in both directions: its `x-payload-schema` is the JSON inside
  * the JWE inside the JWS. Field lengths and types follow 2C2P's parameter tables (gateways.md §1.3);
  * examples are 2C2P's own published samples, with a future expiry and a real email address shape.
  */
-import { CODES } from './codes.ts';
-import { SEED_JWS } from './seed-messages.ts';
+import { CODES, type Twoc2pOperation } from './codes.ts';
+import { failureExample, REQUEST_EXAMPLES, SEED_REQUEST, SEED_RESPONSE, SUCCESS_EXAMPLES } from './examples.ts';
 
 type Schema = Record<string, unknown>;
-export type Operation = 'add' | 'update' | 'get' | 'delete';
-
-/** Printed by 2C2P; the test gives its merchant this merchantID so the examples can be sent as they are. */
-export const EXAMPLE_MERCHANT_ID = '458458000000000';
-/** 2C2P's sample token (ddMMyyHHmmss + six digits); the test substitutes a token it created. */
-export const EXAMPLE_TOKEN = '261020155003189559';
-/** 2C2P's samples expire in 2024; a card must not be expired to be stored, so the examples look ahead. */
-const EXAMPLE_YEAR = new Date().getUTCFullYear() + 3;
+type Operation = Twoc2pOperation;
 
 const COMPACT_JWS = '^[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+\\.[A-Za-z0-9_-]+$';
 /** Free text is any characters but control characters (2C2P type C). */
@@ -103,19 +96,7 @@ const payloads: Record<Operation, Schema> = {
       accountCurrency,
       tokenProvider,
     },
-    examples: [
-      {
-        merchantID: EXAMPLE_MERCHANT_ID,
-        accountNo: '4111111111111111',
-        name: 'Terrance',
-        email: 'terrance@example.com',
-        expiry: `${EXAMPLE_YEAR}-02-01`,
-        accountIssuer: 'UOB Bank',
-        accountIssuerCountry: 'SG',
-        accountCurrency: 'SGD',
-        tokenProvider: 'CC',
-      },
-    ],
+    examples: [REQUEST_EXAMPLES.add],
   },
   update: {
     type: 'object',
@@ -133,19 +114,7 @@ const payloads: Record<Operation, Schema> = {
       accountCurrency,
       tokenProvider,
     },
-    examples: [
-      {
-        merchantID: EXAMPLE_MERCHANT_ID,
-        token: EXAMPLE_TOKEN,
-        name: 'Terrance',
-        email: 'terrance@example.com',
-        expiry: `${EXAMPLE_YEAR}-09-30`,
-        accountIssuer: 'HSBC Bank',
-        accountIssuerCountry: 'MY',
-        accountCurrency: 'MYR',
-        tokenProvider: 'CC',
-      },
-    ],
+    examples: [REQUEST_EXAMPLES.update],
   },
   get: {
     type: 'object',
@@ -153,7 +122,7 @@ const payloads: Record<Operation, Schema> = {
     required: ['merchantID', 'token'],
     additionalProperties: false,
     properties: { merchantID, token },
-    examples: [{ merchantID: EXAMPLE_MERCHANT_ID, token: EXAMPLE_TOKEN }],
+    examples: [REQUEST_EXAMPLES.get],
   },
   delete: {
     type: 'object',
@@ -161,7 +130,7 @@ const payloads: Record<Operation, Schema> = {
     required: ['merchantID', 'token'],
     additionalProperties: false,
     properties: { merchantID, token },
-    examples: [{ merchantID: EXAMPLE_MERCHANT_ID, token: EXAMPLE_TOKEN }],
+    examples: [REQUEST_EXAMPLES.delete],
   },
 };
 
@@ -261,42 +230,6 @@ const successes: Record<Operation, Schema> = {
   },
 };
 
-const card = (exp: string) => ({
-  name: 'Terrance',
-  email: 'terrance@example.com',
-  expiry: exp,
-  accountIssuer: 'HSBC Bank',
-  accountIssuerCountry: 'MY',
-  accountCurrency: 'MYR',
-  channelCode: '',
-  subChannelCode: '',
-});
-const ok = { responseCode: CODES.success.code, responseDesc: CODES.success.desc };
-
-const successExamples: Record<Operation, Schema> = {
-  add: {
-    merchantID: EXAMPLE_MERCHANT_ID,
-    token: EXAMPLE_TOKEN,
-    tokenReference: '',
-    accountNo: '411111XXXXXX1111',
-    ...card(`${EXAMPLE_YEAR}-02-01`),
-    accountIssuer: 'UOB Bank',
-    accountIssuerCountry: 'SG',
-    accountCurrency: 'SGD',
-    ...ok,
-  },
-  update: { merchantID: EXAMPLE_MERCHANT_ID, token: EXAMPLE_TOKEN, ...card(`${EXAMPLE_YEAR}-09-30`), ...ok },
-  get: { merchantID: EXAMPLE_MERCHANT_ID, token: EXAMPLE_TOKEN, ...card(`${EXAMPLE_YEAR}-09-30`), ...ok },
-  delete: { merchantID: EXAMPLE_MERCHANT_ID, token: EXAMPLE_TOKEN, ...ok },
-};
-
-const failureExample = (op: Operation): Schema => ({
-  merchantID: EXAMPLE_MERCHANT_ID,
-  ...(op === 'add' ? {} : { token: EXAMPLE_TOKEN }),
-  responseCode: op === 'add' ? CODES.missing.code : CODES.token.code,
-  responseDesc: op === 'add' ? 'expiry is required' : 'Token is invalid',
-});
-
 // --- Route schemas ------------------------------------------------------------------------------------
 
 const TITLES: Record<Operation, { operationId: string; summary: string; description: string }> = {
@@ -320,19 +253,6 @@ const TITLES: Record<Operation, { operationId: string; summary: string; descript
     summary: 'Delete a customer token',
     description: 'Deletes a token; inquiring, updating or deleting it again answers 9040.',
   },
-};
-
-const SEED_REQUEST: Record<Operation, string> = {
-  add: SEED_JWS.addRequest,
-  update: SEED_JWS.updateRequest,
-  get: SEED_JWS.getRequest,
-  delete: SEED_JWS.deleteRequest,
-};
-const SEED_RESPONSE: Record<Operation, string> = {
-  add: SEED_JWS.addResponse,
-  update: SEED_JWS.updateResponse,
-  get: SEED_JWS.getResponse,
-  delete: SEED_JWS.deleteResponse,
 };
 
 /** The request content types the route reads: the raw JWS (2C2P's own clients), or JSON `{"payload": "<jws>"}`. */
@@ -387,7 +307,7 @@ function okResponse(op: Operation): Schema {
     pattern: COMPACT_JWS,
     'x-payload-schema': {
       oneOf: [successes[op], failure(op)],
-      examples: [successExamples[op], failureExample(op)],
+      examples: [SUCCESS_EXAMPLES[op], failureExample(op)],
     },
     examples: [SEED_RESPONSE[op]],
   };
