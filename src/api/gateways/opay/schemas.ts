@@ -1,5 +1,5 @@
 /**
- * The OPay card token wire, as JSON Schema: what routes.ts reads and answers, for the OpenAPI document
+ * The OPay card token wire, as JSON Schema: what operations/tokens.ts reads and answers, for the OpenAPI document
  * (src/api/openapi.ts). The handler reads and refuses fields itself (documentWire): these schemas say the
  * same, and test/gateways/opay/openapi.test.ts holds the two to each other.
  *
@@ -10,7 +10,7 @@
  * Every schema is built fresh per call: the document generator rewrites schemas it is given.
  */
 import { PAN_SCHEMA_SHAPE } from '../../../domain/card.ts';
-import { OPAY_CODES } from './codes.ts';
+import { type CodeName, envelope, OPAY_CODES } from './codes.ts';
 
 type Schema = Record<string, unknown>;
 export type OpayOperation = 'create' | 'query' | 'delete';
@@ -227,18 +227,13 @@ const failure = (names: (keyof typeof OPAY_CODES)[], title = 'Refused'): Schema 
   },
 });
 
-type CodeName = keyof typeof OPAY_CODES;
 const REFUSALS: Record<OpayOperation, CodeName[]> = {
   create: ['header', 'auth', 'params', 'duplicate', 'expired'],
   query: ['header', 'auth', 'params', 'tokenNotFound', 'customerNotFound'],
   delete: ['header', 'auth', 'params', 'tokenNotFound'],
 };
 
-const refusedExample = (name: CodeName, detail?: string) => ({
-  code: code(name),
-  message: detail ? `${OPAY_CODES[name][1]}: ${detail}` : OPAY_CODES[name][1],
-  data: null,
-});
+const refusedExample = (name: CodeName, detail?: string) => envelope(name, null, detail);
 
 const ANSWER: Record<OpayOperation, () => Schema> = {
   create: () => success(cardToken(true), 'Token created'),
