@@ -26,7 +26,6 @@ const LONG_FILES: Record<string, string> = {
   'api/gateways/cybersource/pts.ts': 'being split (issue 18)',
   'api/gateways/cybersource/routes.ts': 'being split (issue 18)',
   'api/gateways/cybersource/schemas.ts': 'being split (issue 18)',
-  'api/gateways/twoc2p/schemas.ts': 'being split (issue 18)',
 };
 /** Files outside src/api/gateways/ that still name a gateway (moving into the gateway folders, issue 18). */
 const GATEWAY_NAMES_OUTSIDE: Record<string, string> = {};
