@@ -193,6 +193,7 @@ export async function buildApp(
     customers: vault.customers,
     payments: vault.payments,
     cardPayments: vault.cardPayments,
+    customerCards: vault.customerCards,
     sessions: vault.sessions,
     now: vault.now,
     config,

@@ -21,6 +21,7 @@ import { createScrubber } from './store/scrub.ts';
 import { createAuditService } from './vault/audit.ts';
 import { createCardPaymentService } from './vault/card-payments.ts';
 import { createCardService } from './vault/cards.ts';
+import { createCustomerCardService } from './vault/customer-cards.ts';
 import { createCustomerService } from './vault/customers.ts';
 import type { VaultDeps } from './vault/deps.ts';
 import { createIdempotencyService } from './vault/idempotency.ts';
@@ -44,6 +45,8 @@ export interface Vault {
   readonly payments: ReturnType<typeof createPaymentService>;
   /** Paying with a card number in one call (tokenize, pay, keep or remove): vault/card-payments.ts. */
   readonly cardPayments: ReturnType<typeof createCardPaymentService>;
+  /** A card for a customer named by the merchant's reference, made on first sight: vault/customer-cards.ts. */
+  readonly customerCards: ReturnType<typeof createCustomerCardService>;
   readonly sessions: ReturnType<typeof createSessionService>;
   /** Idempotency-Key records of the native API. */
   readonly idempotency: ReturnType<typeof createIdempotencyService>;
@@ -126,6 +129,7 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     masterKey,
     payments,
     cardPayments: createCardPaymentService({ cards, customers, payments }),
+    customerCards: createCustomerCardService({ cards, customers }),
     keyring,
     merchants: createMerchantService(deps, { authCacheMs: config.authCacheSeconds * 1000, gateways: GATEWAYS }),
     customers,

@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../../config.ts';
 import type { CardPaymentService } from '../../../vault/card-payments.ts';
 import type { CardService } from '../../../vault/cards.ts';
+import type { CustomerCardService } from '../../../vault/customer-cards.ts';
 import type { CustomerService } from '../../../vault/customers.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import type { PaymentService } from '../../../vault/payments.ts';
@@ -39,6 +40,7 @@ export interface GatewayDeps {
   customers: CustomerService;
   payments: PaymentService;
   cardPayments: CardPaymentService;
+  customerCards: CustomerCardService;
   sessions: SessionService;
   now: () => Date;
   config: Config;

@@ -15,7 +15,7 @@ import { operationSchema } from './schemas.ts';
 
 export async function registerOpay(
   app: FastifyInstance,
-  deps: Pick<GatewayDeps, 'merchants' | 'cards' | 'customers' | 'guard'>,
+  deps: Pick<GatewayDeps, 'merchants' | 'cards' | 'customers' | 'customerCards' | 'guard'>,
 ): Promise<void> {
   const { guard } = deps;
   guard.renderer('opay', renderGuard);

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { type Expiry, parseExpiryParts } from '../../../../domain/card.ts';
 import type { CardService, CardView } from '../../../../vault/cards.ts';
-import { type CustomerService, type CustomerView, customerView } from '../../../../vault/customers.ts';
+import type { CustomerCardService } from '../../../../vault/customer-cards.ts';
+import type { CustomerService, CustomerView } from '../../../../vault/customers.ts';
 import type { Caller } from '../../../../vault/deps.ts';
 import { liveCard } from '../../kit/cards.ts';
 import type { Body } from '../../kit/fields.ts';
@@ -15,6 +16,7 @@ import { cardData, customerInfo } from '../present.ts';
 export interface TokenDeps {
   cards: CardService;
   customers: CustomerService;
+  customerCards: CustomerCardService;
 }
 
 const { str, need, object, only } = fields;
@@ -71,7 +73,7 @@ function readCreate(b: Body): CreateInput {
  * and, for a customer seen for the first time, the customer made in the same transaction.
  */
 async function tokenizeWithCustomer(
-  { cards, customers }: TokenDeps,
+  { cards, customerCards }: TokenDeps,
   caller: Caller,
   input: CreateInput,
 ): Promise<{ card: CardView; customer: CustomerView | null }> {
@@ -83,33 +85,29 @@ async function tokenizeWithCustomer(
   // a plain duplicate before a customer is made for it.
   const claim = { namespace: 'opay', reference };
   if (await cards.referenceTaken(caller, claim)) throw refuse('duplicate');
-  const existing = named ? await customers.findByCustomerId(caller, named.customerId) : null;
-  const fresh =
-    named && !existing
-      ? customers.draft(caller, {
-          customerId: named.customerId,
-          ...(named.name ? { name: named.name } : {}),
-          ...(named.email ? { email: named.email } : {}),
-          ...(named.phone ? { phone: named.phone } : {}),
-        })
-      : undefined;
-  const r = await cards.tokenize(caller, {
-    pan: cardNumber,
-    expiry: input.expiry,
-    holderName: input.holder ?? null,
-    customerId: existing?.id ?? null,
-    ...(fresh ? { newCustomer: fresh } : {}),
-    attributes: { opayReference: reference },
-    newToken: opayToken,
-    claim,
-    ...(cvv ? { cvv } : {}),
-  });
+  const customer = named
+    ? {
+        customerId: named.customerId,
+        ...(named.name ? { name: named.name } : {}),
+        ...(named.email ? { email: named.email } : {}),
+        ...(named.phone ? { phone: named.phone } : {}),
+      }
+    : null;
+  const r = await customerCards.tokenizeForCustomer(
+    caller,
+    {
+      pan: cardNumber,
+      expiry: input.expiry,
+      holderName: input.holder ?? null,
+      attributes: { opayReference: reference },
+      newToken: opayToken,
+      claim,
+      ...(cvv ? { cvv } : {}),
+    },
+    customer,
+  );
   if (!r.ok) throw r.error === 'reference_taken' ? refuse('duplicate') : cardRefusal(r.error, r.detail);
-  const card = r.value.card;
-  if (!fresh) return { card, customer: existing };
-  // Made now, or (a concurrent first sight) found in the transaction: then it is read.
-  const other = card.customerId !== fresh.id && card.customerId ? await customers.get(caller, card.customerId) : null;
-  return { card, customer: other?.ok ? other.value : customerView(fresh) };
+  return r.value;
 }
 
 export function tokenOperations(deps: TokenDeps) {
