@@ -1,5 +1,5 @@
 import type { Executor } from './db.ts';
-import { afterCursor, type Cursor } from './page.ts';
+import { type Cursor, keysetPage } from './page.ts';
 import type { AddressRow } from './schema.ts';
 
 export const addressStore = {
@@ -14,18 +14,11 @@ export const addressStore = {
       .where('id', '=', id)
       .executeTakeFirst(),
 
-  list: (q: Executor, merchantId: string, customerId: string, opts: { after: Cursor | null; limit: number }) => {
-    let query = q
-      .selectFrom('addresses')
-      .selectAll()
-      .where('merchant_id', '=', merchantId)
-      .where('customer_id', '=', customerId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(opts.limit);
-    if (opts.after) query = query.where(afterCursor('created_at', 'id', opts.after));
-    return query.execute();
-  },
+  list: (q: Executor, merchantId: string, customerId: string, opts: { after: Cursor | null; limit: number }) =>
+    keysetPage(
+      q.selectFrom('addresses').selectAll().where('merchant_id', '=', merchantId).where('customer_id', '=', customerId),
+      opts,
+    ).execute(),
 
   /** By position, oldest first (offset paging). */
   listAt: (q: Executor, merchantId: string, customerId: string, offset: number, limit: number) =>

@@ -1,5 +1,5 @@
 import type { Executor } from './db.ts';
-import { afterCursor, type Cursor } from './page.ts';
+import { type Cursor, keysetPage } from './page.ts';
 import { prepareOne } from './prepared.ts';
 import type { CustomerRow } from './schema.ts';
 
@@ -30,18 +30,8 @@ export const customerStore = {
       .where('deleted_at', 'is', null)
       .executeTakeFirst(),
 
-  list: (q: Executor, merchantId: string, opts: { after: Cursor | null; limit: number }) => {
-    let query = q
-      .selectFrom('customers')
-      .selectAll()
-      .where('merchant_id', '=', merchantId)
-      .where('deleted_at', 'is', null)
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(opts.limit);
-    if (opts.after) query = query.where(afterCursor('created_at', 'id', opts.after));
-    return query.execute();
-  },
+  list: (q: Executor, merchantId: string, opts: { after: Cursor | null; limit: number }) =>
+    keysetPage(q.selectFrom('customers').selectAll().where('merchant_id', '=', merchantId).where('deleted_at', 'is', null), opts).execute(),
 
   /** Optimistic update: applies only if the row is still at `version`; returns whether it did. */
   update: async (q: Executor, merchantId: string, id: string, version: number, patch: CustomerPatch, at: string) => {

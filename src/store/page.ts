@@ -1,5 +1,5 @@
 /** Cursor pagination over (created_at, id): stable under inserts, no OFFSET scans. */
-import { type RawBuilder, sql } from 'kysely';
+import { type RawBuilder, type SelectQueryBuilder, sql } from 'kysely';
 
 export interface Cursor {
   readonly createdAt: string;
@@ -25,6 +25,15 @@ export function decodeCursor(text: string): Cursor | null {
 /** Rows strictly after the cursor, as a row-value comparison both SQLite and PostgreSQL serve from the index. */
 export function afterCursor(createdAtColumn: string, idColumn: string, after: Cursor): RawBuilder<boolean> {
   return sql<boolean>`(${sql.ref(createdAtColumn)}, ${sql.ref(idColumn)}) > (${after.createdAt}, ${after.id})`;
+}
+
+/** One page of a list in (created_at, id) order: the order, the limit and the cursor, written once for every list. */
+export function keysetPage<DB, TB extends keyof DB, O>(
+  query: SelectQueryBuilder<DB, TB, O>,
+  opts: { after: Cursor | null; limit: number },
+): SelectQueryBuilder<DB, TB, O> {
+  const page = query.orderBy(sql.ref('created_at')).orderBy(sql.ref('id')).limit(opts.limit);
+  return opts.after ? page.where(afterCursor('created_at', 'id', opts.after)) : page;
 }
 
 export interface Page<T> {

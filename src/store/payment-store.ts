@@ -1,6 +1,6 @@
 /** Payments and their event history. State rules are the domain's (domain/payment.ts): nothing here decides a status. */
 import type { Executor } from './db.ts';
-import { afterCursor, type Cursor } from './page.ts';
+import { type Cursor, keysetPage } from './page.ts';
 import type { PaymentEventRow, PaymentRow } from './schema.ts';
 
 export type PaymentPatch = Partial<
@@ -59,16 +59,9 @@ export const paymentStore = {
     merchantId: string,
     opts: { token: string | null; customerId: string | null; after: Cursor | null; limit: number },
   ) => {
-    let query = q
-      .selectFrom('payments')
-      .selectAll()
-      .where('merchant_id', '=', merchantId)
-      .orderBy('created_at')
-      .orderBy('id')
-      .limit(opts.limit);
+    let query = q.selectFrom('payments').selectAll().where('merchant_id', '=', merchantId);
     if (opts.token) query = query.where('card_id', '=', opts.token);
     if (opts.customerId) query = query.where('customer_id', '=', opts.customerId);
-    if (opts.after) query = query.where(afterCursor('created_at', 'id', opts.after));
-    return query.execute();
+    return keysetPage(query, opts).execute();
   },
 };
