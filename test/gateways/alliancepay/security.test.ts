@@ -307,6 +307,43 @@ describe('AlliancePay after the merchant is deleted', () => {
   });
 });
 
+describe('AlliancePay audits refused authentications', () => {
+  /** How many auth.failed events name this merchant (null: none) with this scheme and reason, for this API. */
+  async function events(merchantId: string | null, scheme: string, reason: string): Promise<number> {
+    const rows = await t.vault.store.db
+      .selectFrom('audit_events')
+      .select(['merchant_id', 'detail'])
+      .where('action', '=', 'auth.failed')
+      .execute();
+    return rows.filter((r) => {
+      const d = JSON.parse(r.detail ?? '{}') as Record<string, unknown>;
+      return r.merchant_id === merchantId && d.api === 'alliancepay' && d.scheme === scheme && d.reason === reason;
+    }).length;
+  }
+  async function expectAudited(merchantId: string | null, scheme: string, reason: string, act: () => Promise<unknown>) {
+    const before = await events(merchantId, scheme, reason);
+    await act();
+    expect(await events(merchantId, scheme, reason)).toBe(before + 1);
+  }
+
+  it('audits an unknown serviceCode (virtual-device), a wrong refresh token, a replayed request id and a body not encrypted to the session, each with its reason and merchant', async () => {
+    const m = await createMerchant(t, 'Audited AlliancePay merchant');
+    const c = allianceClient(t, m);
+    expect((await c.authorize()).encrypted).toBe(true);
+    await expectAudited(null, 'virtual-device', 'b_merchant_not_found', () => c.authorize({ serviceCode: randomUUID() }));
+    expect((await c.authorize()).encrypted).toBe(true);
+    await expectAudited(m.id, 'session', 'b_used_token', () =>
+      c.call(PATHS.list, { customerId: 'x' }, { headers: { 'x-refresh_token': 'not-the-refresh-token' } }),
+    );
+    const requestId = randomUUID();
+    expect((await c.call(PATHS.list, { customerId: 'x' }, { requestId })).encrypted).toBe(true);
+    await expectAudited(m.id, 'session', 'replayed_request_id', () => c.call(PATHS.list, { customerId: 'x' }, { requestId }));
+    await expectAudited(m.id, 'session', 'b_encryptor_failed_decrypt_message', () =>
+      c.call(PATHS.list, { customerId: 'x' }, { encryptTo: strangerKeys().publicJwk }),
+    );
+  });
+});
+
 describe('AlliancePay never fails with a server error', () => {
   it('answered every request of this file below 500', () => {
     expect(statusLog.length).toBeGreaterThan(50);
