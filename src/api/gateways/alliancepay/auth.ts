@@ -1,0 +1,109 @@
+/**
+ * Who an AlliancePay request is from: a service code opens a virtual-device session (credentials through the
+ * kit resolver); every other call names its session by `x-device_id` + `x-refresh_token` and carries a
+ * request id used once per session. Refused authentications are audited through the guard.
+ */
+import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Caller } from '../../../vault/deps.ts';
+import type { OpenSession } from '../../../vault/sessions.ts';
+import { credentialResolver, type Resolved } from '../kit/credentials.ts';
+import type { GatewayDeps } from '../kit/module.ts';
+import { type Code, duplicate, invalid, type Refusal, refusal } from './codes.ts';
+
+/** What a credential verifies and answers with. */
+export interface Keys {
+  allianceMerchantId: string;
+  /** The merchant's key: answers are encrypted to it. */
+  merchantPublic: KeyObject;
+  /** The vault's payment key: card fields are encrypted to it. */
+  paymentPrivate: KeyObject;
+}
+export type Credential = Resolved<Keys>;
+
+/** An authenticated session call. */
+export interface SessionCall {
+  caller: Caller;
+  cred: Credential;
+  session: OpenSession;
+}
+
+/** Where a refusal came from, for the audit when it does not say itself. */
+export interface AuditScope {
+  scheme: 'virtual-device' | 'session';
+  merchantId: string | null;
+}
+
+export const header = (request: FastifyRequest, name: string): string | undefined => {
+  const v = request.headers[name];
+  return typeof v === 'string' && v !== '' ? v : undefined;
+};
+
+/** The request id every call must carry (at most 64 characters). */
+export function requestId(request: FastifyRequest): string {
+  const id = header(request, 'x-request_id');
+  if (!id || id.length > 64) throw invalid('x-request_id', 'header is required');
+  return id;
+}
+
+const OPEN_FAILURES: Record<'unknown' | 'wrong_refresh' | 'expired', Code> = {
+  unknown: 'b_unknown_device',
+  wrong_refresh: 'b_used_token',
+  expired: 'b_expired_token',
+};
+
+const sessionRefusal = (code: Code, merchantId: string | null): Refusal =>
+  refusal(code, { auth: { scheme: 'session', reason: code, merchantId } });
+
+export function createAuth({ merchants, sessions, cards, guard }: Pick<GatewayDeps, 'merchants' | 'sessions' | 'cards' | 'guard'>) {
+  const credentials = credentialResolver(merchants, 'alliancepay', ({ publicData, secret }) => {
+    const pub = publicData as { merchantId: string; merchantPublicJwk: JsonWebKey };
+    return {
+      allianceMerchantId: pub.merchantId,
+      merchantPublic: createPublicKey({ key: pub.merchantPublicJwk, format: 'jwk' }),
+      paymentPrivate: createPrivateKey({ key: secret.paymentPrivateJwk as JsonWebKey, format: 'jwk' }),
+    };
+  });
+
+  return {
+    /** The credential a service code names (authorize_virtual_device). */
+    async byServiceCode(serviceCode: string): Promise<Credential> {
+      const r = await credentials.byLookupKey(serviceCode);
+      if (!r.ok) throw refusal('b_merchant_not_found');
+      return r.credential;
+    },
+
+    /**
+     * The session a call names, its credential still usable, the merchant within its rate limit (else null:
+     * the 429 is sent) and the request id new in the session (a captured request cannot be replayed).
+     */
+    async session(request: FastifyRequest, reply: FastifyReply): Promise<SessionCall | null> {
+      const deviceId = header(request, 'x-device_id');
+      const refresh = header(request, 'x-refresh_token');
+      if (!deviceId) throw sessionRefusal('b_virtual_device_not_found', null);
+      if (!refresh) throw sessionRefusal('b_refresh_token_absent', null);
+      const opened = await sessions.open(deviceId, refresh);
+      if (!opened.ok) throw sessionRefusal(OPEN_FAILURES[opened.error], opened.merchantId ?? null);
+      const { session } = opened;
+      const r = await credentials.byId(session.credentialId, session.merchantId);
+      if (!r.ok) throw sessionRefusal('b_unknown_device', session.merchantId);
+      const cred = r.credential;
+      if (guard.throttled('alliancepay', cred.merchantId, reply)) return null;
+      const id = requestId(request);
+      const caller: Caller = { merchantId: cred.merchantId, actor: `alliancepay:${cred.credentialId}` };
+      if (!(await cards.claimReference(caller, `alliancepay-request:${deviceId}`, id))) {
+        throw duplicate('x-request_id', { scheme: 'session', reason: 'replayed_request_id', merchantId: cred.merchantId });
+      }
+      return { caller, cred, session };
+    },
+
+    /** Audits and counts a refusal that failed authentication (the guard may lock the client out). */
+    async audit(request: FastifyRequest, r: Refusal, scope: AuditScope): Promise<void> {
+      if (!r.auth) return;
+      const merchantId = r.auth.merchantId !== undefined ? r.auth.merchantId : scope.merchantId;
+      await guard.authFailed(request, { api: 'alliancepay', scheme: r.auth.scheme ?? scope.scheme, reason: r.auth.reason, merchantId });
+    },
+  };
+}
+
+export type Auth = ReturnType<typeof createAuth>;

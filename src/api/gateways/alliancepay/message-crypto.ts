@@ -1,0 +1,25 @@
+/**
+ * AlliancePay's message encryption: every body and answer, and the card fields inside a body, are compact
+ * JWEs (ECDH-ES+A256KW / A256GCM, P-384), and only that pair of algorithms is accepted. A JWE that does not
+ * open is one refusal, whatever the reason (no oracle).
+ */
+import type { KeyObject } from 'node:crypto';
+import { CompactEncrypt, compactDecrypt } from 'jose';
+import { refusal } from './codes.ts';
+
+const ALG = 'ECDH-ES+A256KW';
+const ENC = 'A256GCM';
+
+/** `value` as JSON in a compact JWE to `key`. */
+export const seal = (value: unknown, key: KeyObject): Promise<string> =>
+  new CompactEncrypt(new TextEncoder().encode(JSON.stringify(value))).setProtectedHeader({ alg: ALG, enc: ENC }).encrypt(key);
+
+/** The UTF-8 text inside a compact JWE to `key`; refused with `b_encryptor_failed_decrypt_message`. */
+export async function open(jwe: string, key: KeyObject): Promise<string> {
+  try {
+    const { plaintext } = await compactDecrypt(jwe.trim(), key, { keyManagementAlgorithms: [ALG], contentEncryptionAlgorithms: [ENC] });
+    return new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
+  } catch {
+    throw refusal('b_encryptor_failed_decrypt_message');
+  }
+}
