@@ -9,7 +9,7 @@ import { duplicate, fieldFault, refusal } from '../codes.ts';
 import { open } from '../message-crypto.ts';
 
 /** The vault services the operations use. */
-export type OperationDeps = Pick<GatewayDeps, 'cards' | 'customers' | 'payments'>;
+export type OperationDeps = Pick<GatewayDeps, 'cards' | 'customers' | 'payments' | 'cardPayments'>;
 
 /** One decrypted, authenticated call. */
 export interface Ctx {

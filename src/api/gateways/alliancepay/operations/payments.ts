@@ -1,10 +1,10 @@
 /**
  * Payment operations: pay by token (PURCHASE, C2A), 3-D Secure step 2, and the card purchase that may keep
- * a token. The card purchase is a multi-step flow (tokenize, pay, keep or delete) kept apart at the end of
- * this file, to move into the vault as one call.
+ * a token (one vault call: vault/card-payments.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { MAX_AMOUNT } from '../../../../domain/money.ts';
+import type { PaymentView } from '../../../../vault/payments.ts';
 import { invalid, paymentRefusal, refusal } from '../codes.ts';
 import { type PaymentAnswer, paymentJson, statusOf } from '../present.ts';
 import {
@@ -51,37 +51,31 @@ async function readCvv(ctx: Ctx, nonCvv: boolean): Promise<string | undefined> {
   return cvv;
 }
 
-export function paymentOperations(deps: OperationDeps) {
-  const { payments } = deps;
+/** What AlliancePay sends to the vault for a payment: captured at once, in hryvnias, its own id format. */
+const paymentInput = (type: PaymentType, p: PaymentFields, cvv: string | undefined) => ({
+  amount: p.amount,
+  currency: 'UAH',
+  capture: true,
+  reference: p.reference,
+  metadata: { alliancepayType: type },
+  newId: randomUUID,
+  ...(cvv !== undefined ? { cvv } : {}),
+});
 
-  /** Runs an authorization+capture and answers it, applying desiredThreeDSMode. */
-  async function pay(
-    ctx: Ctx,
-    type: PaymentType,
-    token: string,
-    p: PaymentFields,
-    cvv: string | undefined,
-    cardPurchase?: 'keep' | 'one-off',
-  ): Promise<PaymentAnswer> {
-    const r = await payments.authorize(ctx.caller, {
-      token,
-      amount: p.amount,
-      currency: 'UAH',
-      capture: true,
-      reference: p.reference,
-      metadata: { alliancepayType: type, ...(cardPurchase ? { alliancepayCardPurchase: cardPurchase } : {}) },
-      newId: randomUUID,
-      ...(cvv !== undefined ? { cvv } : {}),
-    });
-    if (!r.ok) throw paymentRefusal(r);
-    let view = r.value;
+export function paymentOperations(deps: OperationDeps) {
+  const { payments, cards, cardPayments } = deps;
+
+  /**
+   * Answers a payment as its first step left it, applying desiredThreeDSMode: a challenge the merchant forbade
+   * (MUST_NOT) is failed at once, nothing charged.
+   */
+  async function answer(ctx: Ctx, view: PaymentView, p: PaymentFields): Promise<{ view: PaymentView; answer: PaymentAnswer }> {
     if (view.status === 'PENDING_AUTHENTICATION' && p.mode === 'MUST_NOT') {
-      // The cardholder would have to be challenged and the merchant forbade it: nothing is charged.
       const failed = await payments.authenticate(ctx.caller, view.id, false);
-      if (failed.ok) view = failed.value;
-      return paymentJson(view, ctx.cred, 'DESIRED_THREEDS_MODE_ERROR');
+      const final = failed.ok ? failed.value : view;
+      return { view: final, answer: paymentJson(final, ctx.cred, 'DESIRED_THREEDS_MODE_ERROR') };
     }
-    return paymentJson(view, ctx.cred, statusOf(view));
+    return { view, answer: paymentJson(view, ctx.cred, statusOf(view)) };
   }
 
   const payByToken = (type: PaymentType) => async (ctx: Ctx) => {
@@ -89,52 +83,19 @@ export function paymentOperations(deps: OperationDeps) {
     const token = need(ctx.body, 'token', { max: 64, pattern: TOKEN });
     str(ctx.body, 'typeToken', { max: 30, pattern: TYPE_TOKEN });
     const cvv = await readCvv(ctx, p.nonCvv);
-    return withReference(deps, ctx, p.reference, () => pay(ctx, type, token, p, cvv));
+    return withReference(deps, ctx, p.reference, async () => {
+      const r = await payments.authorize(ctx.caller, { token, ...paymentInput(type, p, cvv) });
+      if (!r.ok) throw paymentRefusal(r);
+      return (await answer(ctx, r.value, p)).answer;
+    });
   };
 
-  const cardPurchase = cardPurchaseFlow(deps, pay);
-
-  async function threeDs(ctx: Ctx) {
-    need(ctx.body, 'merchantId', { max: 36 });
-    const operationId = need(ctx.body, 'operationId', { max: 64 });
-    const transStatus = need(ctx.body, 'transStatus', { max: 1, pattern: /^[YN]$/ });
-    const r = await payments.authenticate(ctx.caller, operationId, transStatus === 'Y');
-    if (!r.ok) throw paymentRefusal(r);
-    const answer = paymentJson(r.value, ctx.cred, statusOf(r.value));
-    const kind = r.value.metadata?.alliancepayCardPurchase;
-    return kind ? cardPurchase.settle(ctx, r.value.token, kind === 'keep', answer) : answer;
-  }
-
-  return { purchaseByToken: payByToken('PURCHASE'), c2aByToken: payByToken('C2A'), purchaseByCard: cardPurchase.purchase, threeDs };
-}
-
-// ---------------------------------------------------------------------------------------------------
-// The card purchase: a multi-step flow (to move into the vault as one call, issue 18).
-
-type Pay = (
-  ctx: Ctx,
-  type: PaymentType,
-  token: string,
-  p: PaymentFields,
-  cvv: string | undefined,
-  cardPurchase: 'keep' | 'one-off',
-) => Promise<PaymentAnswer>;
-
-/**
- * Pays with a card: tokenizes it (for the customer when a token is asked for, else single-use), pays with
- * that token, then keeps the token only when asked for and the purchase succeeded (after a challenge, step 2
- * decides through `settle`).
- */
-function cardPurchaseFlow(deps: OperationDeps, pay: Pay) {
-  const { cards, customers } = deps;
-  /** A token is kept only when asked for and the purchase succeeded; a one-off card is never kept. */
-  async function settle(ctx: Ctx, token: string, keep: boolean, answer: PaymentAnswer) {
-    if (keep && answer.status === 'SUCCESS') return { ...answer, token };
-    await cards.setStatus(ctx.caller, token, 'DELETED', null);
-    return answer;
-  }
-
-  async function purchase(ctx: Ctx) {
+  /**
+   * Pays with a card in one vault call (vault/card-payments.ts): a token is kept for the customer only when
+   * one is asked for (TOKEN_PER_CUSTOMER) and the purchase succeeds; until a challenge is completed nothing is
+   * decided and the token is not shown (step 2 settles).
+   */
+  async function purchaseByCard(ctx: Ctx) {
     const p = readPayment(ctx);
     const keep = (str(ctx.body, 'typeToken', { max: 30, pattern: TYPE_TOKEN }) ?? 'NO_TOKEN') === 'TOKEN_PER_CUSTOMER';
     const { pan, expiry } = await readCard(ctx);
@@ -148,29 +109,32 @@ function cardPurchaseFlow(deps: OperationDeps, pay: Pay) {
           : refusal('b_validation_card_expiration_date');
     }
     return withReference(deps, ctx, p.reference, async () => {
-      const customer = keep ? await customers.findOrCreate(ctx.caller, { customerId: p.sender }) : null;
-      if (customer && !customer.ok) throw refusal('b_invalid_request', { detail: customer.detail ?? customer.error });
-      const made = await cards.tokenize(ctx.caller, {
-        pan,
-        expiry,
-        customerId: customer?.ok ? customer.value.id : null,
-        usage: keep ? 'MULTIPLE' : 'SINGLE',
-        newToken: allianceToken,
+      const r = await cardPayments.payWithCard(ctx.caller, {
+        kind: 'payment',
+        card: { pan, expiry, newToken: allianceToken },
+        keep,
+        ...(keep ? { customer: { findOrCreate: { customerId: p.sender } } } : {}),
+        payment: paymentInput('PURCHASE', p, cvv),
+        settleAfterChallenge: true,
       });
-      if (!made.ok) throw refusal('b_invalid_request', { detail: made.detail ?? made.error });
-      const token = made.value.card.token;
-      let answer: PaymentAnswer;
-      try {
-        answer = await pay(ctx, 'PURCHASE', token, p, cvv, keep ? 'keep' : 'one-off');
-      } catch (e) {
-        await cards.setStatus(ctx.caller, token, 'DELETED', null);
-        throw e;
-      }
-      // Until a challenge is completed the card stays (step 2 decides); the token is not shown before then.
-      if (answer.status === 'REQUIRED_3DS') return answer;
-      return settle(ctx, token, keep, answer);
+      if (!r.ok) throw r.step === 'payment' ? paymentRefusal(r) : refusal('b_invalid_request', { detail: r.detail ?? r.error });
+      const done = await answer(ctx, r.value.payment, p);
+      if (done.answer.status === 'REQUIRED_3DS') return done.answer;
+      const kept = done.view === r.value.payment ? r.value.made.kept : (await cardPayments.settle(ctx.caller, done.view))?.kept;
+      return kept ? { ...done.answer, token: r.value.made.card.token } : done.answer;
     });
   }
 
-  return { purchase, settle };
+  async function threeDs(ctx: Ctx) {
+    need(ctx.body, 'merchantId', { max: 36 });
+    const operationId = need(ctx.body, 'operationId', { max: 64 });
+    const transStatus = need(ctx.body, 'transStatus', { max: 1, pattern: /^[YN]$/ });
+    const r = await payments.authenticate(ctx.caller, operationId, transStatus === 'Y');
+    if (!r.ok) throw paymentRefusal(r);
+    const json = paymentJson(r.value, ctx.cred, statusOf(r.value));
+    const settled = await cardPayments.settle(ctx.caller, r.value);
+    return settled?.kept ? { ...json, token: r.value.token } : json;
+  }
+
+  return { purchaseByToken: payByToken('PURCHASE'), c2aByToken: payByToken('C2A'), purchaseByCard, threeDs };
 }
