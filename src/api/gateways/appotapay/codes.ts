@@ -1,4 +1,13 @@
-/** AppotaPay's credit-card error codes as tokenvault answers them (docs/appotapay.md "Codes"). */
+/**
+ * AppotaPay's credit-card error codes as tokenvault answers them (docs/appotapay.md "Codes"), the refusals
+ * that carry them and the one place they become AppotaPay's error body.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DeclineCode } from '../../../domain/payment.ts';
+import type { VaultErrorCode, VaultFailure } from '../../../vault/errors.ts';
+import type { Renderer } from '../../guard.ts';
+import type { Problem } from '../../problem.ts';
+import { type FieldFault, GatewayRefusal } from '../kit/refusal.ts';
 
 /** errorCode → [HTTP status, English, Vietnamese]. */
 export const CODES = {
@@ -26,3 +35,66 @@ export const CODES = {
   500: [503, 'System error, retry later', 'Lỗi hệ thống, vui lòng thử lại sau'],
 } as const;
 export type Code = keyof typeof CODES;
+
+export type AppotaRefusal = GatewayRefusal<Code>;
+
+/** A refusal with its code, and the fields at fault (answered as `errors`). */
+export const refusal = (code: Code, fields: readonly FieldFault[] = []): AppotaRefusal => new GatewayRefusal(code, { fields });
+
+/** errorCode 1 for one field. */
+export const invalid = (field: string, reason: string): AppotaRefusal => refusal(1, [{ field, reason }]);
+
+/** A refused X-APPOTAPAY-AUTH: why, and the merchant the api_key named when it is known. */
+export const authRefusal = (reason: string, merchantId?: string): AppotaRefusal =>
+  new GatewayRefusal<Code>(401, { auth: { scheme: 'jwt-hs256', reason, ...(merchantId === undefined ? {} : { merchantId }) } });
+
+export const isAppotaRefusal = (e: unknown): e is AppotaRefusal => e instanceof GatewayRefusal && e.code in CODES;
+
+export const DECLINES: Record<DeclineCode, Code> = {
+  do_not_honor: 60,
+  expired_card: 63,
+  insufficient_funds: 64,
+  lost_card: 65,
+  stolen_card: 65,
+  invalid_cvv: 70,
+  authentication_failed: 67,
+};
+
+/** Vault refusals that are one AppotaPay code as they are. */
+const BY_FAILURE: Partial<Record<VaultErrorCode, Code>> = {
+  card_not_found: 43,
+  token_deleted: 109,
+  token_consumed: 92,
+  token_suspended: 41,
+  token_expired: 63,
+  payment_not_found: 14,
+  processor_unavailable: 500,
+};
+
+/** A vault refusal of a token or payment operation, as AppotaPay's code. */
+export function paymentFailure(f: VaultFailure): AppotaRefusal {
+  const code = BY_FAILURE[f.error];
+  if (code !== undefined) return refusal(code);
+  if (f.error === 'amount_exceeds_authorized') return invalid('amount', f.detail ?? 'exceeds what is left to capture');
+  if (f.error === 'invalid_amount') return invalid('amount', f.detail ?? 'is not valid');
+  return refusal(9, [{ field: 'status', reason: f.detail ?? f.error }]);
+}
+
+const language = (request: FastifyRequest): 'vi' | 'en' => (request.headers.language === 'en' ? 'en' : 'vi');
+
+/** AppotaPay's error body: the code, its message in the request's Language, and the fields at fault. */
+export function render(reply: FastifyReply, e: AppotaRefusal): FastifyReply {
+  const [status, en, vi] = CODES[e.code];
+  const errors = e.fields.map(({ field, reason }) => ({ field, reason }));
+  return reply
+    .code(status)
+    .send({ errorCode: e.code, message: language(reply.request) === 'en' ? en : vi, ...(errors.length ? { errors } : {}) });
+}
+
+/** The guard's refusals (a malformed URL, too many requests, the database down) in AppotaPay's shape. */
+export const guardRenderer: Renderer = (reply, status) =>
+  render(reply, status === 400 ? invalid('path', 'is malformed') : refusal(status === 429 ? 429 : 500));
+
+/** What the framework refused before an operation ran (body too large, unreadable), in AppotaPay's shape. */
+export const renderProblem = (reply: FastifyReply, p: Problem): FastifyReply =>
+  render(reply, p.status >= 500 ? refusal(500) : invalid('body', p.status === 413 ? 'is too large' : 'is not acceptable'));

@@ -1,6 +1,7 @@
 /** The AppotaPay credit-card tokens and charges OpenAPI document: what it says beyond each route's schema (see src/api/openapi.ts). */
 import type { ApiDocument } from '../../openapi.ts';
-import { HEADERS, REQUEST_ID_ANSWER } from './schemas.ts';
+import { HEADERS } from './schemas.ts';
+import { REQUEST_ID_ANSWER } from './schemas-answers.ts';
 
 /** What every operation shares: the headers it reads, and X-Request-ID on every answer. */
 function operation(schema: Record<string, unknown>): Record<string, unknown> {

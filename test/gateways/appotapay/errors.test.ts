@@ -1,17 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_TOKEN, type Client, client, createMerchant, makeTestApp, type TestApp, type TestMerchant } from '../../helpers/harness.ts';
-import {
-  type AppotaClient,
-  type AppotaResponse,
-  appotaClient,
-  appotaJwt,
-  type CallOptions,
-  chargeBody,
-  createToken,
-  refId,
-  tokenBody,
-} from './helpers.ts';
+import { type Client, client, createMerchant, makeTestApp, type TestApp, type TestMerchant } from '../../helpers/harness.ts';
+import { type AppotaClient, appotaClient, chargeBody, createToken, refId, tokenBody } from './helpers.ts';
+import { expectError, refusalKit } from './refusals.ts';
 
 let t: TestApp;
 let merchant: TestMerchant;
@@ -19,60 +10,7 @@ let appota: AppotaClient;
 let other: AppotaClient;
 let native: Client;
 
-/** Every answer this file got, to check that none was a 5xx. */
-const answered: { what: string; status: number }[] = [];
-
-async function call(c: AppotaClient, method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, opts?: CallOptions) {
-  const r = await c.call(method, path, body, opts);
-  answered.push({ what: `${method} ${path} → ${r.body.slice(0, 200)}`, status: r.status });
-  return r;
-}
-const create = (body: unknown, opts?: CallOptions) => call(appota, 'POST', '/credit-card/token', body, opts);
-const charge = (body: unknown, opts?: CallOptions) => call(appota, 'POST', '/credit-card/charge', body, opts);
-
-const count = async (table: 'cards' | 'payments') =>
-  Number(
-    (
-      await t.vault.store.db
-        .selectFrom(table)
-        .select((e) => e.fn.countAll().as('n'))
-        .executeTakeFirstOrThrow()
-    ).n,
-  );
-
-/** The AppotaPay error envelope, with `errors` naming `field` when given. */
-function expectError(r: AppotaResponse, status: number, code: number, field?: string): void {
-  expect(r.status, r.body).toBe(status);
-  expect(r.json?.errorCode, r.body).toBe(code);
-  expect(typeof r.json.message, r.body).toBe('string');
-  expect(r.json.message.length).toBeGreaterThan(0);
-  if (field) {
-    expect(Array.isArray(r.json.errors), r.body).toBe(true);
-    const leaf = field.split('.').pop() as string;
-    const named = (r.json.errors as { field: unknown; reason: unknown }[]).filter(
-      (e) => typeof e.field === 'string' && (e.field === field || e.field === leaf || e.field.endsWith(`.${leaf}`)),
-    );
-    expect(named.length, `errors should name ${field}: ${r.body}`).toBeGreaterThan(0);
-    for (const e of named) expect(typeof e.reason).toBe('string');
-  }
-}
-
-/**
- * A token create that must be refused and write nothing: no card appears, and (when the body's merchantRefId
- * is itself valid) a later good create with the same merchantRefId succeeds.
- */
-async function refusedCreate(body: Record<string, unknown>, code: number, field?: string, opts: CallOptions & { status?: number } = {}) {
-  const before = await count('cards');
-  const r = await create(body, opts);
-  expectError(r, opts.status ?? 400, code, field);
-  expect(await count('cards')).toBe(before);
-  const ref = body.merchantRefId;
-  if (typeof ref === 'string' && ref.length >= 1 && ref.length <= 40) {
-    const ok = await create(tokenBody({ merchantRefId: ref }));
-    expect(ok.status, `the merchantRefId ${ref} should still be free: ${ok.body}`).toBe(200);
-  }
-  return r;
-}
+const { answered, call, create, charge, count, refusedCreate, refusedChargeFor } = refusalKit(() => ({ t, appota }));
 
 const goodCustomer = () => ({
   browser: { clientIp: '192.11.11.11', userAgent: 'ui', referrer: 'https://appotapay.com/', acceptLanguage: 'en-US' },
@@ -238,19 +176,7 @@ describe('AppotaPay charge refusals', () => {
     multi = (await createToken(appota)).tokenId;
   });
 
-  /** A charge that must be refused and write nothing: no payment, and its merchantRefId (when valid) still free. */
-  async function refusedCharge(body: Record<string, unknown>, status: number, code: number, field?: string, opts?: CallOptions) {
-    const before = await count('payments');
-    const r = await charge(body, opts);
-    expectError(r, status, code, field);
-    expect(await count('payments')).toBe(before);
-    const ref = body.merchantRefId;
-    if (code !== 4 && typeof ref === 'string' && ref.length >= 1 && ref.length <= 40) {
-      const ok = await charge(chargeBody(multi, { merchantRefId: ref }));
-      expect(ok.status, `the charge merchantRefId ${ref} should still be free: ${ok.body}`).toBe(200);
-    }
-    return r;
-  }
+  const refusedCharge = refusedChargeFor(() => multi);
 
   it('refuses amount 10.5, 0, -1 or "1000" (1)', async () => {
     for (const amount of [10.5, 0, -1, '1000']) await refusedCharge(chargeBody(multi, { amount }), 400, 1, 'amount');
@@ -269,14 +195,6 @@ describe('AppotaPay charge refusals', () => {
 
   it('refuses an unknown token (404, 43)', async () => {
     await refusedCharge(chargeBody('01hqhr4qqnk66d7tg3pk5md08c'), 404, 43);
-  });
-
-  it("refuses another merchant's token (403, 86)", async () => {
-    const theirs = await createToken(other);
-    await refusedCharge(chargeBody(theirs.tokenId), 403, 86);
-    // Still theirs to charge.
-    const ok = await call(other, 'POST', '/credit-card/charge', chargeBody(theirs.tokenId));
-    expect(ok.status, ok.body).toBe(200);
   });
 
   it('refuses a second charge of a SINGLE token (92), the token staying deletable', async () => {
@@ -313,14 +231,6 @@ describe('AppotaPay charge refusals', () => {
       expect(['AUTHORIZED', 'CAPTURED']).not.toContain(got.json.status);
       expect(got.json.capturedAmount ?? 0).toBe(0);
     } else expectError(got, 404, 14);
-  });
-
-  it('refuses a charge sent without auth, leaving a SINGLE token unused', async () => {
-    const tok = await createToken(appota, { tokenType: 'SINGLE' });
-    await refusedCharge(chargeBody(tok.tokenId), 401, 401, undefined, { omit: ['x-appotapay-auth'] });
-    await refusedCharge(chargeBody(tok.tokenId), 401, 401, undefined, { jwt: { key: other.creds.secretKey } });
-    const ok = await charge(chargeBody(tok.tokenId));
-    expect(ok.status, ok.body).toBe(200);
   });
 });
 
@@ -375,18 +285,6 @@ describe('AppotaPay capture and charge get refusals', () => {
     );
   });
 
-  it("refuses a capture or a read of another merchant's charge (404, 14)", async () => {
-    const tok = await createToken(appota);
-    const body = chargeBody(tok.tokenId, { capture: false });
-    const auth = await charge(body);
-    expect(auth.status, auth.body).toBe(200);
-    expectError(await call(other, 'GET', `/credit-card/charge/${auth.json.id}`), 404, 14);
-    expectError(await call(other, 'GET', `/credit-card/charge/${body.merchantRefId}?referenceType=MERCHANT_REFERENCE_ID`), 404, 14);
-    expectError(await call(other, 'POST', `/credit-card/${auth.json.id}/capture`, { amount: 150000, currency: 'VND' }), 404, 14);
-    const got = await call(appota, 'GET', `/credit-card/charge/${auth.json.id}`);
-    expect(got.json.status).toBe('AUTHORIZED');
-  });
-
   it('answers 404 14 for an unknown charge id or merchantRefId', async () => {
     expectError(await call(appota, 'GET', '/credit-card/charge/01HQHR4QQNK66D7TG3PK5MD08C'), 404, 14);
     expectError(await call(appota, 'GET', '/credit-card/charge/no-such-ref?referenceType=MERCHANT_REFERENCE_ID'), 404, 14);
@@ -399,13 +297,6 @@ describe('AppotaPay token delete refusals', () => {
     expectError(await call(appota, 'DELETE', `/credit-card/token/${tok.tokenId}?merchantRefId=not-${tok.merchantRefId}`), 400, 1);
     expectError(await call(appota, 'DELETE', `/credit-card/token/${tok.tokenId}`), 400, 1);
     expect((await native.get(`/v1/cards/${tok.tokenId}`)).json().status).toBe('ACTIVE');
-  });
-
-  it("refuses an unknown token (404, 43) and another merchant's (403, 86)", async () => {
-    expectError(await call(appota, 'DELETE', '/credit-card/token/01hqhr4qqnk66d7tg3pk5md08c?merchantRefId=x'), 404, 43);
-    const mine = await createToken(appota);
-    expectError(await call(other, 'DELETE', `/credit-card/token/${mine.tokenId}?merchantRefId=${mine.merchantRefId}`), 403, 86);
-    expect((await native.get(`/v1/cards/${mine.tokenId}`)).json().status).toBe('ACTIVE');
   });
 });
 
@@ -438,79 +329,6 @@ describe('AppotaPay headers', () => {
 
   it("refuses X-Account-Ref-ID 'abc' (119)", async () => {
     await refusedCreate(tokenBody(), 119, undefined, { headers: { 'x-account-ref-id': 'abc' } });
-  });
-});
-
-describe('AppotaPay authentication', () => {
-  const refused = (opts: CallOptions) => refusedCreate(tokenBody(), 401, undefined, { ...opts, status: 401 });
-
-  it('refuses no X-APPOTAPAY-AUTH header, an empty one, or garbage (401)', async () => {
-    await refused({ omit: ['x-appotapay-auth'] });
-    await refused({ jwt: '' });
-    await refused({ jwt: 'not-a-jwt' });
-    await refused({ jwt: 'Bearer ' });
-  });
-
-  it('refuses an unknown api_key (401)', async () => {
-    await refused({ jwt: { claims: { api_key: 'Z'.repeat(32) } } });
-    await refused({ jwt: { omitClaims: ['api_key'] } });
-  });
-
-  it("refuses a wrong partner iss, including another merchant's partner code (401)", async () => {
-    await refused({ jwt: { claims: { iss: other.creds.partnerCode } } });
-    await refused({ jwt: { claims: { iss: 'TVNOBODY00' } } });
-    await refused({ jwt: { omitClaims: ['iss'] } });
-  });
-
-  it("refuses a bad signature: another merchant's secret, a tampered signature, or the other merchant's api_key with our secret (401)", async () => {
-    await refused({ jwt: { key: other.creds.secretKey } });
-    const good = appotaJwt(appota.creds);
-    const [h, p, s] = good.split('.') as [string, string, string];
-    const flipped = (s[0] === 'A' ? 'B' : 'A') + s.slice(1);
-    await refused({ jwt: `${h}.${p}.${flipped}` });
-    await refused({ jwt: { claims: { api_key: other.creds.apiKey, iss: other.creds.partnerCode } } });
-    // The secret decoded from base64url instead of its UTF-8 bytes.
-    await refused({ jwt: { key: Buffer.from(appota.creds.secretKey, 'base64url') } });
-  });
-
-  it('refuses an expired or missing exp (401)', async () => {
-    const now = Math.floor(Date.now() / 1000);
-    await refused({ jwt: { claims: { exp: now - 10 } } });
-    await refused({ jwt: { now: now - 3600 } });
-    await refused({ jwt: { omitClaims: ['exp'] } });
-    await refused({ jwt: { claims: { exp: String(now + 300) } } });
-  });
-
-  it('refuses alg none and other algs (401)', async () => {
-    await refused({ jwt: { alg: 'none' } });
-    await refused({ jwt: { alg: 'none', signature: appotaJwt(appota.creds).split('.')[2] } });
-    await refused({ jwt: { alg: 'HS512' } });
-    // A correct HS256 signature under a header that says something else.
-    await refused({ jwt: { header: { alg: 'HS512' } } });
-  });
-
-  it("refuses cty 'other' (401)", async () => {
-    await refused({ jwt: { header: { cty: 'other' } } });
-  });
-
-  it('refuses a bad JWT on every endpoint, changing nothing', async () => {
-    const tok = await createToken(appota);
-    const auth = await charge(chargeBody(tok.tokenId, { capture: false }));
-    expect(auth.status).toBe(200);
-    const bad: CallOptions = { jwt: { key: other.creds.secretKey } };
-    const before = await count('payments');
-    expectError(await call(appota, 'POST', `/credit-card/${auth.json.id}/capture`, { amount: 150000, currency: 'VND' }, bad), 401, 401);
-    const get = await call(appota, 'GET', `/credit-card/charge/${auth.json.id}`, undefined, bad);
-    expectError(get, 401, 401);
-    expect(get.body).not.toContain(tok.tokenId);
-    expectError(
-      await call(appota, 'DELETE', `/credit-card/token/${tok.tokenId}?merchantRefId=${tok.merchantRefId}`, undefined, bad),
-      401,
-      401,
-    );
-    expect(await count('payments')).toBe(before);
-    expect((await call(appota, 'GET', `/credit-card/charge/${auth.json.id}`)).json.status).toBe('AUTHORIZED');
-    expect((await native.get(`/v1/cards/${tok.tokenId}`)).json().status).toBe('ACTIVE');
   });
 });
 
@@ -561,24 +379,6 @@ describe('AppotaPay races', () => {
     expect(rs.map((r) => r.status).sort(), rs.map((r) => r.body).join(' | ')).toEqual([200, 400]);
     expect(rs.find((r) => r.status === 400)?.json.errorCode).toBe(6);
     expect(await count('cards')).toBe(before + 1);
-  });
-});
-
-describe('AppotaPay credentials of a deleted merchant', () => {
-  it('stop working (401) even after they were used', async () => {
-    const gone = await createMerchant(t, 'Leaving merchant');
-    const c = appotaClient(t, gone);
-    const tok = await createToken(c);
-    const del = await t.app.inject({
-      method: 'DELETE',
-      url: `/v1/admin/merchants/${gone.id}`,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
-    });
-    expect(del.statusCode, del.body).toBe(200);
-    const before = await count('cards');
-    expectError(await call(c, 'POST', '/credit-card/token', tokenBody()), 401, 401);
-    expectError(await call(c, 'POST', '/credit-card/charge', chargeBody(tok.tokenId)), 401, 401);
-    expect(await count('cards')).toBe(before);
   });
 });
 
