@@ -11,7 +11,7 @@ import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose
 import type { MerchantService } from '../../../vault/merchants.ts';
 import type { Guard } from '../../guard.ts';
 import { parseJsonBounded } from '../../json.ts';
-import { credentialResolver } from '../kit/credentials.ts';
+import { type CredentialResolver, credentialResolver } from '../kit/credentials.ts';
 import { isPlainObject } from '../kit/fields.ts';
 import { isRefusal } from '../kit/refusal.ts';
 import { authError } from './codes.ts';
@@ -150,136 +150,147 @@ function jwtKey(
   return { key: cert.key, alg: 'RS256' };
 }
 
-export function createCybersourceAuth(deps: { merchants: MerchantService; now: () => Date; skewSeconds: number; guard: Guard }) {
-  const resolver = credentialResolver(deps.merchants, 'cybersource', ({ publicData, secret }) => keysOf(publicData, secret));
-  // JWT ids seen, until their expiry: a captured token cannot be replayed inside its lifetime.
-  const seenJti = new Map<string, number>();
+/** What the checks of one server share: its clock and skew, the credential resolver, the JWT ids seen. */
+interface AuthContext {
+  now: () => Date;
+  skewSeconds: number;
+  resolver: CredentialResolver<Key>;
+  /** JWT ids seen, until their expiry: a captured token cannot be replayed inside its lifetime. */
+  seenJti: Map<string, number>;
+}
 
-  async function credentialFor(cybsMerchantId: string, named: Named): Promise<CybersourceCredential> {
-    if (!/^[\x21-\x7e]{1,64}$/.test(cybsMerchantId)) throw fail('unknown merchant');
-    const r = await resolver.byLookupKey(cybsMerchantId);
-    if (!r.ok) throw fail('unknown merchant');
-    const { credentialId, merchantId, value } = r.credential;
-    named.merchantId = merchantId;
-    return { credentialId, merchantId, cybsMerchantId, ...value };
-  }
+async function credentialFor(a: AuthContext, cybsMerchantId: string, named: Named): Promise<CybersourceCredential> {
+  if (!/^[\x21-\x7e]{1,64}$/.test(cybsMerchantId)) throw fail('unknown merchant');
+  const r = await a.resolver.byLookupKey(cybsMerchantId);
+  if (!r.ok) throw fail('unknown merchant');
+  const { credentialId, merchantId, value } = r.credential;
+  named.merchantId = merchantId;
+  return { credentialId, merchantId, cybsMerchantId, ...value };
+}
 
-  function checkDate(text: string | undefined, what: string): void {
-    const at = text === undefined ? Number.NaN : Date.parse(text);
-    if (Number.isNaN(at)) throw fail(`${what} is missing or not a date`);
-    if (Math.abs(deps.now().getTime() - at) > deps.skewSeconds * 1000) throw fail(`${what} is outside the allowed clock skew`);
-  }
+function checkDate(a: AuthContext, text: string | undefined, what: string): void {
+  const at = text === undefined ? Number.NaN : Date.parse(text);
+  if (Number.isNaN(at)) throw fail(`${what} is missing or not a date`);
+  if (Math.abs(a.now().getTime() - at) > a.skewSeconds * 1000) throw fail(`${what} is outside the allowed clock skew`);
+}
 
-  function checkDigest(facts: RequestFacts, presented: string | undefined): void {
-    if (!BODY_METHODS.has(facts.method.toLowerCase())) return;
-    if (presented === undefined || !equalText(presented, sha256b64(facts.body))) throw fail('the digest does not match the body');
-  }
+function checkDigest(facts: RequestFacts, presented: string | undefined): void {
+  if (!BODY_METHODS.has(facts.method.toLowerCase())) return;
+  if (presented === undefined || !equalText(presented, sha256b64(facts.body))) throw fail('the digest does not match the body');
+}
 
-  /** The header names a Signature covers, refused unless it covers what it must. */
-  function signedNames(params: Map<string, string>, method: string): string[] {
-    const names = (params.get('headers') ?? '').split(' ').filter(Boolean);
-    if (!params.get('keyid') || !params.get('signature') || names.length === 0) throw fail('the signature header is incomplete');
-    if (params.get('algorithm') !== 'HmacSHA256') throw fail('the signature algorithm must be HmacSHA256');
-    const required = ['host', 'date', 'v-c-merchant-id', ...(BODY_METHODS.has(method) ? ['digest'] : [])];
-    for (const name of required) if (!names.includes(name)) throw fail(`the signature must cover ${name}`);
-    if (!names.includes('request-target') && !names.includes('(request-target)')) throw fail('the signature must cover request-target');
-    return names;
-  }
+/** The header names a Signature covers, refused unless it covers what it must. */
+function signedNames(params: Map<string, string>, method: string): string[] {
+  const names = (params.get('headers') ?? '').split(' ').filter(Boolean);
+  if (!params.get('keyid') || !params.get('signature') || names.length === 0) throw fail('the signature header is incomplete');
+  if (params.get('algorithm') !== 'HmacSHA256') throw fail('the signature algorithm must be HmacSHA256');
+  const required = ['host', 'date', 'v-c-merchant-id', ...(BODY_METHODS.has(method) ? ['digest'] : [])];
+  for (const name of required) if (!names.includes(name)) throw fail(`the signature must cover ${name}`);
+  if (!names.includes('request-target') && !names.includes('(request-target)')) throw fail('the signature must cover request-target');
+  return names;
+}
 
-  async function httpSignature(facts: RequestFacts, signatureHeader: string, named: Named): Promise<Authenticated> {
-    if (signatureHeader.length > 8192) throw fail('the signature header is too long');
-    const params = signatureParams(signatureHeader);
-    const method = facts.method.toLowerCase();
-    const names = signedNames(params, method);
-    const merchantHeader = header(facts, 'v-c-merchant-id');
-    if (!merchantHeader) throw fail('v-c-merchant-id is missing');
-    const credential = await credentialFor(merchantHeader, named);
-    if (!equalText(params.get('keyid') as string, credential.keyId)) throw fail('unknown key');
-    checkDate(header(facts, 'date'), 'the date header');
-    const digestHeader = header(facts, 'digest');
-    if (BODY_METHODS.has(method)) checkDigest(facts, digestHeader?.startsWith('SHA-256=') ? digestHeader.slice(8) : undefined);
-    const lines: string[] = [];
-    for (const name of names) {
-      if (name === 'request-target' || name === '(request-target)') {
-        lines.push(`${name}: ${method} ${facts.url}`);
-        continue;
-      }
-      const value = header(facts, name);
-      // A fixed reason: the name is the client's text, and reasons go to the log and the audit chain.
-      if (value === undefined) throw fail('a signed header is missing from the request');
-      lines.push(`${name}: ${value}`);
+async function httpSignature(a: AuthContext, facts: RequestFacts, signatureHeader: string, named: Named): Promise<Authenticated> {
+  if (signatureHeader.length > 8192) throw fail('the signature header is too long');
+  const params = signatureParams(signatureHeader);
+  const method = facts.method.toLowerCase();
+  const names = signedNames(params, method);
+  const merchantHeader = header(facts, 'v-c-merchant-id');
+  if (!merchantHeader) throw fail('v-c-merchant-id is missing');
+  const credential = await credentialFor(a, merchantHeader, named);
+  if (!equalText(params.get('keyid') as string, credential.keyId)) throw fail('unknown key');
+  checkDate(a, header(facts, 'date'), 'the date header');
+  const digestHeader = header(facts, 'digest');
+  if (BODY_METHODS.has(method)) checkDigest(facts, digestHeader?.startsWith('SHA-256=') ? digestHeader.slice(8) : undefined);
+  const lines: string[] = [];
+  for (const name of names) {
+    if (name === 'request-target' || name === '(request-target)') {
+      lines.push(`${name}: ${method} ${facts.url}`);
+      continue;
     }
-    const expected = createHmac('sha256', credential.secret).update(lines.join('\n'), 'utf8').digest();
-    const given = Buffer.from(params.get('signature') as string, 'base64');
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw fail('the signature does not match');
-    return { credential, responseMleKid: null };
+    const value = header(facts, name);
+    // A fixed reason: the name is the client's text, and reasons go to the log and the audit chain.
+    if (value === undefined) throw fail('a signed header is missing from the request');
+    lines.push(`${name}: ${value}`);
   }
+  const expected = createHmac('sha256', credential.secret).update(lines.join('\n'), 'utf8').digest();
+  const given = Buffer.from(params.get('signature') as string, 'base64');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw fail('the signature does not match');
+  return { credential, responseMleKid: null };
+}
 
-  /** A v2 token's claims: lifetime, the request it binds, its digest, and a jti not seen before. */
-  function checkV2Claims(facts: RequestFacts, claims: Record<string, unknown>, credential: CybersourceCredential): void {
-    const method = facts.method.toLowerCase();
-    const now = deps.now().getTime();
-    const { iat, exp } = claims;
-    if (typeof iat !== 'number' || typeof exp !== 'number') throw fail('iat and exp are required');
-    if (exp * 1000 <= now) throw fail('the JWT has expired');
-    if (iat * 1000 > now + deps.skewSeconds * 1000) throw fail('the JWT is issued in the future');
-    if (exp - iat > JWT_LIFETIME_SECONDS + deps.skewSeconds) throw fail('the JWT lives too long');
-    if (claims['request-host'] !== header(facts, 'host')) throw fail('request-host does not match');
-    const path = claims['request-resource-path'];
-    if (path !== facts.url && path !== facts.url.split('?')[0]) throw fail('request-resource-path does not match');
-    if (claims['request-method'] !== method) throw fail('request-method does not match');
-    if (BODY_METHODS.has(method) && claims['digest-algorithm'] !== 'SHA-256') throw fail('digest-algorithm must be SHA-256');
+/** A v2 token's claims: lifetime, the request it binds, its digest, and a jti not seen before. */
+function checkV2Claims(a: AuthContext, facts: RequestFacts, claims: Record<string, unknown>, credential: CybersourceCredential): void {
+  const method = facts.method.toLowerCase();
+  const now = a.now().getTime();
+  const { iat, exp } = claims;
+  if (typeof iat !== 'number' || typeof exp !== 'number') throw fail('iat and exp are required');
+  if (exp * 1000 <= now) throw fail('the JWT has expired');
+  if (iat * 1000 > now + a.skewSeconds * 1000) throw fail('the JWT is issued in the future');
+  if (exp - iat > JWT_LIFETIME_SECONDS + a.skewSeconds) throw fail('the JWT lives too long');
+  if (claims['request-host'] !== header(facts, 'host')) throw fail('request-host does not match');
+  const path = claims['request-resource-path'];
+  if (path !== facts.url && path !== facts.url.split('?')[0]) throw fail('request-resource-path does not match');
+  if (claims['request-method'] !== method) throw fail('request-method does not match');
+  if (BODY_METHODS.has(method) && claims['digest-algorithm'] !== 'SHA-256') throw fail('digest-algorithm must be SHA-256');
+  checkDigest(facts, typeof claims.digest === 'string' ? claims.digest : undefined);
+  const jti = claims.jti;
+  if (typeof jti !== 'string' || jti.length === 0 || jti.length > 128) throw fail('jti is required');
+  const seenKey = `${credential.credentialId}:${jti}`;
+  if (a.seenJti.has(seenKey)) throw fail('the JWT was already used');
+  pruneSeen(a.seenJti, now);
+  a.seenJti.set(seenKey, exp * 1000);
+}
+
+async function jwt(a: AuthContext, facts: RequestFacts, token: string, named: Named): Promise<Authenticated> {
+  const { head, claims } = decodeJwt(token);
+  const v2 = claims['v-c-jwt-version'] === '2';
+  const merchantId = (v2 ? claims['v-c-merchant-id'] : head['v-c-merchant-id']) ?? claims['v-c-merchant-id'] ?? claims.iss;
+  if (typeof merchantId !== 'string') throw fail('the JWT names no merchant');
+  const credential = await credentialFor(a, merchantId, named);
+  if (claims.iss !== undefined && claims.iss !== merchantId) throw fail('iss is not the merchant');
+  const { key, alg } = jwtKey(credential, head, v2);
+  try {
+    await compactVerify(token, key, { algorithms: [alg] });
+  } catch (e) {
+    if (e instanceof joseErrors.JOSEError) throw fail('the JWT signature does not match');
+    throw fail('the JWT cannot be verified');
+  }
+  if (v2) {
+    checkV2Claims(a, facts, claims, credential);
+  } else {
+    checkDate(a, typeof claims.iat === 'string' ? claims.iat : undefined, 'iat');
+    if (BODY_METHODS.has(facts.method.toLowerCase()) && claims.digestAlgorithm !== 'SHA-256') throw fail('digestAlgorithm must be SHA-256');
     checkDigest(facts, typeof claims.digest === 'string' ? claims.digest : undefined);
-    const jti = claims.jti;
-    if (typeof jti !== 'string' || jti.length === 0 || jti.length > 128) throw fail('jti is required');
-    const seenKey = `${credential.credentialId}:${jti}`;
-    if (seenJti.has(seenKey)) throw fail('the JWT was already used');
-    pruneSeen(now);
-    seenJti.set(seenKey, exp * 1000);
   }
+  const mleKid = claims['v-c-response-mle-kid'];
+  return { credential, responseMleKid: typeof mleKid === 'string' ? mleKid : null };
+}
 
-  async function jwt(facts: RequestFacts, token: string, named: Named): Promise<Authenticated> {
-    const { head, claims } = decodeJwt(token);
-    const v2 = claims['v-c-jwt-version'] === '2';
-    const merchantId = (v2 ? claims['v-c-merchant-id'] : head['v-c-merchant-id']) ?? claims['v-c-merchant-id'] ?? claims.iss;
-    if (typeof merchantId !== 'string') throw fail('the JWT names no merchant');
-    const credential = await credentialFor(merchantId, named);
-    if (claims.iss !== undefined && claims.iss !== merchantId) throw fail('iss is not the merchant');
-    const { key, alg } = jwtKey(credential, head, v2);
-    try {
-      await compactVerify(token, key, { algorithms: [alg] });
-    } catch (e) {
-      if (e instanceof joseErrors.JOSEError) throw fail('the JWT signature does not match');
-      throw fail('the JWT cannot be verified');
-    }
-    if (v2) {
-      checkV2Claims(facts, claims, credential);
-    } else {
-      checkDate(typeof claims.iat === 'string' ? claims.iat : undefined, 'iat');
-      if (BODY_METHODS.has(facts.method.toLowerCase()) && claims.digestAlgorithm !== 'SHA-256')
-        throw fail('digestAlgorithm must be SHA-256');
-      checkDigest(facts, typeof claims.digest === 'string' ? claims.digest : undefined);
-    }
-    const mleKid = claims['v-c-response-mle-kid'];
-    return { credential, responseMleKid: typeof mleKid === 'string' ? mleKid : null };
-  }
+function pruneSeen(seenJti: Map<string, number>, now: number): void {
+  if (seenJti.size < 1000) return;
+  for (const [k, until] of seenJti) if (until <= now) seenJti.delete(k);
+}
 
-  function pruneSeen(now: number): void {
-    if (seenJti.size < 1000) return;
-    for (const [k, until] of seenJti) if (until <= now) seenJti.delete(k);
+function verify(a: AuthContext, facts: RequestFacts, named: Named): Promise<Authenticated> {
+  const authorization = header(facts, 'authorization');
+  if (authorization !== undefined) {
+    const m = /^Bearer\s+([A-Za-z0-9_\-.=]+)$/.exec(authorization.trim());
+    if (!m) throw fail('the authorization header must be Bearer <JWT>');
+    return jwt(a, facts, m[1] as string, named);
   }
+  const signature = header(facts, 'signature');
+  if (signature !== undefined) return httpSignature(a, facts, signature, named);
+  throw fail('no signature or bearer token');
+}
 
-  function verify(facts: RequestFacts, named: Named): Promise<Authenticated> {
-    const authorization = header(facts, 'authorization');
-    if (authorization !== undefined) {
-      const m = /^Bearer\s+([A-Za-z0-9_\-.=]+)$/.exec(authorization.trim());
-      if (!m) throw fail('the authorization header must be Bearer <JWT>');
-      return jwt(facts, m[1] as string, named);
-    }
-    const signature = header(facts, 'signature');
-    if (signature !== undefined) return httpSignature(facts, signature, named);
-    throw fail('no signature or bearer token');
-  }
+export function createCybersourceAuth(deps: { merchants: MerchantService; now: () => Date; skewSeconds: number; guard: Guard }) {
+  const a: AuthContext = {
+    now: deps.now,
+    skewSeconds: deps.skewSeconds,
+    resolver: credentialResolver(deps.merchants, 'cybersource', ({ publicData, secret }) => keysOf(publicData, secret)),
+    seenJti: new Map(),
+  };
 
   return {
     /**
@@ -289,7 +300,7 @@ export function createCybersourceAuth(deps: { merchants: MerchantService; now: (
     async authenticate(request: FastifyRequest, body: Buffer): Promise<Authenticated> {
       const named: Named = { merchantId: null };
       try {
-        return await verify({ method: request.method, url: request.url, headers: request.headers, body }, named);
+        return await verify(a, { method: request.method, url: request.url, headers: request.headers, body }, named);
       } catch (e) {
         if (!isRefusal(e) || e.code !== 'authenticationFailed') throw e;
         request.log.info({ reason: e.message }, 'cybersource authentication refused');

@@ -8,6 +8,15 @@ const CSA = 'customer shipping addresses';
 const II = 'instrument identifiers';
 const PI = 'payment instruments';
 const customerP = { customerId: 'The customer id' };
+const piP = { ...customerP, piId: 'The payment instrument id' };
+const addressP = { ...customerP, addressId: 'The shipping address id' };
+
+/** A customer's payment instrument or shipping address: deleted, unless it is the default while others exist. */
+const deletedUnlessDefault = () => ({
+  204: { description: 'Deleted' },
+  404: NOT_FOUND,
+  409: { description: 'It is the default while the customer has others: make another the default first' },
+});
 
 export const TMS_DOCS = {
   postCustomer: doc('postCustomer', 'Create a customer', C, {
@@ -62,21 +71,17 @@ export const TMS_DOCS = {
   }),
   getCustomerPaymentInstrument: doc('getCustomerPaymentInstrument', 'Retrieve a customer payment instrument', CPI, {
     description: 'With MLE the embedded instrument identifier’s card number is unmasked.',
-    params: { ...customerP, piId: 'The payment instrument id' },
+    params: piP,
     response: { 200: ok('The payment instrument', S.PaymentInstrumentAnswer), 404: NOT_FOUND },
   }),
   patchCustomersPaymentInstrument: doc('patchCustomersPaymentInstrument', 'Update a customer payment instrument', CPI, {
-    params: { ...customerP, piId: 'The payment instrument id' },
+    params: piP,
     body: S.PatchPaymentInstrumentRequest,
     response: { 200: ok('The payment instrument', S.PaymentInstrumentAnswer), 404: NOT_FOUND, 412: STALE },
   }),
   deleteCustomerPaymentInstrument: doc('deleteCustomerPaymentInstrument', 'Delete a customer payment instrument', CPI, {
-    params: { ...customerP, piId: 'The payment instrument id' },
-    response: {
-      204: { description: 'Deleted' },
-      404: NOT_FOUND,
-      409: { description: 'It is the default while the customer has others: make another the default first' },
-    },
+    params: piP,
+    response: deletedUnlessDefault(),
   }),
   postCustomerShippingAddress: doc('postCustomerShippingAddress', 'Create a customer shipping address', CSA, {
     description: 'The customer’s first shipping address becomes its default.',
@@ -93,21 +98,17 @@ export const TMS_DOCS = {
     },
   }),
   getCustomerShippingAddress: doc('getCustomerShippingAddress', 'Retrieve a customer shipping address', CSA, {
-    params: { ...customerP, addressId: 'The shipping address id' },
+    params: addressP,
     response: { 200: ok('The shipping address', S.ShippingAddressAnswer), 404: NOT_FOUND },
   }),
   patchCustomersShippingAddress: doc('patchCustomersShippingAddress', 'Update a customer shipping address', CSA, {
-    params: { ...customerP, addressId: 'The shipping address id' },
+    params: addressP,
     body: S.PatchShippingAddressRequest,
     response: { 200: ok('The shipping address', S.ShippingAddressAnswer), 404: NOT_FOUND, 412: STALE },
   }),
   deleteCustomerShippingAddress: doc('deleteCustomerShippingAddress', 'Delete a customer shipping address', CSA, {
-    params: { ...customerP, addressId: 'The shipping address id' },
-    response: {
-      204: { description: 'Deleted' },
-      404: NOT_FOUND,
-      409: { description: 'It is the default while the customer has others: make another the default first' },
-    },
+    params: addressP,
+    response: deletedUnlessDefault(),
   }),
   postInstrumentIdentifier: doc('postInstrumentIdentifier', 'Create an instrument identifier', II, {
     description: 'Tokenizes a card number. The same card number always gives the same instrument identifier while it exists.',

@@ -242,18 +242,7 @@ export const PatchPaymentInstrumentRequest: Schema = obj(
   },
 );
 
-export const shipToExample = {
-  firstName: 'John',
-  lastName: 'Doe',
-  company: 'CyberSource',
-  address1: '1 Market St',
-  locality: 'San Francisco',
-  administrativeArea: 'CA',
-  postalCode: '94105',
-  country: 'US',
-  email: 'test@cybs.com',
-  phoneNumber: '4158880000',
-};
+export const shipToExample = { ...billToExample };
 
 export const CreateShippingAddressRequest: Schema = obj(
   {
