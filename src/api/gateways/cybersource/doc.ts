@@ -3,7 +3,7 @@
  * expands (its `operation` adds security, the authentication headers and every shared refusal).
  */
 import type { RouteResponse } from './openapi.ts';
-import type { Schema } from './schemas.ts';
+import type { Schema } from './schemas/index.ts';
 
 export type RouteSchema = Record<string, unknown>;
 

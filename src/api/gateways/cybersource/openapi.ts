@@ -10,7 +10,7 @@
  */
 import type { RouteOptions } from 'fastify';
 import type { ApiDocument } from '../../openapi.ts';
-import { AuthFailed, EncryptedResponse, ptsError, type Schema, tmsError } from './schemas.ts';
+import { AuthFailed, EncryptedResponse, ptsError, type Schema, tmsError } from './schemas/index.ts';
 
 export interface RouteResponse {
   description: string;
