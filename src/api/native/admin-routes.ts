@@ -15,10 +15,17 @@ const errors = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema };
 const tags = ['admin'];
 const MerchantParam = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
-export const adminRoutes: FastifyPluginAsyncTypebox<{
-  merchants: MerchantService;
-  gateways?: readonly Pick<GatewayModule, 'id' | 'credentials'>[];
-}> = async (app, { merchants, gateways = GATEWAYS }) => {
+type Deps = { merchants: MerchantService; gateways?: readonly Pick<GatewayModule, 'id' | 'credentials'>[] };
+type App = Parameters<FastifyPluginAsyncTypebox<Deps>>[0];
+
+export const adminRoutes: FastifyPluginAsyncTypebox<Deps> = async (app, { merchants, gateways = GATEWAYS }) => {
+  merchantRoutes(app, merchants);
+  apiKeyRoutes(app, merchants);
+  for (const g of gateways) gatewayKeyRoutes(app, merchants, g);
+};
+
+/** Merchants: create, list, read, delete. */
+function merchantRoutes(app: App, merchants: MerchantService): void {
   app.post(
     '/v1/admin/merchants',
     {
@@ -83,7 +90,10 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{
       return r.value;
     },
   );
+}
 
+/** A merchant's API keys, and deleting a merchant. */
+function apiKeyRoutes(app: App, merchants: MerchantService): void {
   app.post(
     '/v1/admin/merchants/:id/api-keys',
     {
@@ -143,55 +153,55 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{
       return r.value;
     },
   );
+}
 
-  // Each gateway's key changes (and reads of its credential's public half), under its own path.
-  for (const g of gateways) {
-    const keys = g.credentials.keys;
-    if (!keys) continue;
-    const base = `/v1/admin/merchants/:id/gateways/${g.id}`;
-    const { operationId, summary, description, body, response } = keys.admin;
-    app.put(
-      `${base}/keys`,
+/** A gateway's key changes (and reads of its credential's public half), under its own path. */
+function gatewayKeyRoutes(app: App, merchants: MerchantService, g: Pick<GatewayModule, 'id' | 'credentials'>): void {
+  const keys = g.credentials.keys;
+  if (!keys) return;
+  const base = `/v1/admin/merchants/:id/gateways/${g.id}`;
+  const { operationId, summary, description, body, response } = keys.admin;
+  app.put(
+    `${base}/keys`,
+    {
+      config: { scope: 'admin' },
+      schema: {
+        operationId,
+        summary,
+        description,
+        tags,
+        params: MerchantParam,
+        body: Type.Unsafe<Record<string, unknown>>(body),
+        response: { 200: Type.Unsafe<Record<string, unknown>>(response), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const r = await merchants.updateGatewayKeys(request.params.id, g.id, request.body);
+      if (!r.ok) return sendFailure(reply, r);
+      return r.value;
+    },
+  );
+  for (const read of keys.reads ?? []) {
+    app.get(
+      `${base}/${read.path}`,
       {
         config: { scope: 'admin' },
         schema: {
-          operationId,
-          summary,
-          description,
+          operationId: read.operationId,
+          summary: read.summary,
           tags,
           params: MerchantParam,
-          body: Type.Unsafe<Record<string, unknown>>(body),
-          response: { 200: Type.Unsafe<Record<string, unknown>>(response), ...errors },
+          response: {
+            200: { description: read.response.description, content: { [read.response.contentType]: { schema: read.response.schema } } },
+            ...errors,
+          },
         },
       },
       async (request, reply) => {
-        const r = await merchants.updateGatewayKeys(request.params.id, g.id, request.body);
-        if (!r.ok) return sendFailure(reply, r);
-        return r.value;
+        const cred = await merchants.gatewayCredential(g.id, { merchantId: request.params.id });
+        if (!cred) return sendProblem(reply, problem('merchant_not_found'));
+        return reply.type(read.response.contentType).send(read.read(cred.publicData));
       },
     );
-    for (const read of keys.reads ?? []) {
-      app.get(
-        `${base}/${read.path}`,
-        {
-          config: { scope: 'admin' },
-          schema: {
-            operationId: read.operationId,
-            summary: read.summary,
-            tags,
-            params: MerchantParam,
-            response: {
-              200: { description: read.response.description, content: { [read.response.contentType]: { schema: read.response.schema } } },
-              ...errors,
-            },
-          },
-        },
-        async (request, reply) => {
-          const cred = await merchants.gatewayCredential(g.id, { merchantId: request.params.id });
-          if (!cred) return sendProblem(reply, problem('merchant_not_found'));
-          return reply.type(read.response.contentType).send(read.read(cred.publicData));
-        },
-      );
-    }
   }
-};
+}

@@ -101,6 +101,48 @@ export const tokenDeleteAnswer = (): Schema => ({
 
 const CHARGE_STATUSES = ['AUTHORIZED', 'CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'VOIDED', 'FAILED', 'PENDING_AUTHENTICATION'];
 
+/** The card a charge was paid with, masked. */
+const CHARGE_CARD: Schema = {
+  type: ['object', 'null'],
+  description: 'The card charged, masked (also after its token is deleted; null only if the vault no longer holds the card)',
+  additionalProperties: false,
+  required: ['number', 'expirationMonth', 'expirationYear', 'cardBrand', 'cardType', 'countryCode'],
+  properties: {
+    number: maskedNumber(),
+    expirationMonth: { type: 'string', pattern: '^(0[1-9]|1[0-2])$', description: '`MM`' },
+    expirationYear: { type: 'string', pattern: '^[0-9]{2}$', description: '`YY`' },
+    cardBrand: brand(),
+    cardType: funding(),
+    countryCode: country('The issuing country (ISO 3166-1 alpha-2), or null when unknown'),
+  },
+};
+
+const CHARGE_EXAMPLE = {
+  id: '01HQHRS9P9J5YPCJ09D94VW84F',
+  authenticationId: '01HQHRPNYW78CQJK7CAW1SJP9F',
+  merchantRefId: 'hi8xGfznb',
+  status: 'CAPTURED',
+  authorizedAmount: 1000000,
+  capturedAmount: 1000000,
+  currency: 'VND',
+  approvalCode: '831000',
+  eci: '07',
+  reconciliationId: '09D94VW84F01',
+  bankReconciliationId: '01HQHRS9P9J5',
+  tokenId: '01hqhrp3yhff7z7bvtq6whwz8t',
+  card: {
+    number: '520000XXXXXX2151',
+    expirationMonth: '12',
+    expirationYear: '29',
+    cardBrand: 'MASTERCARD',
+    cardType: 'CREDIT',
+    countryCode: 'US',
+  },
+  chargeType: 'BY_MULTIPLE_TOKEN',
+  createdAt: '2024-02-26T10:54:22+07:00',
+  updatedAt: '2024-02-26T10:56:04+07:00',
+};
+
 export const chargeAnswer = (description: string): Schema => ({
   type: 'object',
   description,
@@ -141,20 +183,7 @@ export const chargeAnswer = (description: string): Schema => ({
     reconciliationId: { type: 'string', minLength: 1, description: 'Reconciliation id' },
     bankReconciliationId: { type: 'string', minLength: 1, description: "The acquirer's reconciliation id" },
     tokenId: tokenId('The token charged'),
-    card: {
-      type: ['object', 'null'],
-      description: 'The card charged, masked (also after its token is deleted; null only if the vault no longer holds the card)',
-      additionalProperties: false,
-      required: ['number', 'expirationMonth', 'expirationYear', 'cardBrand', 'cardType', 'countryCode'],
-      properties: {
-        number: maskedNumber(),
-        expirationMonth: { type: 'string', pattern: '^(0[1-9]|1[0-2])$', description: '`MM`' },
-        expirationYear: { type: 'string', pattern: '^[0-9]{2}$', description: '`YY`' },
-        cardBrand: brand(),
-        cardType: funding(),
-        countryCode: country('The issuing country (ISO 3166-1 alpha-2), or null when unknown'),
-      },
-    },
+    card: structuredClone(CHARGE_CARD),
     chargeType: {
       type: 'string',
       enum: ['BY_SINGLE_TOKEN', 'BY_MULTIPLE_TOKEN'],
@@ -163,33 +192,7 @@ export const chargeAnswer = (description: string): Schema => ({
     createdAt: vnTime('When the charge was made'),
     updatedAt: vnTime('When the charge last changed'),
   },
-  examples: [
-    {
-      id: '01HQHRS9P9J5YPCJ09D94VW84F',
-      authenticationId: '01HQHRPNYW78CQJK7CAW1SJP9F',
-      merchantRefId: 'hi8xGfznb',
-      status: 'CAPTURED',
-      authorizedAmount: 1000000,
-      capturedAmount: 1000000,
-      currency: 'VND',
-      approvalCode: '831000',
-      eci: '07',
-      reconciliationId: '09D94VW84F01',
-      bankReconciliationId: '01HQHRS9P9J5',
-      tokenId: '01hqhrp3yhff7z7bvtq6whwz8t',
-      card: {
-        number: '520000XXXXXX2151',
-        expirationMonth: '12',
-        expirationYear: '29',
-        cardBrand: 'MASTERCARD',
-        cardType: 'CREDIT',
-        countryCode: 'US',
-      },
-      chargeType: 'BY_MULTIPLE_TOKEN',
-      createdAt: '2024-02-26T10:54:22+07:00',
-      updatedAt: '2024-02-26T10:56:04+07:00',
-    },
-  ],
+  examples: [structuredClone(CHARGE_EXAMPLE)],
 });
 
 // -------------------------------------------------------------------------------------------------
