@@ -31,7 +31,7 @@ export interface PayWithCardInput {
    * kept whatever happens), or one to create now (`create`, removed again if the payment is refused).
    */
   customer?: { id: string } | { findOrCreate: CustomerInput & { customerId: string } } | { create: CustomerInput; newId?: () => string };
-  /** A shipping address to add to a customer this call creates. */
+  /** A shipping address to add to the customer (removed again if the payment is refused). */
   shippingAddress?: { address: Address; newId?: () => string };
   payment: Omit<PayInput, 'token' | 'customerId'>;
   /** The gateway completes 3-D Secure challenges itself and then calls settle (AlliancePay). */
@@ -45,7 +45,9 @@ export interface Made {
   instrumentCreated: boolean;
   /** A customer this call created (and kept). */
   customerId: string | null;
+  /** A shipping address this call added, and the customer it belongs to. */
   addressId: string | null;
+  addressOf: string | null;
   /** Whether the card is kept as a token (false: removed, or a one-off). */
   kept: boolean;
 }
@@ -56,10 +58,14 @@ export type PayWithCardFailure = VaultFailure & { step: 'customer' | 'card' | 'p
 export function createCardPaymentService(deps: { cards: CardService; customers: CustomerService; payments: PaymentService }) {
   const { cards, customers, payments } = deps;
 
-  /** Removes what a refused or failed call made: a customer it created (with its cards), else the card. */
-  async function undo(caller: Caller, cardToken: string | null, createdCustomer: string | null): Promise<void> {
-    if (createdCustomer) await customers.delete(caller, createdCustomer, null);
-    if (cardToken) await cards.setStatus(caller, cardToken, 'DELETED', null);
+  /** Removes what a refused or failed call made: a customer it created (with its cards and addresses), the card, an address it added. */
+  async function undo(
+    caller: Caller,
+    made: Pick<Made, 'customerId' | 'addressId' | 'addressOf'> & { card: { token: string } | null },
+  ): Promise<void> {
+    if (made.customerId) await customers.delete(caller, made.customerId, null);
+    else if (made.addressId && made.addressOf) await customers.deleteAddress(caller, made.addressOf, made.addressId);
+    if (made.card) await cards.setStatus(caller, made.card.token, 'DELETED', null);
   }
 
   async function customerFor(caller: Caller, input: PayWithCardInput): Promise<VaultResult<{ id: string | null; created: boolean }>> {
@@ -76,8 +82,8 @@ export function createCardPaymentService(deps: { cards: CardService; customers: 
   /** Keeps or removes what was made, by the payment's outcome. */
   async function decide(caller: Caller, payment: PaymentView, made: Made, keep: boolean): Promise<Made> {
     if (isRefused(payment.status)) {
-      await undo(caller, made.card.token, made.customerId);
-      return { ...made, customerId: null, addressId: null, kept: false };
+      await undo(caller, made);
+      return { ...made, customerId: null, addressId: null, addressOf: null, kept: false };
     }
     if (keep) return { ...made, kept: true };
     await cards.setStatus(caller, made.card.token, 'DELETED', null);
@@ -98,19 +104,15 @@ export function createCardPaymentService(deps: { cards: CardService; customers: 
         usage: input.keep ? 'MULTIPLE' : 'SINGLE',
       });
       if (!tokenized.ok) {
-        await undo(caller, null, created);
+        await undo(caller, { card: null, customerId: created, addressId: null, addressOf: null });
         return { ...tokenized, step: 'card' };
       }
       const { card, instrumentCreated } = tokenized.value;
       let addressId: string | null = null;
-      if (input.shippingAddress && created) {
-        const a = await customers.createAddress(
-          caller,
-          created,
-          input.shippingAddress.address,
-          false,
-          input.shippingAddress.newId ? { id: input.shippingAddress.newId } : {},
-        );
+      const addressOf = input.shippingAddress ? customer.value.id : null;
+      if (input.shippingAddress && addressOf) {
+        const { address, newId } = input.shippingAddress;
+        const a = await customers.createAddress(caller, addressOf, address, false, newId ? { id: newId } : {});
         if (a.ok) addressId = a.value.id;
       }
       const pay: PayInput = {
@@ -121,10 +123,10 @@ export function createCardPaymentService(deps: { cards: CardService; customers: 
       };
       const r = input.kind === 'payment' ? await payments.authorize(caller, pay) : await payments.credit(caller, pay);
       if (!r.ok) {
-        await undo(caller, card.token, created);
+        await undo(caller, { card, customerId: created, addressId, addressOf });
         return { ...r, step: 'payment' };
       }
-      const made: Made = { card, instrumentCreated, customerId: created, addressId, kept: true };
+      const made: Made = { card, instrumentCreated, customerId: created, addressId, addressOf, kept: true };
       if (input.settleAfterChallenge && r.value.status === 'PENDING_AUTHENTICATION') return { ok: true, value: { payment: r.value, made } };
       return { ok: true, value: { payment: r.value, made: await decide(caller, r.value, made, input.keep) } };
     },
@@ -141,7 +143,7 @@ export function createCardPaymentService(deps: { cards: CardService; customers: 
       const made = await decide(
         caller,
         payment,
-        { card: card.value, instrumentCreated: false, customerId: null, addressId: null, kept: true },
+        { card: card.value, instrumentCreated: false, customerId: null, addressId: null, addressOf: null, kept: true },
         keep === 'true',
       );
       return { kept: made.kept };

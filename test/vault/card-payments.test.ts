@@ -100,6 +100,22 @@ describe('payWithCard', () => {
     expect(await t.vault.customers.findByCustomerId(t.caller, 'ref-5')).toBeNull();
   });
 
+  it('a shipping address added to a given customer stays when approved and is removed when refused', async () => {
+    const c = await t.vault.customers.create(t.caller, { customerId: 'given-1' });
+    if (!c.ok) throw new Error(c.error);
+    const addresses = async () => await t.vault.customers.listAddresses(t.caller, c.value.id, { after: null, limit: 10 });
+    fake.answer('approve');
+    const kept = await pay({ customer: { id: c.value.id }, shippingAddress: { address: { line1: '2 Elm St', country: 'US' } } });
+    expect(kept.made.addressOf).toBe(c.value.id);
+    fake.answer('decline');
+    const refused = await pay({ customer: { id: c.value.id }, shippingAddress: { address: { line1: '3 Oak St', country: 'US' } } });
+    expect(refused.made.addressId).toBeNull();
+    const left = await addresses();
+    if (!left.ok) throw new Error(left.error);
+    expect(left.value.items.map((a) => a.id)).toEqual([kept.made.addressId]);
+    expect(await customerLive(c.value.id)).toBe(true);
+  });
+
   it('a customer found by reference is kept whatever happens', async () => {
     fake.answer('decline');
     const { made } = await pay({ customer: { findOrCreate: { customerId: 'ref-6' } } });

@@ -3,6 +3,7 @@
  * (ids in the path, paging, If-Match, the records a path names).
  */
 import type { FastifyRequest } from 'fastify';
+import type { CardPaymentService } from '../../../vault/card-payments.ts';
 import type { CardService, CardView } from '../../../vault/cards.ts';
 import type { AddressView, CustomerService, CustomerView } from '../../../vault/customers.ts';
 import type { Caller } from '../../../vault/deps.ts';
@@ -20,6 +21,7 @@ export interface CybersourceDeps {
   cards: CardService;
   customers: CustomerService;
   payments: PaymentService;
+  cardPayments: CardPaymentService;
   now: () => Date;
   skewSeconds: number;
   guard: Guard;

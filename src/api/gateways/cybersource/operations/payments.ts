@@ -1,11 +1,14 @@
 /**
  * PTS v2 payments with customer tokens: authorizations (optionally creating the tokens), credits, captures,
- * reversals and refunds, answered from the payments engine's outcomes. The TOKEN_CREATE flow (customer,
- * tokenize, authorize, undo when declined) is `payWithNewCard`, kept whole until it moves into the vault.
+ * reversals and refunds, answered from the payments engine's outcomes. Paying with a card in the request
+ * (TOKEN_CREATE, or a plain card payment) is one vault call, vault/card-payments.ts.
  */
 import { numericId } from '../../../../domain/ids.ts';
 import { decimalAmount, parseDecimalAmount } from '../../../../domain/money.ts';
+import { isRefused } from '../../../../domain/payment.ts';
+import type { Made, PayWithCardFailure, PayWithCardInput } from '../../../../vault/card-payments.ts';
 import type { CardView } from '../../../../vault/cards.ts';
+import type { VaultFailure } from '../../../../vault/errors.ts';
 import type { PaymentView } from '../../../../vault/payments.ts';
 import { ptsError, ptsFailure } from '../codes.ts';
 import { type Answer, type Ctx, type Handler, ID } from '../context.ts';
@@ -97,23 +100,29 @@ async function anyCard(ctx: Ctx, token: string): Promise<CardView | null> {
   return r.ok ? r.value : null;
 }
 
-/** Authorizes or credits with `token` (or the customer's default); undoes what `made` created when refused. */
-async function authorizeOrCredit(ctx: Ctx, f: FirstCall, token: string | undefined, made: Made | null): Promise<PaymentView> {
+/** What every first call sends to the vault about the money. */
+const paymentInput = (f: FirstCall) => ({
+  amount: f.money.amount,
+  currency: f.money.currency,
+  capture: f.capture,
+  reference: f.code ?? null,
+  newId: paymentId,
+});
+
+/** A refused first call, naming the field that chose the card. */
+const paymentRefused = (f: FirstCall, r: VaultFailure) =>
+  ptsFailure(r, f.piId !== undefined ? 'paymentInformation.paymentInstrument.id' : 'paymentInformation.customer.id');
+
+/** Authorizes or credits with `token` (or the customer's default). */
+async function authorizeOrCredit(ctx: Ctx, f: FirstCall, token: string | undefined): Promise<PaymentView> {
   const input = {
     ...(token !== undefined ? { token } : {}),
-    ...(f.customerId !== undefined && (made === null || made.keepCard) ? { customerId: f.customerId } : {}),
-    amount: f.money.amount,
-    currency: f.money.currency,
-    capture: f.capture,
-    reference: f.code ?? null,
-    newId: paymentId,
+    ...(f.customerId !== undefined ? { customerId: f.customerId } : {}),
+    ...paymentInput(f),
   };
   const { payments } = ctx.deps;
   const r = f.kind === 'payment' ? await payments.authorize(ctx.caller, input) : await payments.credit(ctx.caller, input);
-  if (!r.ok) {
-    if (made) await undo(ctx, made);
-    throw ptsFailure(r, f.piId !== undefined ? 'paymentInformation.paymentInstrument.id' : 'paymentInformation.customer.id');
-  }
+  if (!r.ok) throw paymentRefused(f, r);
   return r.value;
 }
 
@@ -124,7 +133,7 @@ async function firstCall(ctx: Ctx, kind: Kind): Promise<Answer> {
   if ((f.tokenCreate || f.hasCard) && f.piId === undefined) {
     json = await payWithNewCard(ctx, f);
   } else {
-    const p = await authorizeOrCredit(ctx, f, f.piId, null);
+    const p = await authorizeOrCredit(ctx, f, f.piId);
     json = paymentJson(p, await anyCard(ctx, p.token));
   }
   if (f.saId !== undefined && json.paymentInformation) (json.paymentInformation as Json).shippingAddress = { id: f.saId };
@@ -134,116 +143,93 @@ async function firstCall(ctx: Ctx, kind: Kind): Promise<Answer> {
 // ---------------------------------------------------------------------------------------------------
 // Paying with a card given in the request (TOKEN_CREATE, or a plain card payment)
 
-/** Tokens a TOKEN_CREATE authorization made, undone if the authorization is not approved. */
-interface Made {
-  customerId?: string;
-  cardToken?: string;
-  addressId?: string;
-  keepCard: boolean;
-  instrumentNew?: boolean;
-}
-
-async function undo(ctx: Ctx, made: Made): Promise<void> {
-  if (made.customerId) {
-    await ctx.deps.customers.delete(ctx.caller, made.customerId, null);
-    return;
-  }
-  if (made.cardToken) await ctx.deps.cards.setStatus(ctx.caller, made.cardToken, 'DELETED', null);
-}
-
-async function createCustomerFor(ctx: Ctx, merchantCustomerId: string | undefined, email: string | undefined): Promise<string> {
-  const r = await ctx.deps.customers.create(
-    ctx.caller,
-    { ...(merchantCustomerId ? { customerId: merchantCustomerId } : {}), ...(email ? { email } : {}), attributes: { cybersource: '{}' } },
-    { id: tmsId },
-  );
-  if (!r.ok) {
-    throw ptsError(400, 'INVALID_DATA', 'buyerInformation.merchantCustomerId is already used by another customer', [
-      { field: 'buyerInformation.merchantCustomerId', reason: 'INVALID_DATA' },
-    ]);
-  }
-  return r.value.id;
-}
-
-/** Creates what a TOKEN_CREATE (or a plain card payment) needs before the authorization. */
-async function createTokens(ctx: Ctx, body: Json | undefined, customerIdGiven: string | undefined, types: string[]): Promise<Made> {
-  const { cards, customers } = ctx.deps;
+/** The card in the request, and what TOKEN_CREATE asks to make with it, read and checked before anything is made. */
+function readNewCard(ctx: Ctx, f: FirstCall): PayWithCardInput {
+  const body = ctx.body;
+  const types = f.tokenCreate ? f.types : [];
   const number = pts.str(body, 'paymentInformation.card.number', { max: 19, min: 1, required: true }) as string;
   const expiry = readExpiry(pts, body, 'paymentInformation.card', true) as NonNullable<ReturnType<typeof readExpiry>>;
   const cvv = pts.str(body, 'paymentInformation.card.securityCode', { max: 4, pattern: /^[0-9]{3,4}$/ });
   const billTo = readAddress(pts, body, 'orderInformation.billTo');
   const shipTo = readAddress(pts, body, 'orderInformation.shipTo');
   const merchantCustomerId = pts.str(body, 'buyerInformation.merchantCustomerId', { max: 100 });
-  const checked = cards.checkCard({ pan: number, expiry, ...(cvv ? { cvv } : {}) });
+  const checked = ctx.deps.cards.checkCard({ pan: number, expiry, ...(cvv ? { cvv } : {}) });
   if (!checked.ok) throw ptsFailure(checked);
   if (types.includes('shippingAddress') && !shipTo) {
     throw ptsError(400, 'MISSING_FIELD', 'orderInformation.shipTo is required to create a shipping address', [
       { field: 'orderInformation.shipTo', reason: 'MISSING_FIELD' },
     ]);
   }
-  const made: Made = { keepCard: types.includes('paymentInstrument') };
-  let customerId = customerIdGiven;
-  if (customerId === undefined && types.includes('customer')) {
-    customerId = await createCustomerFor(ctx, merchantCustomerId, billTo?.email);
-    made.customerId = customerId;
-  }
-  try {
-    const r = await cards.tokenize(ctx.caller, {
+  const newCustomer = f.customerId === undefined && types.includes('customer');
+  return {
+    kind: f.kind,
+    card: {
       pan: number,
       expiry,
-      customerId: made.keepCard ? (customerId ?? null) : null,
       ...(billTo ? { billingAddress: billTo } : {}),
       ...holderName(billTo),
       ...(cvv ? { cvv } : {}),
-      usage: made.keepCard ? 'MULTIPLE' : 'SINGLE',
       attributes: { cybersource: '{}' },
       newToken: tmsId,
-    });
-    if (!r.ok) throw ptsFailure(r);
-    made.cardToken = r.value.card.token;
-    made.instrumentNew = r.value.instrumentCreated;
-    if (types.includes('shippingAddress') && customerId && shipTo) {
-      const a = await customers.createAddress(ctx.caller, customerId, shipTo, false, { id: tmsId });
-      if (a.ok) made.addressId = a.value.id;
-    }
-  } catch (e) {
-    if (made.customerId) await customers.delete(ctx.caller, made.customerId, null);
-    throw e;
+    },
+    keep: types.includes('paymentInstrument'),
+    ...(f.customerId !== undefined ? { customer: { id: f.customerId } } : {}),
+    ...(newCustomer
+      ? {
+          customer: {
+            create: {
+              ...(merchantCustomerId ? { customerId: merchantCustomerId } : {}),
+              ...(billTo?.email ? { email: billTo.email } : {}),
+              attributes: { cybersource: '{}' },
+            },
+            newId: tmsId,
+          },
+        }
+      : {}),
+    ...(types.includes('shippingAddress') && shipTo ? { shippingAddress: { address: shipTo, newId: tmsId } } : {}),
+    payment: paymentInput(f),
+  };
+}
+
+/** A refused payment with a new card, in PTS's terms: where it failed decides the answer. */
+function newCardRefused(f: FirstCall, r: PayWithCardFailure) {
+  if (r.step === 'customer') {
+    return ptsError(400, 'INVALID_DATA', 'buyerInformation.merchantCustomerId is already used by another customer', [
+      { field: 'buyerInformation.merchantCustomerId', reason: 'INVALID_DATA' },
+    ]);
   }
-  return made;
+  return r.step === 'card' ? ptsFailure(r) : paymentRefused(f, r);
 }
 
 /** What a TOKEN_CREATE answer says it created. */
-function tokenInformation(made: Made, card: CardView, customerId: string | undefined): Json {
+function tokenInformation(made: Made, customerId: string | undefined): Json {
   const customer = made.customerId ?? customerId;
   return {
     tokenInformation: {
-      instrumentidentifierNew: made.instrumentNew ?? false,
-      instrumentIdentifier: { id: card.instrumentId, state: 'ACTIVE' },
+      instrumentidentifierNew: made.instrumentCreated,
+      instrumentIdentifier: { id: made.card.instrumentId, state: 'ACTIVE' },
       ...(customer ? { customer: { id: customer } } : {}),
-      ...(made.keepCard ? { paymentInstrument: { id: card.token } } : {}),
+      ...(made.kept ? { paymentInstrument: { id: made.card.token } } : {}),
       ...(made.addressId ? { shippingAddress: { id: made.addressId } } : {}),
     },
   };
 }
 
 /**
- * Pays with the card in the request: creates its tokens (and, with TOKEN_CREATE, a customer and shipping
- * address), authorizes or credits, then keeps the tokens only when not declined — a card not to be kept is
- * deleted either way. Answers the payment JSON.
+ * Pays with the card in the request in one vault call (vault/card-payments.ts): its tokens (and, with
+ * TOKEN_CREATE, a customer and shipping address) are made, the payment taken, and the tokens kept only as
+ * asked and when the processor did not refuse. Answers the payment JSON.
  */
 async function payWithNewCard(ctx: Ctx, f: FirstCall): Promise<Json> {
-  const made = await createTokens(ctx, ctx.body, f.customerId, f.tokenCreate ? f.types : []);
-  const p = await authorizeOrCredit(ctx, f, made.cardToken, made);
-  const card = await anyCard(ctx, p.token);
-  // Kept unless declined or failed: a payment pending authentication keeps its tokens.
-  const kept = p.status !== 'DECLINED' && p.status !== 'FAILED';
-  if (!kept) await undo(ctx, made);
-  else if (!made.keepCard && made.cardToken) await ctx.deps.cards.setStatus(ctx.caller, made.cardToken, 'DELETED', null);
-  const extra = kept && f.tokenCreate && card ? tokenInformation(made, card, f.customerId) : {};
-  const shown = made.keepCard ? card : card ? { ...card, token: '', customerId: null } : null;
+  const input = readNewCard(ctx, f);
+  const r = await ctx.deps.cardPayments.payWithCard(ctx.caller, input);
+  if (!r.ok) throw newCardRefused(f, r);
+  const { payment: p, made } = r.value;
+  const refused = isRefused(p.status);
+  const extra = !refused && f.tokenCreate ? tokenInformation(made, f.customerId) : {};
+  const shown = input.keep ? made.card : { ...made.card, token: '', customerId: null };
   const json = paymentJson(p, shown, extra);
-  if (!made.keepCard) {
+  if (!input.keep) {
     const info = json.paymentInformation as Json | undefined;
     if (info) delete info.paymentInstrument;
   }
