@@ -195,20 +195,18 @@ export interface BrandNames {
   display: string;
   /** Native API and Cybersource TMS v2 spelling. */
   lower: string;
-  /** Cybersource three-digit card.type; empty where Cybersource has no code. */
-  cybersourceType: string;
 }
 
 const BRAND_NAMES: Readonly<Record<Brand, Omit<BrandNames, 'code'>>> = {
-  VISA: { display: 'Visa', lower: 'visa', cybersourceType: '001' },
-  MASTERCARD: { display: 'Mastercard', lower: 'mastercard', cybersourceType: '002' },
-  AMEX: { display: 'American Express', lower: 'american express', cybersourceType: '003' },
-  DISCOVER: { display: 'Discover', lower: 'discover', cybersourceType: '004' },
-  DINERS: { display: 'Diners Club', lower: 'diners club', cybersourceType: '005' },
-  JCB: { display: 'JCB', lower: 'jcb', cybersourceType: '007' },
-  MAESTRO: { display: 'Maestro', lower: 'maestro', cybersourceType: '042' },
-  UNIONPAY: { display: 'UnionPay', lower: 'unionpay', cybersourceType: '062' },
-  UNKNOWN: { display: 'Unknown', lower: 'unknown', cybersourceType: '' },
+  VISA: { display: 'Visa', lower: 'visa' },
+  MASTERCARD: { display: 'Mastercard', lower: 'mastercard' },
+  AMEX: { display: 'American Express', lower: 'american express' },
+  DISCOVER: { display: 'Discover', lower: 'discover' },
+  DINERS: { display: 'Diners Club', lower: 'diners club' },
+  JCB: { display: 'JCB', lower: 'jcb' },
+  MAESTRO: { display: 'Maestro', lower: 'maestro' },
+  UNIONPAY: { display: 'UnionPay', lower: 'unionpay' },
+  UNKNOWN: { display: 'Unknown', lower: 'unknown' },
 };
 
 /** Every brand, for API documents that enumerate them. */

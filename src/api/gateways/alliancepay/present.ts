@@ -1,6 +1,8 @@
 /** Vault records as AlliancePay answers them: tokens, payments and its time format. */
+
 import { maskPan } from '../../../domain/card.ts';
 import type { DeclineCode } from '../../../domain/payment.ts';
+import { isRefused } from '../../../domain/payment.ts';
 import type { CardView } from '../../../vault/cards.ts';
 import type { CustomerService } from '../../../vault/customers.ts';
 import type { Caller } from '../../../vault/deps.ts';
@@ -38,7 +40,7 @@ export const tokenJson = (card: CardView, customerId: string, cred: Credential) 
 
 /** A payment's AlliancePay status: REQUIRED_3DS while a challenge is pending, FAIL when declined or failed. */
 export const statusOf = (p: PaymentView): string =>
-  p.status === 'PENDING_AUTHENTICATION' ? 'REQUIRED_3DS' : p.status === 'DECLINED' || p.status === 'FAILED' ? 'FAIL' : 'SUCCESS';
+  p.status === 'PENDING_AUTHENTICATION' ? 'REQUIRED_3DS' : isRefused(p.status) ? 'FAIL' : 'SUCCESS';
 
 export function paymentJson(p: PaymentView, cred: Credential, status: string) {
   const decline = p.declineCode ? DECLINES[p.declineCode] : null;

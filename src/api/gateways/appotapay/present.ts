@@ -1,5 +1,7 @@
 /** Vault records as AppotaPay answers them: tokens and charges, masked card, Vietnam times. */
+
 import { brandNames, formatExpiry, issuerCountry, maskPan } from '../../../domain/card.ts';
+import { isRefused } from '../../../domain/payment.ts';
 import type { CardView } from '../../../vault/cards.ts';
 import type { PaymentView } from '../../../vault/payments.ts';
 
@@ -35,7 +37,7 @@ export function chargeJson(p: PaymentView, card: CardView | null) {
     id: p.id,
     authenticationId: p.metadata?.authenticationId ?? null,
     merchantRefId: p.reference,
-    status: p.status === 'AUTHORIZED' ? 'AUTHORIZED' : p.status === 'DECLINED' || p.status === 'FAILED' ? 'FAILED' : p.status,
+    status: p.status === 'AUTHORIZED' ? 'AUTHORIZED' : isRefused(p.status) ? 'FAILED' : p.status,
     authorizedAmount: p.authorizedAmount,
     capturedAmount: p.capturedAmount,
     currency: p.currency,

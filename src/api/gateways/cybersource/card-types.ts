@@ -1,10 +1,23 @@
 /** Cybersource `card.type` spellings: each brand's 3-digit code and lowercase name (domain/card.ts), plus older aliases. */
-import { type Brand, brandNames } from '../../../domain/card.ts';
+import { ALL_BRANDS, type Brand, brandNames } from '../../../domain/card.ts';
 
-const BRANDS: Brand[] = ['VISA', 'MASTERCARD', 'AMEX', 'DISCOVER', 'DINERS', 'JCB', 'MAESTRO', 'UNIONPAY'];
+/** Cybersource's three-digit card.type of each brand; empty where Cybersource has no code. */
+export const TYPE_CODE: Readonly<Record<Brand, string>> = {
+  VISA: '001',
+  MASTERCARD: '002',
+  AMEX: '003',
+  DISCOVER: '004',
+  DINERS: '005',
+  JCB: '007',
+  MAESTRO: '042',
+  UNIONPAY: '062',
+  UNKNOWN: '',
+};
+
+const BRANDS = ALL_BRANDS.filter((b) => TYPE_CODE[b] !== '');
 
 const TYPE_CODES: Record<string, Brand> = {
-  ...Object.fromEntries(BRANDS.flatMap((b) => [[brandNames(b).cybersourceType, b] as const, [brandNames(b).lower, b] as const])),
+  ...Object.fromEntries(BRANDS.flatMap((b) => [[TYPE_CODE[b], b] as const, [brandNames(b).lower, b] as const])),
   '024': 'MAESTRO',
   amex: 'AMEX',
   'china unionpay': 'UNIONPAY',

@@ -2,13 +2,16 @@
  * Vault records as Cybersource JSON: TMS customers, payment instruments, shipping addresses, instrument
  * identifiers and pages; PTS payments, credits and their follow-ups.
  */
+
 import { createHash, randomBytes } from 'node:crypto';
 import { brandNames, formatExpiry, maskPan } from '../../../domain/card.ts';
 import { decimalAmount } from '../../../domain/money.ts';
 import type { DeclineCode, PaymentStatus } from '../../../domain/payment.ts';
+import { isApproved } from '../../../domain/payment.ts';
 import type { Address, CardView, InstrumentView } from '../../../vault/cards.ts';
 import type { AddressView, CustomerView } from '../../../vault/customers.ts';
 import type { PaymentView } from '../../../vault/payments.ts';
+import { TYPE_CODE } from './card-types.ts';
 import { submitTime } from './codes.ts';
 import { ADDRESS_FIELDS, type Json } from './fields.ts';
 
@@ -217,16 +220,12 @@ const cardOfPayment = (card: CardView, type: string | undefined): Json => ({
   },
 });
 
-/** What "approved" means on the PTS wire: neither declined nor failed, nor waiting for 3-D Secure. */
-const approvedOnWire = (p: PaymentView): boolean =>
-  p.status !== 'DECLINED' && p.status !== 'FAILED' && p.status !== 'PENDING_AUTHENTICATION';
-
 /** A payment or credit, with the card it used (when it is still readable). */
 export function paymentJson(p: PaymentView, card: CardView | null, extra: Json = {}): Json {
   const base = `/pts/v2/${p.kind === 'credit' ? 'credits' : 'payments'}/${p.id}`;
-  const approved = approvedOnWire(p);
+  const approved = isApproved(p.status);
   const decline = p.declineCode ? DECLINE_REASONS[p.declineCode] : null;
-  const type = card ? brandNames(card.brand).cybersourceType : undefined;
+  const type = card ? TYPE_CODE[card.brand] : undefined;
   return {
     _links: paymentLinks(p, base, approved),
     id: p.id,
