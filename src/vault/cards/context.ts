@@ -1,5 +1,5 @@
 import { createWindowKeyring } from '../../crypto/window-keys.ts';
-import { type Brand, binInfo, cvvValid, type Expiry, type Funding, isExpired, isTooFarInFuture, parsePan } from '../../domain/card.ts';
+import { binInfo, cvvValid, type Expiry, isExpired, isTooFarInFuture, parsePan } from '../../domain/card.ts';
 import { effectiveStatus, type StoredStatus, type Usage } from '../../domain/lifecycle.ts';
 import { containsCardNumber } from '../../domain/pan-detector.ts';
 import type { CardWithInstrument } from '../../store/card-store.ts';
@@ -9,7 +9,7 @@ import { windowKeyStore } from '../../store/window-key-store.ts';
 import { iso, parseJson, type VaultDeps } from '../deps.ts';
 import { fail, succeed, type VaultResult } from '../errors.ts';
 import type { Address, CardView, Metadata } from './model.ts';
-import { cvvAad, cvvWindowMs, panMessage } from './model.ts';
+import { binFieldsOf, cvvAad, cvvWindowMs, panMessage } from './model.ts';
 
 export function cardContext(deps: VaultDeps) {
   const { db, keyring, scrubber } = deps;
@@ -45,12 +45,7 @@ export function cardContext(deps: VaultDeps) {
       version: row.version,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
-      bin6: row.bin6,
-      bin8: row.bin8,
-      last4: row.last4,
-      panLength: row.pan_length,
-      brand: row.brand as Brand,
-      funding: row.funding as Funding,
+      ...binFieldsOf(row),
     };
   }
 

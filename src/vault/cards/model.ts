@@ -24,7 +24,27 @@ export interface Address {
 
 export type Metadata = Record<string, string>;
 
-export interface CardView {
+/** What a card's number says about it, kept in clear beside the ciphertext (its identifier's columns). */
+export interface BinFields {
+  bin6: string;
+  bin8: string | null;
+  last4: string;
+  panLength: number;
+  brand: Brand;
+  funding: Funding;
+}
+
+/** The BIN fields of an identifier row (or a card row joined with its identifier). */
+export const binFieldsOf = (r: Pick<InstrumentRow, 'bin6' | 'bin8' | 'last4' | 'pan_length' | 'brand' | 'funding'>): BinFields => ({
+  bin6: r.bin6,
+  bin8: r.bin8,
+  last4: r.last4,
+  panLength: r.pan_length,
+  brand: r.brand as Brand,
+  funding: r.funding as Funding,
+});
+
+export interface CardView extends BinFields {
   token: string;
   merchantId: string;
   instrumentId: string;
@@ -42,22 +62,10 @@ export interface CardView {
   version: number;
   createdAt: string;
   updatedAt: string;
-  bin6: string;
-  bin8: string | null;
-  last4: string;
-  panLength: number;
-  brand: Brand;
-  funding: Funding;
 }
 
-export interface InstrumentView {
+export interface InstrumentView extends BinFields {
   id: string;
-  bin6: string;
-  bin8: string | null;
-  last4: string;
-  panLength: number;
-  brand: Brand;
-  funding: Funding;
   /** False once its card number was destroyed (deleted, or its last card deleted). */
   available: boolean;
   attributes: Record<string, string>;
@@ -66,12 +74,7 @@ export interface InstrumentView {
 
 export const instrumentView = (r: InstrumentRow): InstrumentView => ({
   id: r.id,
-  bin6: r.bin6,
-  bin8: r.bin8,
-  last4: r.last4,
-  panLength: r.pan_length,
-  brand: r.brand as Brand,
-  funding: r.funding as Funding,
+  ...binFieldsOf(r),
   available: r.pan_ct !== null,
   attributes: parseJson<Record<string, string>>(r.attributes) ?? {},
   createdAt: r.created_at,
