@@ -1,8 +1,9 @@
 /**
- * The request pipeline every gateway route runs: authenticate → the merchant's rate → read the input → the
- * operation; a GatewayRefusal on the way is answered in the gateway's own shape, and one carrying `auth` is
- * first audited as a failed authentication (which also counts toward the address's lockout). A gateway
- * supplies only its parts: how it authenticates, how it reads its input, how it renders a refusal.
+ * The request pipeline every gateway route runs: checks made before authentication → authenticate → the
+ * merchant's rate → read the input → the operation → send the answer. A GatewayRefusal on the way is answered
+ * in the gateway's own shape, and one carrying `auth` is first audited as a failed authentication (which also
+ * counts toward the address's lockout). A gateway supplies only its parts: how it authenticates, reads its
+ * input, renders a refusal and (when its answers are sealed or encrypted) sends an answer.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../../../vault/deps.ts';
@@ -20,17 +21,24 @@ export interface PipelineSpec<A extends Authenticated> {
   guard: Pick<Guard, 'throttled' | 'authFailed'>;
   /** The audited scheme when a refusal's `auth` names none. */
   scheme: string;
+  /** Checks of the request made before authentication (AppotaPay's Language header); throws a GatewayRefusal. */
+  before?(request: FastifyRequest): void;
   /** Who sent the request; throws a GatewayRefusal with `auth` when it is refused. */
-  authenticate(request: FastifyRequest): Promise<A>;
+  authenticate(request: FastifyRequest, reply: FastifyReply): Promise<A>;
   /** Sends a refusal in the gateway's own error body. */
-  render(reply: FastifyReply, refusal: GatewayRefusal): FastifyReply;
+  render(reply: FastifyReply, refusal: GatewayRefusal, request: FastifyRequest): FastifyReply | Promise<FastifyReply>;
+  /** Sends an operation's answer (default: as JSON); a gateway whose answers are sealed or encrypted seals here. */
+  send?(reply: FastifyReply, answer: unknown, auth: A, request: FastifyRequest): FastifyReply | Promise<FastifyReply>;
 }
 
-/** One operation: the authenticated caller and its input in, the answer out (or the reply, already sent). */
+/** One operation: its input and the authenticated caller in, the answer out. */
 export type Operation<A extends Authenticated, In> = (input: In, auth: A, request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
+/** A route's reader: what authentication yielded → the operation's input (throws a GatewayRefusal it refuses). */
+export type Reader<A extends Authenticated, In> = (auth: A, request: FastifyRequest) => In | Promise<In>;
+
 export function gatewayPipeline<A extends Authenticated>(spec: PipelineSpec<A>) {
-  const { api, guard, render } = spec;
+  const { api, guard } = spec;
 
   async function refused(request: FastifyRequest, reply: FastifyReply, e: GatewayRefusal): Promise<FastifyReply> {
     if (e.auth) {
@@ -41,20 +49,19 @@ export function gatewayPipeline<A extends Authenticated>(spec: PipelineSpec<A>) 
         merchantId: e.auth.merchantId ?? null,
       });
     }
-    return render(reply, e);
+    return spec.render(reply, e, request);
   }
 
-  /**
-   * A route handler running the pipeline: `read` turns what authentication yielded into the operation's
-   * input (throwing a GatewayRefusal for input it refuses), after the rate check.
-   */
-  return function route<In>(read: (auth: A, request: FastifyRequest) => In, operation: Operation<A, In>) {
+  /** A route handler running the pipeline for one operation, with the reader of its input. */
+  return function route<In>(read: Reader<A, In>, operation: Operation<A, In>) {
     return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
       try {
-        const auth = await spec.authenticate(request);
+        spec.before?.(request);
+        const auth = await spec.authenticate(request, reply);
         if (guard.throttled(api, auth.caller.merchantId, reply)) return reply;
-        const answer = await operation(read(auth, request), auth, request, reply);
-        return answer === reply ? reply : reply.send(answer);
+        const answer = await operation(await read(auth, request), auth, request, reply);
+        if (answer === reply) return reply;
+        return spec.send ? await spec.send(reply, answer, auth, request) : reply.send(answer);
       } catch (e) {
         if (!(e instanceof GatewayRefusal)) throw e;
         return refused(request, reply, e);
