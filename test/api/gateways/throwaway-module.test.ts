@@ -9,6 +9,7 @@ import { GATEWAYS } from '../../../src/api/gateways/index.ts';
 import { keepRawBody, parseObject, rawText } from '../../../src/api/gateways/kit/body.ts';
 import { fieldReader } from '../../../src/api/gateways/kit/fields.ts';
 import type { GatewayModule } from '../../../src/api/gateways/kit/module.ts';
+import { gatewayPipeline } from '../../../src/api/gateways/kit/pipeline.ts';
 import { GatewayRefusal } from '../../../src/api/gateways/kit/refusal.ts';
 import { buildApp } from '../../../src/app.ts';
 import { makeTestApp, type TestApp } from '../../helpers/harness.ts';
@@ -30,6 +31,17 @@ const echo: GatewayModule<'echo'> = {
       document: { title: 'Echo API', description: 'A throwaway gateway.', securitySchemes: {} },
       async register(app, deps) {
         deps.guard.renderer('echo', (reply, status) => send(reply, status, `refused ${status}`));
+        // The kit's pipeline: authenticate, the rate, read, operate; a refusal audited when it is an auth one.
+        const route = gatewayPipeline({
+          api: 'echo',
+          guard: deps.guard,
+          scheme: 'echo-key',
+          async authenticate(request) {
+            if (request.headers['x-echo-key'] !== SECRET_HEADER_VALUE) throw new GatewayRefusal('auth', { auth: { reason: 'bad_key' } });
+            return { caller: { merchantId: 'mch_echo', actor: 'echo' } };
+          },
+          render: (reply, e) => send(reply, e.code === 'auth' ? 401 : 400, e.detail ?? String(e.code)),
+        });
         await app.register(async (scope) => {
           keepRawBody(scope, 'string', ['application/json']);
           scope.post(
@@ -42,21 +54,14 @@ const echo: GatewayModule<'echo'> = {
                 response: { 200: { type: 'object', additionalProperties: true } },
               },
             },
-            async (request, reply) => {
-              try {
-                if (request.headers['x-echo-key'] !== SECRET_HEADER_VALUE) {
-                  throw new GatewayRefusal('auth', { auth: { scheme: 'echo-key', reason: 'bad_key' } });
-                }
+            route(
+              (_auth, request) => {
                 const body = parseObject(rawText(request.body));
                 if (!body.ok) throw new GatewayRefusal('invalid', { detail: 'not a JSON object' });
-                const say = read.need(body.value, 'say', { max: 20, pattern: /^[a-z]+$/ });
-                return { ok: true, echo: Array(deps.settings.repeat).fill(say).join(' ') };
-              } catch (e) {
-                if (!(e instanceof GatewayRefusal)) throw e;
-                if (e.auth) await deps.guard.authFailed(request, { api: 'echo', scheme: e.auth.scheme ?? '', reason: e.auth.reason });
-                return send(reply, e.code === 'auth' ? 401 : 400, e.detail ?? String(e.code));
-              }
-            },
+                return read.need(body.value, 'say', { max: 20, pattern: /^[a-z]+$/ });
+              },
+              async (say) => ({ ok: true, echo: Array(deps.settings.repeat).fill(say).join(' ') }),
+            ),
           );
         });
       },
@@ -117,6 +122,13 @@ describe('a throwaway gateway module given to buildApp', () => {
     expect(Object.keys(doc.paths)).toEqual(['/echo/v1/say']);
     const native = (await app.inject({ method: 'GET', url: '/openapi/native.json' })).json();
     expect(Object.keys(native.paths).some((p) => p.startsWith('/echo/'))).toBe(false);
+  });
+
+  it('audits a refused key as auth.failed of its API, through the pipeline', async () => {
+    const events = await base.vault.store.db.selectFrom('audit_events').select(['detail']).where('action', '=', 'auth.failed').execute();
+    expect(events.map((e) => JSON.parse(e.detail ?? '{}'))).toContainEqual(
+      expect.objectContaining({ api: 'echo', scheme: 'echo-key', reason: 'bad_key' }),
+    );
   });
 
   it('never logs its credential header', async () => {
