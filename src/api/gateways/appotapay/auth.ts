@@ -1,7 +1,7 @@
 /**
  * AppotaPay's authentication: `X-APPOTAPAY-AUTH`, a JWT (optionally `Bearer `) signed HS256 with the UTF-8
  * bytes of the partner's secret key, naming its `api_key`, issued by its partner code, with an `exp`. A
- * refusal is audited for the guard (failed-authentication lockout) before it is answered.
+ * refusal is thrown with what the pipeline audits for the guard (failed-authentication lockout).
  */
 import type { FastifyRequest } from 'fastify';
 import { errors as joseErrors, jwtVerify } from 'jose';
@@ -20,15 +20,17 @@ function unverifiedClaims(token: string): Record<string, unknown> {
   }
 }
 
-export type Authenticate = (request: FastifyRequest) => Promise<Caller>;
+export interface AppotaAuthenticated {
+  caller: Caller;
+}
 
-export function authenticator(deps: Pick<GatewayDeps, 'merchants' | 'guard' | 'now'>): Authenticate {
+export function authenticator(deps: Pick<GatewayDeps, 'merchants' | 'now'>): (request: FastifyRequest) => Promise<AppotaAuthenticated> {
   const keys = credentialResolver(deps.merchants, 'appotapay', ({ publicData, secret }) => ({
     partnerCode: publicData.partnerCode as string,
     secret: new TextEncoder().encode(secret.secretKey as string),
   }));
 
-  async function verify(request: FastifyRequest): Promise<Caller> {
+  return async function authenticate(request) {
     const raw = request.headers['x-appotapay-auth'];
     if (typeof raw !== 'string' || raw.trim() === '') throw authRefusal('missing');
     const token = raw.trim().replace(/^Bearer\s+/i, '');
@@ -50,18 +52,6 @@ export function authenticator(deps: Pick<GatewayDeps, 'merchants' | 'guard' | 'n
       if (e instanceof joseErrors.JOSEError) throw authRefusal(e.code.toLowerCase(), merchantId);
       throw e;
     }
-    return { merchantId, actor: `appotapay:${credentialId}` };
-  }
-
-  return async (request) => {
-    try {
-      return await verify(request);
-    } catch (e) {
-      if (isAppotaRefusal(e) && e.auth) {
-        const { scheme = 'jwt-hs256', reason, merchantId = null } = e.auth;
-        await deps.guard.authFailed(request, { api: 'appotapay', scheme, reason, merchantId });
-      }
-      throw e;
-    }
+    return { caller: { merchantId, actor: `appotapay:${credentialId}` } };
   };
 }

@@ -44,9 +44,12 @@ export const refusal = (code: Code, fields: readonly FieldFault[] = []): AppotaR
 /** errorCode 1 for one field. */
 export const invalid = (field: string, reason: string): AppotaRefusal => refusal(1, [{ field, reason }]);
 
+/** The audited authentication scheme: X-APPOTAPAY-AUTH's HS256 JWT. */
+export const SCHEME = 'jwt-hs256';
+
 /** A refused X-APPOTAPAY-AUTH: why, and the merchant the api_key named when it is known. */
 export const authRefusal = (reason: string, merchantId?: string): AppotaRefusal =>
-  new GatewayRefusal<Code>(401, { auth: { scheme: 'jwt-hs256', reason, ...(merchantId === undefined ? {} : { merchantId }) } });
+  new GatewayRefusal<Code>(401, { auth: { scheme: SCHEME, reason, ...(merchantId === undefined ? {} : { merchantId }) } });
 
 export const isAppotaRefusal = (e: unknown): e is AppotaRefusal => e instanceof GatewayRefusal && e.code in CODES;
 

@@ -10,7 +10,6 @@ import { gatewayErrorHandler } from '../../guard.ts';
 import { documentWire } from '../../openapi.ts';
 import { keepRawBody } from '../kit/body.ts';
 import type { GatewayDeps } from '../kit/module.ts';
-import { authenticator } from './auth.ts';
 import { guardRenderer, renderProblem } from './codes.ts';
 import { body } from './fields.ts';
 import { handler } from './handler.ts';
@@ -131,7 +130,7 @@ const ROUTES: Route[] = [
 
 export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDeps): Promise<void> {
   deps.guard.renderer('appotapay', guardRenderer);
-  const handle = handler(deps, authenticator(deps));
+  const handle = handler(deps);
   app.register(async (scope) => {
     keepRawBody(scope, 'string');
     scope.setErrorHandler(gatewayErrorHandler('appotapay', deps.guard, renderProblem));
