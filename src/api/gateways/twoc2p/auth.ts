@@ -1,13 +1,19 @@
 /**
  * Authenticates a 2C2P request: the compact JWS its body carries (raw, or JSON `{"payload": "<jws>"}`),
  * verified against the merchant keys and decrypted with that merchant's vault key (message-crypto.ts).
- * A refusal is audited as a failed JWS authentication and answered with the one plain 400.
+ * A message that does not verify or decrypt is thrown as an `untrusted` refusal, which the pipeline audits
+ * as a failed JWS authentication and answers with the one plain 400 (routes.ts).
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Guard } from '../../guard.ts';
+import type { FastifyRequest } from 'fastify';
+import type { Caller } from '../../../vault/deps.ts';
 import { isPlainObject } from '../kit/fields.ts';
-import { isTwoc2pRefusal, plain, untrusted } from './codes.ts';
+import { untrusted } from './codes.ts';
 import type { OpenedMessage, Twoc2pCrypto } from './message-crypto.ts';
+
+/** A verified, decrypted request and who sent it. */
+export interface Twoc2pAuthenticated extends OpenedMessage {
+  caller: Caller;
+}
 
 /** The JWS a body carries; surrounding whitespace is ignored. */
 function jwsOf(body: unknown): string {
@@ -16,19 +22,10 @@ function jwsOf(body: unknown): string {
   return jws;
 }
 
-/** The verified, decrypted message; null when refused (the plain 400 is sent). */
-export async function authenticate(
-  deps: { crypto: Twoc2pCrypto; guard: Guard },
-  request: FastifyRequest,
-  reply: FastifyReply,
-): Promise<OpenedMessage | null> {
-  try {
-    return await deps.crypto.open(jwsOf(request.body));
-  } catch (e) {
-    if (!isTwoc2pRefusal(e) || !e.auth) throw e;
-    const { scheme = 'jws', reason, merchantId } = e.auth;
-    await deps.guard.authFailed(request, { api: 'twoc2p', scheme, reason, merchantId });
-    plain(reply, 400);
-    return null;
-  }
+export function twoc2pAuthenticator(crypto: Pick<Twoc2pCrypto, 'open'>): (request: FastifyRequest) => Promise<Twoc2pAuthenticated> {
+  return async function authenticate(request) {
+    const opened = await crypto.open(jwsOf(request.body));
+    const { merchantId, credentialId } = opened.merchant;
+    return { ...opened, caller: { merchantId, actor: `twoc2p:${credentialId}` } };
+  };
 }

@@ -27,9 +27,12 @@ export type Twoc2pRefusal = GatewayRefusal<Twoc2pCode>;
 /** A refusal inside the envelope, `desc` its responseDesc. */
 export const refusal = (code: CodeName, desc: string): Twoc2pRefusal => new GatewayRefusal<Twoc2pCode>(code, { detail: desc });
 
+/** The audited scheme of a 2C2P authentication: a signed (and encrypted) message. */
+export const SCHEME = 'jws';
+
 /** A message refused before it is trusted: audited as a failed JWS authentication, answered with the plain 400. */
 export const untrusted = (reason: string): Twoc2pRefusal =>
-  new GatewayRefusal<Twoc2pCode>('untrusted', { auth: { scheme: 'jws', reason } });
+  new GatewayRefusal<Twoc2pCode>('untrusted', { auth: { scheme: SCHEME, reason } });
 
 export const isTwoc2pRefusal = (e: unknown): e is Twoc2pRefusal => e instanceof GatewayRefusal;
 

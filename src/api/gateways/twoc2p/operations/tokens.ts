@@ -82,12 +82,16 @@ const remove: Operation = async (cards, caller, p, twoc2pId) => {
 const OPERATIONS: Record<Twoc2pOperation, Operation> = { add, update, get, delete: remove };
 
 /** The answer to `op` for the merchant that signed the payload: success, or the refusal in the envelope. */
-export async function answer(cards: TokenCards, op: Twoc2pOperation, merchant: Twoc2pMerchant, p: Body): Promise<Body> {
+export async function answer(
+  cards: TokenCards,
+  op: Twoc2pOperation,
+  { caller, merchant }: { caller: Caller; merchant: Twoc2pMerchant },
+  p: Body,
+): Promise<Body> {
   try {
     validate(op, p);
     const { twoc2pId } = merchant.value;
     if (p.merchantID !== twoc2pId) throw refusal('merchant', 'merchantID does not match the signing merchant');
-    const caller: Caller = { merchantId: merchant.merchantId, actor: `twoc2p:${merchant.credentialId}` };
     return await OPERATIONS[op](cards, caller, p, twoc2pId);
   } catch (e) {
     if (!isTwoc2pRefusal(e)) throw e;
