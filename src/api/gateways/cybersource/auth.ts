@@ -2,14 +2,15 @@
  * Cybersource REST authentication as the official SDKs send it (gateways.md §4.7): HTTP Signature
  * (HMAC-SHA256 over host, date, request-target, digest, v-c-merchant-id) and JWT — v2 (HS256 with the
  * shared secret, RS256 with a registered certificate, claims binding the request) and v1 (RS256 with the
- * certificate in x5c, RFC 1123 iat). Every check that fails is an `authenticationFailed` refusal (401), audited
- * through the guard. Credentials come from the kit's resolver (one cache, each request re-reads the row).
+ * certificate in x5c, RFC 1123 iat). Every check that fails is an `authenticationFailed` refusal (401) carrying
+ * what the pipeline audits (kit/pipeline.ts). Credentials come from the kit's resolver (one cache, each request
+ * re-reads the row).
  */
 import { createHash, createHmac, createPublicKey, type KeyObject, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { compactVerify, decodeProtectedHeader, errors as joseErrors } from 'jose';
+import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
-import type { Guard } from '../../guard.ts';
 import { parseJsonBounded } from '../../json.ts';
 import { type CredentialResolver, credentialResolver } from '../kit/credentials.ts';
 import { isPlainObject } from '../kit/fields.ts';
@@ -31,6 +32,9 @@ const reasonOf = (message: string): string =>
     .replace(/^_+|_+$/g, '')
     .slice(0, 80);
 
+/** The audited scheme of a request that presents neither a signature nor a bearer token. */
+export const NO_SCHEME = 'none';
+
 /** What an authenticated request knows about its merchant. */
 export interface CybersourceCredential {
   credentialId: string;
@@ -45,10 +49,14 @@ export interface CybersourceCredential {
 }
 
 export interface Authenticated {
+  caller: Caller;
   credential: CybersourceCredential;
   /** The SDK's response-MLE request: the kid named in the JWT's v-c-response-mle-kid claim. */
   responseMleKid: string | null;
 }
+
+/** What the checks of a request establish; the caller is named from it. */
+type Verified = Omit<Authenticated, 'caller'>;
 
 export interface RequestFacts {
   method: string;
@@ -190,7 +198,7 @@ function signedNames(params: Map<string, string>, method: string): string[] {
   return names;
 }
 
-async function httpSignature(a: AuthContext, facts: RequestFacts, signatureHeader: string, named: Named): Promise<Authenticated> {
+async function httpSignature(a: AuthContext, facts: RequestFacts, signatureHeader: string, named: Named): Promise<Verified> {
   if (signatureHeader.length > 8192) throw fail('the signature header is too long');
   const params = signatureParams(signatureHeader);
   const method = facts.method.toLowerCase();
@@ -242,7 +250,7 @@ function checkV2Claims(a: AuthContext, facts: RequestFacts, claims: Record<strin
   a.seenJti.set(seenKey, exp * 1000);
 }
 
-async function jwt(a: AuthContext, facts: RequestFacts, token: string, named: Named): Promise<Authenticated> {
+async function jwt(a: AuthContext, facts: RequestFacts, token: string, named: Named): Promise<Verified> {
   const { head, claims } = decodeJwt(token);
   const v2 = claims['v-c-jwt-version'] === '2';
   const merchantId = (v2 ? claims['v-c-merchant-id'] : head['v-c-merchant-id']) ?? claims['v-c-merchant-id'] ?? claims.iss;
@@ -272,7 +280,7 @@ function pruneSeen(seenJti: Map<string, number>, now: number): void {
   for (const [k, until] of seenJti) if (until <= now) seenJti.delete(k);
 }
 
-function verify(a: AuthContext, facts: RequestFacts, named: Named): Promise<Authenticated> {
+function verify(a: AuthContext, facts: RequestFacts, named: Named): Promise<Verified> {
   const authorization = header(facts, 'authorization');
   if (authorization !== undefined) {
     const m = /^Bearer\s+([A-Za-z0-9_\-.=]+)$/.exec(authorization.trim());
@@ -284,7 +292,14 @@ function verify(a: AuthContext, facts: RequestFacts, named: Named): Promise<Auth
   throw fail('no signature or bearer token');
 }
 
-export function createCybersourceAuth(deps: { merchants: MerchantService; now: () => Date; skewSeconds: number; guard: Guard }) {
+/** The request's bytes as received (the scope keeps them raw: routes.ts); empty when it has no body. */
+export const rawBody = (request: FastifyRequest): Buffer => (Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
+
+/** The scheme a request presented, as the guard audits it. */
+const schemeOf = (request: FastifyRequest): string =>
+  request.headers.signature !== undefined ? 'http-signature' : request.headers.authorization !== undefined ? 'jwt' : NO_SCHEME;
+
+export function cybersourceAuthenticator(deps: { merchants: MerchantService; now: () => Date; skewSeconds: number }) {
   const a: AuthContext = {
     now: deps.now,
     skewSeconds: deps.skewSeconds,
@@ -292,26 +307,21 @@ export function createCybersourceAuth(deps: { merchants: MerchantService; now: (
     seenJti: new Map(),
   };
 
-  return {
-    /**
-     * Authenticates a request over the exact bytes received. A refusal is logged and audited here (with the
-     * merchant its credential named, once resolved) and thrown for the route to render.
-     */
-    async authenticate(request: FastifyRequest, body: Buffer): Promise<Authenticated> {
-      const named: Named = { merchantId: null };
-      try {
-        return await verify(a, { method: request.method, url: request.url, headers: request.headers, body }, named);
-      } catch (e) {
-        if (!isRefusal(e) || e.code !== 'authenticationFailed') throw e;
-        request.log.info({ reason: e.message }, 'cybersource authentication refused');
-        const scheme =
-          request.headers.signature !== undefined ? 'http-signature' : request.headers.authorization !== undefined ? 'jwt' : 'none';
-        const auth = { scheme, reason: reasonOf(e.message), merchantId: named.merchantId };
-        await deps.guard.authFailed(request, { api: 'cybersource', ...auth });
-        throw authError(e.message, auth);
-      }
-    },
+  /**
+   * Authenticates a request over the exact bytes received. A refusal is logged here and thrown with what the
+   * pipeline audits: the scheme presented, its reason, and the merchant its credential named once resolved.
+   */
+  return async function authenticate(request: FastifyRequest): Promise<Authenticated> {
+    const named: Named = { merchantId: null };
+    try {
+      const facts = { method: request.method, url: request.url, headers: request.headers, body: rawBody(request) };
+      const verified = await verify(a, facts, named);
+      const { credentialId, merchantId } = verified.credential;
+      return { caller: { merchantId, actor: `cybersource:${credentialId}` }, ...verified };
+    } catch (e) {
+      if (!isRefusal(e) || e.code !== 'authenticationFailed') throw e;
+      request.log.info({ reason: e.message }, 'cybersource authentication refused');
+      throw authError(e.message, { scheme: schemeOf(request), reason: reasonOf(e.message), merchantId: named.merchantId });
+    }
   };
 }
-
-export type CybersourceAuth = ReturnType<typeof createCybersourceAuth>;

@@ -1,16 +1,16 @@
 /**
- * The pipeline every Cybersource route runs: authenticate over the raw bytes, throttle the merchant, read
- * the JSON body, run the operation, send its answer (encrypted when asked) — and render any refusal in its
- * family's shape.
+ * Cybersource's parts of the kit's pipeline (kit/pipeline.ts) every route runs: authenticate over the raw
+ * bytes (auth.ts), the merchant's rate, read the JSON body into the operation's Ctx, run the operation, send its
+ * answer (encrypted when asked: mle.ts) — and render any refusal in its family's shape.
  */
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { parseObject, rawText } from '../kit/body.ts';
-import { isRefusal } from '../kit/refusal.ts';
-import type { CybersourceAuth } from './auth.ts';
+import { gatewayPipeline } from '../kit/pipeline.ts';
+import { type Authenticated, cybersourceAuthenticator, NO_SCHEME, rawBody } from './auth.ts';
 import { ptsError, render, tmsError } from './codes.ts';
 import type { Ctx, CybersourceDeps, Handler } from './context.ts';
 import type { Json } from './fields.ts';
-import { send } from './mle.ts';
+import { sender } from './mle.ts';
 
 export type Family = 'tms' | 'pts';
 
@@ -30,28 +30,35 @@ function parseBody(request: FastifyRequest, raw: Buffer, kind: Family): Json | u
   return parsed.value;
 }
 
-/** Wraps an operation of `kind`'s family as a route handler. */
-export const responder = (deps: CybersourceDeps, auth: CybersourceAuth) => (kind: Family, handler: Handler) =>
-  async function respond(request: FastifyRequest, reply: FastifyReply) {
-    const raw = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-    try {
-      const authenticated = await auth.authenticate(request, raw);
-      const { credential } = authenticated;
-      if (deps.guard.throttled('cybersource', credential.merchantId, reply)) return reply;
-      const ctx: Ctx = {
-        deps,
-        caller: { merchantId: credential.merchantId, actor: `cybersource:${credential.credentialId}` },
-        auth: authenticated,
-        presented: { creator: credential.cybsMerchantId },
-        params: request.params as Record<string, string>,
-        query: request.query as Record<string, string | undefined>,
-        body: parseBody(request, raw, kind),
-        headers: request.headers,
-      };
-      const answer = await handler(ctx);
-      return await send(request, reply, ctx, answer, kind);
-    } catch (e) {
-      if (isRefusal(e)) return render(reply, e, deps.now());
-      throw e;
-    }
-  };
+/** An operation's Ctx: the authenticated caller, the request's path, query and headers, and its JSON body. */
+const reader =
+  (deps: CybersourceDeps, kind: Family) =>
+  (auth: Authenticated, request: FastifyRequest): Ctx => ({
+    deps,
+    caller: auth.caller,
+    auth,
+    presented: { creator: auth.credential.cybsMerchantId },
+    params: request.params as Record<string, string>,
+    query: request.query as Record<string, string | undefined>,
+    body: parseBody(request, rawBody(request), kind),
+    headers: request.headers,
+  });
+
+/**
+ * The route handler of an operation of `kind`'s family. The two families share the authenticator (and so its
+ * record of JWT ids seen); they differ in how a body is refused and how an answer is sent.
+ */
+export function responder(deps: CybersourceDeps) {
+  const authenticate = cybersourceAuthenticator(deps);
+  const pipelineOf = (kind: Family) =>
+    gatewayPipeline<Authenticated>({
+      api: 'cybersource',
+      guard: deps.guard,
+      scheme: NO_SCHEME,
+      authenticate,
+      render: (reply, refusal) => render(reply, refusal, deps.now()),
+      send: sender(deps, kind),
+    });
+  const pipelines = { tms: pipelineOf('tms'), pts: pipelineOf('pts') };
+  return (kind: Family, handler: Handler) => pipelines[kind](reader(deps, kind), handler);
+}

@@ -1,13 +1,12 @@
 /**
  * Cybersource Token Management Service (TMS) and payments (PTS), wire-compatible with the official SDKs
  * (docs/cybersource.md): the route table. Each path maps to an operation (operations/*.ts) and its OpenAPI
- * side (tms-docs.ts, pts-docs.ts); every route runs the same pipeline (respond.ts).
+ * side (tms-docs.ts, pts-docs.ts); every route runs the kit's one pipeline with Cybersource's parts (respond.ts).
  */
 import type { FastifyInstance } from 'fastify';
 import { gatewayErrorHandler } from '../../guard.ts';
 import { documentWire } from '../../openapi.ts';
 import { keepRawBody } from '../kit/body.ts';
-import { createCybersourceAuth } from './auth.ts';
 import { guardRenderer, problemRenderer } from './codes.ts';
 import type { CybersourceDeps, Handler } from './context.ts';
 import * as customers from './operations/customers.ts';
@@ -65,7 +64,7 @@ const PTS: Route[] = [
 const DOCS = { ...TMS_DOCS, ...PTS_DOCS };
 
 export async function registerCybersource(app: FastifyInstance, deps: CybersourceDeps): Promise<void> {
-  const respond = responder(deps, createCybersourceAuth(deps));
+  const respond = responder(deps);
   deps.guard.renderer('cybersource', guardRenderer(deps.now));
   app.register(async (scope) => {
     // Bodies stay raw bytes: the digest is checked over exactly what was sent.
