@@ -311,6 +311,15 @@ describe('a merchant without an MLE key', () => {
     expect(res.body).not.toContain(MASTERCARD);
   });
 
+  it('a PTS answer asked for as application/jose → 403 in the PTS shape (INVALID_MERCHANT_CONFIGURATION)', async () => {
+    const paid = await nc.post('/pts/v2/payments', { paymentInformation: { customer: { id: ncus.customerId } }, ...amount('5.00') });
+    expect(paid.status, paid.body).toBe(201);
+    const res = await nc.get(`/pts/v2/payments/${paid.json.id}`, JOSE);
+    expect(res.status, res.body).toBe(403);
+    expect(res.json).toMatchObject({ status: 'INVALID_REQUEST', reason: 'INVALID_MERCHANT_CONFIGURATION' });
+    expect(res.body).not.toContain(MASTERCARD);
+  });
+
   it('ordinary masked reads still work', async () => {
     const res = await nc.get(`/tms/v1/instrumentidentifiers/${ncus.iiId}`);
     expect(res.status, res.body).toBe(200);
