@@ -1,10 +1,11 @@
 /**
  * Who an AlliancePay request is from: a service code opens a virtual-device session (credentials through the
  * kit resolver); every other call names its session by `x-device_id` + `x-refresh_token` and carries a
- * request id used once per session. Refused authentications are audited through the guard.
+ * request id used once per session. A refused authentication is thrown as a refusal carrying what the
+ * pipeline (kit/pipeline.ts) audits: the scheme when it is not the route's, the reason and the merchant.
  */
 import { createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import type { Caller } from '../../../vault/deps.ts';
 import type { OpenSession } from '../../../vault/sessions.ts';
 import { credentialResolver, type Resolved } from '../kit/credentials.ts';
@@ -28,12 +29,6 @@ export interface SessionCall {
   session: OpenSession;
 }
 
-/** Where a refusal came from, for the audit when it does not say itself. */
-export interface AuditScope {
-  scheme: 'virtual-device' | 'session';
-  merchantId: string | null;
-}
-
 export const header = (request: FastifyRequest, name: string): string | undefined => {
   const v = request.headers[name];
   return typeof v === 'string' && v !== '' ? v : undefined;
@@ -55,7 +50,7 @@ const OPEN_FAILURES: Record<'unknown' | 'wrong_refresh' | 'expired', Code> = {
 const sessionRefusal = (code: Code, merchantId: string | null): Refusal =>
   refusal(code, { auth: { scheme: 'session', reason: code, merchantId } });
 
-export function createAuth({ merchants, sessions, cards, guard }: Pick<GatewayDeps, 'merchants' | 'sessions' | 'cards' | 'guard'>) {
+export function createAuth({ merchants, sessions, cards }: Pick<GatewayDeps, 'merchants' | 'sessions' | 'cards'>) {
   const credentials = credentialResolver(merchants, 'alliancepay', ({ publicData, secret }) => {
     const pub = publicData as { merchantId: string; merchantPublicJwk: JsonWebKey };
     return {
@@ -73,11 +68,8 @@ export function createAuth({ merchants, sessions, cards, guard }: Pick<GatewayDe
       return r.credential;
     },
 
-    /**
-     * The session a call names, its credential still usable, the merchant within its rate limit (else null:
-     * the 429 is sent) and the request id new in the session (a captured request cannot be replayed).
-     */
-    async session(request: FastifyRequest, reply: FastifyReply): Promise<SessionCall | null> {
+    /** The session a call names, its credential still usable (the pipeline then takes the merchant's rate). */
+    async session(request: FastifyRequest): Promise<SessionCall> {
       const deviceId = header(request, 'x-device_id');
       const refresh = header(request, 'x-refresh_token');
       if (!deviceId) throw sessionRefusal('b_virtual_device_not_found', null);
@@ -88,20 +80,16 @@ export function createAuth({ merchants, sessions, cards, guard }: Pick<GatewayDe
       const r = await credentials.byId(session.credentialId, session.merchantId);
       if (!r.ok) throw sessionRefusal('b_unknown_device', session.merchantId);
       const cred = r.credential;
-      if (guard.throttled('alliancepay', cred.merchantId, reply)) return null;
-      const id = requestId(request);
       const caller: Caller = { merchantId: cred.merchantId, actor: `alliancepay:${cred.credentialId}` };
-      if (!(await cards.claimReference(caller, `alliancepay-request:${deviceId}`, id))) {
-        throw duplicate('x-request_id', { scheme: 'session', reason: 'replayed_request_id', merchantId: cred.merchantId });
-      }
       return { caller, cred, session };
     },
 
-    /** Audits and counts a refusal that failed authentication (the guard may lock the client out). */
-    async audit(request: FastifyRequest, r: Refusal, scope: AuditScope): Promise<void> {
-      if (!r.auth) return;
-      const merchantId = r.auth.merchantId !== undefined ? r.auth.merchantId : scope.merchantId;
-      await guard.authFailed(request, { api: 'alliancepay', scheme: r.auth.scheme ?? scope.scheme, reason: r.auth.reason, merchantId });
+    /** The call's request id, new in its session: a captured request cannot be replayed (after the rate check). */
+    async claimRequestId(call: SessionCall, request: FastifyRequest): Promise<void> {
+      const id = requestId(request);
+      if (!(await cards.claimReference(call.caller, `alliancepay-request:${call.session.deviceId}`, id))) {
+        throw duplicate('x-request_id', { scheme: 'session', reason: 'replayed_request_id', merchantId: call.caller.merchantId });
+      }
     },
   };
 }

@@ -46,8 +46,8 @@ const AUTH_CODES: ReadonlySet<Code> = new Set<Code>([
 ]);
 
 /**
- * A refusal with `code`; one of the authentication codes carries its audit reason (the code), to which the
- * route adds the scheme and the merchant it knows of.
+ * A refusal with `code`; one of the authentication codes carries its audit reason (the code). The pipeline
+ * audits it under the route's scheme unless it names one, and with the merchant only when it names one.
  */
 export function refusal(code: Code, opts: RefusalOptions = {}): Refusal {
   return new GatewayRefusal(code, AUTH_CODES.has(code) && !opts.auth ? { ...opts, auth: { reason: code } } : opts);

@@ -14,12 +14,15 @@ const ENC = 'A256GCM';
 export const seal = (value: unknown, key: KeyObject): Promise<string> =>
   new CompactEncrypt(new TextEncoder().encode(JSON.stringify(value))).setProtectedHeader({ alg: ALG, enc: ENC }).encrypt(key);
 
-/** The UTF-8 text inside a compact JWE to `key`; refused with `b_encryptor_failed_decrypt_message`. */
-export async function open(jwe: string, key: KeyObject): Promise<string> {
+/**
+ * The UTF-8 text inside a compact JWE to `key`, one of `merchantId`'s (its session's or its payment key); refused
+ * with `b_encryptor_failed_decrypt_message`, audited as a failed authentication of that merchant.
+ */
+export async function open(jwe: string, key: KeyObject, merchantId: string): Promise<string> {
   try {
     const { plaintext } = await compactDecrypt(jwe.trim(), key, { keyManagementAlgorithms: [ALG], contentEncryptionAlgorithms: [ENC] });
     return new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
   } catch {
-    throw refusal('b_encryptor_failed_decrypt_message');
+    throw refusal('b_encryptor_failed_decrypt_message', { auth: { reason: 'b_encryptor_failed_decrypt_message', merchantId } });
   }
 }

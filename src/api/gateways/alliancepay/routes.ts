@@ -9,13 +9,14 @@ import { gatewayErrorHandler } from '../../guard.ts';
 import { documentWire } from '../../openapi.ts';
 import { keepRawBody, parseObject, rawText } from '../kit/body.ts';
 import type { GatewayDeps } from '../kit/module.ts';
-import { isRefusal } from '../kit/refusal.ts';
-import { type AuditScope, type Auth, createAuth } from './auth.ts';
+import { gatewayPipeline } from '../kit/pipeline.ts';
+import type { GatewayRefusal } from '../kit/refusal.ts';
+import { type Auth, type Credential, createAuth, requestId, type SessionCall } from './auth.ts';
 import { guardRenderer, problemRenderer, type Refusal, refusal, render } from './codes.ts';
 import { open, seal } from './message-crypto.ts';
-import type { Operation } from './operations/context.ts';
+import type { Ctx, Operation } from './operations/context.ts';
 import { paymentOperations } from './operations/payments.ts';
-import { authorizeDevice } from './operations/session.ts';
+import { authorizeDevice, type DeviceCall, deviceAuthenticator } from './operations/session.ts';
 import { tokenOperations } from './operations/tokens.ts';
 import { authorizeRouteSchema, PATHS, type SessionPath, sessionRouteSchema } from './schemas.ts';
 
@@ -36,54 +37,56 @@ function operationsByPath(deps: GatewayDeps): Record<SessionPath, Operation> {
   };
 }
 
-/** Answers a refusal in AlliancePay's envelope; one that failed authentication is audited and counted first. */
-async function refuse(auth: Auth, request: FastifyRequest, reply: FastifyReply, e: unknown, scope: AuditScope) {
-  if (!isRefusal(e)) throw e;
-  await auth.audit(request, e as Refusal, scope);
-  return render(reply, e as Refusal);
-}
-
-/** A session call: authenticated, its body decrypted with the session key and read as a JSON object. */
-function sessionHandler(auth: Auth, operation: Operation) {
-  return async (request: FastifyRequest, reply: FastifyReply) => {
-    const scope: AuditScope = { scheme: 'session', merchantId: null };
-    try {
-      const call = await auth.session(request, reply);
-      if (!call) return reply;
-      scope.merchantId = call.caller.merchantId;
-      const body = parseObject(await open(rawText(request.body), call.session.serverKey));
-      if (!body.ok) throw refusal('b_error_parse_json');
-      const merchantId = body.value.merchantId;
-      if (merchantId !== undefined && merchantId !== call.cred.value.allianceMerchantId) throw refusal('b_user_merchant_request_mismatch');
-      const answer = await operation({ caller: call.caller, cred: call.cred, body: body.value });
-      return reply.send({ jwe: await seal(answer, call.cred.value.merchantPublic) });
-    } catch (e) {
-      return refuse(auth, request, reply, e, scope);
-    }
+/** A session call's input: its request id new in the session, then its body decrypted with the session key, a JSON object. */
+function sessionInput(auth: Auth) {
+  return async (call: SessionCall, request: FastifyRequest): Promise<Ctx> => {
+    await auth.claimRequestId(call, request);
+    const body = parseObject(await open(rawText(request.body), call.session.serverKey, call.caller.merchantId));
+    if (!body.ok) throw refusal('b_error_parse_json');
+    const merchantId = body.value.merchantId;
+    if (merchantId !== undefined && merchantId !== call.cred.value.allianceMerchantId) throw refusal('b_user_merchant_request_mismatch');
+    return { caller: call.caller, cred: call.cred, body: body.value };
   };
 }
 
+/** The parts both pipelines share: refusals in AlliancePay's envelope, answers as a JWE to the merchant's key. */
+const wire = {
+  render: (reply: FastifyReply, e: GatewayRefusal) => render(reply, e as Refusal),
+  send: async (reply: FastifyReply, answer: unknown, { cred }: { cred: Credential }) =>
+    reply.send({ jwe: await seal(answer, cred.value.merchantPublic) }),
+};
+
 export async function registerAlliancePay(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
+  const { guard } = deps;
   const auth = createAuth(deps);
-  const authorize = authorizeDevice(deps, auth);
-  deps.guard.renderer('alliancepay', guardRenderer);
+  guard.renderer('alliancepay', guardRenderer);
+  // Opening a session is not taken from the merchant's rate; every call in a session is.
+  const device = gatewayPipeline<DeviceCall>({
+    ...wire,
+    api: 'alliancepay',
+    guard,
+    scheme: 'virtual-device',
+    throttle: false,
+    before: (request) => void requestId(request),
+    authenticate: deviceAuthenticator(auth),
+  });
+  const session = gatewayPipeline<SessionCall>({ ...wire, api: 'alliancepay', guard, scheme: 'session', authenticate: auth.session });
+  const read = sessionInput(auth);
 
   app.register(async (scope) => {
     // The route schemas document the wire (schemas.ts); the handlers read and refuse fields themselves.
     documentWire(scope);
     // Bodies arrive as text (JWE) or JSON; both are read raw.
     keepRawBody(scope, 'string');
-    scope.setErrorHandler(gatewayErrorHandler('alliancepay', deps.guard, problemRenderer));
+    scope.setErrorHandler(gatewayErrorHandler('alliancepay', guard, problemRenderer));
 
-    scope.post('/api-gateway/authorize_virtual_device', { schema: authorizeRouteSchema }, async (request, reply) => {
-      try {
-        return reply.send(await authorize(request));
-      } catch (e) {
-        return refuse(auth, request, reply, e, { scheme: 'virtual-device', merchantId: null });
-      }
-    });
+    scope.post(
+      '/api-gateway/authorize_virtual_device',
+      { schema: authorizeRouteSchema },
+      device(() => undefined, authorizeDevice(deps)),
+    );
     for (const [path, operation] of Object.entries(operationsByPath(deps)) as [SessionPath, Operation][]) {
-      scope.post(path, { schema: sessionRouteSchema(path) }, sessionHandler(auth, operation));
+      scope.post(path, { schema: sessionRouteSchema(path) }, session(read, operation));
     }
   });
 }

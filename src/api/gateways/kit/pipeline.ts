@@ -21,6 +21,8 @@ export interface PipelineSpec<A extends Authenticated> {
   guard: Pick<Guard, 'throttled' | 'authFailed'>;
   /** The audited scheme when a refusal's `auth` names none. */
   scheme: string;
+  /** Whether an authenticated request is taken from the merchant's rate (default true; AlliancePay's session opening is not). */
+  throttle?: boolean;
   /** Checks of the request made before authentication (AppotaPay's Language header); throws a GatewayRefusal. */
   before?(request: FastifyRequest): void;
   /** Who sent the request; throws a GatewayRefusal with `auth` when it is refused. */
@@ -58,7 +60,7 @@ export function gatewayPipeline<A extends Authenticated>(spec: PipelineSpec<A>) 
       try {
         spec.before?.(request);
         const auth = await spec.authenticate(request, reply);
-        if (guard.throttled(api, auth.caller.merchantId, reply)) return reply;
+        if (spec.throttle !== false && guard.throttled(api, auth.caller.merchantId, reply)) return reply;
         const answer = await operation(await read(auth, request), auth, request, reply);
         if (answer === reply) return reply;
         return spec.send ? await spec.send(reply, answer, auth, request) : reply.send(answer);

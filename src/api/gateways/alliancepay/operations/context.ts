@@ -39,7 +39,7 @@ export const allianceToken = (): string => randomBytes(18).toString('base64url')
 
 /** A card field (PAN, expiry, CVV): a JWE to the merchant's payment key. */
 export async function cardField(ctx: Ctx, key: string): Promise<string> {
-  return open(need(ctx.body, key, { max: 4096 }), ctx.cred.value.paymentPrivate);
+  return open(need(ctx.body, key, { max: 4096 }), ctx.cred.value.paymentPrivate, ctx.caller.merchantId);
 }
 
 /** A card from two encrypted fields, checked before anything is written. */
