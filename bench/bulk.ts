@@ -24,12 +24,12 @@ import { sql } from 'kysely';
 import { openVault, type Vault } from '../src/app.ts';
 import { chainOf, eventHash } from '../src/audit/log.ts';
 import { loadConfig } from '../src/config.ts';
-import { dataKeyVersion } from '../src/crypto/keyring.ts';
 import { binInfo, parsePan } from '../src/domain/card.ts';
 import { instrumentIdentifierId } from '../src/domain/ids.ts';
 import { type Executor, inTransaction } from '../src/store/db.ts';
 import { PAN } from '../src/store/encrypted-fields.ts';
 import type { AuditEventRow, CardRow, InstrumentRow } from '../src/store/schema.ts';
+import { instrumentRow } from '../src/vault/cards/model.ts';
 import { nativeToken } from '../src/vault/cards.ts';
 
 /** Appends the Luhn check digit to a payload of digits. */
@@ -120,23 +120,7 @@ export async function buildBatch(vault: Pick<Vault, 'keyring'>, merchantId: stri
     const id = instrumentIdentifierId();
     const panCt = await vault.keyring.encrypt(merchantId, PAN.aad(merchantId, id), pan);
     const token = nativeToken();
-    out.instruments.push({
-      id,
-      merchant_id: merchantId,
-      fingerprint: fingerprint.value,
-      fp_version: fingerprint.version,
-      pan_ct: panCt,
-      bin6: info.bin6,
-      bin8: info.bin8,
-      last4: info.last4,
-      pan_length: info.length,
-      brand: info.brand,
-      funding: info.funding,
-      created_at: at,
-      key_version: dataKeyVersion(panCt),
-      attributes: null,
-      retained: 0,
-    });
+    out.instruments.push(instrumentRow(merchantId, id, fingerprint, panCt, info, at, false));
     out.cards.push({
       id: token,
       merchant_id: merchantId,

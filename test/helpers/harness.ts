@@ -38,6 +38,17 @@ export function rememberSecret(...secrets: (string | undefined)[]): void {
   if (text) fs.appendFileSync(path.join(scanDir, `secrets-${process.pid}.txt`), `${text}\n`);
 }
 
+/** Removes what a test database used: its PostgreSQL schema (when on PostgreSQL) and its data directory. */
+export async function dropTestStorage(dataDir: string, schema: string | null): Promise<void> {
+  if (schema && process.env.DATABASE_URL) {
+    const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await client.connect();
+    await client.query(`drop schema if exists ${schema} cascade`);
+    await client.end();
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
 export interface TestApp {
   app: FastifyInstance;
   vault: Vault;
@@ -87,13 +98,7 @@ export async function makeTestApp(opts: { now?: () => Date; env?: Record<string,
       await app.close();
       // A test may have closed the database itself (outage tests): cleanup goes on regardless.
       await vault.close().catch(() => {});
-      if (schema && process.env.DATABASE_URL) {
-        const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-        await client.connect();
-        await client.query(`drop schema if exists ${schema} cascade`);
-        await client.end();
-      }
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await dropTestStorage(dataDir, schema);
     },
   };
 }

@@ -6,11 +6,11 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { loadConfig } from '../../src/config.ts';
 import { openVault, type Vault } from '../../src/open-vault.ts';
 import type { Processor } from '../../src/payments/processor.ts';
 import type { Caller } from '../../src/vault/deps.ts';
+import { dropTestStorage } from '../helpers/harness.ts';
 
 export interface TestVault {
   vault: Vault;
@@ -37,13 +37,7 @@ export async function openTestVault(opts: { now?: () => Date; processor?: Proces
     caller: { merchantId: merchant.id, actor: 'cli' },
     async close() {
       await vault.close().catch(() => {});
-      if (schema && process.env.DATABASE_URL) {
-        const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-        await client.connect();
-        await client.query(`drop schema if exists ${schema} cascade`);
-        await client.end();
-      }
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      await dropTestStorage(dataDir, schema);
     },
   };
 }
