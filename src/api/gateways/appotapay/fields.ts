@@ -11,7 +11,7 @@ import { invalid } from './codes.ts';
 
 export type { Body };
 
-function reason(issue: FieldIssue, min: number): string {
+function reason(issue: FieldIssue): string {
   switch (issue.kind) {
     case 'missing':
       return 'is required';
@@ -19,8 +19,9 @@ function reason(issue: FieldIssue, min: number): string {
       return 'must be a string';
     case 'notObject':
       return 'must be an object';
+    case 'tooShort':
     case 'tooLong':
-      return `must be ${min} to ${issue.max} characters`;
+      return `must be ${issue.min} to ${issue.max} characters`;
     case 'format':
       return 'has an invalid format';
     case 'control':
@@ -32,8 +33,8 @@ function reason(issue: FieldIssue, min: number): string {
 
 const keyOf = (path: string): string => path.split('.').pop() as string;
 
-/** The reader for one field, its faults named by `path`. */
-const readerFor = (path: string, min = 1) => fieldReader((_key, issue) => invalid(path, reason(issue, min)));
+/** The kit's reader, each fault naming the field by its path (errorCode 1). */
+const fields = fieldReader((path, issue) => invalid(path, reason(issue)));
 
 /**
  * A string field at `path` (its last segment is the key in `b`): undefined when absent or null (refused if
@@ -44,13 +45,10 @@ export function text(
   path: string,
   opts: { min?: number; max: number; required?: boolean; pattern?: RegExp },
 ): string | undefined {
-  const key = keyOf(path);
-  const min = opts.min ?? 1;
-  const v = b?.[key];
-  // The kit reads "" as absent; AppotaPay refuses a string shorter than its minimum, "" included.
-  if (typeof v === 'string' && v.length < min) throw invalid(path, `must be ${min} to ${opts.max} characters`);
-  if (v === '') return v;
-  return readerFor(path, min).str(b ?? {}, key, {
+  // A minimum (1 unless given) makes "" a value AppotaPay refuses as too short, not an absent field.
+  return fields.str(b ?? {}, keyOf(path), {
+    as: path,
+    min: opts.min ?? 1,
     max: opts.max,
     required: opts.required === true,
     noControl: true,
@@ -64,7 +62,7 @@ export const need = (b: Body | undefined, path: string, opts: { min?: number; ma
 
 /** A nested object at `path`: undefined when absent or null (refused if required). */
 export const object = (b: Body | undefined, path: string, required = false): Body | undefined =>
-  readerFor(path).object(b ?? {}, keyOf(path), required);
+  fields.object(b ?? {}, keyOf(path), required, path);
 
 /** The request's JSON object body. */
 export function body(request: FastifyRequest): Body {

@@ -29,8 +29,6 @@ interface StrOptions {
 
 /** Field readers bound to one error style (TMS or PTS). */
 export function reader(refuse: Refuse) {
-  // The bounds of the field being read, for the kit's "too long" (worded with both bounds here).
-  const bounds = { min: 0, max: 0 };
   const why = (issue: FieldIssue): [Kind, string] => {
     switch (issue.kind) {
       case 'missing':
@@ -39,8 +37,9 @@ export function reader(refuse: Refuse) {
         return ['invalid', 'must be a string'];
       case 'notObject':
         return ['invalid', 'must be an object'];
+      case 'tooShort':
       case 'tooLong':
-        return ['invalid', `must be ${bounds.min} to ${bounds.max} characters`];
+        return ['invalid', `must be ${issue.min} to ${issue.max} characters`];
       default:
         return ['invalid', 'has an invalid format'];
     }
@@ -59,16 +58,9 @@ export function reader(refuse: Refuse) {
     return v;
   };
   const str = (o: Json | undefined, path: string, opts: StrOptions): string | undefined => {
-    const v = at(o, path);
-    bounds.min = opts.min ?? 0;
-    bounds.max = opts.max;
-    if (v === '') {
-      // "" is a value here (the kit reads it as absent): refused only by a minimum length or a pattern.
-      if (bounds.min > 0) throw refuse('invalid', path, `must be ${bounds.min} to ${bounds.max} characters`);
-      if (opts.pattern && !opts.pattern.test(v)) throw refuse('invalid', path, 'has an invalid format');
-      return v;
-    }
-    const s = kit.str({ [path]: v }, path, {
+    // "" is a value here (a minimum, 0 unless given, makes the kit hold it to the bounds and the pattern).
+    const s = kit.str({ [path]: at(o, path) }, path, {
+      min: opts.min ?? 0,
       max: opts.max,
       ...(opts.required ? { required: true } : {}),
       ...(opts.pattern ? { pattern: opts.pattern } : {}),

@@ -16,7 +16,8 @@ export type FieldIssue =
   | { kind: 'missing' }
   | { kind: 'notString' }
   | { kind: 'notObject' }
-  | { kind: 'tooLong'; max: number }
+  | { kind: 'tooShort'; min: number; max: number }
+  | { kind: 'tooLong'; min: number; max: number }
   | { kind: 'format' }
   | { kind: 'control' }
   | { kind: 'cardNumber' }
@@ -25,12 +26,19 @@ export type FieldIssue =
 
 export interface StringRule {
   required?: boolean;
+  /**
+   * The fewest characters (the default: any). Given, even as 0, "" is a value held to it (and to the pattern),
+   * not an absent field: some gateways refuse "" where others ignore it.
+   */
+  min?: number;
   max: number;
   pattern?: RegExp;
   /** Refuse C0 control characters (checked after the pattern). */
   noControl?: boolean;
   /** Refuse text holding a card number: free text is echoed in clear, outside the vault's encryption. */
   noCardNumber?: boolean;
+  /** The field's name in a fault (a dotted path such as `billing.email`); the key by default. */
+  as?: string;
 }
 
 const CONTROL = /[\u0000-\u001f]/;
@@ -40,8 +48,8 @@ export interface FieldReader {
   str(b: Body, key: string, rule: StringRule): string | undefined;
   /** A required string field. */
   need(b: Body, key: string, rule: Omit<StringRule, 'required'>): string;
-  /** A nested object: undefined when absent or null (refused if required). */
-  object(b: Body, key: string, required?: boolean): Body | undefined;
+  /** A nested object: undefined when absent or null (refused if required); `as` names it in a fault. */
+  object(b: Body, key: string, required?: boolean, as?: string): Body | undefined;
   /** Refuses the first key not in `allowed`. */
   only(b: Body, allowed: readonly string[]): void;
 }
@@ -49,27 +57,30 @@ export interface FieldReader {
 export function fieldReader(refuse: (field: string, issue: FieldIssue) => Error): FieldReader {
   const str = (b: Body, key: string, rule: StringRule): string | undefined => {
     const v = b[key];
-    if (v === undefined || v === null || v === '') {
-      if (rule.required) throw refuse(key, { kind: 'missing' });
+    const name = rule.as ?? key;
+    if (v === undefined || v === null || (v === '' && rule.min === undefined)) {
+      if (rule.required) throw refuse(name, { kind: 'missing' });
       return undefined;
     }
-    if (typeof v !== 'string') throw refuse(key, { kind: 'notString' });
-    if (v.length > rule.max) throw refuse(key, { kind: 'tooLong', max: rule.max });
-    if (rule.pattern && !rule.pattern.test(v)) throw refuse(key, { kind: 'format' });
-    if (rule.noControl && CONTROL.test(v)) throw refuse(key, { kind: 'control' });
-    if (rule.noCardNumber && containsCardNumber(v)) throw refuse(key, { kind: 'cardNumber' });
+    if (typeof v !== 'string') throw refuse(name, { kind: 'notString' });
+    const min = rule.min ?? 0;
+    if (v.length < min) throw refuse(name, { kind: 'tooShort', min, max: rule.max });
+    if (v.length > rule.max) throw refuse(name, { kind: 'tooLong', min, max: rule.max });
+    if (rule.pattern && !rule.pattern.test(v)) throw refuse(name, { kind: 'format' });
+    if (rule.noControl && CONTROL.test(v)) throw refuse(name, { kind: 'control' });
+    if (rule.noCardNumber && containsCardNumber(v)) throw refuse(name, { kind: 'cardNumber' });
     return v;
   };
   return {
     str,
     need: (b, key, rule) => str(b, key, { ...rule, required: true }) as string,
-    object(b, key, required = false) {
+    object(b, key, required = false, as = key) {
       const v = b[key];
       if (v === undefined || v === null) {
-        if (required) throw refuse(key, { kind: 'missing' });
+        if (required) throw refuse(as, { kind: 'missing' });
         return undefined;
       }
-      if (!isPlainObject(v)) throw refuse(key, { kind: 'notObject' });
+      if (!isPlainObject(v)) throw refuse(as, { kind: 'notObject' });
       return v;
     },
     only(b, allowed) {
