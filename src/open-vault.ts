@@ -135,7 +135,7 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     customers,
     cards,
     reveal: createRevealService(deps),
-    sessions: createSessionService({ ...deps, sessionTtlMs: (config.gateways.alliancepay?.sessionSeconds ?? 3600) * 1000 }),
+    sessions: createSessionService(deps),
     audit: createAuditService(deps),
     idempotency: createIdempotencyService(deps),
     keys: createKeyService({ ...deps, keyCacheTtlMs: config.keyCacheSeconds * 1000 }),

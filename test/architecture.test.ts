@@ -147,7 +147,9 @@ describe('the shape of src/', () => {
   it('keeps gateway knowledge in the gateway folders: no file elsewhere names a gateway by its id', () => {
     const ids = new Set<string>(GATEWAY_IDS);
     const literals = (n: Node, out: Set<string>): Set<string> => {
+      // A string ('opay') or a name (config.gateways.opay, { opay: … }) spelling a gateway's id.
       if (n.type === 'StringLiteral' && ids.has(n.value as string)) out.add(n.value as string);
+      if (n.type === 'Identifier' && ids.has(n.name as string)) out.add(n.name as string);
       for (const c of children(n)) literals(c, out);
       return out;
     };

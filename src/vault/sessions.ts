@@ -35,19 +35,20 @@ export type SessionRefusal = 'unknown' | 'wrong_refresh' | 'expired';
 
 const keyAad = (merchantId: string, deviceId: string) => SESSION_KEY.aad(merchantId, deviceId);
 
-export function createSessionService(deps: VaultDeps & { sessionTtlMs: number }) {
+export function createSessionService(deps: VaultDeps) {
   const { db, keyring } = deps;
   // Decrypted server keys by device id: a session's key is decrypted once per process.
   const keys = new Map<string, KeyObject>();
 
   return {
-    async create(caller: Caller & { credentialId: string }): Promise<NewSession> {
+    /** A new session for `ttlMs` (the gateway's own setting). */
+    async create(caller: Caller & { credentialId: string }, ttlMs: number): Promise<NewSession> {
       const { publicKey, privateKey } = await generate('ec', { namedCurve: 'P-384' });
       const deviceId = randomUUID();
       const refreshToken = randomUUID();
       const authToken = randomUUID();
       const now = deps.now();
-      const expiresAt = new Date(now.getTime() + deps.sessionTtlMs);
+      const expiresAt = new Date(now.getTime() + ttlMs);
       const ct = await keyring.encrypt(
         caller.merchantId,
         keyAad(caller.merchantId, deviceId),

@@ -48,7 +48,7 @@ export async function fillEveryRecord(t: TestApp, seed: number): Promise<EveryRe
     .where('merchant_id', '=', merchant.id)
     .where('gateway', '=', 'alliancepay')
     .executeTakeFirstOrThrow();
-  const session = await t.vault.sessions.create({ merchantId: merchant.id, actor: cred.id, credentialId: cred.id });
+  const session = await t.vault.sessions.create({ merchantId: merchant.id, actor: cred.id, credentialId: cred.id }, 3_600_000);
 
   // A merchant with cards of its own, then deleted: its ciphertexts stay, under keys that no longer exist.
   const shredded = await createMerchant(t, `shredded ${seed}`);

@@ -25,9 +25,9 @@ export function deviceAuthenticator(auth: Auth) {
 }
 
 /** Opens the session: its tokens, device id and server key. */
-export function authorizeDevice({ sessions }: Pick<GatewayDeps, 'sessions'>) {
+export function authorizeDevice({ sessions, settings }: Pick<GatewayDeps, 'sessions' | 'settings'>) {
   return async (_input: unknown, { caller, cred }: DeviceCall) => {
-    const session = await sessions.create({ ...caller, credentialId: cred.credentialId });
+    const session = await sessions.create({ ...caller, credentialId: cred.credentialId }, (settings.sessionSeconds as number) * 1000);
     return {
       authToken: session.authToken,
       refreshToken: session.refreshToken,
