@@ -1,5 +1,5 @@
 /** Instrument identifiers (one encrypted PAN per merchant, found by fingerprint) and cards (tokens). */
-import { FINAL_STATUS, type GuardedMove, LIVE_STATUSES } from '../domain/lifecycle.ts';
+import { FINAL_STATUS, type GuardedMove, LIVE_STATUSES, type StoredStatus } from '../domain/lifecycle.ts';
 import type { Executor } from './db.ts';
 import { afterCursor, type Cursor } from './page.ts';
 import { prepare, prepareInsert, prepareOne } from './prepared.ts';
@@ -138,6 +138,16 @@ export const cardStore = {
       afterCreatedAt: opts.after?.createdAt ?? null,
       afterId: opts.after?.id ?? null,
     }),
+
+  /**
+   * A customer's newest `limit` cards, newest first: those not deleted, or only those stored as `status`. The
+   * LIMIT is in the query (walking cards_customer backwards), so a customer with many cards costs `limit` rows.
+   */
+  newestCardsOfCustomer: (q: Executor, merchantId: string, customerId: string, opts: { limit: number; status: StoredStatus | null }) => {
+    let query = withInstrument(q).where('cards.merchant_id', '=', merchantId).where('cards.customer_id', '=', customerId);
+    query = opts.status === null ? query.where('cards.status', '!=', FINAL_STATUS) : query.where('cards.status', '=', opts.status);
+    return query.orderBy('cards.created_at', 'desc').orderBy('cards.id', 'desc').limit(opts.limit).execute();
+  },
 
   /** Live cards of a customer or of an instrument identifier by position, oldest first, and how many there are. */
   listCardsAt: async (

@@ -27,6 +27,7 @@ import * as cardAttributes from './migrations/0004-card-attributes.ts';
 import * as gatewayAttributes from './migrations/0005-gateway-attributes.ts';
 import * as gatewaySessions from './migrations/0006-gateway-sessions.ts';
 import * as windowKeys from './migrations/0007-window-keys.ts';
+import * as sessionMerchant from './migrations/0008-session-merchant.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -71,6 +72,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005-gateway-attributes': gatewayAttributes,
   '0006-gateway-sessions': gatewaySessions,
   '0007-window-keys': windowKeys,
+  '0008-session-merchant': sessionMerchant,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

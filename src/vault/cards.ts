@@ -1,3 +1,4 @@
+import type { StoredStatus } from '../domain/lifecycle.ts';
 import { cardStore } from '../store/card-store.ts';
 import { customerStore } from '../store/customer-store.ts';
 import { type Cursor, type Page, toPage } from '../store/page.ts';
@@ -58,18 +59,20 @@ export function createCardService(deps: VaultDeps) {
       return succeed(toPage(rows, opts.limit, (r) => view(r, defaultCardId)));
     },
 
-    /** Every card of a customer (not deleted), oldest first: for APIs that answer with the whole set. */
-    async allOfCustomer(caller: Caller, customerId: string): Promise<VaultResult<CardView[]>> {
-      const out: CardView[] = [];
-      let after: Cursor | null = null;
-      for (;;) {
-        const page = await this.list(caller, { customerId, after, limit: 100 });
-        if (!page.ok) return page;
-        out.push(...page.value.items);
-        const last = page.value.items[page.value.items.length - 1];
-        if (!page.value.nextCursor || !last) return succeed(out);
-        after = { createdAt: last.createdAt, id: last.token };
-      }
+    /**
+     * A customer's newest `limit` cards, newest first (not deleted; with `status`, only those stored so): for
+     * the gateway lists whose wire has no paging, which answer this bounded set instead of every card.
+     */
+    async newestOfCustomer(
+      caller: Caller,
+      customerId: string,
+      opts: { limit: number; status?: StoredStatus },
+    ): Promise<VaultResult<CardView[]>> {
+      const { merchantId } = caller;
+      const customer = await customerStore.get(db, merchantId, customerId);
+      if (!customer) return fail('customer_not_found', 'no such customer');
+      const rows = await cardStore.newestCardsOfCustomer(db, merchantId, customerId, { limit: opts.limit, status: opts.status ?? null });
+      return succeed(rows.map((r) => view(r, customer.default_card_id)));
     },
 
     /**

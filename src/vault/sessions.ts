@@ -41,8 +41,13 @@ export function createSessionService(deps: VaultDeps) {
   const keys = new Map<string, KeyObject>();
 
   return {
-    /** A new session for `ttlMs` (the gateway's own setting). */
-    async create(caller: Caller & { credentialId: string }, ttlMs: number): Promise<NewSession> {
+    /**
+     * A new session for `ttlMs`; with `maxLive`, the merchant then holds at most that many live sessions: the
+     * oldest beyond it are ended (audited `session.end`) in the same transaction. Both are the gateway's own
+     * settings. Two sessions opened at once on different instances may each miss the other's, not yet
+     * committed, and leave one over the cap until the next opening.
+     */
+    async create(caller: Caller & { credentialId: string }, ttlMs: number, maxLive?: number): Promise<NewSession> {
       const { publicKey, privateKey } = await generate('ec', { namedCurve: 'P-384' });
       const deviceId = randomUUID();
       const refreshToken = randomUUID();
@@ -54,7 +59,7 @@ export function createSessionService(deps: VaultDeps) {
         keyAad(caller.merchantId, deviceId),
         JSON.stringify(privateKey.export({ format: 'jwk' })),
       );
-      await inTransaction(db, async (tx) => {
+      const ended = await inTransaction(db, async (tx) => {
         await sessionStore.insert(tx, {
           id: deviceId,
           merchant_id: caller.merchantId,
@@ -67,7 +72,21 @@ export function createSessionService(deps: VaultDeps) {
           created_at: iso(now),
         });
         await appendAudit(tx, { merchantId: caller.merchantId, actor: caller.actor, action: 'session.create', target: deviceId }, iso(now));
+        if (maxLive === undefined) return [];
+        const over = await sessionStore.endOldestBeyond(tx, caller.merchantId, maxLive, iso(now), deviceId);
+        for (const id of over) {
+          const event = {
+            merchantId: caller.merchantId,
+            actor: caller.actor,
+            action: 'session.end',
+            target: id,
+            detail: { reason: 'session_cap' },
+          };
+          await appendAudit(tx, event, iso(now));
+        }
+        return over;
       });
+      for (const id of ended) keys.delete(id);
       keys.set(deviceId, privateKey);
       const jwk = publicKey.export({ format: 'jwk' });
       return {
@@ -111,7 +130,7 @@ export function createSessionService(deps: VaultDeps) {
       return { ok: true, session: { deviceId, merchantId: row.merchant_id, credentialId: row.credential_id, serverKey, expiresAt } };
     },
 
-    /** Deletes sessions that expired; the server runs this on a timer. */
+    /** Deletes sessions that expired or were ended (their private keys with them); the server runs this on a timer. */
     async purgeExpired(): Promise<number> {
       return sessionStore.deleteExpired(db, iso(deps.now()));
     },

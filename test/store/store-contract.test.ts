@@ -144,6 +144,45 @@ describe(`store contract (${backend})`, () => {
     expect(new Set(results).size).toBe(1);
   });
 
+  it("reads a customer's newest cards with the LIMIT in the query: newest first, deleted or other statuses left out", async () => {
+    await customerStore.insert(db(), customer('cus_many'));
+    await customerStore.insert(db(), customer('cus_few'));
+    await cardStore.upsertInstrument(db(), instrument('ii_many', 'fp-many'));
+    const card = (id: string, second: number, status = 'ACTIVE', customerId = 'cus_many') =>
+      cardStore.insertCard(db(), {
+        id,
+        merchant_id: merchantId,
+        instrument_id: 'ii_many',
+        customer_id: customerId,
+        exp_month: 12,
+        exp_year: 2040,
+        holder_name: null,
+        billing_address: null,
+        usage: 'MULTIPLE',
+        status,
+        metadata: null,
+        version: 1,
+        created_at: `2026-02-01T00:00:${String(second).padStart(2, '0')}.000Z`,
+        updated_at: at,
+        attributes: null,
+      });
+    for (let i = 0; i < 8; i++) await card(`tok_many_${i}`, i);
+    await card('tok_many_suspended', 20, 'SUSPENDED');
+    await card('tok_many_deleted', 21, 'DELETED');
+    await card('tok_few_0', 30, 'ACTIVE', 'cus_few');
+    const ids = async (opts: { limit: number; status: 'ACTIVE' | null }, of = 'cus_many') =>
+      (await cardStore.newestCardsOfCustomer(db(), merchantId, of, opts)).map((r) => r.id);
+
+    expect(await ids({ limit: 3, status: null })).toEqual(['tok_many_suspended', 'tok_many_7', 'tok_many_6']);
+    expect(await ids({ limit: 3, status: 'ACTIVE' })).toEqual(['tok_many_7', 'tok_many_6', 'tok_many_5']);
+    expect(await ids({ limit: 100, status: null })).toHaveLength(9);
+    expect(await ids({ limit: 100, status: null }, 'cus_few')).toEqual(['tok_few_0']);
+    const first = (await cardStore.newestCardsOfCustomer(db(), merchantId, 'cus_many', { limit: 1, status: null }))[0];
+    expect(first).toMatchObject({ id: 'tok_many_suspended', last4: '1111', brand: 'VISA' });
+    expect(first).not.toHaveProperty('pan_ct');
+    expect(await cardStore.newestCardsOfCustomer(db(), 'mch_other', 'cus_many', { limit: 10, status: null })).toEqual([]);
+  });
+
   it('rejects a cursor it did not make', () => {
     expect(decodeCursor('not a cursor!')).toBeNull();
     expect(decodeCursor(Buffer.from('2026|x').toString('base64url'))).toBeNull();

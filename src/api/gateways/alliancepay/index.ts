@@ -16,6 +16,14 @@ export const alliancepay: GatewayModule<'alliancepay'> = {
       max: 86400,
       description: 'How long an AlliancePay virtual-device session lasts',
     },
+    {
+      key: 'maxSessions',
+      env: 'TOKENVAULT_ALLIANCEPAY_MAX_SESSIONS',
+      default: 1000,
+      min: 1,
+      max: 100_000,
+      description: 'Live AlliancePay sessions per merchant; opening one more ends the oldest',
+    },
   ],
   credentials,
   async server() {

@@ -60,13 +60,12 @@ export async function registerAlliancePay(app: FastifyInstance, deps: GatewayDep
   const { guard } = deps;
   const auth = createAuth(deps);
   guard.renderer('alliancepay', guardRenderer);
-  // Opening a session is not taken from the merchant's rate; every call in a session is.
+  // Opening a session is taken from the merchant's rate like every call in one (each writes a row and an audit event).
   const device = gatewayPipeline<DeviceCall>({
     ...wire,
     api: 'alliancepay',
     guard,
     scheme: 'virtual-device',
-    throttle: false,
     before: (request) => void requestId(request),
     authenticate: deviceAuthenticator(auth),
   });

@@ -15,6 +15,12 @@ import { type CodeName, envelope, OPAY_CODES } from './codes.ts';
 type Schema = Record<string, unknown>;
 export type OpayOperation = 'create' | 'query' | 'delete';
 
+/**
+ * The most tokens a query by customer answers, the newest active ones (*chosen*: the wire has no paging, and a
+ * customer with thousands of cards must not cost every tenant a megabyte-sized answer).
+ */
+export const BY_USER_LIMIT = 100;
+
 const code = (name: keyof typeof OPAY_CODES) => OPAY_CODES[name][0];
 const codeList = (names: (keyof typeof OPAY_CODES)[]) => names.map((n) => `\`${OPAY_CODES[n][0]}\` ${OPAY_CODES[n][1]}`).join('; ');
 
@@ -247,7 +253,12 @@ const ANSWER: Record<OpayOperation, () => Schema> = {
           required: ['customer', 'cardTokens'],
           properties: {
             customer: customerAnswer(),
-            cardTokens: { type: 'array', description: 'The customer’s active tokens', items: cardToken(false) },
+            cardTokens: {
+              type: 'array',
+              maxItems: BY_USER_LIMIT,
+              description: `The customer’s active tokens, newest first: at most the ${BY_USER_LIMIT} newest`,
+              items: cardToken(false),
+            },
           },
         },
         'Token info by user',
@@ -303,8 +314,7 @@ const OPERATION: Record<OpayOperation, { operationId: string; summary: string; d
   query: {
     operationId: 'queryCardToken',
     summary: 'Token info, by token or by user',
-    description:
-      'With `opayToken`: that token (unknown, deleted or another merchant’s: `20001`). With `customerId` (Token Info By User): the customer and its active tokens (`20002` for an unknown customer).',
+    description: `With \`opayToken\`: that token (unknown, deleted or another merchant’s: \`20001\`). With \`customerId\` (Token Info By User): the customer and its active tokens, newest first, at most the ${BY_USER_LIMIT} newest (there is no paging; \`20002\` for an unknown customer).`,
     body: queryRequest,
   },
   delete: {

@@ -24,10 +24,16 @@ export function deviceAuthenticator(auth: Auth) {
   };
 }
 
-/** Opens the session: its tokens, device id and server key. */
+/**
+ * Opens the session: its tokens, device id and server key. Past `maxSessions` live sessions the merchant's
+ * oldest is ended rather than the new one refused: AlliancePay has no refresh call, so clients open a new
+ * session whenever theirs nears its end (docs/alliancepay.md, Session).
+ */
 export function authorizeDevice({ sessions, settings }: Pick<GatewayDeps, 'sessions' | 'settings'>) {
+  const ttlMs = (settings.sessionSeconds as number) * 1000;
+  const maxLive = settings.maxSessions as number;
   return async (_input: unknown, { caller, cred }: DeviceCall) => {
-    const session = await sessions.create({ ...caller, credentialId: cred.credentialId }, (settings.sessionSeconds as number) * 1000);
+    const session = await sessions.create({ ...caller, credentialId: cred.credentialId }, ttlMs, maxLive);
     return {
       authToken: session.authToken,
       refreshToken: session.refreshToken,

@@ -2,6 +2,7 @@
 import type { CardView } from '../../../../vault/cards.ts';
 import { refusal } from '../codes.ts';
 import { customerRef, tokenJson } from '../present.ts';
+import { LIST_LIMIT } from '../schemas/tokens.ts';
 import {
   allianceToken,
   type Ctx,
@@ -48,8 +49,8 @@ export function tokenOperations(deps: OperationDeps) {
     const found = await customers.list(ctx.caller, { after: null, limit: 1, customerId });
     const customer = found.items[0];
     if (!customer) return { result: [] };
-    const all = await cards.allOfCustomer(ctx.caller, customer.id);
-    return { result: all.ok ? all.value.map((c) => tokenJson(c, customerId, ctx.cred)) : [] };
+    const newest = await cards.newestOfCustomer(ctx.caller, customer.id, { limit: LIST_LIMIT });
+    return { result: newest.ok ? newest.value.map((c) => tokenJson(c, customerId, ctx.cred)) : [] };
   }
 
   /** The card `token` names; a deleted one is still answered (with status DELETED). */

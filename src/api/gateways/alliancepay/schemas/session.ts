@@ -34,7 +34,7 @@ export const authorizeRouteSchema: Schema = {
   operationId: 'authorizeVirtualDevice',
   summary: 'Open a session (authorize the virtual device)',
   description:
-    'Your `serviceCode` opens a session: the answer, encrypted to the public key registered for your merchant, holds `deviceId` and `refreshToken` (the headers of every other call) and `serverPublic` (the key every request body is encrypted to). A new session does not end earlier ones; sessions last an hour by default.',
+    'Your `serviceCode` opens a session: the answer, encrypted to the public key registered for your merchant, holds `deviceId` and `refreshToken` (the headers of every other call) and `serverPublic` (the key every request body is encrypted to). A new session does not end earlier ones, up to the live sessions a merchant may hold (1,000 by default): past that it ends your oldest, which then answers `b_expired_token`. Sessions last an hour by default; opening one counts against your rate limit.',
   tags: ['session'],
   security: [],
   consumes: ['application/json'],

@@ -3,6 +3,12 @@ import * as ex from '../examples.ts';
 import { CARD_200, type OperationDoc } from './answers.ts';
 import { cardField, customerId, date, maskedPan, merchantId, merchantRequestId, optionalMerchantId, type Schema, token } from './fields.ts';
 
+/**
+ * The most tokens list-by-customer answers, the newest (*chosen*: the wire has no paging, and a customer with
+ * thousands of cards must not cost every tenant a megabyte-sized answer).
+ */
+export const LIST_LIMIT = 100;
+
 const tokenInfo: Schema = {
   type: 'object',
   required: ['token', 'status', 'maskedPan', 'customerId', 'merchantId'],
@@ -62,7 +68,7 @@ export const tokenDocs: Record<'create' | 'list' | 'get' | 'state', OperationDoc
   list: {
     operationId: 'listTokensByCustomerId',
     summary: 'List the tokens of a customer',
-    description: 'The customer’s tokens that are not deleted; an unknown customer has none.',
+    description: `The customer’s tokens that are not deleted, newest first: at most the ${LIST_LIMIT} newest (the list has no paging). An unknown customer has none.`,
     tag: 'tokens',
     ok: 'The tokens',
     payload: {
@@ -77,7 +83,14 @@ export const tokenDocs: Record<'create' | 'list' | 'get' | 'state', OperationDoc
         type: 'object',
         required: ['result'],
         additionalProperties: false,
-        properties: { result: { type: 'array', items: tokenInfo, description: 'The customer’s tokens (none when unknown).' } },
+        properties: {
+          result: {
+            type: 'array',
+            maxItems: LIST_LIMIT,
+            items: tokenInfo,
+            description: `The customer’s newest tokens, newest first, at most ${LIST_LIMIT} (none when unknown).`,
+          },
+        },
       },
       example: ex.listAnswer,
       jwe: ex.listAnswerJwe,

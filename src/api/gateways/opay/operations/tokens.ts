@@ -12,6 +12,7 @@ import { liveCard } from '../../kit/cards.ts';
 import type { Body } from '../../kit/fields.ts';
 import { cardRefusal, envelope, fields, refuse } from '../codes.ts';
 import { cardData, customerInfo } from '../present.ts';
+import { BY_USER_LIMIT } from '../schemas.ts';
 
 export interface TokenDeps {
   cards: CardService;
@@ -127,10 +128,10 @@ export function tokenOperations(deps: TokenDeps) {
   async function byCustomer(caller: Caller, customerId: string) {
     const customer = (await customers.list(caller, { after: null, limit: 1, customerId })).items[0] ?? null;
     if (!customer) throw refuse('customerNotFound');
-    const all = await cards.allOfCustomer(caller, customer.id);
-    if (!all.ok) throw refuse('customerNotFound');
-    // Active tokens only, as OPay's by-user query answers.
-    const tokens = all.value.filter((c) => c.status === 'ACTIVE').map(cardData);
+    // Active tokens only, as OPay's by-user query answers: the newest stored as active, less any whose card expired.
+    const newest = await cards.newestOfCustomer(caller, customer.id, { limit: BY_USER_LIMIT, status: 'ACTIVE' });
+    if (!newest.ok) throw refuse('customerNotFound');
+    const tokens = newest.value.filter((c) => c.status === 'ACTIVE').map(cardData);
     return envelope('success', { customer: customerInfo(customer), cardTokens: tokens });
   }
 
