@@ -6,7 +6,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
 import { GATEWAYS } from './api/gateways/index.ts';
 import type { GatewayModule } from './api/gateways/kit/module.ts';
-import { apiMatcher, Guard, registerGuard } from './api/guard.ts';
+import { apiMatcher, Guard } from './api/guard.ts';
 import { MAX_JSON_DEPTH, nestsTooDeep } from './api/json.ts';
 import { adminRoutes } from './api/native/admin-routes.ts';
 import { auditRoutes } from './api/native/audit-routes.ts';
@@ -139,7 +139,8 @@ export async function buildApp(
     http: { maxHeaderSize: config.maxHeaderBytes },
     // Strict input (CONVENTIONS 4): nothing dropped, nothing coerced.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: true } },
-    trustProxy: false,
+    // Behind a load balancer the client's address comes from X-Forwarded-For, only as far as configured.
+    trustProxy: typeof config.trustProxy === 'boolean' ? config.trustProxy : [...config.trustProxy],
     // The client's X-Request-Id only when it is safe to echo and log (api/request-id.ts), else a random one.
     requestIdHeader: false,
     genReqId: requestIdOf,
@@ -184,7 +185,6 @@ export async function buildApp(
     metrics: vault.metrics,
     clusterMetrics: opts.clusterMetrics,
   });
-  registerGuard(app, guard);
   await registerNative(app, vault, adminCheck, guard);
   const services = {
     guard,

@@ -1,4 +1,5 @@
 /** Configuration: read once from the environment (and CLI flags) into a frozen, validated object. */
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { GATEWAYS } from './api/gateways/index.ts';
 import type { GatewaySetting } from './api/gateways/kit/module.ts';
@@ -36,9 +37,22 @@ export interface Config {
   /** Requests per second each merchant may make (token bucket; 0 = no limit), and the bucket's size. */
   readonly rateLimitPerSecond: number;
   readonly rateLimitBurst: number;
-  /** Failed authentications one client address may make per window before it is refused (429) until the window ends. */
+  /**
+   * Failed authentications one client address may make per window naming one credential; past it, requests from
+   * that address naming that credential are refused (429) before they are verified, until the window ends.
+   */
   readonly authFailureLimit: number;
   readonly authFailureWindowSeconds: number;
+  /** Failed authentications from one address (any credential or none) past which requests naming no credential get 429. */
+  readonly authFailureAddressLimit: number;
+  /** Failed authentications naming one credential (from any address) past which every address that failed on it is refused. */
+  readonly authFailureCredentialLimit: number;
+  /**
+   * Whose address a request is from behind a proxy (Fastify's trustProxy): false (the socket's peer), true (the
+   * first X-Forwarded-For entry: every hop trusted), or the proxies' addresses, CIDRs and proxy-addr's names
+   * (loopback, linklocal, uniquelocal): the nearest hop not among them.
+   */
+  readonly trustProxy: boolean | readonly string[];
   /** A request not fully received and answered within this is cut off (408 / connection closed). */
   readonly requestTimeoutMs: number;
   /** The largest request head (request line and headers) accepted; larger ones get 431. */
@@ -66,6 +80,36 @@ export function gatewaySettings(settings: readonly GatewaySetting[], env: NodeJS
   return Object.fromEntries(settings.map((s) => [s.key, int(s.env, env[s.env], s.default, s.min, s.max)]));
 }
 
+/**
+ * TOKENVAULT_TRUST_PROXY: unset or `false`, `true`, or a comma-separated list of addresses and CIDRs. A hop count is
+ * refused: Fastify 5 ignores one (it cannot tell the balancer from a client reaching the server directly, who could
+ * then name any address in X-Forwarded-For), so accepting it would silently leave every client at the proxy's address.
+ */
+export function trustProxyOf(raw: string | undefined): boolean | readonly string[] {
+  const name = 'TOKENVAULT_TRUST_PROXY';
+  if (raw === undefined || raw.trim() === '' || raw.trim() === 'false') return false;
+  const text = raw.trim();
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) {
+    throw new ConfigError(
+      `${name} must name the proxies' addresses or CIDRs (e.g. 10.0.0.0/8), not a hop count: Fastify does not trust hop counts`,
+    );
+  }
+  const entries = text.split(',').map((e) => e.trim());
+  for (const entry of entries) {
+    // proxy-addr's named ranges are accepted as Fastify accepts them.
+    if (entry === 'loopback' || entry === 'linklocal' || entry === 'uniquelocal') continue;
+    const [address, prefix, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new ConfigError(`${name} must be true, false or a comma-separated list of addresses and CIDRs; "${entry}" is none of these`);
+    }
+  }
+  return Object.freeze(entries);
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -76,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const logLevel = env.LOG_LEVEL ?? 'info';
   const rateLimitPerSecond = int('TOKENVAULT_RATE_LIMIT_PER_SECOND', env.TOKENVAULT_RATE_LIMIT_PER_SECOND, 1000, 0, 10_000_000);
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  const authFailureLimit = int('TOKENVAULT_AUTH_FAILURE_LIMIT', env.TOKENVAULT_AUTH_FAILURE_LIMIT, 10, 1, 10_000_000);
   const logFormat = env.LOG_FORMAT ?? 'json';
   if (logFormat !== 'json' && logFormat !== 'pretty') throw new ConfigError('LOG_FORMAT must be json or pretty');
   const config: Config = {
@@ -98,8 +143,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     authCacheSeconds: int('TOKENVAULT_AUTH_CACHE_SECONDS', env.TOKENVAULT_AUTH_CACHE_SECONDS, 5, 0, 300),
     rateLimitPerSecond,
     rateLimitBurst: int('TOKENVAULT_RATE_LIMIT_BURST', env.TOKENVAULT_RATE_LIMIT_BURST, Math.max(1, rateLimitPerSecond * 2), 1, 10_000_000),
-    authFailureLimit: int('TOKENVAULT_AUTH_FAILURE_LIMIT', env.TOKENVAULT_AUTH_FAILURE_LIMIT, 10, 1, 10_000_000),
+    authFailureLimit,
     authFailureWindowSeconds: int('TOKENVAULT_AUTH_FAILURE_WINDOW_SECONDS', env.TOKENVAULT_AUTH_FAILURE_WINDOW_SECONDS, 60, 1, 86400),
+    authFailureAddressLimit: int(
+      'TOKENVAULT_AUTH_FAILURE_ADDRESS_LIMIT',
+      env.TOKENVAULT_AUTH_FAILURE_ADDRESS_LIMIT,
+      Math.min(authFailureLimit * 100, 1_000_000_000),
+      authFailureLimit,
+      1_000_000_000,
+    ),
+    authFailureCredentialLimit: int(
+      'TOKENVAULT_AUTH_FAILURE_CREDENTIAL_LIMIT',
+      env.TOKENVAULT_AUTH_FAILURE_CREDENTIAL_LIMIT,
+      Math.min(authFailureLimit * 10, 1_000_000_000),
+      authFailureLimit,
+      1_000_000_000,
+    ),
+    trustProxy: trustProxyOf(env.TOKENVAULT_TRUST_PROXY),
     requestTimeoutMs: int('TOKENVAULT_REQUEST_TIMEOUT_MS', env.TOKENVAULT_REQUEST_TIMEOUT_MS, 30_000, 100, 600_000),
     maxHeaderBytes: int('TOKENVAULT_MAX_HEADER_BYTES', env.TOKENVAULT_MAX_HEADER_BYTES, 16 * 1024, 1024, 1024 * 1024),
     shutdownSeconds: int('TOKENVAULT_SHUTDOWN_SECONDS', env.TOKENVAULT_SHUTDOWN_SECONDS, 10, 1, 3600),

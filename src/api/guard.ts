@@ -1,14 +1,23 @@
 /**
  * Abuse limits shared by every API (native and the five gateways):
  * - a refused authentication is audited (`auth.failed`: which API, which scheme, why; never what was
- *   presented) and counted per client address; past `authFailureLimit` failures in a window the address
- *   is refused with 429 on every API until the window ends (one `auth.locked` event, then no more audit
- *   writes for it, so a flood of bad credentials cannot turn into a flood of writes);
+ *   presented) and counted three ways: per client address, per (address, claimed credential) and per claimed
+ *   credential, where the claim is what the request named before it was verified (an API key, a merchant id, a
+ *   device id), kept only as a hash;
+ * - before a request naming a credential is verified, it is refused (429) when its address has failed
+ *   `authFailureLimit` times naming that credential, or has failed on it at all while the credential is under
+ *   attack (`authFailureCredentialLimit` failures from every address) or the address is flooding
+ *   (`authFailureAddressLimit`). Addresses that never failed on a credential are never refused for it, so a
+ *   correct credential is not locked out by other clients' failures; see SECURITY.md "Brute force and lockouts";
+ * - a request naming no credential (garbage, or 2C2P, whose signer is known only once verified) is refused once
+ *   its address is over `authFailureAddressLimit`, far above a test suite's worth of failures;
  * - each merchant has a token bucket of `rateLimitPerSecond` requests per second (0 = no limit).
  * Each API answers 429 and 503 in its own error shape through the renderer it registers here.
- * Counters live in this process: with `--workers N` each worker counts on its own (N × the limits).
+ * Counters live in a FailureStore (in this process by default: with `--workers N` or several instances each
+ * counts on its own, N × the limits).
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { AuditService } from '../vault/audit.ts';
 import { GATEWAYS, type GatewayId } from './gateways/index.ts';
@@ -46,6 +55,11 @@ export interface AuthFailure {
   reason: string;
   /** The merchant the credential named, when the server could tell. */
   merchantId?: string | null;
+  /**
+   * The credential the request named before it was verified (an API key, a merchant or device id); null or absent
+   * when it named none. Counted (as a hash), never audited or logged.
+   */
+  claimed?: string | null;
 }
 
 /**
@@ -55,22 +69,89 @@ export interface AuthFailure {
 export type Refusal = 400 | 429 | 503;
 export type Renderer = (reply: FastifyReply, status: Refusal, retryAfterSeconds: number) => FastifyReply;
 
-interface Window {
+/** A counter's current fixed window: its failures and when the window ends (epoch ms). */
+export interface FailureWindow {
   count: number;
   until: number;
 }
 
+/**
+ * Where failure counters live: this process by default; a shared store (Redis) can take its place so that
+ * every instance counts together. Keys are opaque strings of the guard's own making.
+ */
+export interface FailureStore {
+  /** Each key's window, or null when it has none or it has ended. */
+  get(keys: readonly string[], now: number): Promise<(FailureWindow | null)[]>;
+  /** Counts one failure under each key (a key's window starts at its first failure) and returns the windows after. */
+  add(keys: readonly string[], now: number, windowMs: number): Promise<FailureWindow[]>;
+}
+
+/** Counters in this process's memory; ended windows are swept when the map is full, then the oldest forgotten. */
+export function memoryFailureStore(maxKeys = 300_000): FailureStore {
+  const windows = new Map<string, FailureWindow>();
+  const live = (key: string, now: number): FailureWindow | null => {
+    const w = windows.get(key);
+    if (!w) return null;
+    if (w.until > now) return w;
+    windows.delete(key);
+    return null;
+  };
+  return {
+    async get(keys, now) {
+      return keys.map((k) => live(k, now));
+    },
+    async add(keys, now, windowMs) {
+      return keys.map((key) => {
+        let w = live(key, now);
+        if (!w) {
+          if (windows.size >= maxKeys) {
+            for (const [k, old] of windows) if (old.until <= now) windows.delete(k);
+            // Still full (a flood of distinct claims): forget the oldest windows rather than grow without bound.
+            for (const k of windows.keys()) {
+              if (windows.size < maxKeys) break;
+              windows.delete(k);
+            }
+          }
+          w = { count: 0, until: now + windowMs };
+          windows.set(key, w);
+        }
+        w.count++;
+        return { ...w };
+      });
+    },
+  };
+}
+
+type Limits = Pick<
+  Config,
+  | 'rateLimitPerSecond'
+  | 'rateLimitBurst'
+  | 'authFailureLimit'
+  | 'authFailureWindowSeconds'
+  | 'authFailureAddressLimit'
+  | 'authFailureCredentialLimit'
+>;
+
+/** The counter keys of a request: its address, and with a claim the (address, claim) pair and the claim. */
+function keysOf(ip: string, api: string, claimed: string | null): { address: string; pair?: string; credential?: string } {
+  const address = `a:${ip}`;
+  if (claimed === null) return { address };
+  // The claim may be a secret itself (a native API key): only a hash of it is kept, scoped to its API.
+  const h = createHash('sha256').update(`${api}\0${claimed}`).digest('base64url').slice(0, 22);
+  return { address, pair: `p:${ip}:${h}`, credential: `c:${h}` };
+}
+
 export class Guard {
   readonly #renderers = new Map<string, Renderer>();
-  readonly #failures = new Map<string, Window>();
   readonly #buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
-    private readonly limits: Pick<Config, 'rateLimitPerSecond' | 'rateLimitBurst' | 'authFailureLimit' | 'authFailureWindowSeconds'>,
+    private readonly limits: Limits,
     private readonly audit: Pick<AuditService, 'recordDenied'>,
     private readonly clock: () => number = Date.now,
     /** Which API a path is for (the app passes the one derived from its gateways). */
     readonly apiOf: (url: string) => string | null = serverApiOf,
+    private readonly failures: FailureStore = memoryFailureStore(),
   ) {}
 
   /** Each API registers how it answers 429/503. */
@@ -87,38 +168,75 @@ export class Guard {
       .send({ error: status === 429 ? 'too many requests' : status === 503 ? 'service unavailable' : 'bad request' });
   }
 
-  /** Seconds until a client locked out for failed authentications may try again; 0 when it may now. */
-  blockedFor(ip: string): number {
-    const w = this.#failures.get(ip);
-    if (!w) return 0;
+  /**
+   * Seconds until a request from `ip` naming `claimed` (null: none) may be verified; 0 when it may now. Decided
+   * before verifying, so a locked-out guesser learns nothing from a right guess.
+   */
+  async blockedFor(ip: string, api: string, claimed: string | null): Promise<number> {
     const now = this.clock();
-    if (w.until <= now) {
-      this.#failures.delete(ip);
-      return 0;
+    const k = keysOf(ip, api, claimed);
+    const L = this.limits;
+    const wait = (w: FailureWindow) => (w.until - now) / 1000;
+    if (k.pair === undefined || k.credential === undefined) {
+      const [address] = await this.failures.get([k.address], now);
+      return address && address.count >= L.authFailureAddressLimit ? wait(address) : 0;
     }
-    return w.count >= this.limits.authFailureLimit ? (w.until - now) / 1000 : 0;
+    const [address, pair, credential] = await this.failures.get([k.address, k.pair, k.credential], now);
+    if (!pair) return 0;
+    if (pair.count >= L.authFailureLimit) return wait(pair);
+    const underAttack = (credential?.count ?? 0) >= L.authFailureCredentialLimit;
+    const flooding = (address?.count ?? 0) >= L.authFailureAddressLimit;
+    return underAttack || flooding ? wait(pair) : 0;
   }
 
-  /** Records a refused authentication: audited while the client is under its limit; the crossing is audited once. */
+  /** Answers 429 in the API's shape and returns true when the request may not be verified now (blockedFor). */
+  async locked(api: string, request: FastifyRequest, reply: FastifyReply, claimed: string | null): Promise<boolean> {
+    const wait = await this.blockedFor(request.ip, api, claimed);
+    if (wait <= 0) return false;
+    this.refuse(api, reply, 429, wait);
+    return true;
+  }
+
+  /**
+   * Records a refused authentication. It is audited while its (address, claim) pair, or for a request naming no
+   * credential its address, is within `authFailureLimit` (and the address within its ceiling); each crossing of a
+   * limit is audited once (`auth.locked`), so a flood of bad credentials cannot turn into a flood of writes.
+   */
   async authFailed(request: FastifyRequest, f: AuthFailure): Promise<void> {
     const ip = request.ip;
-    const now = this.clock();
-    let w = this.#failures.get(ip);
-    if (!w || w.until <= now) {
-      if (this.#failures.size >= 100_000) this.#sweep(now);
-      w = { count: 0, until: now + this.limits.authFailureWindowSeconds * 1000 };
-      this.#failures.set(ip, w);
+    const L = this.limits;
+    const k = keysOf(ip, f.api, f.claimed ?? null);
+    const keys = [k.address, ...(k.pair && k.credential ? [k.pair, k.credential] : [])];
+    let counted: FailureWindow[];
+    try {
+      counted = await this.failures.add(keys, this.clock(), L.authFailureWindowSeconds * 1000);
+    } catch (e) {
+      request.log.warn({ err: { message: (e as Error).message } }, 'auth failure not counted');
+      return;
     }
-    w.count++;
-    if (w.count > this.limits.authFailureLimit) return;
-    const locked = w.count === this.limits.authFailureLimit;
+    const [address, pair, credential] = counted.map((w) => w.count) as [number, number?, number?];
+    const narrowest = pair ?? address;
+    const crossed = [
+      ...(pair === L.authFailureLimit ? ['credential_from_address'] : []),
+      ...(credential === L.authFailureCredentialLimit ? ['credential'] : []),
+      ...(address === L.authFailureAddressLimit ? ['address_flood'] : []),
+    ];
+    const audited = narrowest <= L.authFailureLimit && address <= L.authFailureAddressLimit;
+    if (!audited && crossed.length === 0) return;
     // Reasons are fixed strings (the audit writer redacts card numbers as a backstop); kept printable and short
     // all the same, so a future reason built from client text cannot flood or garble the log.
     const reason = f.reason.replace(/[^\x20-\x7e]/g, '?').slice(0, 100);
-    const detail = { api: f.api, scheme: f.scheme, reason, ...(locked ? { lockedSeconds: this.limits.authFailureWindowSeconds } : {}) };
+    const detail = { api: f.api, scheme: f.scheme, reason, ...(crossed.length ? { lockedSeconds: L.authFailureWindowSeconds } : {}) };
     try {
-      await this.audit.recordDenied({ merchantId: f.merchantId ?? null, actor: `client:${ip}`, action: 'auth.failed', detail });
-      if (locked) await this.audit.recordDenied({ merchantId: null, actor: `client:${ip}`, action: 'auth.locked', detail });
+      if (audited)
+        await this.audit.recordDenied({ merchantId: f.merchantId ?? null, actor: `client:${ip}`, action: 'auth.failed', detail });
+      if (crossed.length)
+        await this.audit.recordDenied({
+          merchantId: null,
+          actor: `client:${ip}`,
+          action: 'auth.locked',
+          detail: { ...detail, limits: crossed.join(',') },
+        });
     } catch (e) {
       // The refusal stands either way; an unavailable database must not turn a 401 into a 500.
       request.log.warn({ err: { message: (e as Error).message } }, 'auth failure not audited');
@@ -157,21 +275,6 @@ export class Guard {
     this.refuse(api, reply, 429, wait);
     return true;
   }
-
-  #sweep(now: number): void {
-    for (const [ip, w] of this.#failures) if (w.until <= now) this.#failures.delete(ip);
-  }
-}
-
-/** Refuses locked-out clients before any API work, in the API's own shape. */
-export function registerGuard(app: FastifyInstance, guard: Guard): void {
-  // Callback style: no promise per request on the hot path. Answering here without done() ends the request.
-  app.addHook('onRequest', (request, reply, done) => {
-    const api = guard.apiOf(request.url);
-    const wait = api === null ? 0 : guard.blockedFor(request.ip);
-    if (wait > 0 && api !== null) guard.refuse(api, reply, 429, wait);
-    else done();
-  });
 }
 
 /**

@@ -84,16 +84,19 @@ export function registerAuth(
     const scope = request.routeOptions.config?.scope;
     if (!scope) return;
     const token = bearer(request);
+    // The credential a request names is the key it presents (the guard keeps only a hash); the admin token is one.
+    const claimed = token === null ? null : scope === 'admin' ? 'admin-token' : token;
+    if (await guard.locked('native', request, reply, claimed)) return reply;
     if (scope === 'admin') {
       if (!token || !deps.checkAdmin(token)) {
-        await guard.authFailed(request, { api: 'native', scheme: 'admin-token', reason: token ? 'wrong_token' : 'missing' });
+        await guard.authFailed(request, { api: 'native', scheme: 'admin-token', reason: token ? 'wrong_token' : 'missing', claimed });
         return sendProblem(reply, problem('unauthorized', 'send the admin token as Authorization: Bearer …'));
       }
       return;
     }
     const principal = token ? await deps.merchants.authenticate(token) : null;
     if (!principal) {
-      await guard.authFailed(request, { api: 'native', scheme: 'api-key', reason: token ? 'unknown_or_revoked_key' : 'missing' });
+      await guard.authFailed(request, { api: 'native', scheme: 'api-key', reason: token ? 'unknown_or_revoked_key' : 'missing', claimed });
       return sendProblem(reply, problem('unauthorized', 'send a valid API key as Authorization: Bearer tv_sk_…'));
     }
     bindMerchant(request, principal.merchantId);

@@ -75,7 +75,8 @@ describe('a throwaway gateway module given to buildApp', () => {
   const lines: string[] = [];
   beforeAll(async () => {
     base = await makeTestApp();
-    const config = { ...base.config, authFailureLimit: 2, gateways: { ...base.config.gateways } };
+    // The echo API names no credential before verifying one (no `claimed` reader): its lockout is the address ceiling.
+    const config = { ...base.config, authFailureLimit: 2, authFailureAddressLimit: 2, gateways: { ...base.config.gateways } };
     const logStream = { write: (line: string) => void lines.push(line) } as never;
     app = await buildApp(config, base.vault, () => false, { gateways: [...GATEWAYS, echo], logStream });
   });

@@ -372,7 +372,8 @@ describe('what every operation answers alike', () => {
     try {
       const c = appotaClient(locked, await createMerchant(locked, 'Locked-out merchant'));
       const requests = await requestsFor(c);
-      expect((await c.call('POST', TOKEN, tokenBody(), { jwt: 'not.a.jwt' })).status).toBe(401);
+      // A wrong signature for this api_key: that (address, api_key) is locked out, right signatures included.
+      expect((await c.call('POST', TOKEN, tokenBody(), { jwt: { key: 'not-the-secret-key' } })).status).toBe(401);
       for (const r of requests) {
         const opts = { params: r.params, ...(r.query ? { query: r.query } : {}), ...(r.body ? { body: r.body } : {}) };
         const answer = await send(c, r.method, r.path, opts);

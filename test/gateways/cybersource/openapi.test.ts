@@ -522,7 +522,8 @@ describe('the refusals every operation shares, in both shapes', () => {
   });
 
   it('a locked-out client is refused with 429 and Retry-After on both families', async () => {
-    const locked = await makeTestApp({ env: { TOKENVAULT_AUTH_FAILURE_LIMIT: '1' } });
+    // Requests naming no merchant are refused past the address ceiling (issue 19), here as low as the limit.
+    const locked = await makeTestApp({ env: { TOKENVAULT_AUTH_FAILURE_LIMIT: '1', TOKENVAULT_AUTH_FAILURE_ADDRESS_LIMIT: '1' } });
     try {
       for (let i = 0; i < 3; i++)
         await locked.app.inject({ method: 'GET', url: '/tms/v2/customers/X', headers: { host: 'apitest.cybersource.com' } });

@@ -271,7 +271,13 @@ describe('answers on real and missing tokens', () => {
 describe('limits', () => {
   it('a locked-out client and a merchant over its rate get the documented 429 with Retry-After', async () => {
     const limited = await makeTestApp({
-      env: { TOKENVAULT_AUTH_FAILURE_LIMIT: '2', TOKENVAULT_RATE_LIMIT_PER_SECOND: '1', TOKENVAULT_RATE_LIMIT_BURST: '1' },
+      // A 2C2P message names its signer only once verified: its lockout is the address ceiling (issue 19), set low here.
+      env: {
+        TOKENVAULT_AUTH_FAILURE_LIMIT: '2',
+        TOKENVAULT_AUTH_FAILURE_ADDRESS_LIMIT: '2',
+        TOKENVAULT_RATE_LIMIT_PER_SECOND: '1',
+        TOKENVAULT_RATE_LIMIT_BURST: '1',
+      },
     });
     try {
       const m = await createMerchant(limited);

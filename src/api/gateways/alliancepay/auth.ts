@@ -41,6 +41,13 @@ export function requestId(request: FastifyRequest): string {
   return id;
 }
 
+/**
+ * The credential a session call names before it is verified (the guard counts failures against it): its device
+ * id, when it also presents a refresh token (without one it guesses nothing: its address counts it).
+ */
+export const claimedBySession = (request: FastifyRequest): string | null =>
+  header(request, 'x-refresh_token') === undefined ? null : (header(request, 'x-device_id') ?? null);
+
 const OPEN_FAILURES: Record<'unknown' | 'wrong_refresh' | 'expired', Code> = {
   unknown: 'b_unknown_device',
   wrong_refresh: 'b_used_token',

@@ -11,12 +11,12 @@ import { keepRawBody, parseObject, rawText } from '../kit/body.ts';
 import type { GatewayDeps } from '../kit/module.ts';
 import { gatewayPipeline } from '../kit/pipeline.ts';
 import type { GatewayRefusal } from '../kit/refusal.ts';
-import { type Auth, type Credential, createAuth, requestId, type SessionCall } from './auth.ts';
+import { type Auth, type Credential, claimedBySession, createAuth, requestId, type SessionCall } from './auth.ts';
 import { guardRenderer, problemRenderer, type Refusal, refusal, render } from './codes.ts';
 import { open, seal } from './message-crypto.ts';
 import type { Ctx, Operation } from './operations/context.ts';
 import { paymentOperations } from './operations/payments.ts';
-import { authorizeDevice, type DeviceCall, deviceAuthenticator } from './operations/session.ts';
+import { authorizeDevice, claimedByServiceCode, type DeviceCall, deviceAuthenticator } from './operations/session.ts';
 import { tokenOperations } from './operations/tokens.ts';
 import { authorizeRouteSchema, PATHS, type SessionPath, sessionRouteSchema } from './schemas.ts';
 
@@ -67,9 +67,17 @@ export async function registerAlliancePay(app: FastifyInstance, deps: GatewayDep
     guard,
     scheme: 'virtual-device',
     before: (request) => void requestId(request),
+    claimed: claimedByServiceCode,
     authenticate: deviceAuthenticator(auth),
   });
-  const session = gatewayPipeline<SessionCall>({ ...wire, api: 'alliancepay', guard, scheme: 'session', authenticate: auth.session });
+  const session = gatewayPipeline<SessionCall>({
+    ...wire,
+    api: 'alliancepay',
+    guard,
+    scheme: 'session',
+    claimed: claimedBySession,
+    authenticate: auth.session,
+  });
   const read = sessionInput(auth);
 
   app.register(async (scope) => {

@@ -20,6 +20,29 @@ function unverifiedClaims(token: string): Record<string, unknown> {
   }
 }
 
+/** The JWT of an X-APPOTAPAY-AUTH header (optionally `Bearer `); null when there is none. */
+function tokenOf(request: FastifyRequest): string | null {
+  const raw = request.headers['x-appotapay-auth'];
+  if (typeof raw !== 'string' || raw.trim() === '') return null;
+  return raw.trim().replace(/^Bearer\s+/i, '');
+}
+
+/** The api_key a JWT names, unverified; null when it names none usable. */
+function apiKeyOf(token: string): string | null {
+  const apiKey = unverifiedClaims(token)?.api_key;
+  return typeof apiKey === 'string' && apiKey.length <= 100 ? apiKey : null;
+}
+
+/** The credential a request names before it is verified (the guard counts failures against it): its api_key. */
+export function claimedBy(request: FastifyRequest): string | null {
+  const token = tokenOf(request);
+  try {
+    return token === null ? null : apiKeyOf(token);
+  } catch {
+    return null;
+  }
+}
+
 export interface AppotaAuthenticated {
   caller: Caller;
 }
@@ -31,11 +54,10 @@ export function authenticator(deps: Pick<GatewayDeps, 'merchants' | 'now'>): (re
   }));
 
   return async function authenticate(request) {
-    const raw = request.headers['x-appotapay-auth'];
-    if (typeof raw !== 'string' || raw.trim() === '') throw authRefusal('missing');
-    const token = raw.trim().replace(/^Bearer\s+/i, '');
-    const apiKey = unverifiedClaims(token)?.api_key;
-    if (typeof apiKey !== 'string' || apiKey.length > 100) throw authRefusal('no_api_key');
+    const token = tokenOf(request);
+    if (token === null) throw authRefusal('missing');
+    const apiKey = apiKeyOf(token);
+    if (apiKey === null) throw authRefusal('no_api_key');
     const found = await keys.byLookupKey(apiKey);
     if (!found.ok) throw found.reason === 'unknown' ? authRefusal('unknown_api_key') : authRefusal('revoked_credential', found.merchantId);
     const { credentialId, merchantId, value } = found.credential;

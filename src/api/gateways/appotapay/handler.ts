@@ -8,7 +8,7 @@ import type { Caller } from '../../../vault/deps.ts';
 import type { GatewayDeps } from '../kit/module.ts';
 import { gatewayPipeline } from '../kit/pipeline.ts';
 import type { GatewayRefusal } from '../kit/refusal.ts';
-import { type AppotaAuthenticated, authenticator } from './auth.ts';
+import { type AppotaAuthenticated, authenticator, claimedBy } from './auth.ts';
 import { invalid, isAppotaRefusal, refusal, render, SCHEME } from './codes.ts';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
@@ -53,6 +53,7 @@ export function handler(deps: Pick<GatewayDeps, 'merchants' | 'cards' | 'guard' 
     guard: deps.guard,
     scheme: SCHEME,
     before: checkLanguage,
+    claimed: claimedBy,
     authenticate: authenticator(deps),
     render: renderRefusal,
   });

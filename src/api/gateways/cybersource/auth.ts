@@ -250,10 +250,14 @@ function checkV2Claims(a: AuthContext, facts: RequestFacts, claims: Record<strin
   a.seenJti.set(seenKey, exp * 1000);
 }
 
+/** The merchant a JWT names (v2 in its claims, v1 in its header), unverified. */
+const jwtMerchant = (head: Record<string, unknown>, claims: Record<string, unknown>): unknown =>
+  (claims['v-c-jwt-version'] === '2' ? claims['v-c-merchant-id'] : head['v-c-merchant-id']) ?? claims['v-c-merchant-id'] ?? claims.iss;
+
 async function jwt(a: AuthContext, facts: RequestFacts, token: string, named: Named): Promise<Verified> {
   const { head, claims } = decodeJwt(token);
   const v2 = claims['v-c-jwt-version'] === '2';
-  const merchantId = (v2 ? claims['v-c-merchant-id'] : head['v-c-merchant-id']) ?? claims['v-c-merchant-id'] ?? claims.iss;
+  const merchantId = jwtMerchant(head, claims);
   if (typeof merchantId !== 'string') throw fail('the JWT names no merchant');
   const credential = await credentialFor(a, merchantId, named);
   if (claims.iss !== undefined && claims.iss !== merchantId) throw fail('iss is not the merchant');
@@ -280,10 +284,33 @@ function pruneSeen(seenJti: Map<string, number>, now: number): void {
   for (const [k, until] of seenJti) if (until <= now) seenJti.delete(k);
 }
 
+const BEARER = /^Bearer\s+([A-Za-z0-9_\-.=]+)$/;
+
+/**
+ * The credential a request names before it is verified (the guard counts failures against it): the merchant id
+ * its JWT names, or a signed request's v-c-merchant-id; null when it names none.
+ */
+export function claimedBy(request: FastifyRequest): string | null {
+  const facts = { method: request.method, url: request.url, headers: request.headers, body: Buffer.alloc(0) };
+  try {
+    const authorization = header(facts, 'authorization');
+    if (authorization !== undefined) {
+      const m = BEARER.exec(authorization.trim());
+      if (!m) return null;
+      const { head, claims } = decodeJwt(m[1] as string);
+      const id = jwtMerchant(head, claims);
+      return typeof id === 'string' ? id : null;
+    }
+    return header(facts, 'signature') === undefined ? null : (header(facts, 'v-c-merchant-id') ?? null);
+  } catch {
+    return null;
+  }
+}
+
 function verify(a: AuthContext, facts: RequestFacts, named: Named): Promise<Verified> {
   const authorization = header(facts, 'authorization');
   if (authorization !== undefined) {
-    const m = /^Bearer\s+([A-Za-z0-9_\-.=]+)$/.exec(authorization.trim());
+    const m = BEARER.exec(authorization.trim());
     if (!m) throw fail('the authorization header must be Bearer <JWT>');
     return jwt(a, facts, m[1] as string, named);
   }

@@ -6,7 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import { parseObject, rawText } from '../kit/body.ts';
 import { gatewayPipeline } from '../kit/pipeline.ts';
-import { type Authenticated, cybersourceAuthenticator, NO_SCHEME, rawBody } from './auth.ts';
+import { type Authenticated, claimedBy, cybersourceAuthenticator, NO_SCHEME, rawBody } from './auth.ts';
 import { ptsError, render, tmsError } from './codes.ts';
 import type { Ctx, CybersourceDeps, Handler } from './context.ts';
 import type { Json } from './fields.ts';
@@ -55,6 +55,7 @@ export function responder(deps: CybersourceDeps) {
       api: 'cybersource',
       guard: deps.guard,
       scheme: NO_SCHEME,
+      claimed: claimedBy,
       authenticate,
       render: (reply, refusal) => render(reply, refusal, deps.now()),
       send: sender(deps, kind),

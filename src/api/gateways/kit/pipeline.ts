@@ -2,7 +2,8 @@
  * The request pipeline every gateway route runs: checks made before authentication → authenticate → the
  * merchant's rate → read the input → the operation → send the answer. A GatewayRefusal on the way is answered
  * in the gateway's own shape, and one carrying `auth` is first audited as a failed authentication (which also
- * counts toward the address's lockout). A gateway supplies only its parts: how it authenticates, reads its
+ * counts toward the lockouts of the credential the request named, guard.ts). A request naming a credential its
+ * address is locked out of is refused (429) before anything else, without being verified. A gateway supplies only its parts: how it authenticates, reads its
  * input, renders a refusal and (when its answers are sealed or encrypted) sends an answer.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -18,11 +19,17 @@ export interface Authenticated {
 export interface PipelineSpec<A extends Authenticated> {
   /** The gateway's id: its guard renderer, rate counters and audit events are under this name. */
   api: string;
-  guard: Pick<Guard, 'throttled' | 'authFailed'>;
+  guard: Pick<Guard, 'throttled' | 'authFailed' | 'locked'>;
   /** The audited scheme when a refusal's `auth` names none. */
   scheme: string;
   /** Whether an authenticated request is taken from the merchant's rate (default true; AlliancePay's session opening is not). */
   throttle?: boolean;
+  /**
+   * The credential the request names, read from it before anything is verified (a merchant id, an api_key claim, a
+   * device id): what failures are counted against and lockouts refuse. Null, or no reader, when the request names
+   * none that can be read first (2C2P): its failures count toward the address only. Never throws, does no I/O.
+   */
+  claimed?(request: FastifyRequest): string | null;
   /** Checks of the request made before authentication (AppotaPay's Language header); throws a GatewayRefusal. */
   before?(request: FastifyRequest): void;
   /** Who sent the request; throws a GatewayRefusal with `auth` when it is refused. */
@@ -42,13 +49,14 @@ export type Reader<A extends Authenticated, In> = (auth: A, request: FastifyRequ
 export function gatewayPipeline<A extends Authenticated>(spec: PipelineSpec<A>) {
   const { api, guard } = spec;
 
-  async function refused(request: FastifyRequest, reply: FastifyReply, e: GatewayRefusal): Promise<FastifyReply> {
+  async function refused(request: FastifyRequest, reply: FastifyReply, e: GatewayRefusal, claimed: string | null): Promise<FastifyReply> {
     if (e.auth) {
       await guard.authFailed(request, {
         api,
         scheme: e.auth.scheme ?? spec.scheme,
         reason: e.auth.reason,
         merchantId: e.auth.merchantId ?? null,
+        claimed,
       });
     }
     return spec.render(reply, e, request);
@@ -57,6 +65,8 @@ export function gatewayPipeline<A extends Authenticated>(spec: PipelineSpec<A>) 
   /** A route handler running the pipeline for one operation, with the reader of its input. */
   return function route<In>(read: Reader<A, In>, operation: Operation<A, In>) {
     return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+      const claimed = spec.claimed?.(request) ?? null;
+      if (await guard.locked(api, request, reply, claimed)) return reply;
       try {
         spec.before?.(request);
         const auth = await spec.authenticate(request, reply);
@@ -66,7 +76,7 @@ export function gatewayPipeline<A extends Authenticated>(spec: PipelineSpec<A>) 
         return spec.send ? await spec.send(reply, answer, auth, request) : reply.send(answer);
       } catch (e) {
         if (!(e instanceof GatewayRefusal)) throw e;
-        return refused(request, reply, e);
+        return refused(request, reply, e, claimed);
       }
     };
   };

@@ -21,6 +21,24 @@ export interface OpayAuthenticated {
   parsed: unknown;
 }
 
+const MERCHANT_ID = /^[0-9]{1,20}$/;
+
+/** The signature of `Authorization: Bearer <hex>`, or null. */
+function bearerOf(request: FastifyRequest): string | null {
+  const auth = request.headers.authorization;
+  const m = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth.trim()) : null;
+  return m ? (m[1] as string) : null;
+}
+
+/**
+ * The credential a request names before it is verified (the guard counts failures against it): its MerchantId,
+ * when it also presents a signature. A request without one guesses nothing: it counts toward its address only.
+ */
+export function claimedBy(request: FastifyRequest): string | null {
+  const id = request.headers.merchantid;
+  return typeof id === 'string' && MERCHANT_ID.test(id) && bearerOf(request) !== null ? id : null;
+}
+
 const refused = (code: 'header' | 'auth', reason: string, merchantId: string | null = null) =>
   new GatewayRefusal<CodeName>(code, { auth: { scheme: SCHEME, reason, merchantId } });
 
@@ -40,16 +58,15 @@ export function opayAuthenticator(merchants: CredentialSource): (request: Fastif
     const raw = rawText(request.body);
     const parsed = parsedBody(raw);
     const merchantHeader = request.headers.merchantid;
-    const auth = request.headers.authorization;
-    const bearer = typeof auth === 'string' ? /^Bearer\s+(\S+)$/i.exec(auth.trim()) : null;
-    if (typeof merchantHeader !== 'string' || !bearer || !/^[0-9]{1,20}$/.test(merchantHeader)) {
+    const bearer = bearerOf(request);
+    if (typeof merchantHeader !== 'string' || bearer === null || !MERCHANT_ID.test(merchantHeader)) {
       throw refused('header', 'missing_or_malformed_header');
     }
     // Unknown and no longer usable answer (and audit) alike: the MerchantId names no merchant that may call.
     const found = await secrets.byLookupKey(merchantHeader);
     if (!found.ok) throw refused('auth', 'unknown_merchant');
     const { credentialId, merchantId, value: secret } = found.credential;
-    if (!signatureMatches(secret, bearer[1] as string, raw, parsed)) throw refused('auth', 'bad_signature', merchantId);
+    if (!signatureMatches(secret, bearer, raw, parsed)) throw refused('auth', 'bad_signature', merchantId);
     return { caller: { merchantId, actor: `opay:${credentialId}` }, parsed };
   };
 }

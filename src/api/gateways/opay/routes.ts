@@ -8,7 +8,7 @@ import { documentWire } from '../../openapi.ts';
 import { keepRawBody } from '../kit/body.ts';
 import type { GatewayDeps } from '../kit/module.ts';
 import { gatewayPipeline } from '../kit/pipeline.ts';
-import { opayAuthenticator, requestBody, SCHEME } from './auth.ts';
+import { claimedBy, opayAuthenticator, requestBody, SCHEME } from './auth.ts';
 import { render, renderGuard, renderProblem } from './codes.ts';
 import { tokenOperations } from './operations/tokens.ts';
 import { operationSchema } from './schemas.ts';
@@ -19,7 +19,14 @@ export async function registerOpay(
 ): Promise<void> {
   const { guard } = deps;
   guard.renderer('opay', renderGuard);
-  const route = gatewayPipeline({ api: 'opay', guard, scheme: SCHEME, authenticate: opayAuthenticator(deps.merchants), render });
+  const route = gatewayPipeline({
+    api: 'opay',
+    guard,
+    scheme: SCHEME,
+    claimed: claimedBy,
+    authenticate: opayAuthenticator(deps.merchants),
+    render,
+  });
   const operations = tokenOperations(deps);
 
   app.register(async (scope) => {

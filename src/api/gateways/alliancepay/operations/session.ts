@@ -15,6 +15,13 @@ export interface DeviceCall {
 }
 
 /** Who opens a session: the credential the plain JSON body's `serviceCode` names. */
+/** The credential a session opening names before it is verified: its service code (the guard's lockouts). */
+export function claimedByServiceCode(request: FastifyRequest): string | null {
+  const body = parseObject(rawText(request.body));
+  const code = body.ok ? body.value.serviceCode : undefined;
+  return typeof code === 'string' && code !== '' && code.length <= 64 ? code : null;
+}
+
 export function deviceAuthenticator(auth: Auth) {
   return async (request: FastifyRequest): Promise<DeviceCall> => {
     const body = parseObject(rawText(request.body));
