@@ -114,7 +114,7 @@ describe('X-Request-Id on the native API', () => {
     }
   });
 
-  it('echoes it on a 429 refused by the lock-out hook, before any route work', async () => {
+  it('echoes it on a 429 refused by the lockout, before any route work', async () => {
     const locked = await makeTestApp({ env: { TOKENVAULT_AUTH_FAILURE_LIMIT: '1', TOKENVAULT_AUTH_FAILURE_WINDOW_SECONDS: '600' } });
     try {
       const first = await client(locked, 'tv_sk_wrong').get('/v1/customers', { 'x-request-id': 'rid-lock-1' });

@@ -22,8 +22,6 @@ export interface PipelineSpec<A extends Authenticated> {
   guard: Pick<Guard, 'throttled' | 'authFailed' | 'locked'>;
   /** The audited scheme when a refusal's `auth` names none. */
   scheme: string;
-  /** Whether an authenticated request is taken from the merchant's rate (default true; AlliancePay's session opening is not). */
-  throttle?: boolean;
   /**
    * The credential the request names, read from it before anything is verified (a merchant id, an api_key claim, a
    * device id): what failures are counted against and lockouts refuse. Null, or no reader, when the request names
@@ -70,7 +68,7 @@ export function gatewayPipeline<A extends Authenticated>(spec: PipelineSpec<A>) 
       try {
         spec.before?.(request);
         const auth = await spec.authenticate(request, reply);
-        if (spec.throttle !== false && guard.throttled(api, auth.caller.merchantId, reply)) return reply;
+        if (guard.throttled(api, auth.caller.merchantId, reply)) return reply;
         const answer = await operation(await read(auth, request), auth, request, reply);
         if (answer === reply) return reply;
         return spec.send ? await spec.send(reply, answer, auth, request) : reply.send(answer);
