@@ -61,6 +61,13 @@ export interface Config {
   readonly shutdownSeconds: number;
   /** PostgreSQL: connections each process keeps open at most. */
   readonly databasePoolSize: number;
+  /**
+   * redis:// or rediss://: rate limits, lockout counters and replay claims are kept there, shared by every
+   * instance; null keeps limits per process and replay claims in the database.
+   */
+  readonly redisUrl: string | null;
+  /** How often (ms) cached credentials, keys and merchants are dropped when no change notification can arrive. */
+  readonly cacheFallbackMs: number;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +92,12 @@ export function gatewaySettings(settings: readonly GatewaySetting[], env: NodeJS
  * refused: Fastify 5 ignores one (it cannot tell the balancer from a client reaching the server directly, who could
  * then name any address in X-Forwarded-For), so accepting it would silently leave every client at the proxy's address.
  */
+function redisUrlOf(raw: string | undefined): string | null {
+  if (raw === undefined || raw === '') return null;
+  if (!/^rediss?:\/\/[^\s]+$/.test(raw)) throw new ConfigError('TOKENVAULT_REDIS_URL must be a redis:// or rediss:// URL');
+  return raw;
+}
+
 export function trustProxyOf(raw: string | undefined): boolean | readonly string[] {
   const name = 'TOKENVAULT_TRUST_PROXY';
   if (raw === undefined || raw.trim() === '' || raw.trim() === 'false') return false;
@@ -164,6 +177,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxHeaderBytes: int('TOKENVAULT_MAX_HEADER_BYTES', env.TOKENVAULT_MAX_HEADER_BYTES, 16 * 1024, 1024, 1024 * 1024),
     shutdownSeconds: int('TOKENVAULT_SHUTDOWN_SECONDS', env.TOKENVAULT_SHUTDOWN_SECONDS, 10, 1, 3600),
     databasePoolSize: int('TOKENVAULT_DATABASE_POOL_SIZE', env.TOKENVAULT_DATABASE_POOL_SIZE, 10, 1, 1000),
+    redisUrl: redisUrlOf(env.TOKENVAULT_REDIS_URL),
+    cacheFallbackMs: int('TOKENVAULT_CACHE_FALLBACK_MS', env.TOKENVAULT_CACHE_FALLBACK_MS, 5000, 100, 300_000),
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 24) {

@@ -17,6 +17,7 @@ import type { Processor } from './payments/processor.ts';
 import { createSimulatorProcessor } from './payments/simulator.ts';
 import { openStore, type StoreHandle } from './store/db.ts';
 import { merchantStore } from './store/merchant-store.ts';
+import { openRedis, type RedisClient } from './store/redis.ts';
 import { createScrubber } from './store/scrub.ts';
 import { createAuditService } from './vault/audit.ts';
 import { createCardPaymentService } from './vault/card-payments.ts';
@@ -58,6 +59,8 @@ export interface Vault {
   readonly migrated: readonly string[];
   /** The vault's clock (tests may set it). */
   readonly now: () => Date;
+  /** Redis, when TOKENVAULT_REDIS_URL is set: shared rate limits, lockout counters and replay claims. */
+  readonly redis: RedisClient | null;
   close(): Promise<void>;
 }
 
@@ -107,6 +110,9 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     await store.close();
     throw e;
   }
+  const redis = config.redisUrl
+    ? openRedis(config.redisUrl, (message) => process.emitWarning(`redis: ${message}`, 'TokenvaultRedis'))
+    : null;
   const deps: VaultDeps = {
     db: store.db,
     keyring,
@@ -143,6 +149,10 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     keyCheck,
     migrated,
     now: deps.now,
-    close: () => store.close(),
+    redis,
+    close: async () => {
+      if (redis) redis.disconnect();
+      await store.close();
+    },
   };
 }
