@@ -131,9 +131,12 @@ export class Guard {
       const [address] = await this.failures.get([k.address], now);
       return address && address.count >= L.authFailureAddressLimit ? wait(address) : 0;
     }
-    const [address, pair, credential] = await this.failures.get([k.address, k.pair, k.credential], now);
+    // Most requests come from an address that never failed on their credential: one key read decides them (one
+    // Redis round trip on every request when the counters are shared, not three).
+    const [pair] = await this.failures.get([k.pair], now);
     if (!pair) return 0;
     if (pair.count >= L.authFailureLimit) return wait(pair);
+    const [address, credential] = await this.failures.get([k.address, k.credential], now);
     const underAttack = (credential?.count ?? 0) >= L.authFailureCredentialLimit;
     const flooding = (address?.count ?? 0) >= L.authFailureAddressLimit;
     return underAttack || flooding ? wait(pair) : 0;
