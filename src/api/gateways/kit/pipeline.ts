@@ -68,7 +68,7 @@ export function gatewayPipeline<A extends Authenticated>(spec: PipelineSpec<A>) 
       try {
         spec.before?.(request);
         const auth = await spec.authenticate(request, reply);
-        if (guard.throttled(api, auth.caller.merchantId, reply)) return reply;
+        if (await guard.throttled(api, auth.caller.merchantId, reply)) return reply;
         const answer = await operation(await read(auth, request), auth, request, reply);
         if (answer === reply) return reply;
         return spec.send ? await spec.send(reply, answer, auth, request) : reply.send(answer);
