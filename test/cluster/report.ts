@@ -16,6 +16,12 @@ export interface Report extends InvalidationFigures, LimitFigures {
   elapsedMs: number;
 }
 
+/** Checks run in phase order; they are reported by number (4a, 4b after 4). */
+export const byNumber = (x: { id: string }, y: { id: string }) => {
+  const order = (id: string) => Number.parseFloat(id.replace(/[ab]$/, (s) => (s === 'a' ? '.1' : '.2')));
+  return order(x.id) - order(y.id);
+};
+
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? 'not within 3000 ms' : `${v} ms`);
 const perInstance = (d: Record<string, number | null>) =>
   Object.keys(d).length
@@ -56,9 +62,7 @@ export function printSummary(r: Report, log: (line: string) => void): void {
     );
   if (r.concurrentWrites) log(`concurrent writes:         ${r.concurrentWrites.sent} sent, ${r.concurrentWrites.failed} failed`);
   log('');
-  const order = (id: string) => Number.parseFloat(id.replace(/[ab]$/, (s) => (s === 'a' ? '.1' : '.2')));
-  for (const c of [...r.checks].sort((x, y) => order(x.id) - order(y.id)))
-    log(`${c.passed ? 'passed' : 'FAILED'}  ${c.id}. ${c.title}${c.passed ? '' : ` — ${c.failures[0]}`}`);
+  for (const c of r.checks) log(`${c.passed ? 'passed' : 'FAILED'}  ${c.id}. ${c.title}${c.passed ? '' : ` — ${c.failures[0]}`}`);
   for (const p of r.problems) log(`FAILED  ${p}`);
   const ok = r.checks.filter((c) => c.passed).length;
   log(

@@ -44,7 +44,7 @@ import {
 } from './cluster.ts';
 import { createDatabase, ensureHaproxy, pingRedis, startHaproxy } from './infra.ts';
 import { createMerchant, dropConnections, sent, served } from './net.ts';
-import { printSummary, type Report } from './report.ts';
+import { byNumber, printSummary, type Report } from './report.ts';
 
 const USAGE = 'usage: node bin/run-ts.mjs test/cluster/run.ts [--timeout SECONDS]';
 const LOCKOUT: LockoutSettings = { limit: 5, addressLimit: 20 };
@@ -242,7 +242,7 @@ async function main(): Promise<number> {
   const report: Report = {
     ...figures,
     passed: problems.length === 0 && checks.length === 8 && checks.every((c) => c.passed),
-    checks: checks.map((c) => ({ id: c.id, title: c.title, passed: c.passed, notes: c.notes, failures: c.failures })),
+    checks: [...checks].sort(byNumber).map((c) => ({ id: c.id, title: c.title, passed: c.passed, notes: c.notes, failures: c.failures })),
     problems,
     requests: {
       throughBalancer: sent.get('balancer') ?? 0,
