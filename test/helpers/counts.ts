@@ -5,7 +5,10 @@ export async function merchantCounts(t: TestApp, merchantId: string): Promise<Re
   const db = t.vault.store.db;
   const count = async (table: 'customers' | 'cards' | 'payments' | 'audit_events') => {
     const q = db.selectFrom(table).select((e) => e.fn.countAll().as('n'));
-    const row = await (table === 'audit_events' ? q.where('chain', '=', merchantId) : q.where('merchant_id', '=', merchantId)).executeTakeFirstOrThrow();
+    const row = await (table === 'audit_events'
+      ? q.where('chain', '=', merchantId)
+      : q.where('merchant_id', '=', merchantId)
+    ).executeTakeFirstOrThrow();
     return Number(row.n);
   };
   return {
