@@ -8,6 +8,7 @@ import { GATEWAYS } from './api/gateways/index.ts';
 import type { GatewayModule } from './api/gateways/kit/module.ts';
 import { apiMatcher, Guard } from './api/guard.ts';
 import { MAX_JSON_DEPTH, nestsTooDeep } from './api/json.ts';
+import { guardCounters } from './api/limits.ts';
 import { adminRoutes } from './api/native/admin-routes.ts';
 import { auditRoutes } from './api/native/audit-routes.ts';
 import { cardRoutes } from './api/native/card-routes.ts';
@@ -22,6 +23,7 @@ import { clientErrorHandler, REQUEST_ID_HEADER, registerRequestId, requestIdOf }
 import { type Config, gatewaySettings } from './config.ts';
 import type { LogStream } from './log.ts';
 import type { Vault } from './open-vault.ts';
+import { deploymentId } from './vault/deployment.ts';
 
 export { openVault, type Vault } from './open-vault.ts';
 
@@ -128,7 +130,14 @@ export async function buildApp(
   opts: BuildOptions = {},
 ): Promise<FastifyInstance> {
   const gateways = opts.gateways ?? GATEWAYS;
-  const guard = new Guard(config, vault.audit, Date.now, apiMatcher(gateways));
+  // Limits shared through Redis when configured, under this database's deployment id; else per process.
+  const counters = await guardCounters(
+    config,
+    vault.redis,
+    () => deploymentId(vault.store.db),
+    (m) => process.emitWarning(m, 'TokenvaultRedis'),
+  );
+  const guard = new Guard(config, vault.audit, Date.now, apiMatcher(gateways), counters.failures, counters.rate);
   const app = Fastify({
     logger: loggerOptions(config, opts, gateways),
     bodyLimit: config.bodyLimit,

@@ -17,11 +17,13 @@ import type { Processor } from './payments/processor.ts';
 import { createSimulatorProcessor } from './payments/simulator.ts';
 import { openStore, type StoreHandle } from './store/db.ts';
 import { merchantStore } from './store/merchant-store.ts';
+import { pgNotifyChannel } from './store/pg-notify.ts';
 import { openRedis, type RedisClient } from './store/redis.ts';
 import { createScrubber } from './store/scrub.ts';
 import { createAuditService } from './vault/audit.ts';
 import { createCardPaymentService } from './vault/card-payments.ts';
 import { createCardService } from './vault/cards.ts';
+import { type ChangeFeed, type ChangeTransport, createChangeFeed } from './vault/changes.ts';
 import { createCustomerCardService } from './vault/customer-cards.ts';
 import { createCustomerService } from './vault/customers.ts';
 import type { VaultDeps } from './vault/deps.ts';
@@ -64,6 +66,8 @@ export interface Vault {
   readonly now: () => Date;
   /** Redis, when TOKENVAULT_REDIS_URL is set: shared rate limits, lockout counters and replay claims. */
   readonly redis: RedisClient | null;
+  /** Change notifications between processes; a server calls `changes.listen()` to hear the others'. */
+  readonly changes: ChangeFeed;
   close(): Promise<void>;
 }
 
@@ -74,6 +78,11 @@ export interface OpenVaultOptions {
   migrate?: boolean;
   now?: () => Date;
   processor?: Processor;
+  /**
+   * How change notifications reach the other processes: PostgreSQL uses LISTEN/NOTIFY by default; SQLite has
+   * none unless given one (the `--workers` cluster passes its IPC relay).
+   */
+  changeTransport?: ChangeTransport;
 }
 
 /** Opens the database, applies migrations (unless told not to) and builds the vault services. */
@@ -116,6 +125,18 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
   const redis = config.redisUrl
     ? openRedis(config.redisUrl, (message) => process.emitWarning(`redis: ${message}`, 'TokenvaultRedis'))
     : null;
+  const changes = createChangeFeed({
+    transport:
+      opts.changeTransport ??
+      (config.databaseUrl ? pgNotifyChannel({ url: config.databaseUrl, schema: config.databaseSchema, db: store.db }) : null),
+    fallbackMs: config.cacheFallbackMs,
+    onError: (message) => process.emitWarning(message, 'TokenvaultChanges'),
+  });
+  changes.on((c) => {
+    if (c.kind !== 'merchant' && c.kind !== 'keys' && c.kind !== 'all') return;
+    if (c.merchantId === null) keyring.forgetAll();
+    else keyring.forget(c.merchantId);
+  });
   const deps: VaultDeps = {
     db: store.db,
     keyring,
@@ -123,6 +144,7 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     now: opts.now ?? (() => new Date()),
     cvvTtlMs: config.cvvTtlSeconds * 1000,
     scrubber: createScrubber((tables) => store.scrub(tables)),
+    changes,
   };
   const cards = createCardService(deps);
   const payments = createPaymentService({
@@ -155,7 +177,9 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     migrated,
     now: deps.now,
     redis,
+    changes,
     close: async () => {
+      await changes.close();
       if (redis) redis.disconnect();
       await store.close();
     },

@@ -10,6 +10,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { buildApp, openVault, type Vault } from './app.ts';
 import type { Config } from './config.ts';
 import { type Logger, type LogStream, logDestination, processLogger } from './log.ts';
+import type { ChangeTransport } from './vault/changes.ts';
 
 export interface Started {
   app: FastifyInstance;
@@ -74,7 +75,10 @@ export async function startServer(
 ): Promise<Started> {
   const stream = opts.logStream ?? logDestination(config);
   const log = processLogger(config, stream);
-  const vault = await openVault(config, { migrate: opts.primary });
+  // SQLite workers hear each other's changes through the primary; PostgreSQL has LISTEN/NOTIFY for everyone.
+  const viaPrimary = opts.clusterMetrics && !config.databaseUrl ? { changeTransport: workerChangeRelay() } : {};
+  const vault = await openVault(config, { migrate: opts.primary, ...viaPrimary });
+  await vault.changes.listen();
   if (opts.primary && !opts.clusterMetrics) await releaseAbandonedClaims(log, vault, config);
   const admin = await vault.merchants.ensureAdminToken(config.adminToken);
   if (opts.primary && !opts.quiet) announce(log, vault, config, admin.token);
@@ -108,6 +112,28 @@ export async function startServer(
     return stopping;
   };
   return { app, vault, url, stop };
+}
+
+const CHANGE = 'tokenvault:change';
+
+/** In a worker on SQLite: change notifications go to the primary, which hands them to every other worker. */
+function workerChangeRelay(): ChangeTransport {
+  let onMessage: ((m: { type?: string; message?: string }) => void) | null = null;
+  return {
+    async send(message) {
+      process.send?.({ type: CHANGE, message });
+    },
+    async start(receive, health) {
+      onMessage = (m) => {
+        if (m?.type === CHANGE && typeof m.message === 'string') receive(m.message);
+      };
+      process.on('message', onMessage);
+      health(true);
+    },
+    async stop() {
+      if (onMessage) process.off('message', onMessage);
+    },
+  };
 }
 
 const METRICS_REQUEST = 'tokenvault:metrics-request';
@@ -173,7 +199,11 @@ export async function serve(config: Config): Promise<void> {
     let shuttingDown = false;
     // Workers ask here for metrics summed over all of them; the aggregator collects each one's registry.
     const aggregator = new AggregatorRegistry();
-    cluster.on('message', (worker, message: { type?: string; id?: number }) => {
+    cluster.on('message', (worker, message: { type?: string; id?: number; message?: string }) => {
+      if (message?.type === CHANGE) {
+        for (const other of Object.values(cluster.workers ?? {})) if (other && other !== worker && other.isConnected()) other.send(message);
+        return;
+      }
       if (message?.type !== METRICS_REQUEST) return;
       aggregator.clusterMetrics().then(
         (text) => worker.send({ type: METRICS_RESPONSE, id: message.id, text, contentType: aggregator.contentType }),

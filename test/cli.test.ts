@@ -311,8 +311,9 @@ describe('tokenvault CLI', () => {
     async () => {
       const port = await freePort();
       const admin = 'workers-test-admin-token-0123456789';
+      // Keys are cached for 300 s: a revocation reaches the other worker only through a change notification.
       const child = spawn(process.execPath, [BIN, 'serve', '--workers', '2'], {
-        env: { ...env, PORT: String(port), TOKENVAULT_ADMIN_TOKEN: admin },
+        env: { ...env, PORT: String(port), TOKENVAULT_ADMIN_TOKEN: admin, TOKENVAULT_AUTH_CACHE_SECONDS: '300' },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stderr = '';
@@ -340,7 +341,7 @@ describe('tokenvault CLI', () => {
             headers: { ...json, authorization: `Bearer ${admin}` },
             body: '{"name":"w"}',
           })
-        ).json()) as { apiKey: string };
+        ).json()) as { id: string; apiKey: string };
         const auth = { ...json, authorization: `Bearer ${merchant.apiKey}` };
         const statuses: number[] = [];
         for (let round = 0; round < 3; round++) {
@@ -364,6 +365,25 @@ describe('tokenvault CLI', () => {
           const metrics = await (await fetch(`${base}/metrics`)).text();
           expect(metrics).toMatch(/tokenvault_http_requests_total\{method="POST",route="\/v1\/cards",status="201"\} 24/);
         }
+        // A revocation served by one worker reaches the other within 1 s (SQLite: through the primary;
+        // PostgreSQL: LISTEN/NOTIFY), though both cached the key. Round-robin sends requests to both.
+        const list = () => fetch(`${base}/v1/customers?limit=1`, { headers: auth }).then((r) => r.status);
+        expect(await Promise.all(Array.from({ length: 10 }, list))).toEqual(Array(10).fill(200));
+        const adminAuth = { authorization: `Bearer ${admin}` };
+        const info = (await (await fetch(`${base}/v1/admin/merchants/${merchant.id}`, { headers: adminAuth })).json()) as {
+          apiKeys: { id: string }[];
+        };
+        const revoke = await fetch(`${base}/v1/admin/merchants/${merchant.id}/api-keys/${info.apiKeys[0]?.id}`, {
+          method: 'DELETE',
+          headers: adminAuth,
+        });
+        expect(revoke.status).toBe(200);
+        const started = performance.now();
+        let refusedEverywhere = false;
+        while (!refusedEverywhere && performance.now() - started < 1000) {
+          refusedEverywhere = (await Promise.all(Array.from({ length: 6 }, list))).every((s) => s === 401);
+        }
+        expect(refusedEverywhere).toBe(true);
       } finally {
         const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
         child.kill('SIGTERM');

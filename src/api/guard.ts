@@ -11,16 +11,19 @@
  *   correct credential is not locked out by other clients' failures; see SECURITY.md "Brute force and lockouts";
  * - a request naming no credential (garbage, or 2C2P, whose signer is known only once verified) is refused once
  *   its address is over `authFailureAddressLimit`, far above a test suite's worth of failures;
- * - each merchant has a token bucket of `rateLimitPerSecond` requests per second (0 = no limit).
+ * - each merchant may make `rateLimitPerSecond` requests a second with a burst of `rateLimitBurst` (0 = no
+ *   limit; fixed windows, api/limits.ts).
  * Each API answers 429 and 503 in its own error shape through the renderer it registers here.
- * Counters live in a FailureStore (in this process by default: with `--workers N` or several instances each
- * counts on its own, N × the limits).
+ * Counters live in a FailureStore and a MerchantRate (api/limits.ts): in Redis, shared by every instance, when
+ * TOKENVAULT_REDIS_URL is set; else in this process (with `--workers N` or several instances each counts on its
+ * own, N × the limits).
  */
 import { createHash } from 'node:crypto';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { AuditService } from '../vault/audit.ts';
 import { GATEWAYS, type GatewayId } from './gateways/index.ts';
+import { type FailureStore, type FailureWindow, type MerchantRate, memoryFailureStore, merchantRate } from './limits.ts';
 import { type Problem, problemFromError } from './problem.ts';
 import { bindMerchant } from './request-id.ts';
 
@@ -69,59 +72,6 @@ export interface AuthFailure {
 export type Refusal = 400 | 429 | 503;
 export type Renderer = (reply: FastifyReply, status: Refusal, retryAfterSeconds: number) => FastifyReply;
 
-/** A counter's current fixed window: its failures and when the window ends (epoch ms). */
-export interface FailureWindow {
-  count: number;
-  until: number;
-}
-
-/**
- * Where failure counters live: this process by default; a shared store (Redis) can take its place so that
- * every instance counts together. Keys are opaque strings of the guard's own making.
- */
-export interface FailureStore {
-  /** Each key's window, or null when it has none or it has ended. */
-  get(keys: readonly string[], now: number): Promise<(FailureWindow | null)[]>;
-  /** Counts one failure under each key (a key's window starts at its first failure) and returns the windows after. */
-  add(keys: readonly string[], now: number, windowMs: number): Promise<FailureWindow[]>;
-}
-
-/** Counters in this process's memory; ended windows are swept when the map is full, then the oldest forgotten. */
-export function memoryFailureStore(maxKeys = 300_000): FailureStore {
-  const windows = new Map<string, FailureWindow>();
-  const live = (key: string, now: number): FailureWindow | null => {
-    const w = windows.get(key);
-    if (!w) return null;
-    if (w.until > now) return w;
-    windows.delete(key);
-    return null;
-  };
-  return {
-    async get(keys, now) {
-      return keys.map((k) => live(k, now));
-    },
-    async add(keys, now, windowMs) {
-      return keys.map((key) => {
-        let w = live(key, now);
-        if (!w) {
-          if (windows.size >= maxKeys) {
-            for (const [k, old] of windows) if (old.until <= now) windows.delete(k);
-            // Still full (a flood of distinct claims): forget the oldest windows rather than grow without bound.
-            for (const k of windows.keys()) {
-              if (windows.size < maxKeys) break;
-              windows.delete(k);
-            }
-          }
-          w = { count: 0, until: now + windowMs };
-          windows.set(key, w);
-        }
-        w.count++;
-        return { ...w };
-      });
-    },
-  };
-}
-
 type Limits = Pick<
   Config,
   | 'rateLimitPerSecond'
@@ -143,7 +93,6 @@ function keysOf(ip: string, api: string, claimed: string | null): { address: str
 
 export class Guard {
   readonly #renderers = new Map<string, Renderer>();
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
 
   constructor(
     private readonly limits: Limits,
@@ -152,6 +101,7 @@ export class Guard {
     /** Which API a path is for (the app passes the one derived from its gateways). */
     readonly apiOf: (url: string) => string | null = serverApiOf,
     private readonly failures: FailureStore = memoryFailureStore(),
+    private readonly rate: MerchantRate = merchantRate(limits, null),
   ) {}
 
   /** Each API registers how it answers 429/503. */
@@ -181,9 +131,12 @@ export class Guard {
       const [address] = await this.failures.get([k.address], now);
       return address && address.count >= L.authFailureAddressLimit ? wait(address) : 0;
     }
-    const [address, pair, credential] = await this.failures.get([k.address, k.pair, k.credential], now);
+    // Most requests come from an address that never failed on their credential: one key read decides them (one
+    // Redis round trip on every request when the counters are shared, not three).
+    const [pair] = await this.failures.get([k.pair], now);
     if (!pair) return 0;
     if (pair.count >= L.authFailureLimit) return wait(pair);
+    const [address, credential] = await this.failures.get([k.address, k.credential], now);
     const underAttack = (credential?.count ?? 0) >= L.authFailureCredentialLimit;
     const flooding = (address?.count ?? 0) >= L.authFailureAddressLimit;
     return underAttack || flooding ? wait(pair) : 0;
@@ -243,24 +196,9 @@ export class Guard {
     }
   }
 
-  /** Takes one request from the merchant's bucket: 0 when admitted, else seconds until one is available. */
-  overLimit(merchantId: string): number {
-    const rate = this.limits.rateLimitPerSecond;
-    if (rate <= 0) return 0;
-    const now = this.clock();
-    const burst = this.limits.rateLimitBurst;
-    let b = this.#buckets.get(merchantId);
-    if (!b) {
-      b = { tokens: burst, at: now };
-      this.#buckets.set(merchantId, b);
-    }
-    b.tokens = Math.min(burst, b.tokens + ((now - b.at) / 1000) * rate);
-    b.at = now;
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return (1 - b.tokens) / rate;
+  /** Takes one request from the merchant's allowance: 0 when admitted, else seconds until one may be. */
+  overLimit(merchantId: string): Promise<number> {
+    return this.rate.take(merchantId);
   }
 
   /**
@@ -268,9 +206,9 @@ export class Guard {
    * names the merchant in the request's later log lines, then sends its 429 and returns true when the merchant
    * is over its rate.
    */
-  throttled(api: string, merchantId: string, reply: FastifyReply): boolean {
+  async throttled(api: string, merchantId: string, reply: FastifyReply): Promise<boolean> {
     bindMerchant(reply.request, merchantId);
-    const wait = this.overLimit(merchantId);
+    const wait = await this.overLimit(merchantId);
     if (wait <= 0) return false;
     this.refuse(api, reply, 429, wait);
     return true;

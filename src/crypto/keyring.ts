@@ -41,6 +41,8 @@ export interface Keyring {
   fingerprint(merchantId: string, value: string): Promise<Fingerprint>;
   /** Drops cached keys (after rotation or merchant deletion). */
   forget(merchantId: string): void;
+  /** Drops every merchant's cached keys (a change notification may have been missed). */
+  forgetAll(): void;
   /** A new random key of a purpose and version, wrapped under the current master key (rotation). */
   newKey(merchantId: string, purpose: KeyPurpose, version: number): Promise<WrappedKey>;
   /** The same key re-wrapped under the current master key version (master-key rotation). */
@@ -123,6 +125,10 @@ export function createKeyring(deps: { master: MasterKeyProvider; source: KeySour
     },
     forget(merchantId) {
       cache.delete(merchantId);
+    },
+    forgetAll() {
+      // Pinned keys belong to a transaction still open in this process: no other process changed them.
+      for (const [id, entry] of cache) if (!entry.pinned) cache.delete(id);
     },
     async newKey(merchantId, purpose, version) {
       return { purpose, version, wrapped: await deps.master.wrap(randomBytes(32), wrapAad(merchantId, purpose, version)) };

@@ -2,6 +2,7 @@ import type { Keyring } from '../crypto/keyring.ts';
 import type { MasterKeyProvider } from '../crypto/master-key.ts';
 import type { Db } from '../store/db.ts';
 import type { Scrubber } from '../store/scrub.ts';
+import type { ChangeFeed } from './changes.ts';
 
 /** What every vault service may use; built once in the composition root (app.ts). */
 export interface VaultDeps {
@@ -13,6 +14,8 @@ export interface VaultDeps {
   readonly cvvTtlMs: number;
   /** Deleted secrets are recorded here and scrubbed from the database files by the sweep. */
   readonly scrubber: Scrubber;
+  /** Tells every process (this one included) to drop what it cached of a committed change. */
+  readonly changes: ChangeFeed;
 }
 
 export const iso = (d: Date): string => d.toISOString();

@@ -200,7 +200,7 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
             ]);
             await appendAudit(tx, { merchantId: m.id, actor: 'cli', action: 'key.rotate', target: `data:v${version}` }, at);
           });
-          keyring.forget(m.id);
+          await deps.changes.publish({ kind: 'keys', merchantId: m.id });
         }
         await merchantStore.setSetting(db, JOB_SETTING, JSON.stringify(job));
         await system('key.rotate_data', { merchants: merchants.length });
@@ -249,7 +249,7 @@ export function createKeyService(deps: VaultDeps & { keyCacheTtlMs: number }) {
       }
       const removed = await dataKeyStore.deleteDataVersion(db, version);
       await system('key.retire_data', { version, removed });
-      for (const m of active.keys()) keyring.forget(m);
+      await deps.changes.publish({ kind: 'keys', merchantId: null });
       // The retired keys' old row versions must leave the files too, or a copy could still open old values.
       deps.scrubber.wiped(['data_keys']);
       await deps.scrubber.scrub();

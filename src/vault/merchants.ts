@@ -113,6 +113,8 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
         // Committed or not, the pinned keys go: from now on they are read from the database like any others.
         deps.keyring.forget(id);
       }
+      // A new signer for the gateways that index their merchants' keys (2C2P).
+      await deps.changes.publish({ kind: 'merchant', merchantId: id });
       return { id, name: input.name, apiKey: apiKey.secret, gateways: Object.fromEntries(credentials.map((c) => [c.gateway, c.shown])) };
     },
 
@@ -137,7 +139,15 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
         ? await deps.keyring.encrypt(merchantId, CREDENTIAL_SECRET.aad(merchantId, cred.id), JSON.stringify(next.secretData))
         : undefined;
       await saveCredential(merchantId, cred.id, actor, next.publicData, secretUpdate, { gateway, ...next.audit });
+      await deps.changes.publish({ kind: 'credentials', merchantId });
       return succeed(next.answer);
+    },
+
+    /** Calls `listener` when another process (or this one) changed merchants or their credentials; returns the unsubscribe. */
+    onCredentialChange(listener: () => void): () => void {
+      return deps.changes.on((c) => {
+        if (c.kind === 'credentials' || c.kind === 'merchant' || c.kind === 'all') listener();
+      });
     },
   };
 }

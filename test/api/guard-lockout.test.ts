@@ -5,7 +5,8 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { describe, expect, it } from 'vitest';
-import { type AuthFailure, Guard, memoryFailureStore } from '../../src/api/guard.ts';
+import { type AuthFailure, Guard } from '../../src/api/guard.ts';
+import { memoryFailureStore } from '../../src/api/limits.ts';
 
 const LIMITS = {
   rateLimitPerSecond: 0,

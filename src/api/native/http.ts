@@ -101,7 +101,7 @@ export function registerAuth(
     }
     bindMerchant(request, principal.merchantId);
     if (!principal.scopes.has(scope)) return sendProblem(reply, problem('forbidden', `this API key lacks the "${scope}" scope`));
-    const wait = guard.overLimit(principal.merchantId);
+    const wait = await guard.overLimit(principal.merchantId);
     if (wait > 0) return guard.refuse('native', reply, 429, wait);
     request.principal = principal;
   });

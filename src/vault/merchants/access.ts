@@ -17,9 +17,13 @@ export function createAccessControl(deps: VaultDeps, authCacheMs: number) {
   const { db } = deps;
   /**
    * Verified API keys by hash, for authCacheMs of wall time: most requests then authenticate without a read.
-   * Revocation and merchant deletion in this process clear it at once; another process's take authCacheMs.
+   * Revocation and merchant deletion clear it at once, in every process (change notifications); authCacheMs
+   * bounds a stale entry should a notification be lost.
    */
   const authCache = new Map<string, { principal: Principal; until: number }>();
+  deps.changes.on((change) => {
+    if (change.kind === 'api-keys' || change.kind === 'merchant' || change.kind === 'all') authCache.clear();
+  });
 
   async function newApiKeyRow(merchantId: string, scopes: readonly Scope[], label: string | null, at: string) {
     const secret = newSecret(API_KEY_PREFIX, 32);
@@ -68,8 +72,9 @@ export function createAccessControl(deps: VaultDeps, authCacheMs: number) {
           await appendAudit(tx, { merchantId, actor, action: 'apikey.revoke', target: keyId }, at);
         }
       });
-      // Again after the commit: a lookup that ran meanwhile may have cached the key as it was before.
-      authCache.clear();
+      // Again after the commit, here and in every other process: a lookup that ran meanwhile may have cached
+      // the key as it was before.
+      await deps.changes.publish({ kind: 'api-keys', merchantId });
       const row = await merchantStore.getApiKey(db, merchantId, keyId);
       if (!row) return fail('api_key_not_found');
       return succeed(keyView(row));

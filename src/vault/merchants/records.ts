@@ -60,8 +60,8 @@ export function createMerchantRecords(deps: VaultDeps, access: AccessControl, pr
         await addressStore.deleteOfMerchant(tx, merchantId);
         await appendAudit(tx, { merchantId, actor, action: 'merchant.delete', target: merchantId, detail: { keysDestroyed } }, at);
       });
-      authCache.clear();
-      deps.keyring.forget(merchantId);
+      // Every process drops the merchant's API keys and unwrapped data keys: crypto-shredding takes effect there.
+      await deps.changes.publish({ kind: 'merchant', merchantId });
       // The destroyed keys' old row versions must not stay in the files either (PostgreSQL's dead tuples,
       // SQLite's WAL): scrubbed now, or by the next sweep if a reader holds the WAL.
       deps.scrubber.wiped(['data_keys', 'card_secrets', 'gateway_sessions']);

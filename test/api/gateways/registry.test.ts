@@ -158,6 +158,7 @@ describe('provisioning and key changes for a gateway added to the list', () => {
         now: v.now,
         cvvTtlMs: 60_000,
         scrubber: createScrubber((x) => v.store.scrub(x)),
+        changes: v.changes,
       },
       { gateways: counted },
     );

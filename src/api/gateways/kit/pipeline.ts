@@ -80,7 +80,7 @@ export function gatewayPipeline<A extends Authenticated>(spec: PipelineSpec<A>) 
       try {
         spec.before?.(request);
         const auth = await spec.authenticate(request, reply);
-        if (guard.throttled(api, auth.caller.merchantId, reply)) return reply;
+        if (await guard.throttled(api, auth.caller.merchantId, reply)) return reply;
         const input = await read(auth, request);
         const dedupe = spec.dedupe?.key(auth, request) ?? null;
         if (dedupe && spec.dedupe) {

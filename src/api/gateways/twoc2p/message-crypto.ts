@@ -10,6 +10,7 @@
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { CompactEncrypt, CompactSign, compactDecrypt, compactVerify, decodeProtectedHeader } from 'jose';
+import type { MerchantService } from '../../../vault/merchants.ts';
 import { type CredentialHalves, type CredentialSource, credentialResolver, type Resolved } from '../kit/credentials.ts';
 import { untrusted } from './codes.ts';
 
@@ -106,6 +107,10 @@ function signerIndex(all: () => Promise<Twoc2pMerchant[]>) {
   }
 
   return {
+    /** A merchant or key changed somewhere (a change notification): the next request reloads the index. */
+    invalidate() {
+      loadedAt = 0;
+    },
     /** The merchant whose key verifies `jws` (reloading first when `mode` says the index may be behind). */
     async find(jws: string, mode: 'stale' | 'miss' | 'now') {
       await ensureLoaded(mode);
@@ -114,9 +119,11 @@ function signerIndex(all: () => Promise<Twoc2pMerchant[]>) {
   };
 }
 
-export function createTwoc2pCrypto(merchants: CredentialSource) {
+export function createTwoc2pCrypto(merchants: CredentialSource & Partial<Pick<MerchantService, 'onCredentialChange'>>) {
   const resolver = credentialResolver(merchants, 'twoc2p', buildKeys);
   const signers = signerIndex(() => resolver.all());
+  // A merchant created or a key registered on another instance is known here at once, not at the next reload.
+  merchants.onCredentialChange?.(() => signers.invalidate());
 
   /** The signer, verified against the merchant keys (a merchant created, or a key registered, since the last load: reload). */
   async function signer(jws: string) {
