@@ -204,6 +204,7 @@ export async function buildApp(
     cardPayments: vault.cardPayments,
     customerCards: vault.customerCards,
     sessions: vault.sessions,
+    replays: vault.replays,
     now: vault.now,
     config,
   };

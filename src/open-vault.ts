@@ -32,6 +32,7 @@ import { createKeyService } from './vault/keys.ts';
 import { createMasterKeyCheck, type MasterKeyCheck } from './vault/master-key-check.ts';
 import { createMerchantService } from './vault/merchants.ts';
 import { createPaymentService, noopPaymentMetrics, type PaymentMetrics } from './vault/payments.ts';
+import { createReplayService } from './vault/replay.ts';
 import { createRevealService } from './vault/reveal.ts';
 import { createSessionService } from './vault/sessions.ts';
 
@@ -53,6 +54,8 @@ export interface Vault {
   readonly sessions: ReturnType<typeof createSessionService>;
   /** Idempotency-Key records of the native API. */
   readonly idempotency: ReturnType<typeof createIdempotencyService>;
+  /** Replay claims and kept first answers shared by every instance (gateways): vault/replay.ts. */
+  readonly replays: ReturnType<typeof createReplayService>;
   readonly metrics: Metrics;
   readonly master: MasterKeyProvider;
   /** The database's record of the master key: verified at open, re-verified by /readyz. */
@@ -152,6 +155,7 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     cards,
   });
   const customers = createCustomerService(deps);
+  const idempotency = createIdempotencyService(deps);
   return {
     store,
     masterKey,
@@ -165,7 +169,8 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     reveal: createRevealService(deps),
     sessions: createSessionService(deps),
     audit: createAuditService(deps),
-    idempotency: createIdempotencyService(deps),
+    idempotency,
+    replays: createReplayService({ ...deps, redis, idempotency }),
     keys: createKeyService({ ...deps, keyCacheTtlMs: config.keyCacheSeconds * 1000 }),
     master,
     keyCheck,

@@ -97,6 +97,7 @@ export async function startServer(
     () => {
       vault.cards.purgeExpiredCvvs().catch((e: Error) => app.log.warn({ err: { message: e.message } }, 'CVV sweep failed'));
       vault.sessions.purgeExpired().catch((e: Error) => app.log.warn({ err: { message: e.message } }, 'session sweep failed'));
+      vault.replays.purgeExpired().catch((e: Error) => app.log.warn({ err: { message: e.message } }, 'replay sweep failed'));
     },
     Math.min(config.cvvTtlSeconds * 1000, 60_000),
   );

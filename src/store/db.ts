@@ -28,6 +28,7 @@ import * as gatewayAttributes from './migrations/0005-gateway-attributes.ts';
 import * as gatewaySessions from './migrations/0006-gateway-sessions.ts';
 import * as windowKeys from './migrations/0007-window-keys.ts';
 import * as sessionMerchant from './migrations/0008-session-merchant.ts';
+import * as replayClaims from './migrations/0009-replay-claims.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -73,6 +74,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006-gateway-sessions': gatewaySessions,
   '0007-window-keys': windowKeys,
   '0008-session-merchant': sessionMerchant,
+  '0009-replay-claims': replayClaims,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -22,6 +22,31 @@ export const idempotencyStore = {
     return Number(res.numInsertedOrUpdatedRows ?? 0n) === 1;
   },
 
+  /**
+   * Claims a key that lives until `expiresAt` (a gateway's kept first answer): returns false while a live row
+   * holds it; an expired row is taken over in the same statement, as if the sweep had deleted it already.
+   */
+  claimUntil: async (
+    q: Executor,
+    merchantId: string,
+    key: string,
+    requestHash: string,
+    at: string,
+    expiresAt: string,
+  ): Promise<boolean> => {
+    const fresh = { request_hash: requestHash, state: 'pending', status_code: null, response: null, created_at: at, expires_at: expiresAt };
+    const res = await q
+      .insertInto('idempotency_keys')
+      .values({ merchant_id: merchantId, key, ...fresh })
+      .onConflict((oc) => oc.columns(['merchant_id', 'key']).doUpdateSet(fresh).where('idempotency_keys.expires_at', '<=', at))
+      .executeTakeFirst();
+    return Number(res.numInsertedOrUpdatedRows ?? 0n) === 1;
+  },
+
+  /** Deletes the kept answers whose window ended by `at` (rows without an expiry are never touched). */
+  deleteExpired: async (q: Executor, at: string): Promise<number> =>
+    Number((await q.deleteFrom('idempotency_keys').where('expires_at', '<=', at).executeTakeFirst()).numDeletedRows),
+
   get: (q: Executor, merchantId: string, key: string) =>
     q.selectFrom('idempotency_keys').selectAll().where('merchant_id', '=', merchantId).where('key', '=', key).executeTakeFirst(),
 

@@ -105,6 +105,16 @@ export interface IdempotencyRow {
   status_code: number | null;
   response: string | null;
   created_at: string;
+  /** When a gateway's kept first answer is forgotten (null: an Idempotency-Key or a single-use reference, kept). */
+  expires_at: string | null;
+}
+
+/** A single-use claim shared by every instance (vault/replay.ts), when Redis does not hold them. */
+export interface ReplayClaimRow {
+  /** A hash: the claim's namespace and what it claims never appear in clear. */
+  key: string;
+  value: string;
+  expires_at: string;
 }
 
 export interface AuditHeadRow {
@@ -205,6 +215,7 @@ export interface Database {
   cards: CardRow;
   addresses: AddressRow;
   idempotency_keys: IdempotencyRow;
+  replay_claims: ReplayClaimRow;
   audit_heads: AuditHeadRow;
   audit_events: AuditEventRow;
   audit_checkpoints: AuditCheckpointRow;

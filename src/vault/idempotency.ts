@@ -16,6 +16,16 @@ export function createIdempotencyService(deps: Pick<VaultDeps, 'db'>) {
     claim: (merchantId: string, key: string, requestHash: string, at: Date): Promise<boolean> =>
       idempotencyStore.claim(db, merchantId, key, requestHash, at.toISOString()),
 
+    /**
+     * Claims a key whose record is forgotten at `expiresAt` (a gateway's kept first answer, vault/replay.ts);
+     * an expired record does not hold it.
+     */
+    claimUntil: (merchantId: string, key: string, requestHash: string, at: Date, expiresAt: Date): Promise<boolean> =>
+      idempotencyStore.claimUntil(db, merchantId, key, requestHash, at.toISOString(), expiresAt.toISOString()),
+
+    /** Deletes the records whose expiry has passed by `at` (the server's sweep). */
+    purgeExpired: (at: Date): Promise<number> => idempotencyStore.deleteExpired(db, at.toISOString()),
+
     get: (merchantId: string, key: string): Promise<IdempotencyRecord | undefined> => idempotencyStore.get(db, merchantId, key),
 
     /** Keeps the answer of the request that holds the claim. */

@@ -94,12 +94,33 @@ export interface AppotaClient {
   call(method: Method, path: string, body?: unknown, opts?: CallOptions): Promise<AppotaResponse>;
 }
 
+/** State-changing requests by what they send, and the second (and how many times) their default JWT was minted in. */
+const minted = new Map<string, { second: number; n: number }>();
+
+/**
+ * The default JWT names only the second it was minted in, so the same state-changing request made twice within
+ * one second is byte-identical, and the vault answers the second with the first's answer (SECURITY.md
+ * "Replays"). A client that means a second request mints its JWT at another second: a repeat within the
+ * current second is signed as if minted a second (or n seconds) earlier, still well within its life.
+ */
+function jwtFor(creds: AppotaCredentials, method: Method, path: string, payload: string | undefined, jwt: CallOptions['jwt']) {
+  if (jwt !== undefined || method === 'GET') return jwt;
+  const second = Math.floor(Date.now() / 1000);
+  const key = `${creds.apiKey} ${method} ${path} ${payload ?? ''}`;
+  const last = minted.get(key);
+  const n = last && last.second === second ? last.n + 1 : 0;
+  minted.set(key, { second, n });
+  return n === 0 ? undefined : { now: second - n };
+}
+
 export function appotaClient(t: TestApp, m: TestMerchant): AppotaClient {
   const creds = appotaCredentials(m);
   return {
     creds,
     async call(method, path, body, opts = {}) {
-      const jwt = typeof opts.jwt === 'string' ? opts.jwt : appotaJwt(creds, opts.jwt);
+      const payload = opts.raw ?? (body === undefined ? undefined : JSON.stringify(body));
+      const jwtOpts = jwtFor(creds, method, path, payload, opts.jwt);
+      const jwt = typeof jwtOpts === 'string' ? jwtOpts : appotaJwt(creds, jwtOpts);
       const headers: Record<string, string> = {
         'x-appotapay-auth': opts.bearer ? `Bearer ${jwt}` : jwt,
         'content-type': 'application/json',
@@ -107,7 +128,6 @@ export function appotaClient(t: TestApp, m: TestMerchant): AppotaClient {
         ...opts.headers,
       };
       for (const name of opts.omit ?? []) delete headers[name.toLowerCase()];
-      const payload = opts.raw ?? (body === undefined ? undefined : JSON.stringify(body));
       if (payload === undefined) delete headers['content-type'];
       const res = await t.app.inject({ method, url: path, headers, ...(payload !== undefined ? { payload } : {}) });
       let json: unknown;

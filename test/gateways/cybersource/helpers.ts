@@ -152,6 +152,27 @@ export interface CybsClient {
   delete(url: string, knobs?: Knobs): Promise<CybsResponse>;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Requests whose signature would be byte-identical within one second, by what makes them so, and their second. */
+const sentIn = new Map<string, number>();
+
+/**
+ * Waits, when this request would be byte-identical to one already signed in the current second, for the next
+ * one — as a real client's second identical request would come later. Within one second the vault takes it
+ * for a replay (SECURITY.md "Replays"): an HTTP Signature state-changing request is answered the first answer,
+ * a v1 JWT (whose claims name neither method nor path) is bound to its first request. Tests that mean to
+ * replay pass their own `date`, `iat` or `token`.
+ */
+async function distinctFromLast(creds: CybsCredentials, mode: CybsMode, method: Method, url: string, text: string | undefined, k: Knobs) {
+  let key: string | null = null;
+  if (mode.kind === 'sig' && method !== 'GET' && k.date === undefined) key = `sig ${creds.merchantId} ${method} ${url} ${text ?? ''}`;
+  if (mode.kind === 'jwt-v1' && k.iat === undefined && k.token === undefined) key = `v1 ${creds.merchantId} ${text ?? ''}`;
+  if (key === null) return;
+  const second = () => Math.floor(Date.now() / 1000);
+  if (sentIn.get(key) === second()) await sleep(1000 - (Date.now() % 1000) + 5);
+  sentIn.set(key, second());
+}
+
 /** The headers (and the exact body) of one authenticated request, without sending it. */
 export async function buildAuth(
   creds: CybsCredentials,
@@ -161,6 +182,7 @@ export async function buildAuth(
   text: string | undefined,
   k: Knobs = {},
 ): Promise<Record<string, string>> {
+  await distinctFromLast(creds, mode, method, url, text, k);
   const host = k.host ?? HOST;
   const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
   const headers: Record<string, string> = {

@@ -140,7 +140,27 @@ function toResult(error: Json, data: Json, response: Json): SdkResult {
   return { status: Number(response?.status), body: parse(text), data, headers: headerMap(response?.header), error: null, text };
 }
 
-function invoke(api: SdkApi, method: string, args: unknown[]): Promise<SdkResult> {
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const SAFE = /^get/;
+/** HTTP Signature calls by merchant, method and arguments, and the second each was last sent in. */
+const sentIn = new Map<string, number>();
+
+/**
+ * The SDK signs the Date header with one-second resolution, so the same state-changing call made twice within
+ * one second is byte-identical, and the vault answers the second with the first's answer (SECURITY.md
+ * "Replays"). A client that means a second effect sends it later: this waits for the next second when a call
+ * repeats one made in the current second.
+ */
+async function distinctFromLast(config: Record<string, unknown>, method: string, args: unknown[]): Promise<void> {
+  if (config.authenticationType !== 'http_signature' || SAFE.test(method)) return;
+  const key = `${String(config.merchantID)} ${method} ${JSON.stringify(args)}`;
+  const second = () => Math.floor(Date.now() / 1000);
+  if (sentIn.get(key) === second()) await sleep(1000 - (Date.now() % 1000) + 5);
+  sentIn.set(key, second());
+}
+
+async function invoke(config: Record<string, unknown>, api: SdkApi, method: string, args: unknown[]): Promise<SdkResult> {
+  await distinctFromLast(config, method, args);
   return new Promise((resolve, reject) => {
     const fn = api[method];
     if (typeof fn !== 'function') {
@@ -204,43 +224,43 @@ export class Sdk {
   }
 
   customers(method: CustomerMethod, ...args: unknown[]): Promise<SdkResult> {
-    return invoke(this.api('customer'), method, args);
+    return invoke(this.config, this.api('customer'), method, args);
   }
   customerPis(method: CustomerPiMethod, ...args: unknown[]): Promise<SdkResult> {
-    return invoke(this.api('customerPi'), method, args);
+    return invoke(this.config, this.api('customerPi'), method, args);
   }
   shipping(method: ShippingMethod, ...args: unknown[]): Promise<SdkResult> {
-    return invoke(this.api('shipping'), method, args);
+    return invoke(this.config, this.api('shipping'), method, args);
   }
   instrumentIdentifiers(method: IiMethod, ...args: unknown[]): Promise<SdkResult> {
-    return invoke(this.api('ii'), method, args);
+    return invoke(this.config, this.api('ii'), method, args);
   }
   paymentInstruments(method: PiMethod, ...args: unknown[]): Promise<SdkResult> {
-    return invoke(this.api('pi'), method, args);
+    return invoke(this.config, this.api('pi'), method, args);
   }
   /** PaymentsApi.createPayment(body, cb) */
   createPayment(body: unknown): Promise<SdkResult> {
-    return invoke(this.api('payments'), 'createPayment', [body]);
+    return invoke(this.config, this.api('payments'), 'createPayment', [body]);
   }
   /** CreditApi.createCredit(body, cb) */
   createCredit(body: unknown): Promise<SdkResult> {
-    return invoke(this.api('credit'), 'createCredit', [body]);
+    return invoke(this.config, this.api('credit'), 'createCredit', [body]);
   }
   /** CaptureApi.capturePayment(body, id, cb) */
   capturePayment(body: unknown, id: string): Promise<SdkResult> {
-    return invoke(this.api('capture'), 'capturePayment', [body, id]);
+    return invoke(this.config, this.api('capture'), 'capturePayment', [body, id]);
   }
   /** ReversalApi.authReversal(id, body, cb) */
   authReversal(id: string, body: unknown): Promise<SdkResult> {
-    return invoke(this.api('reversal'), 'authReversal', [id, body]);
+    return invoke(this.config, this.api('reversal'), 'authReversal', [id, body]);
   }
   /** RefundApi.refundPayment(body, id, cb) */
   refundPayment(body: unknown, id: string): Promise<SdkResult> {
-    return invoke(this.api('refund'), 'refundPayment', [body, id]);
+    return invoke(this.config, this.api('refund'), 'refundPayment', [body, id]);
   }
   /** RefundApi.refundCapture(body, id, cb) */
   refundCapture(body: unknown, id: string): Promise<SdkResult> {
-    return invoke(this.api('refund'), 'refundCapture', [body, id]);
+    return invoke(this.config, this.api('refund'), 'refundCapture', [body, id]);
   }
 }
 

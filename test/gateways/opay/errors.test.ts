@@ -88,7 +88,9 @@ describe('OPay references', () => {
     await refusedCreate(createBody({ reference, expiryYear: '20', expiryMonth: '01' }), '54');
     const ok = await opay.call('create', createBody({ reference }));
     expect(ok.json.code, ok.json.message).toBe('00000');
-    await refusedCreate(createBody({ reference }), '20000');
+    // A second, different request under the same reference (a byte-identical one would be a replay, answered
+    // the first answer: replay.test.ts).
+    await refusedCreate(createBody({ reference, cardHolderName: 'Someone Else' }), '20000');
   });
 });
 

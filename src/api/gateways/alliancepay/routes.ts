@@ -8,6 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { gatewayErrorHandler } from '../../guard.ts';
 import { documentWire } from '../../openapi.ts';
 import { keepRawBody, parseObject, rawText } from '../kit/body.ts';
+import { firstAnswers } from '../kit/first-answers.ts';
 import type { GatewayDeps } from '../kit/module.ts';
 import { gatewayPipeline } from '../kit/pipeline.ts';
 import type { GatewayRefusal } from '../kit/refusal.ts';
@@ -18,6 +19,7 @@ import type { Ctx, Operation } from './operations/context.ts';
 import { paymentOperations } from './operations/payments.ts';
 import { authorizeDevice, claimedByServiceCode, type DeviceCall, deviceAuthenticator } from './operations/session.ts';
 import { tokenOperations } from './operations/tokens.ts';
+import { inProgress, sessionDedupe } from './replay.ts';
 import { authorizeRouteSchema, PATHS, type SessionPath, sessionRouteSchema } from './schemas.ts';
 
 function operationsByPath(deps: GatewayDeps): Record<SessionPath, Operation> {
@@ -70,6 +72,7 @@ export async function registerAlliancePay(app: FastifyInstance, deps: GatewayDep
     claimed: claimedByServiceCode,
     authenticate: deviceAuthenticator(auth),
   });
+  const answers = firstAnswers(deps.replays.firstAnswers);
   const session = gatewayPipeline<SessionCall>({
     ...wire,
     api: 'alliancepay',
@@ -77,6 +80,8 @@ export async function registerAlliancePay(app: FastifyInstance, deps: GatewayDep
     scheme: 'session',
     claimed: claimedBySession,
     authenticate: auth.session,
+    // A captured body replayed with a fresh request id gets the first answer (replay.ts).
+    dedupe: { answers, key: sessionDedupe(deps.now), inProgress },
   });
   const read = sessionInput(auth);
 
@@ -85,6 +90,7 @@ export async function registerAlliancePay(app: FastifyInstance, deps: GatewayDep
     documentWire(scope);
     // Bodies arrive as text (JWE) or JSON; both are read raw.
     keepRawBody(scope, 'string');
+    answers.install(scope);
     scope.setErrorHandler(gatewayErrorHandler('alliancepay', guard, problemRenderer));
 
     scope.post(

@@ -45,6 +45,8 @@ export function claimedBy(request: FastifyRequest): string | null {
 
 export interface AppotaAuthenticated {
   caller: Caller;
+  /** The JWT as presented and when it expires (ms): a state-changing request's replay key and window (replay.ts). */
+  jwt: { token: string; expMs: number };
 }
 
 export function authenticator(deps: Pick<GatewayDeps, 'merchants' | 'now'>): (request: FastifyRequest) => Promise<AppotaAuthenticated> {
@@ -61,19 +63,21 @@ export function authenticator(deps: Pick<GatewayDeps, 'merchants' | 'now'>): (re
     const found = await keys.byLookupKey(apiKey);
     if (!found.ok) throw found.reason === 'unknown' ? authRefusal('unknown_api_key') : authRefusal('revoked_credential', found.merchantId);
     const { credentialId, merchantId, value } = found.credential;
+    let expMs: number;
     try {
-      const { protectedHeader } = await jwtVerify(token, value.secret, {
+      const { protectedHeader, payload } = await jwtVerify(token, value.secret, {
         algorithms: ['HS256'],
         issuer: value.partnerCode,
         requiredClaims: ['exp'],
         currentDate: deps.now(),
       });
       if (protectedHeader.cty !== undefined && protectedHeader.cty !== 'appotapay-api;v=1') throw authRefusal('bad_cty', merchantId);
+      expMs = (payload.exp as number) * 1000;
     } catch (e) {
       if (isAppotaRefusal(e)) throw e;
       if (e instanceof joseErrors.JOSEError) throw authRefusal(e.code.toLowerCase(), merchantId);
       throw e;
     }
-    return { caller: { merchantId, actor: `appotapay:${credentialId}` } };
+    return { caller: { merchantId, actor: `appotapay:${credentialId}` }, jwt: { token, expMs } };
   };
 }

@@ -5,11 +5,13 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../../../vault/deps.ts';
+import type { FirstAnswers } from '../kit/first-answers.ts';
 import type { GatewayDeps } from '../kit/module.ts';
 import { gatewayPipeline } from '../kit/pipeline.ts';
 import type { GatewayRefusal } from '../kit/refusal.ts';
 import { type AppotaAuthenticated, authenticator, claimedBy } from './auth.ts';
 import { invalid, isAppotaRefusal, refusal, render, SCHEME } from './codes.ts';
+import { appotaDedupe, inProgress } from './replay.ts';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -47,7 +49,7 @@ function renderRefusal(reply: FastifyReply, e: GatewayRefusal): FastifyReply {
 export type Operation = (caller: Caller, request: FastifyRequest) => Promise<unknown>;
 
 /** Wraps each operation in the pipeline. */
-export function handler(deps: Pick<GatewayDeps, 'merchants' | 'cards' | 'guard' | 'now'>) {
+export function handler(deps: Pick<GatewayDeps, 'merchants' | 'cards' | 'guard' | 'now'>, answers: FirstAnswers) {
   const route = gatewayPipeline({
     api: 'appotapay',
     guard: deps.guard,
@@ -56,6 +58,8 @@ export function handler(deps: Pick<GatewayDeps, 'merchants' | 'cards' | 'guard' 
     claimed: claimedBy,
     authenticate: authenticator(deps),
     render: renderRefusal,
+    // A replayed state-changing request gets the first answer (replay.ts).
+    dedupe: { answers, key: appotaDedupe(deps.now), inProgress },
   });
   const read = headerReader(deps);
   return (work: Operation) => route(read, (caller, _auth, request) => work(caller, request));

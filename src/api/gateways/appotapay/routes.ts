@@ -9,6 +9,7 @@ import type { Caller } from '../../../vault/deps.ts';
 import { gatewayErrorHandler } from '../../guard.ts';
 import { documentWire } from '../../openapi.ts';
 import { keepRawBody } from '../kit/body.ts';
+import { firstAnswers } from '../kit/first-answers.ts';
 import type { GatewayDeps } from '../kit/module.ts';
 import { guardRenderer, renderProblem } from './codes.ts';
 import { body } from './fields.ts';
@@ -28,7 +29,7 @@ import {
 } from './schemas.ts';
 import { chargeAnswer, responses, tokenAnswer, tokenDeleteAnswer } from './schemas-answers.ts';
 
-export type AppotaPayDeps = Pick<GatewayDeps, 'merchants' | 'cards' | 'payments' | 'now' | 'guard'>;
+export type AppotaPayDeps = Pick<GatewayDeps, 'merchants' | 'cards' | 'payments' | 'now' | 'guard' | 'replays'>;
 
 interface Route {
   method: HTTPMethods;
@@ -130,9 +131,11 @@ const ROUTES: Route[] = [
 
 export async function registerAppotaPay(app: FastifyInstance, deps: AppotaPayDeps): Promise<void> {
   deps.guard.renderer('appotapay', guardRenderer);
-  const handle = handler(deps);
+  const answers = firstAnswers(deps.replays.firstAnswers);
+  const handle = handler(deps, answers);
   app.register(async (scope) => {
     keepRawBody(scope, 'string');
+    answers.install(scope);
     scope.setErrorHandler(gatewayErrorHandler('appotapay', deps.guard, renderProblem));
     documentWire(scope);
     for (const r of ROUTES) {

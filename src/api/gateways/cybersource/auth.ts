@@ -14,9 +14,11 @@ import type { MerchantService } from '../../../vault/merchants.ts';
 import { parseJsonBounded } from '../../json.ts';
 import { type CredentialResolver, credentialResolver } from '../kit/credentials.ts';
 import { isPlainObject } from '../kit/fields.ts';
+import type { DedupeKey } from '../kit/first-answers.ts';
 import { isRefusal } from '../kit/refusal.ts';
 import { authError } from './codes.ts';
 import type { CybersourceCertificate } from './credentials.ts';
+import { bindV1, claimJti, type ReplayClaims, signatureDedupe } from './replay.ts';
 
 /**
  * A refused authentication. Its message is always a fixed string (or one built from the server's own
@@ -53,6 +55,8 @@ export interface Authenticated {
   credential: CybersourceCredential;
   /** The SDK's response-MLE request: the kid named in the JWT's v-c-response-mle-kid claim. */
   responseMleKid: string | null;
+  /** A state-changing request without a nonce (HTTP Signature, v1 JWT): its dedupe key (replay.ts). */
+  dedupe: DedupeKey | null;
 }
 
 /** What the checks of a request establish; the caller is named from it. */
@@ -158,13 +162,13 @@ function jwtKey(
   return { key: cert.key, alg: 'RS256' };
 }
 
-/** What the checks of one server share: its clock and skew, the credential resolver, the JWT ids seen. */
+/** What the checks of one server share: its clock and skew, the credential resolver, the replay claims. */
 interface AuthContext {
   now: () => Date;
   skewSeconds: number;
   resolver: CredentialResolver<Key>;
-  /** JWT ids seen, until their expiry: a captured token cannot be replayed inside its lifetime. */
-  seenJti: Map<string, number>;
+  /** JWT ids and v1 bindings, shared by every instance: a captured token cannot be replayed inside its lifetime. */
+  claims: ReplayClaims;
 }
 
 async function credentialFor(a: AuthContext, cybsMerchantId: string, named: Named): Promise<CybersourceCredential> {
@@ -224,11 +228,23 @@ async function httpSignature(a: AuthContext, facts: RequestFacts, signatureHeade
   const expected = createHmac('sha256', credential.secret).update(lines.join('\n'), 'utf8').digest();
   const given = Buffer.from(params.get('signature') as string, 'base64');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw fail('the signature does not match');
-  return { credential, responseMleKid: null };
+  const signed = {
+    credentialId: credential.credentialId,
+    method,
+    url: facts.url,
+    date: header(facts, 'date') as string,
+    digest: digestHeader ?? sha256b64(facts.body),
+  };
+  return { credential, responseMleKid: null, dedupe: signatureDedupe(signed, a.now().getTime(), a.skewSeconds) };
 }
 
-/** A v2 token's claims: lifetime, the request it binds, its digest, and a jti not seen before. */
-function checkV2Claims(a: AuthContext, facts: RequestFacts, claims: Record<string, unknown>, credential: CybersourceCredential): void {
+/** A v2 token's claims: lifetime, the request it binds, its digest, and a jti not used before on any instance. */
+async function checkV2Claims(
+  a: AuthContext,
+  facts: RequestFacts,
+  claims: Record<string, unknown>,
+  credential: CybersourceCredential,
+): Promise<void> {
   const method = facts.method.toLowerCase();
   const now = a.now().getTime();
   const { iat, exp } = claims;
@@ -244,10 +260,25 @@ function checkV2Claims(a: AuthContext, facts: RequestFacts, claims: Record<strin
   checkDigest(facts, typeof claims.digest === 'string' ? claims.digest : undefined);
   const jti = claims.jti;
   if (typeof jti !== 'string' || jti.length === 0 || jti.length > 128) throw fail('jti is required');
-  const seenKey = `${credential.credentialId}:${jti}`;
-  if (a.seenJti.has(seenKey)) throw fail('the JWT was already used');
-  pruneSeen(a.seenJti, now);
-  a.seenJti.set(seenKey, exp * 1000);
+  if (!(await claimJti(a.claims, credential.credentialId, jti, exp * 1000, now))) throw fail('the JWT was already used');
+}
+
+/** A v1 token: its iat within the skew, its digest over the body, and bound to the first request it was used for. */
+async function checkV1Claims(
+  a: AuthContext,
+  facts: RequestFacts,
+  token: string,
+  claims: Record<string, unknown>,
+  credential: CybersourceCredential,
+): Promise<DedupeKey | null> {
+  const iat = typeof claims.iat === 'string' ? claims.iat : undefined;
+  checkDate(a, iat, 'iat');
+  if (BODY_METHODS.has(facts.method.toLowerCase()) && claims.digestAlgorithm !== 'SHA-256') throw fail('digestAlgorithm must be SHA-256');
+  checkDigest(facts, typeof claims.digest === 'string' ? claims.digest : undefined);
+  const use = { credentialId: credential.credentialId, token, method: facts.method, url: facts.url, iatMs: Date.parse(iat as string) };
+  const bound = await bindV1(a.claims, use, a.now().getTime(), a.skewSeconds);
+  if (bound === 'refused') throw fail('the JWT was made for another request');
+  return bound;
 }
 
 /** The merchant a JWT names (v2 in its claims, v1 in its header), unverified. */
@@ -268,20 +299,11 @@ async function jwt(a: AuthContext, facts: RequestFacts, token: string, named: Na
     if (e instanceof joseErrors.JOSEError) throw fail('the JWT signature does not match');
     throw fail('the JWT cannot be verified');
   }
-  if (v2) {
-    checkV2Claims(a, facts, claims, credential);
-  } else {
-    checkDate(a, typeof claims.iat === 'string' ? claims.iat : undefined, 'iat');
-    if (BODY_METHODS.has(facts.method.toLowerCase()) && claims.digestAlgorithm !== 'SHA-256') throw fail('digestAlgorithm must be SHA-256');
-    checkDigest(facts, typeof claims.digest === 'string' ? claims.digest : undefined);
-  }
+  let dedupe: DedupeKey | null = null;
+  if (v2) await checkV2Claims(a, facts, claims, credential);
+  else dedupe = await checkV1Claims(a, facts, token, claims, credential);
   const mleKid = claims['v-c-response-mle-kid'];
-  return { credential, responseMleKid: typeof mleKid === 'string' ? mleKid : null };
-}
-
-function pruneSeen(seenJti: Map<string, number>, now: number): void {
-  if (seenJti.size < 1000) return;
-  for (const [k, until] of seenJti) if (until <= now) seenJti.delete(k);
+  return { credential, responseMleKid: typeof mleKid === 'string' ? mleKid : null, dedupe };
 }
 
 const BEARER = /^Bearer\s+([A-Za-z0-9_\-.=]+)$/;
@@ -326,12 +348,17 @@ export const rawBody = (request: FastifyRequest): Buffer => (Buffer.isBuffer(req
 const schemeOf = (request: FastifyRequest): string =>
   request.headers.signature !== undefined ? 'http-signature' : request.headers.authorization !== undefined ? 'jwt' : NO_SCHEME;
 
-export function cybersourceAuthenticator(deps: { merchants: MerchantService; now: () => Date; skewSeconds: number }) {
+export function cybersourceAuthenticator(deps: {
+  merchants: MerchantService;
+  now: () => Date;
+  skewSeconds: number;
+  replays: ReplayClaims;
+}) {
   const a: AuthContext = {
     now: deps.now,
     skewSeconds: deps.skewSeconds,
     resolver: credentialResolver(deps.merchants, 'cybersource', ({ publicData, secret }) => keysOf(publicData, secret)),
-    seenJti: new Map(),
+    claims: deps.replays,
   };
 
   /**

@@ -9,6 +9,7 @@ import type { AddressView, CustomerService, CustomerView } from '../../../vault/
 import type { Caller } from '../../../vault/deps.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import type { PaymentService } from '../../../vault/payments.ts';
+import type { ReplayService } from '../../../vault/replay.ts';
 import type { Guard } from '../../guard.ts';
 import { liveCard } from '../kit/cards.ts';
 import type { Authenticated } from './auth.ts';
@@ -25,6 +26,8 @@ export interface CybersourceDeps {
   now: () => Date;
   skewSeconds: number;
   guard: Guard;
+  /** Replay claims and kept first answers, shared by every instance (replay.ts). */
+  replays: ReplayService;
 }
 
 /** What an operation answers; `unmask` lets an MLE answer carry one instrument's full card number. */

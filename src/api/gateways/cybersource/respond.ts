@@ -5,6 +5,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { parseObject, rawText } from '../kit/body.ts';
+import type { FirstAnswers } from '../kit/first-answers.ts';
 import { gatewayPipeline } from '../kit/pipeline.ts';
 import { type Authenticated, claimedBy, cybersourceAuthenticator, NO_SCHEME, rawBody } from './auth.ts';
 import { ptsError, render, tmsError } from './codes.ts';
@@ -30,6 +31,11 @@ function parseBody(request: FastifyRequest, raw: Buffer, kind: Family): Json | u
   return parsed.value;
 }
 
+/** A replay of a state-changing request that is still being answered: TMS's conflict, PTS's DUPLICATE_REQUEST. */
+const IN_PROGRESS = 'An identical request is still being processed; retry it for its answer';
+const inProgress = (kind: Family) =>
+  kind === 'tms' ? tmsError(409, 'conflict', IN_PROGRESS) : ptsError(400, 'DUPLICATE_REQUEST', IN_PROGRESS);
+
 /** An operation's Ctx: the authenticated caller, the request's path, query and headers, and its JSON body. */
 const reader =
   (deps: CybersourceDeps, kind: Family) =>
@@ -46,9 +52,9 @@ const reader =
 
 /**
  * The route handler of an operation of `kind`'s family. The two families share the authenticator (and so its
- * record of JWT ids seen); they differ in how a body is refused and how an answer is sent.
+ * replay claims); they differ in how a body is refused and how an answer is sent.
  */
-export function responder(deps: CybersourceDeps) {
+export function responder(deps: CybersourceDeps, answers: FirstAnswers) {
   const authenticate = cybersourceAuthenticator(deps);
   const pipelineOf = (kind: Family) =>
     gatewayPipeline<Authenticated>({
@@ -59,6 +65,8 @@ export function responder(deps: CybersourceDeps) {
       authenticate,
       render: (reply, refusal) => render(reply, refusal, deps.now()),
       send: sender(deps, kind),
+      // A byte-identical replay of a state-changing request without a nonce answers the first answer (replay.ts).
+      dedupe: { answers, key: (auth) => auth.dedupe, inProgress: () => inProgress(kind) },
     });
   const pipelines = { tms: pipelineOf('tms'), pts: pipelineOf('pts') };
   return (kind: Family, handler: Handler) => pipelines[kind](reader(deps, kind), handler);

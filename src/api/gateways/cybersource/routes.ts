@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { gatewayErrorHandler } from '../../guard.ts';
 import { documentWire } from '../../openapi.ts';
 import { keepRawBody } from '../kit/body.ts';
+import { firstAnswers } from '../kit/first-answers.ts';
 import { guardRenderer, problemRenderer } from './codes.ts';
 import type { CybersourceDeps, Handler } from './context.ts';
 import * as customers from './operations/customers.ts';
@@ -64,11 +65,13 @@ const PTS: Route[] = [
 const DOCS = { ...TMS_DOCS, ...PTS_DOCS };
 
 export async function registerCybersource(app: FastifyInstance, deps: CybersourceDeps): Promise<void> {
-  const respond = responder(deps);
+  const answers = firstAnswers(deps.replays.firstAnswers);
+  const respond = responder(deps, answers);
   deps.guard.renderer('cybersource', guardRenderer(deps.now));
   app.register(async (scope) => {
     // Bodies stay raw bytes: the digest is checked over exactly what was sent.
     keepRawBody(scope, 'buffer');
+    answers.install(scope);
     scope.setErrorHandler(gatewayErrorHandler('cybersource', deps.guard, problemRenderer(deps.now)));
     documentWire(scope);
     const table: [Family, Route[]][] = [

@@ -15,6 +15,7 @@ import type { CustomerCardService } from '../../../vault/customer-cards.ts';
 import type { CustomerService } from '../../../vault/customers.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
 import type { PaymentService } from '../../../vault/payments.ts';
+import type { ReplayService } from '../../../vault/replay.ts';
 import type { SessionService } from '../../../vault/sessions.ts';
 import type { ApiDocument } from '../../document.ts';
 import type { Guard } from '../../guard.ts';
@@ -42,6 +43,8 @@ export interface GatewayDeps {
   cardPayments: CardPaymentService;
   customerCards: CustomerCardService;
   sessions: SessionService;
+  /** Replay claims and kept first answers, shared by every instance. */
+  replays: ReplayService;
   now: () => Date;
   config: Config;
   /** This gateway's own settings, by key, as configured. */

@@ -1,6 +1,7 @@
 /**
  * The request pipeline every gateway route runs: checks made before authentication → authenticate → the
- * merchant's rate → read the input → the operation → send the answer. A GatewayRefusal on the way is answered
+ * merchant's rate → read the input → (a state-changing request without a nonce) claim its key or answer the
+ * first answer → the operation → send the answer. A GatewayRefusal on the way is answered
  * in the gateway's own shape, and one carrying `auth` is first audited as a failed authentication (which also
  * counts toward the lockouts of the credential the request named, guard.ts). A request naming a credential its
  * address is locked out of is refused (429) before anything else, without being verified. A gateway supplies only its parts: how it authenticates, reads its
@@ -9,6 +10,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Caller } from '../../../vault/deps.ts';
 import type { Guard } from '../../guard.ts';
+import type { DedupeKey, FirstAnswers } from './first-answers.ts';
 import { GatewayRefusal } from './refusal.ts';
 
 /** What authentication yields: the caller, and whatever else it read on the way (a parsed or decrypted body). */
@@ -34,6 +36,16 @@ export interface PipelineSpec<A extends Authenticated> {
   authenticate(request: FastifyRequest, reply: FastifyReply): Promise<A>;
   /** Sends a refusal in the gateway's own error body. */
   render(reply: FastifyReply, refusal: GatewayRefusal, request: FastifyRequest): FastifyReply | Promise<FastifyReply>;
+  /**
+   * Deduplication of state-changing requests without a nonce (kit/first-answers.ts): the key the gateway derives
+   * from an authenticated request whose input was read (null: not deduplicated, e.g. a read), and the refusal a
+   * replay of a request still in flight gets.
+   */
+  dedupe?: {
+    answers: FirstAnswers;
+    key(auth: A, request: FastifyRequest): DedupeKey | null;
+    inProgress(request: FastifyRequest): GatewayRefusal;
+  };
   /** Sends an operation's answer (default: as JSON); a gateway whose answers are sealed or encrypted seals here. */
   send?(reply: FastifyReply, answer: unknown, auth: A, request: FastifyRequest): FastifyReply | Promise<FastifyReply>;
 }
@@ -69,7 +81,14 @@ export function gatewayPipeline<A extends Authenticated>(spec: PipelineSpec<A>) 
         spec.before?.(request);
         const auth = await spec.authenticate(request, reply);
         if (await guard.throttled(api, auth.caller.merchantId, reply)) return reply;
-        const answer = await operation(await read(auth, request), auth, request, reply);
+        const input = await read(auth, request);
+        const dedupe = spec.dedupe?.key(auth, request) ?? null;
+        if (dedupe && spec.dedupe) {
+          const begun = await spec.dedupe.answers.begin(request, reply, auth.caller.merchantId, dedupe);
+          if (begun === 'answered') return reply;
+          if (begun === 'in-progress') throw spec.dedupe.inProgress(request);
+        }
+        const answer = await operation(input, auth, request, reply);
         if (answer === reply) return reply;
         return spec.send ? await spec.send(reply, answer, auth, request) : reply.send(answer);
       } catch (e) {

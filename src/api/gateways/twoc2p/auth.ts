@@ -16,7 +16,7 @@ export interface Twoc2pAuthenticated extends OpenedMessage {
 }
 
 /** The JWS a body carries; surrounding whitespace is ignored. */
-function jwsOf(body: unknown): string {
+export function jwsOf(body: unknown): string {
   const jws = typeof body === 'string' ? body.trim() : isPlainObject(body) && typeof body.payload === 'string' ? body.payload.trim() : '';
   if (!jws) throw untrusted('missing');
   return jws;
