@@ -36,6 +36,39 @@ function redisBackend(redis: RedisClient): ClaimBackend {
   };
 }
 
+/**
+ * Redis while it answers; the database (shared by every instance too) while it cannot — at once when the
+ * connection is not ready, else when a command fails. Single use then still holds across instances, except for
+ * an id first claimed in Redis just before the outage. Reported once per outage.
+ */
+function redisOrDatabase(redis: RedisClient, database: ClaimBackend, warn: (message: string) => void): ClaimBackend {
+  const primary = redisBackend(redis);
+  let reported = false;
+  redis.on('ready', () => {
+    reported = false;
+  });
+  const run = async <T>(op: (b: ClaimBackend) => Promise<T>): Promise<T> => {
+    if (redis.status === 'ready') {
+      try {
+        return await op(primary);
+      } catch {
+        // Fall through to the database.
+      }
+    }
+    if (!reported) {
+      reported = true;
+      warn('Redis did not answer: replay claims are held in the database until it does');
+    }
+    return op(database);
+  };
+  return {
+    claim: (key, value, ttlMs) => run((b) => b.claim(key, value, ttlMs)),
+    held: (key) => run((b) => b.held(key)),
+    // Claims made in the database during an outage expire there.
+    purgeExpired: () => database.purgeExpired(),
+  };
+}
+
 function databaseBackend({ db, now }: Pick<VaultDeps, 'db' | 'now'>): ClaimBackend {
   return {
     claim: async (key, value, ttlMs) => {
@@ -63,8 +96,11 @@ export type FirstAnswerClaim = { state: 'claimed' } | { state: 'in-progress' } |
 const FIRST_ANSWER = 'replay';
 const MIN_TTL_MS = 1000;
 
-export function createReplayService(deps: Pick<VaultDeps, 'db' | 'now'> & { redis: RedisClient | null; idempotency: IdempotencyService }) {
-  const backend = deps.redis ? redisBackend(deps.redis) : databaseBackend(deps);
+export function createReplayService(
+  deps: Pick<VaultDeps, 'db' | 'now'> & { redis: RedisClient | null; idempotency: IdempotencyService; warn?: (message: string) => void },
+) {
+  const warn = deps.warn ?? ((message: string) => process.emitWarning(message, 'TokenvaultRedis'));
+  const backend = deps.redis ? redisOrDatabase(deps.redis, databaseBackend(deps), warn) : databaseBackend(deps);
   const { idempotency, now } = deps;
   const hashed = (namespace: string, id: string) => createHash('sha256').update(namespace).update('\0').update(id).digest('base64url');
   const answerKey = (key: string) => `${FIRST_ANSWER}:${key}`;

@@ -74,3 +74,20 @@ describe('database claims expire', () => {
     expect(await twins.a.vault.replays.purgeExpired()).toBe(1);
   });
 });
+
+describe('Redis unreachable', () => {
+  let twins: Twins;
+  afterEach(() => twins?.close());
+
+  it('claims fall back to the database, still single-use across instances', async () => {
+    // Nothing listens on port 1: the connection is never ready.
+    twins = await makeTwinApps({ env: { TOKENVAULT_REDIS_URL: 'redis://127.0.0.1:1' }, now });
+    const id = randomUUID();
+    const outcomes = [
+      await twins.a.vault.replays.claim('test', id, 'first', 60_000),
+      await twins.b.vault.replays.claim('test', id, 'second', 60_000),
+      await twins.a.vault.replays.claim('test', id, 'third', 60_000),
+    ];
+    expect(outcomes).toEqual([{ claimed: true }, { claimed: false, value: 'first' }, { claimed: false, value: 'first' }]);
+  });
+});
