@@ -40,6 +40,16 @@ export const paymentStore = {
 
   insertEvent: (q: Executor, row: PaymentEventRow) => q.insertInto('payment_events').values(row).execute(),
 
+  /** One event, by its id, when its payment is the merchant's. */
+  eventOf: (q: Executor, merchantId: string, eventId: string) =>
+    q
+      .selectFrom('payment_events')
+      .innerJoin('payments', 'payments.id', 'payment_events.payment_id')
+      .selectAll('payment_events')
+      .where('payment_events.id', '=', eventId)
+      .where('payments.merchant_id', '=', merchantId)
+      .executeTakeFirst(),
+
   events: (q: Executor, paymentId: string) =>
     q.selectFrom('payment_events').selectAll().where('payment_id', '=', paymentId).orderBy('created_at').orderBy('id').execute(),
 

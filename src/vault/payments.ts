@@ -20,7 +20,7 @@ import { fail, succeed, type VaultResult } from './errors.ts';
 import { type PaymentDeps, paymentContext } from './payments/context.ts';
 import { createFirstCall, type PayInput } from './payments/first-call.ts';
 import { createFollowUps } from './payments/follow-ups.ts';
-import { type PaymentView, paymentView } from './payments/view.ts';
+import { eventView, type PaymentEventView, type PaymentView, paymentView } from './payments/view.ts';
 
 export { noopPaymentMetrics, type PaymentMetrics } from './payments/context.ts';
 export type { PayInput } from './payments/first-call.ts';
@@ -57,6 +57,15 @@ export function createPaymentService(deps: PaymentDeps) {
       const row = await paymentStore.byId(db, caller.merchantId, id);
       if (!row) return fail('payment_not_found', 'no such payment');
       return succeed(paymentView(row, await paymentStore.events(db, id)));
+    },
+
+    /** A follow-on call (capture, refund, void…) as a resource of its own, with its payment as it stands now. */
+    async followOn(caller: Caller, eventId: string): Promise<VaultResult<{ payment: PaymentView; event: PaymentEventView }>> {
+      const row = await paymentStore.eventOf(db, caller.merchantId, eventId);
+      if (!row) return fail('payment_not_found', 'no such payment');
+      const payment = await this.get(caller, row.payment_id);
+      if (!payment.ok) return payment;
+      return succeed({ payment: payment.value, event: eventView(row) });
     },
 
     async list(

@@ -151,3 +151,27 @@ describe('single-use tokens', () => {
     expect(fake.calls).toBe(before);
   });
 });
+
+describe('follow-on calls as resources of their own', () => {
+  it('each capture and refund answers its own event, readable by its id with the payment as it stands', async () => {
+    const token = await card();
+    const p = ok(await t.vault.payments.authorize(t.caller, { token, amount: 1000, currency: 'USD', capture: true }));
+    const r1 = ok(await t.vault.payments.refund(t.caller, p.id, 300));
+    const r2 = ok(await t.vault.payments.refund(t.caller, p.id, 200));
+    expect(r1.event).toMatchObject({ type: 'refund', amount: 300, outcome: 'approved', statusAfter: 'PARTIALLY_REFUNDED' });
+    expect(r2.event).toMatchObject({ type: 'refund', amount: 200, outcome: 'approved' });
+    expect(r1.event?.id).toMatch(/^pev_/);
+    expect(r2.event?.id).not.toBe(r1.event?.id);
+    const read = ok(await t.vault.payments.followOn(t.caller, r1.event?.id as string));
+    expect(read.event).toEqual(r1.event);
+    expect(read.payment).toMatchObject({ id: p.id, refundedAmount: 500 });
+    // The payment's history lists the same events, with the same ids.
+    expect(read.payment.history?.map((e) => e.id)).toEqual(expect.arrayContaining([r1.event?.id, r2.event?.id]));
+    expect(await t.vault.payments.followOn(t.caller, 'pev_nope')).toMatchObject({ ok: false, error: 'payment_not_found' });
+    // Another merchant cannot read it.
+    expect(await t.vault.payments.followOn({ ...t.caller, merchantId: 'mer_other' }, r1.event?.id as string)).toMatchObject({
+      ok: false,
+      error: 'payment_not_found',
+    });
+  });
+});

@@ -6,6 +6,7 @@ import type { Processor } from '../../payments/processor.ts';
 import { cardStore } from '../../store/card-store.ts';
 import { type Executor, inTransaction } from '../../store/db.ts';
 import { paymentStore } from '../../store/payment-store.ts';
+import type { PaymentEventRow } from '../../store/schema.ts';
 import type { CardService } from '../cards.ts';
 import { type Caller, iso, type VaultDeps } from '../deps.ts';
 import { fail, type VaultFailure } from '../errors.ts';
@@ -21,7 +22,8 @@ export type PaymentDeps = VaultDeps & { processor: Processor; processorTimeoutMs
 export function paymentContext(deps: PaymentDeps) {
   const { db } = deps;
 
-  const event = (
+  /** Writes one event of the payment; returns the row written. */
+  const event = async (
     tx: Executor,
     paymentId: string,
     type: string,
@@ -30,8 +32,8 @@ export function paymentContext(deps: PaymentDeps) {
     statusAfter: string,
     at: string,
     detail?: Record<string, unknown>,
-  ) =>
-    paymentStore.insertEvent(tx, {
+  ): Promise<PaymentEventRow> => {
+    const row: PaymentEventRow = {
       id: newId('pev'),
       payment_id: paymentId,
       type,
@@ -40,7 +42,10 @@ export function paymentContext(deps: PaymentDeps) {
       status_after: statusAfter,
       detail: detail ? JSON.stringify(detail) : null,
       created_at: at,
-    });
+    };
+    await paymentStore.insertEvent(tx, row);
+    return row;
+  };
 
   const audit = (
     tx: Executor,

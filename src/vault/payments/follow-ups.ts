@@ -23,7 +23,7 @@ import type { PaymentRow } from '../../store/schema.ts';
 import { type Caller, iso } from '../deps.ts';
 import { fail, succeed, type VaultFailure, type VaultResult } from '../errors.ts';
 import type { PaymentContext } from './context.ts';
-import { amountsOf, n, type PaymentView, paymentView } from './view.ts';
+import { amountsOf, eventView, n, type PaymentView, paymentView } from './view.ts';
 
 const exceeds = (op: AmountMove) => (op === 'capture' ? 'amount_exceeds_authorized' : 'amount_exceeds_captured');
 
@@ -73,14 +73,14 @@ export function createFollowUps(ctx: PaymentContext) {
       if (result.result !== 'approved') await undo(tx);
       const fresh = (await paymentStore.byId(tx, caller.merchantId, id)) as PaymentRow;
       const detail = op !== 'void' && result.result === 'declined' ? { decline: result.decline } : undefined;
-      await ctx.event(tx, id, op, amount, result.result, fresh.status, at, detail);
+      const written = await ctx.event(tx, id, op, amount, result.result, fresh.status, at, detail);
       const outcome = result.result === 'approved' ? 'success' : 'failure';
       await ctx.audit(tx, caller, `payment.${op}`, id, at, outcome, auditDetail);
-      return fresh;
+      return { fresh, written };
     });
     deps.metrics.record(op, result.result, op !== 'void' && result.result === 'declined' ? result.decline : undefined);
     if (result.result !== 'approved') return fail('invalid_payment_state', `the processor refused the ${op}`);
-    return succeed(paymentView(final));
+    return succeed({ ...paymentView(final.fresh), event: eventView(final.written) });
   }
 
   /** Calls the processor; a timeout or failure undoes the reservation first. */

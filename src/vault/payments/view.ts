@@ -2,7 +2,9 @@
 import type { Amounts, DeclineCode, PaymentStatus } from '../../domain/payment.ts';
 import type { PaymentEventRow, PaymentRow } from '../../store/schema.ts';
 
+/** One call on a payment (authorize, capture, refund, void, …): a resource of its own, by its id. */
 export interface PaymentEventView {
+  id: string;
   type: string;
   amount: number | null;
   outcome: string;
@@ -31,6 +33,8 @@ export interface PaymentView {
   createdAt: string;
   updatedAt: string;
   history?: PaymentEventView[];
+  /** The event this call wrote (capture, refund, void): what a gateway answers as a follow-on's own resource. */
+  event?: PaymentEventView;
 }
 
 /** Amount columns read as numbers (PostgreSQL returns bigint as text). */
@@ -56,18 +60,19 @@ export function paymentView(r: PaymentRow, events?: PaymentEventRow[]): PaymentV
     version: r.version,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
-    ...(events
-      ? {
-          history: events.map((e) => ({
-            type: e.type,
-            amount: e.amount === null ? null : n(e.amount),
-            outcome: e.outcome,
-            statusAfter: e.status_after,
-            detail: e.detail ? (JSON.parse(e.detail) as Record<string, unknown>) : null,
-            at: e.created_at,
-          })),
-        }
-      : {}),
+    ...(events ? { history: events.map(eventView) } : {}),
+  };
+}
+
+export function eventView(e: PaymentEventRow): PaymentEventView {
+  return {
+    id: e.id,
+    type: e.type,
+    amount: e.amount === null ? null : n(e.amount),
+    outcome: e.outcome,
+    statusAfter: e.status_after,
+    detail: e.detail ? (JSON.parse(e.detail) as Record<string, unknown>) : null,
+    at: e.created_at,
   };
 }
 
