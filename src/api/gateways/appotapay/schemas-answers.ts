@@ -96,7 +96,7 @@ export const tokenDeleteAnswer = (): Schema => ({
         'Whether the token is deleted. AppotaPay answers `false` for a token busy in a payment; tokenvault deletes at once and answers `true` (a concurrent second delete is refused with errorCode `109`).',
     },
   },
-  examples: [{ tokenId: '01hqhr4qqnk66d7tg3pk5md08c', merchantRefId: 'PdWghqjDT', isDeleted: true }],
+  examples: [{ tokenId: '01hqhr4qqnk66d7tg3pk5md08c', merchantRefId: '9IzaassK2', isDeleted: true }],
 });
 
 const CHARGE_STATUSES = ['AUTHORIZED', 'CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'VOIDED', 'FAILED', 'PENDING_AUTHENTICATION'];

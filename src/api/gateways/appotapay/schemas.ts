@@ -194,7 +194,9 @@ export const tokenDeleteQuery = (): Schema => ({
   type: 'object',
   required: ['merchantRefId'],
   properties: {
-    merchantRefId: merchantRefId('The `merchantRefId` the token was created with (another is refused with errorCode `1`)'),
+    merchantRefId: merchantRefId(
+      "Your reference for this delete request (AppotaPay's example uses one other than the token's creation reference): any new one; one an earlier delete used is refused with errorCode `4`",
+    ),
   },
 });
 
