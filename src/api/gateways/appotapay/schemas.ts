@@ -11,7 +11,7 @@
 export type Schema = Record<string, unknown>;
 
 export const SECURITY = [{ appotapayJwt: [] }];
-export const TAGS = { tokens: 'tokens', charges: 'charges' } as const;
+export const TAGS = { tokens: 'tokens', charges: 'charges', refunds: 'refunds', reversals: 'reversals' } as const;
 
 /** No control characters: the handler refuses them in every string it reads. */
 const PRINTABLE = '^[^\\u0000-\\u001f]+$';
