@@ -21,9 +21,11 @@ import { type PaymentDeps, paymentContext } from './payments/context.ts';
 import { createFirstCall, type PayInput } from './payments/first-call.ts';
 import { createFollowUps } from './payments/follow-ups.ts';
 import { eventView, type PaymentEventView, type PaymentView, paymentView } from './payments/view.ts';
+import { claimedValue, type ReferenceClaim } from './references.ts';
 
 export { noopPaymentMetrics, type PaymentMetrics } from './payments/context.ts';
 export type { PayInput } from './payments/first-call.ts';
+export type { FollowOnOptions } from './payments/follow-ups.ts';
 export type { PaymentEventView, PaymentView } from './payments/view.ts';
 
 export function createPaymentService(deps: PaymentDeps) {
@@ -66,6 +68,15 @@ export function createPaymentService(deps: PaymentDeps) {
       const payment = await this.get(caller, row.payment_id);
       if (!payment.ok) return payment;
       return succeed({ payment: payment.value, event: eventView(row) });
+    },
+
+    /** The follow-on call a merchant reference was claimed for (FollowOnOptions.claim), once it succeeded. */
+    async followOnByReference(
+      caller: Caller,
+      claim: ReferenceClaim,
+    ): Promise<VaultResult<{ payment: PaymentView; event: PaymentEventView }>> {
+      const eventId = await claimedValue(db, caller.merchantId, claim);
+      return eventId === null ? fail('payment_not_found', 'no such payment') : this.followOn(caller, eventId);
     },
 
     async list(

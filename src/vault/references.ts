@@ -33,3 +33,16 @@ export async function releaseClaim(q: Executor, merchantId: string, claim: Refer
 export async function isReferenceTaken(q: Executor, merchantId: string, claim: ReferenceClaim): Promise<boolean> {
   return (await idempotencyStore.get(q, merchantId, keyOf(claim))) !== undefined;
 }
+
+/**
+ * Records what a claimed reference names (a refund's or void's event id), in the commit that wrote it, so the
+ * merchant can look the object up by its reference. A bound claim is never released.
+ */
+export const bindClaim = (q: Executor, merchantId: string, claim: ReferenceClaim, value: string): Promise<unknown> =>
+  idempotencyStore.complete(q, merchantId, keyOf(claim), 200, value);
+
+/** What a claimed reference names: null when it is unclaimed, or claimed but not bound (its call still running or refused). */
+export async function claimedValue(q: Executor, merchantId: string, claim: ReferenceClaim): Promise<string | null> {
+  const row = await idempotencyStore.get(q, merchantId, keyOf(claim));
+  return row?.state === 'done' ? row.response : null;
+}

@@ -5,9 +5,23 @@ import { type CardPatch, type CardWithInstrument, cardStore } from '../../store/
 import { customerStore } from '../../store/customer-store.ts';
 import { type Executor, inTransaction } from '../../store/db.ts';
 import { type Caller, iso, parseJson } from '../deps.ts';
-import { fail, succeed, type VaultResult } from '../errors.ts';
+import { fail, succeed, type VaultFailure, type VaultResult } from '../errors.ts';
+import { claimInTransaction, type ReferenceClaim, ReferenceTaken } from '../references.ts';
 import type { CardContext } from './context.ts';
 import type { CardUpdate, CardView } from './model.ts';
+
+/** What a change writes: the patch, the instrument to wipe if orphaned, a reference to claim with it. */
+interface Change {
+  patch: CardPatch;
+  wipe?: string | undefined;
+  claim?: ReferenceClaim | undefined;
+}
+
+/** A reference claimed meanwhile rolled the change back. */
+function referenceTaken(e: unknown): VaultFailure {
+  if (!(e instanceof ReferenceTaken)) throw e;
+  return fail('reference_taken', 'the reference was already used');
+}
 
 export function createCardChanges(ctx: CardContext) {
   const { deps, db, scrubber, view, defaultOf, checkExpiry, checkHolderName } = ctx;
@@ -50,14 +64,16 @@ export function createCardChanges(ctx: CardContext) {
 
     /**
      * `keepDefault`: a customer's default card cannot be deleted while the customer has other live cards
-     * (Cybersource's rule); checked in the deleting transaction.
+     * (Cybersource's rule); checked in the deleting transaction. `claim`: the merchant's reference for this
+     * request (AppotaPay's delete `merchantRefId`), claimed in the commit that writes the change; already taken,
+     * nothing is written (reference_taken).
      */
     async setStatus(
       caller: Caller,
       token: string,
       to: StoredStatus,
       ifMatch: number | null,
-      opts: { keepDefault?: boolean; strict?: boolean } = {},
+      opts: { keepDefault?: boolean; strict?: boolean; claim?: ReferenceClaim } = {},
     ): Promise<VaultResult<CardView>> {
       return mutate(caller, token, ifMatch, to === 'DELETED' ? 'card.delete' : 'card.status', async (tx, row) => {
         const t = transition(row.status as StoredStatus, to);
@@ -85,8 +101,8 @@ export function createCardChanges(ctx: CardContext) {
         if (to === 'DELETED' && row.customer_id !== null) {
           await customerStore.clearDefaultCard(tx, row.customer_id, row.id);
         }
-        return succeed({ patch: { status: to }, wipe: to === 'DELETED' ? row.instrument_id : undefined });
-      });
+        return succeed({ patch: { status: to }, wipe: to === 'DELETED' ? row.instrument_id : undefined, claim: opts.claim });
+      }).catch(referenceTaken);
     },
   };
 
@@ -99,7 +115,7 @@ export function createCardChanges(ctx: CardContext) {
     token: string,
     ifMatch: number | null,
     action: string,
-    apply: (tx: Executor, row: CardWithInstrument) => Promise<VaultResult<{ patch: CardPatch; wipe?: string | undefined }>>,
+    apply: (tx: Executor, row: CardWithInstrument) => Promise<VaultResult<Change>>,
   ): Promise<VaultResult<CardView>> {
     const { merchantId } = caller;
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -109,11 +125,13 @@ export function createCardChanges(ctx: CardContext) {
         if (ifMatch !== null && ifMatch !== row.version) return fail('version_mismatch', 'the card was changed since you read it');
         const change = await apply(tx, row);
         if (!change.ok) return change;
-        const { patch, wipe } = change.value;
+        const { patch, wipe, claim } = change.value;
         const at = iso(deps.now());
         if (Object.keys(patch).length > 0) {
           const updated = await cardStore.updateCard(tx, merchantId, token, row.version, patch, at);
           if (!updated) return ifMatch !== null ? fail('version_mismatch', 'the card was changed since you read it') : 'retry';
+          // Taken with the change (a lost race above claims nothing); taken already, the change rolls back.
+          if (claim) await claimInTransaction(tx, merchantId, claim, at);
           if (wipe) {
             await cardStore.wipePanIfOrphaned(tx, wipe);
             scrubber.wiped([]);

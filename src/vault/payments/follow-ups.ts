@@ -22,8 +22,24 @@ import { type PaymentPatch, paymentStore } from '../../store/payment-store.ts';
 import type { PaymentRow } from '../../store/schema.ts';
 import { type Caller, iso } from '../deps.ts';
 import { fail, succeed, type VaultFailure, type VaultResult } from '../errors.ts';
+import { bindClaim, claimInTransaction, type ReferenceClaim, ReferenceTaken, releaseClaim } from '../references.ts';
 import type { PaymentContext } from './context.ts';
 import { amountsOf, eventView, n, type PaymentView, paymentView } from './view.ts';
+
+/**
+ * Options of a refund or void. `claim`: the merchant's reference for this call (AppotaPay's refund and reversal
+ * `merchantRefId`), claimed with the reservation (reference_taken if used), released if the processor does not
+ * confirm, else kept in the event's detail (`reference`) and bound to the event's id (payments.followOnByReference).
+ */
+export interface FollowOnOptions {
+  claim?: ReferenceClaim;
+}
+
+/** A reference claimed meanwhile rolled the reservation back. */
+function referenceTaken(e: unknown): VaultFailure {
+  if (!(e instanceof ReferenceTaken)) throw e;
+  return fail('reference_taken', 'the reference was already used');
+}
 
 const exceeds = (op: AmountMove) => (op === 'capture' ? 'amount_exceeds_authorized' : 'amount_exceeds_captured');
 
@@ -68,12 +84,15 @@ export function createFollowUps(ctx: PaymentContext) {
     at: string,
     undo: (tx: Executor) => Promise<unknown>,
     auditDetail: Record<string, string | number>,
+    claim?: ReferenceClaim,
   ): Promise<VaultResult<PaymentView>> {
     const final = await inTransaction(db, async (tx) => {
       if (result.result !== 'approved') await undo(tx);
       const fresh = (await paymentStore.byId(tx, caller.merchantId, id)) as PaymentRow;
-      const detail = op !== 'void' && result.result === 'declined' ? { decline: result.decline } : undefined;
+      const declined = op !== 'void' && result.result === 'declined' ? { decline: result.decline } : undefined;
+      const detail = claim ? { ...declined, reference: claim.reference } : declined;
       const written = await ctx.event(tx, id, op, amount, result.result, fresh.status, at, detail);
+      if (claim && result.result === 'approved') await bindClaim(tx, caller.merchantId, claim, written.id);
       const outcome = result.result === 'approved' ? 'success' : 'failure';
       await ctx.audit(tx, caller, `payment.${op}`, id, at, outcome, auditDetail);
       return { fresh, written };
@@ -106,7 +125,13 @@ export function createFollowUps(ctx: PaymentContext) {
   }
 
   /** Reserve an amount move under the row lock; undo it if the processor does not confirm. */
-  async function amountMove(caller: Caller, id: string, op: AmountMove, requested: number | undefined): Promise<VaultResult<PaymentView>> {
+  async function amountMove(
+    caller: Caller,
+    id: string,
+    op: AmountMove,
+    requested: number | undefined,
+    { claim }: FollowOnOptions = {},
+  ): Promise<VaultResult<PaymentView>> {
     const { merchantId } = caller;
     const row = await paymentStore.byId(db, merchantId, id);
     if (!row) return fail('payment_not_found', 'no such payment');
@@ -118,44 +143,53 @@ export function createFollowUps(ctx: PaymentContext) {
     if (!Number.isSafeInteger(amount) || amount <= 0) return fail(exceeds(op), `nothing left to ${op}`);
 
     const at = iso(deps.now());
-    const reserved = await inTransaction(db, (tx) =>
-      change(tx, merchantId, id, (locked) => {
+    const reserved = await inTransaction(db, async (tx) => {
+      const done = await change(tx, merchantId, id, (locked) => {
         const check = canMove(op, locked.status as PaymentStatus, amountsOf(locked), amount);
         if (!check.ok) return fail(check.error === 'invalid_state' ? 'invalid_payment_state' : exceeds(op), check.detail);
         return succeed({ ...movedPatch(locked, op, amount), updated_at: at });
-      }),
-    );
+      });
+      if (done.ok && claim) await claimInTransaction(tx, merchantId, claim, at);
+      return done;
+    }).catch(referenceTaken);
     if (!reserved.ok) return reserved;
-    const undo = (tx: Executor) => change(tx, merchantId, id, (locked) => succeed(movedPatch(locked, op, -amount)));
+    const undo = async (tx: Executor) => {
+      await change(tx, merchantId, id, (locked) => succeed(movedPatch(locked, op, -amount)));
+      if (claim) await releaseClaim(tx, merchantId, claim);
+    };
     const req = { reference: id, processorRef: row.processor_ref ?? '', amount, currency: row.currency };
     const result = await call(caller, op, id, () => (op === 'capture' ? processor.capture(req) : processor.refund(req)), undo, true);
     if ('ok' in result) return result;
-    return settle(caller, id, op, amount, result, iso(deps.now()), undo, { amount, currency: row.currency });
+    return settle(caller, id, op, amount, result, iso(deps.now()), undo, { amount, currency: row.currency }, claim);
   }
 
-  async function voidPayment(caller: Caller, id: string): Promise<VaultResult<PaymentView>> {
+  async function voidPayment(caller: Caller, id: string, { claim }: FollowOnOptions = {}): Promise<VaultResult<PaymentView>> {
     const { merchantId } = caller;
     const row = await paymentStore.byId(db, merchantId, id);
     if (!row) return fail('payment_not_found', 'no such payment');
     const check = canVoid(row.status as PaymentStatus, amountsOf(row));
     if (!check.ok) return fail('invalid_payment_state', check.detail);
     const at = iso(deps.now());
-    const claimed = await inTransaction(db, (tx) =>
-      change(tx, merchantId, id, (locked) =>
+    const claimed = await inTransaction(db, async (tx) => {
+      const done = await change(tx, merchantId, id, (locked) =>
         canVoid(locked.status as PaymentStatus, amountsOf(locked)).ok
           ? succeed({ status: 'VOIDED', updated_at: at })
           : fail('invalid_payment_state', 'the payment changed concurrently'),
-      ),
-    );
+      );
+      if (done.ok && claim) await claimInTransaction(tx, merchantId, claim, at);
+      return done;
+    }).catch(referenceTaken);
     if (!claimed.ok) return claimed;
     // The void's undo: back to AUTHORIZED, unless something else changed it meanwhile.
-    const undo = (tx: Executor) =>
-      change(tx, merchantId, id, (locked) => (locked.status === 'VOIDED' ? succeed({ status: 'AUTHORIZED' }) : succeed(null)));
+    const undo = async (tx: Executor) => {
+      await change(tx, merchantId, id, (locked) => (locked.status === 'VOIDED' ? succeed({ status: 'AUTHORIZED' }) : succeed(null)));
+      if (claim) await releaseClaim(tx, merchantId, claim);
+    };
     const ref = { reference: id, processorRef: row.processor_ref ?? '' };
     const result = await call(caller, 'void', id, () => processor.void(ref), undo, false);
     if ('ok' in result) return result;
     const authorized = n(row.authorized_amount);
-    return settle(caller, id, 'void', authorized, result, at, undo, { amount: authorized });
+    return settle(caller, id, 'void', authorized, result, at, undo, { amount: authorized }, claim);
   }
 
   /** Completes a 3-D Secure challenge with the cardholder's result. */
@@ -209,7 +243,7 @@ export function createFollowUps(ctx: PaymentContext) {
 
   return {
     capture: (caller: Caller, id: string, amount?: number) => amountMove(caller, id, 'capture', amount),
-    refund: (caller: Caller, id: string, amount?: number) => amountMove(caller, id, 'refund', amount),
+    refund: (caller: Caller, id: string, amount?: number, opts?: FollowOnOptions) => amountMove(caller, id, 'refund', amount, opts),
     void: voidPayment,
     authenticate,
   };

@@ -292,11 +292,24 @@ describe('AppotaPay capture and charge get refusals', () => {
 });
 
 describe('AppotaPay token delete refusals', () => {
-  it('refuses a wrong merchantRefId (1), deleting nothing', async () => {
+  it('refuses a missing or over-long merchantRefId (1), deleting nothing', async () => {
     const tok = await createToken(appota);
-    expectError(await call(appota, 'DELETE', `/credit-card/token/${tok.tokenId}?merchantRefId=not-${tok.merchantRefId}`), 400, 1);
     expectError(await call(appota, 'DELETE', `/credit-card/token/${tok.tokenId}`), 400, 1);
+    expectError(await call(appota, 'DELETE', `/credit-card/token/${tok.tokenId}?merchantRefId=${'r'.repeat(41)}`), 400, 1);
+    expectError(await call(appota, 'DELETE', `/credit-card/token/${tok.tokenId}?merchantRefId=`), 400, 1);
     expect((await native.get(`/v1/cards/${tok.tokenId}`)).json().status).toBe('ACTIVE');
+  });
+
+  it('refuses a delete reference used by an earlier delete (4), deleting nothing', async () => {
+    const [first, second] = [await createToken(appota), await createToken(appota)];
+    const ref = refId('del');
+    expect((await call(appota, 'DELETE', `/credit-card/token/${first.tokenId}?merchantRefId=${ref}`)).status).toBe(200);
+    expectError(await call(appota, 'DELETE', `/credit-card/token/${second.tokenId}?merchantRefId=${ref}`), 400, 4);
+    expect((await native.get(`/v1/cards/${second.tokenId}`)).json().status).toBe('ACTIVE');
+    // A refused delete leaves its reference free: the same reference then deletes the token.
+    const fresh = refId('del');
+    expectError(await call(appota, 'DELETE', `/credit-card/token/${first.tokenId}?merchantRefId=${fresh}`), 400, 109);
+    expect((await call(appota, 'DELETE', `/credit-card/token/${second.tokenId}?merchantRefId=${fresh}`)).status).toBe(200);
   });
 });
 

@@ -28,12 +28,20 @@ const TOKEN_ID = '/credit-card/token/{tokenId}';
 const CHARGE = '/credit-card/charge';
 const CHARGE_ID = '/credit-card/charge/{id}';
 const CAPTURE = '/credit-card/{authorizationId}/capture';
+const REFUND = '/credit-card/refund';
+const REFUND_ID = '/credit-card/refund/{creditCardRefundId}';
+const REVERSAL = '/credit-card/reversal';
+const REVERSAL_ID = '/credit-card/reversal/{creditCardReversalId}';
 const OPERATIONS: [Method, string][] = [
   ['POST', TOKEN],
   ['DELETE', TOKEN_ID],
   ['POST', CHARGE],
   ['GET', CHARGE_ID],
   ['POST', CAPTURE],
+  ['POST', REFUND],
+  ['GET', REFUND_ID],
+  ['POST', REVERSAL],
+  ['GET', REVERSAL_ID],
 ];
 
 let t: TestApp;
@@ -127,7 +135,7 @@ const freshRef =
     body.merchantRefId === placeholder ? { ...body, merchantRefId: refId(prefix) } : body;
 
 describe('the AppotaPay document', () => {
-  it('documents the five operations, each with a summary, the JWT security, its headers and its error answers', () => {
+  it('documents the nine operations, each with a summary, the JWT security, its headers and its error answers', () => {
     const ops = Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })));
     expect(ops.map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort()).toEqual(OPERATIONS.map(([m, p]) => `${m} ${p}`).sort());
     const ids = ops.map(({ op }) => op.operationId);
@@ -298,8 +306,8 @@ describe('DELETE /credit-card/token/{tokenId}', () => {
     const tok = await createToken(appota);
     const params = { tokenId: tok.tokenId };
     const query = `merchantRefId=${encodeURIComponent(tok.merchantRefId)}`;
-    const wrongRef = await send(appota, 'DELETE', TOKEN_ID, { params, query: 'merchantRefId=another' });
-    expect([wrongRef.status, wrongRef.json.errorCode, wrongRef.json.errors?.[0]?.field]).toEqual([400, 1, 'merchantRefId']);
+    const longRef = await send(appota, 'DELETE', TOKEN_ID, { params, query: `merchantRefId=${'r'.repeat(41)}` });
+    expect([longRef.status, longRef.json.errorCode, longRef.json.errors?.[0]?.field]).toEqual([400, 1, 'merchantRefId']);
     const noRef = await send(appota, 'DELETE', TOKEN_ID, { params });
     expect([noRef.status, noRef.json.errorCode, noRef.json.errors?.[0]?.field]).toEqual([400, 1, 'merchantRefId']);
     const foreign = await send(stranger, 'DELETE', TOKEN_ID, { params, query });
@@ -313,13 +321,106 @@ describe('DELETE /credit-card/token/{tokenId}', () => {
   });
 });
 
+/** A charge made with a fresh MULTIPLE token of `c`: captured, or only authorized. */
+async function chargeOf(c: AppotaClient, capture: boolean, amount = 1000000): Promise<Json & { id: string }> {
+  const tok = await createToken(c, { tokenType: 'MULTIPLE' });
+  const made = await c.call('POST', CHARGE, chargeBody(tok.tokenId, { capture, amount }));
+  expect(made.status, made.body).toBe(200);
+  return made.json;
+}
+
+describe('POST /credit-card/refund and GET /credit-card/refund/{creditCardRefundId}', () => {
+  it('refuses every mutant of the documented example, refunds with the example itself, and reads it back', async () => {
+    const captured = await chargeOf(appota, true);
+    const [example] = examplesOf('POST', REFUND) as [Json];
+    const placeholder = refId('MUT');
+    const real = { ...example, transactionId: captured.id, merchantRefId: placeholder };
+    expect(await refusesEveryMutant('POST', REFUND, real, freshRef(placeholder, 'MUT'))).toBeGreaterThanOrEqual(5);
+    const r = await send(appota, 'POST', REFUND, { body: real });
+    expect([r.status, r.json.amount, r.json.status], r.body).toEqual([200, 1000000, 'success']);
+    const byId = await send(appota, 'GET', REFUND_ID, { params: { creditCardRefundId: r.json.refundId } });
+    expect(byId.json).toEqual(r.json);
+    const byRef = await send(appota, 'GET', REFUND_ID, {
+      params: { creditCardRefundId: placeholder },
+      query: 'referenceType=MERCHANT_REFERENCE_ID',
+    });
+    expect(byRef.json).toEqual(r.json);
+    const missing = await send(appota, 'GET', REFUND_ID, { params: { creditCardRefundId: '01HQJ41Q7135ZNJTKTWB92BTVH' } });
+    expect([missing.status, missing.json.errorCode]).toEqual([404, 111]);
+    const bad = await send(appota, 'GET', REFUND_ID, { params: { creditCardRefundId: r.json.refundId }, query: 'referenceType=ORDER_ID' });
+    expect([bad.status, bad.json.errorCode]).toEqual([400, 1]);
+  });
+
+  it('answers its documented refusals: 4, 10, 11, 12, 45, 14', async () => {
+    const refund = (transactionId: string, amount: number, merchantRefId = refId('RF')) =>
+      send(appota, 'POST', REFUND, { body: { merchantRefId, transactionId, amount, currency: 'VND' } });
+    const captured = await chargeOf(appota, true, 100000);
+    const code = async (r: Promise<AppotaResponse>) => (await r).json.errorCode;
+    expect(await code(refund(captured.id, 999))).toBe(45);
+    expect(await code(refund(captured.id, 100001))).toBe(12);
+    const ref = refId('RF');
+    expect((await refund(captured.id, 50000, ref)).status).toBe(200);
+    expect(await code(refund(captured.id, 1000, ref))).toBe(4);
+    expect((await refund(captured.id, 50000)).status).toBe(200);
+    expect(await code(refund(captured.id, 1000))).toBe(10);
+    expect(await code(refund((await chargeOf(appota, false)).id, 1000))).toBe(11);
+    const missing = await refund('01HQHRWBC773J6CJV9VRZMBXD2', 1000);
+    expect([missing.status, missing.json.errorCode]).toEqual([404, 14]);
+  });
+});
+
+describe('POST /credit-card/reversal and GET /credit-card/reversal/{creditCardReversalId}', () => {
+  it('refuses every mutant of the documented example, reverses with the example itself, and reads it back', async () => {
+    const auth = await chargeOf(appota, false);
+    const [example] = examplesOf('POST', REVERSAL) as [Json];
+    const placeholder = refId('MUT');
+    const real = { ...example, authorizationId: auth.id, merchantRefId: placeholder };
+    expect(await refusesEveryMutant('POST', REVERSAL, real, freshRef(placeholder, 'MUT'))).toBeGreaterThanOrEqual(3);
+    const r = await send(appota, 'POST', REVERSAL, { body: real });
+    expect([r.status, r.json.amount, r.json.status], r.body).toEqual([200, 1000000, 'success']);
+    const byId = await send(appota, 'GET', REVERSAL_ID, { params: { creditCardReversalId: r.json.reversalId } });
+    expect(byId.json).toEqual(r.json);
+    const byRef = await send(appota, 'GET', REVERSAL_ID, {
+      params: { creditCardReversalId: placeholder },
+      query: 'referenceType=MERCHANT_REFERENCE_ID',
+    });
+    expect(byRef.json).toEqual(r.json);
+    const missing = await send(appota, 'GET', REVERSAL_ID, { params: { creditCardReversalId: '01HQHS26CFK4CEGE2QW0PATV5B' } });
+    expect([missing.status, missing.json.errorCode]).toEqual([404, 112]);
+    expect((await send(appota, 'POST', REVERSAL, { body: { ...real, merchantRefId: refId('RV') } })).json.errorCode).toBe(115);
+  });
+
+  it('answers its documented refusals: 4, 116, 14', async () => {
+    const reverse = (authorizationId: string, merchantRefId = refId('RV')) =>
+      send(appota, 'POST', REVERSAL, { body: { merchantRefId, authorizationId } });
+    const ref = refId('RV');
+    expect((await reverse((await chargeOf(appota, false)).id, ref)).status).toBe(200);
+    expect((await reverse((await chargeOf(appota, false)).id, ref)).json.errorCode).toBe(4);
+    expect((await reverse((await chargeOf(appota, true)).id)).json.errorCode).toBe(116);
+    const missing = await reverse('01HQHRZQNJE4BWRB8P9P5Z8BE7');
+    expect([missing.status, missing.json.errorCode]).toEqual([404, 14]);
+  });
+});
+
 /** A request to each operation that gets past the headers (the path names something; the body is valid). */
 async function requestsFor(
   c: AppotaClient,
 ): Promise<{ method: Method; path: string; params: Record<string, string>; query?: string; body?: Json }[]> {
   const tok = await createToken(c);
   const made = await c.call('POST', CHARGE, chargeBody(tok.tokenId, { capture: false }));
+  const captured = await chargeOf(c, true);
+  const refunded = await c.call('POST', REFUND, { merchantRefId: refId('RF'), transactionId: captured.id, amount: 1000, currency: 'VND' });
+  const reversed = await c.call('POST', REVERSAL, { merchantRefId: refId('RV'), authorizationId: (await chargeOf(c, false)).id });
   return [
+    {
+      method: 'POST',
+      path: REFUND,
+      params: {},
+      body: { merchantRefId: refId('RF'), transactionId: captured.id, amount: 1000, currency: 'VND' },
+    },
+    { method: 'GET', path: REFUND_ID, params: { creditCardRefundId: refunded.json.refundId } },
+    { method: 'POST', path: REVERSAL, params: {}, body: { merchantRefId: refId('RV'), authorizationId: made.json.id } },
+    { method: 'GET', path: REVERSAL_ID, params: { creditCardReversalId: reversed.json.reversalId } },
     { method: 'POST', path: TOKEN, params: {}, body: tokenBody() },
     { method: 'DELETE', path: TOKEN_ID, params: { tokenId: tok.tokenId }, query: `merchantRefId=${encodeURIComponent(tok.merchantRefId)}` },
     { method: 'POST', path: CHARGE, params: {}, body: chargeBody(tok.tokenId) },

@@ -1,5 +1,5 @@
 /**
- * AppotaPay's parts of the one gateway pipeline (kit/pipeline.ts): the Language header checked before the JWT;
+ * AppotaPay's parts of the one gateway pipeline (kit/pipeline.ts): the Language and Content-Type headers checked before the JWT;
  * after the merchant's rate, X-Request-ID (a UUID v4, claimed once per merchant) and X-Account-Ref-ID; a
  * refusal in AppotaPay's shape.
  */
@@ -16,10 +16,20 @@ import { appotaDedupe, inProgress } from './replay.ts';
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Checked before authentication: a Language other than vi or en is refused (in Vietnamese, the default). */
-function checkLanguage(request: FastifyRequest): void {
+/** `application/json`, with parameters (`; charset=utf-8`) or not, in any case. */
+const JSON_TYPE = /^application\/json\s*(?:;.*)?$/i;
+
+/**
+ * Checked before authentication: a Language other than vi or en (refused in Vietnamese, the default); a
+ * Content-Type other than `application/json`, which every AppotaPay page requires (*chosen*: a request with a body
+ * must send it; a GET or DELETE, which has none, may leave it out but not send another). errorCode `1`.
+ */
+function checkHeaders(request: FastifyRequest): void {
   const lang = request.headers.language;
   if (lang !== undefined && lang !== 'vi' && lang !== 'en') throw invalid('Language', 'must be vi or en');
+  const type = request.headers['content-type'];
+  const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'DELETE';
+  if (type === undefined ? hasBody : !JSON_TYPE.test(type)) throw invalid('Content-Type', 'must be application/json');
 }
 
 /** The headers read after authentication and the rate check; the request id claimed for the merchant. */
@@ -54,7 +64,7 @@ export function handler(deps: Pick<GatewayDeps, 'merchants' | 'cards' | 'guard' 
     api: 'appotapay',
     guard: deps.guard,
     scheme: SCHEME,
-    before: checkLanguage,
+    before: checkHeaders,
     claimed: claimedBy,
     authenticate: authenticator(deps),
     render: renderRefusal,

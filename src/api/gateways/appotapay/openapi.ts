@@ -19,9 +19,9 @@ function operation(schema: Record<string, unknown>): Record<string, unknown> {
 export const document: ApiDocument = {
   title: 'AppotaPay credit-card tokens and charges, wire-compatible',
   description: [
-    "AppotaPay's merchant-hosted credit-card API as tokenvault serves it, with AppotaPay's paths, fields, codes and authentication (docs/appotapay.md): tokenize a card, delete a token, charge a token (authorize, or authorize and capture), read a charge and capture an authorization.",
+    "AppotaPay's merchant-hosted credit-card API as tokenvault serves it, with AppotaPay's paths, fields, codes and authentication (docs/appotapay.md): tokenize a card, delete a token, charge a token (authorize, or authorize and capture), read a charge, capture an authorization, refund a captured charge and reverse an authorization (each with its detail call).",
     '',
-    'Every request carries `X-APPOTAPAY-AUTH`, a JWT signed HS256 with your secret key. Bodies are JSON (`Content-Type: application/json`).',
+    'Every request carries `X-APPOTAPAY-AUTH`, a JWT signed HS256 with your secret key. Bodies are JSON: `Content-Type: application/json` is required (a GET or DELETE may leave it out); another type is refused with errorCode `1`.',
     '',
     'A success is HTTP 200. A refusal is another status with `{"errorCode": <int>, "message": "…", "errors": [{"field", "reason"}]}` (`errors` on refused fields); `message` is Vietnamese unless `Language: en` is sent.',
   ].join('\n'),
@@ -41,6 +41,8 @@ export const document: ApiDocument = {
   tags: [
     { name: 'tokens', description: 'Card tokens: create and delete' },
     { name: 'charges', description: 'Charges with a token: create, read, capture' },
+    { name: 'refunds', description: 'Refunds of captured charges: create, read' },
+    { name: 'reversals', description: 'Reversals of authorizations: create, read' },
   ],
   operation,
 };

@@ -3,7 +3,7 @@
 import { brandNames, formatExpiry, issuerCountry, maskPan } from '../../../domain/card.ts';
 import { isRefused } from '../../../domain/payment.ts';
 import type { CardView } from '../../../vault/cards.ts';
-import type { PaymentView } from '../../../vault/payments.ts';
+import type { PaymentEventView, PaymentView } from '../../../vault/payments.ts';
 
 /** RFC 3339 in Vietnam's time zone (UTC+7), as AppotaPay writes times. */
 export function vnTime(iso: string): string {
@@ -60,4 +60,37 @@ export function chargeJson(p: PaymentView, card: CardView | null) {
     createdAt: vnTime(p.createdAt),
     updatedAt: vnTime(p.updatedAt),
   };
+}
+
+/**
+ * A refund's or reversal's id: its vault event's id (`pev_<ULID>`) without the prefix, an upper-case 26-character
+ * ULID like AppotaPay's own (*chosen*); and back.
+ */
+export const followOnId = (event: PaymentEventView): string => event.id.replace(/^pev_/, '');
+export const eventIdOf = (id: string): string | null => (/^[0-9A-Za-z]{26}$/.test(id) ? `pev_${id.toUpperCase()}` : null);
+
+/** The fields a refund and a reversal share: reference, amount, status (with why it failed), times. */
+function followOnFields(event: PaymentEventView, payment: PaymentView, failed: { errorCode: number; message: string }) {
+  const ok = event.outcome === 'approved';
+  return {
+    merchantRefId: typeof event.detail?.reference === 'string' ? event.detail.reference : null,
+    amount: event.amount ?? 0,
+    currency: payment.currency,
+    status: ok ? 'success' : 'error',
+    ...(ok ? {} : { errorInformation: failed }),
+    createdAt: vnTime(event.at),
+    updatedAt: vnTime(event.at),
+  };
+}
+
+/** A refund as AppotaPay answers it (create and detail alike). */
+export function refundJson(event: PaymentEventView, payment: PaymentView) {
+  const { merchantRefId, ...rest } = followOnFields(event, payment, { errorCode: 25, message: 'The refund failed' });
+  return { refundId: followOnId(event), transactionId: payment.id, merchantRefId, ...rest };
+}
+
+/** A reversal of an authorization as AppotaPay answers it (create and detail alike). */
+export function reversalJson(event: PaymentEventView, payment: PaymentView) {
+  const { merchantRefId, ...rest } = followOnFields(event, payment, { errorCode: 113, message: 'The reversal failed' });
+  return { reversalId: followOnId(event), authorizationId: payment.id, merchantRefId, ...rest, reversedAt: vnTime(event.at) };
 }

@@ -1,7 +1,7 @@
 /**
  * AppotaPay's replay rule (SECURITY.md "Replays", docs/appotapay.md). Its JWT's `jti` is `<apiKey>-<unix
  * seconds>` in AppotaPay's own samples, so two legitimate calls in one second share it: it cannot be single-use.
- * Instead a state-changing call (token create and delete, charge, capture) is deduplicated by the exact request
+ * Instead a state-changing call (token create and delete, charge, capture, refund, reversal) is deduplicated by the exact request
  * — method, path with query, the JWT and the body — while its JWT lives (at most a day): a captured request
  * replayed within the token's life gets the first answer and changes nothing (no second capture). A second
  * request with a new JWT is a new request; `merchantRefId` and `X-Request-ID` keep their own single use.

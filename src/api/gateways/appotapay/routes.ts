@@ -1,6 +1,7 @@
 /**
  * AppotaPay merchant-hosted credit-card tokens, wire-compatible (docs/appotapay.md): token create and
- * delete, charges with SINGLE and MULTIPLE tokens, charge lookup and capture, with AppotaPay's HS256 JWT
+ * delete, charges with SINGLE and MULTIPLE tokens, charge lookup and capture, refunds and reversals with their
+ * detail calls, with AppotaPay's HS256 JWT
  * (X-APPOTAPAY-AUTH), request-id deduplication and Vietnamese or English messages. This file is the route
  * table: each path, its documented schema and the operation it runs.
  */
@@ -15,6 +16,7 @@ import { guardRenderer, renderProblem } from './codes.ts';
 import { body } from './fields.ts';
 import { handler } from './handler.ts';
 import { capture, charge, getCharge } from './operations/charges.ts';
+import { createRefund, createReversal, getRefund, getReversal } from './operations/follow-ons.ts';
 import { createToken, deleteToken } from './operations/tokens.ts';
 import {
   captureBody,
@@ -28,6 +30,7 @@ import {
   tokenIdParams,
 } from './schemas.ts';
 import { chargeAnswer, responses, tokenAnswer, tokenDeleteAnswer } from './schemas-answers.ts';
+import { followOnParams, followOnQuery, refundAnswer, refundBody, reversalAnswer, reversalBody } from './schemas-follow-ons.ts';
 
 export type AppotaPayDeps = Pick<GatewayDeps, 'merchants' | 'cards' | 'payments' | 'now' | 'guard' | 'replays'>;
 
@@ -66,12 +69,12 @@ const ROUTES: Route[] = [
       operationId: 'deleteToken',
       summary: 'Delete a token',
       description:
-        'Deletes the token and the card it holds; it can no longer be charged (errorCode `109`). Its past charges stay readable.',
+        'Deletes the token and the card it holds; it can no longer be charged (errorCode `109`). Its past charges stay readable. `merchantRefId` is your reference for this request, single-use among deletes (errorCode `4`).',
       tags: [TAGS.tokens],
       ...common,
       params: tokenIdParams(),
       querystring: tokenDeleteQuery(),
-      response: responses({ description: 'The token is deleted', ...tokenDeleteAnswer() }, { 400: [1, 9, 109], 403: [86], 404: [43] }),
+      response: responses({ description: 'The token is deleted', ...tokenDeleteAnswer() }, { 400: [1, 4, 9, 109], 403: [86], 404: [43] }),
     }),
     run: (deps, caller, request) => deleteToken(deps.cards, caller, params(request).tokenId ?? '', query(request)),
   },
@@ -126,6 +129,70 @@ const ROUTES: Route[] = [
       response: responses({ ...chargeAnswer('The charge, `CAPTURED`') }, { 400: [1, 9], 404: [14] }),
     }),
     run: (deps, caller, request) => capture(deps, caller, params(request).authorizationId ?? '', body(request)),
+  },
+  {
+    method: 'POST',
+    url: '/credit-card/refund',
+    schema: () => ({
+      operationId: 'createRefund',
+      summary: 'Refund a captured charge',
+      description:
+        'Refunds part or all of a `CAPTURED` charge; several partial refunds may be made while their total is not more than the captured amount (else errorCode `12`). At least 1000 VND (`45`), within 6 months of the charge (`83`). A charge not captured is refused with `11`, one refunded in full with `10`; a processor refusing the refund with `25`.',
+      tags: [TAGS.refunds],
+      ...common,
+      consumes: ['application/json'],
+      body: refundBody(),
+      response: responses(refundAnswer('The refund, `success`'), { 400: [1, 4, 10, 11, 12, 25, 45, 83], 404: [14] }),
+    }),
+    run: (deps, caller, request) => createRefund(deps, caller, body(request)),
+  },
+  {
+    method: 'GET',
+    url: '/credit-card/refund/:creditCardRefundId',
+    schema: () => ({
+      operationId: 'getRefund',
+      summary: 'Read a refund',
+      description:
+        'By the `refundId` (default) or by your `merchantRefId` (`referenceType=MERCHANT_REFERENCE_ID`); the same body as the create.',
+      tags: [TAGS.refunds],
+      ...common,
+      params: followOnParams('creditCardRefundId', 'refund'),
+      querystring: followOnQuery('refund'),
+      response: responses(refundAnswer('The refund'), { 404: [111] }),
+    }),
+    run: (deps, caller, request) => getRefund(deps, caller, params(request).creditCardRefundId ?? '', query(request)),
+  },
+  {
+    method: 'POST',
+    url: '/credit-card/reversal',
+    schema: () => ({
+      operationId: 'createReversal',
+      summary: 'Reverse an authorization',
+      description:
+        'Releases the whole of an `AUTHORIZED` charge not yet captured, within 7 days of the authorization (`114`). A charge reversed already is refused with `115`, one that is not an open authorization (captured, failed) with `116`; a processor refusing the reversal with `113`.',
+      tags: [TAGS.reversals],
+      ...common,
+      consumes: ['application/json'],
+      body: reversalBody(),
+      response: responses(reversalAnswer('The reversal, `success`'), { 400: [1, 4, 113, 114, 115, 116], 404: [14] }),
+    }),
+    run: (deps, caller, request) => createReversal(deps, caller, body(request)),
+  },
+  {
+    method: 'GET',
+    url: '/credit-card/reversal/:creditCardReversalId',
+    schema: () => ({
+      operationId: 'getReversal',
+      summary: 'Read a reversal',
+      description:
+        'By the `reversalId` (default) or by your `merchantRefId` (`referenceType=MERCHANT_REFERENCE_ID`); the same body as the create.',
+      tags: [TAGS.reversals],
+      ...common,
+      params: followOnParams('creditCardReversalId', 'reversal'),
+      querystring: followOnQuery('reversal'),
+      response: responses(reversalAnswer('The reversal'), { 404: [112] }),
+    }),
+    run: (deps, caller, request) => getReversal(deps, caller, params(request).creditCardReversalId ?? '', query(request)),
   },
 ];
 

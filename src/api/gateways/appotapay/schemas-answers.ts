@@ -20,7 +20,7 @@ const billingAnswer = (): Schema => ({
   },
 });
 
-const vnTime = (description: string): Schema => ({
+export const vnTime = (description: string): Schema => ({
   type: 'string',
   format: 'date-time',
   pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\+07:00$',
@@ -96,7 +96,7 @@ export const tokenDeleteAnswer = (): Schema => ({
         'Whether the token is deleted. AppotaPay answers `false` for a token busy in a payment; tokenvault deletes at once and answers `true` (a concurrent second delete is refused with errorCode `109`).',
     },
   },
-  examples: [{ tokenId: '01hqhr4qqnk66d7tg3pk5md08c', merchantRefId: 'PdWghqjDT', isDeleted: true }],
+  examples: [{ tokenId: '01hqhr4qqnk66d7tg3pk5md08c', merchantRefId: '9IzaassK2', isDeleted: true }],
 });
 
 const CHARGE_STATUSES = ['AUTHORIZED', 'CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED', 'VOIDED', 'FAILED', 'PENDING_AUTHENTICATION'];
@@ -173,7 +173,7 @@ export const chargeAnswer = (description: string): Schema => ({
       type: 'string',
       enum: CHARGE_STATUSES,
       description:
-        '`AUTHORIZED` (held, not captured), `CAPTURED`, `FAILED` (declined or failed; the refusal said why), or a later state the charge reached through the native API (`PARTIALLY_REFUNDED`, `REFUNDED`, `VOIDED`)',
+        '`AUTHORIZED` (held, not captured), `CAPTURED`, `FAILED` (declined or failed; the refusal said why), or a later state the charge reached through a refund or reversal (or the native API): `PARTIALLY_REFUNDED`, `REFUNDED`, `VOIDED`',
     },
     authorizedAmount: { type: 'integer', minimum: 0, description: 'VND authorized' },
     capturedAmount: { type: 'integer', minimum: 0, description: 'VND captured' },

@@ -11,7 +11,7 @@
 export type Schema = Record<string, unknown>;
 
 export const SECURITY = [{ appotapayJwt: [] }];
-export const TAGS = { tokens: 'tokens', charges: 'charges' } as const;
+export const TAGS = { tokens: 'tokens', charges: 'charges', refunds: 'refunds', reversals: 'reversals' } as const;
 
 /** No control characters: the handler refuses them in every string it reads. */
 const PRINTABLE = '^[^\\u0000-\\u001f]+$';
@@ -194,7 +194,9 @@ export const tokenDeleteQuery = (): Schema => ({
   type: 'object',
   required: ['merchantRefId'],
   properties: {
-    merchantRefId: merchantRefId('The `merchantRefId` the token was created with (another is refused with errorCode `1`)'),
+    merchantRefId: merchantRefId(
+      "Your reference for this delete request (AppotaPay's example uses one other than the token's creation reference): any new one; one an earlier delete used is refused with errorCode `4`",
+    ),
   },
 });
 

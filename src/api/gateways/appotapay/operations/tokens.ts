@@ -80,14 +80,20 @@ export async function createToken(cards: Cards, caller: Caller, b: Body) {
   return tokenJson(r.value.card, reference, billing);
 }
 
+/**
+ * `merchantRefId` is the merchant's reference for this delete request (AppotaPay's example deletes a token with
+ * a reference other than its creation's): any new one, single-use among deletes (errorCode `4`), claimed in the
+ * commit that deletes.
+ */
 export async function deleteToken(cards: Cards, caller: Caller, tokenId: string, query: Body) {
   const reference = text(query, 'merchantRefId', { max: 40, required: true }) as string;
   const card = await ownCard(cards, caller, tokenId);
-  if (card.attributes.appotapayRefId !== undefined && card.attributes.appotapayRefId !== reference) {
-    throw invalid('merchantRefId', 'is not the reference the token was created with');
-  }
   if (card.storedStatus === 'DELETED') throw refusal(109);
-  const r = await cards.setStatus(caller, tokenId, 'DELETED', null, { strict: true });
-  if (!r.ok) throw r.error === 'card_deleted' ? refusal(109) : refusal(9, [{ field: 'tokenId', reason: r.detail ?? r.error }]);
-  return { tokenId, merchantRefId: reference, isDeleted: true };
+  const claim = { namespace: 'appotapay-token-delete', reference };
+  const duplicate = () => refusal(4, [{ field: 'merchantRefId', reason: 'already used' }]);
+  if (await cards.referenceTaken(caller, claim)) throw duplicate();
+  const r = await cards.setStatus(caller, tokenId, 'DELETED', null, { strict: true, claim });
+  if (r.ok) return { tokenId, merchantRefId: reference, isDeleted: true };
+  if (r.error === 'card_deleted') throw refusal(109);
+  throw r.error === 'reference_taken' ? duplicate() : refusal(9, [{ field: 'tokenId', reason: r.detail ?? r.error }]);
 }
