@@ -12,7 +12,7 @@ import { firstAnswers } from '../kit/first-answers.ts';
 import type { GatewayDeps } from '../kit/module.ts';
 import { gatewayPipeline } from '../kit/pipeline.ts';
 import type { GatewayRefusal } from '../kit/refusal.ts';
-import { type Auth, type Credential, claimedBySession, createAuth, requestId, type SessionCall } from './auth.ts';
+import { type Auth, type Credential, claimedBySession, createAuth, requestId, requireContentType, type SessionCall } from './auth.ts';
 import { guardRenderer, problemRenderer, type Refusal, refusal, render } from './codes.ts';
 import { open, seal } from './message-crypto.ts';
 import type { Ctx, Operation } from './operations/context.ts';
@@ -58,6 +58,9 @@ const wire = {
     reply.send({ jwe: await seal(answer, cred.value.merchantPublic) }),
 };
 
+const requireJson = requireContentType('application/json');
+const requireText = requireContentType('text/plain');
+
 export async function registerAlliancePay(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
   const { guard } = deps;
   const auth = createAuth(deps);
@@ -68,7 +71,10 @@ export async function registerAlliancePay(app: FastifyInstance, deps: GatewayDep
     api: 'alliancepay',
     guard,
     scheme: 'virtual-device',
-    before: (request) => void requestId(request),
+    before: (request) => {
+      requireJson(request);
+      requestId(request);
+    },
     claimed: claimedByServiceCode,
     authenticate: deviceAuthenticator(auth),
   });
@@ -79,6 +85,7 @@ export async function registerAlliancePay(app: FastifyInstance, deps: GatewayDep
     guard,
     scheme: 'session',
     claimed: claimedBySession,
+    before: requireText,
     authenticate: auth.session,
     // A captured body replayed with a fresh request id gets the first answer (replay.ts).
     dedupe: { answers, key: sessionDedupe(deps.now), inProgress },
