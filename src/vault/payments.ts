@@ -24,6 +24,7 @@ import { eventView, type PaymentEventView, type PaymentView, paymentView } from 
 
 export { noopPaymentMetrics, type PaymentMetrics } from './payments/context.ts';
 export type { PayInput } from './payments/first-call.ts';
+export type { FollowOnOptions } from './payments/follow-ups.ts';
 export type { PaymentEventView, PaymentView } from './payments/view.ts';
 
 export function createPaymentService(deps: PaymentDeps) {
@@ -66,6 +67,12 @@ export function createPaymentService(deps: PaymentDeps) {
       const payment = await this.get(caller, row.payment_id);
       if (!payment.ok) return payment;
       return succeed({ payment: payment.value, event: eventView(row) });
+    },
+
+    /** A follow-on call by the merchant reference it was given (FollowOnOptions.reference), with its payment. */
+    async followOnByReference(caller: Caller, reference: string): Promise<VaultResult<{ payment: PaymentView; event: PaymentEventView }>> {
+      const row = await paymentStore.eventByReference(db, caller.merchantId, reference);
+      return row ? this.followOn(caller, row.id) : fail('payment_not_found', 'no such payment');
     },
 
     async list(

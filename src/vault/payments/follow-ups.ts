@@ -22,8 +22,15 @@ import { type PaymentPatch, paymentStore } from '../../store/payment-store.ts';
 import type { PaymentRow } from '../../store/schema.ts';
 import { type Caller, iso } from '../deps.ts';
 import { fail, succeed, type VaultFailure, type VaultResult } from '../errors.ts';
+import { enqueueDelivery, type NotifyRequest } from '../outbox.ts';
 import type { PaymentContext } from './context.ts';
 import { amountsOf, eventView, n, type PaymentView, paymentView } from './view.ts';
+
+/** What a follow-on call may carry: the merchant's own reference of it, and a delivery of its outcome (vault/outbox.ts). */
+export interface FollowOnOptions {
+  reference?: string;
+  notify?: NotifyRequest;
+}
 
 const exceeds = (op: AmountMove) => (op === 'capture' ? 'amount_exceeds_authorized' : 'amount_exceeds_captured');
 
@@ -68,12 +75,14 @@ export function createFollowUps(ctx: PaymentContext) {
     at: string,
     undo: (tx: Executor) => Promise<unknown>,
     auditDetail: Record<string, string | number>,
+    opts: FollowOnOptions = {},
   ): Promise<VaultResult<PaymentView>> {
     const final = await inTransaction(db, async (tx) => {
       if (result.result !== 'approved') await undo(tx);
       const fresh = (await paymentStore.byId(tx, caller.merchantId, id)) as PaymentRow;
       const detail = op !== 'void' && result.result === 'declined' ? { decline: result.decline } : undefined;
-      const written = await ctx.event(tx, id, op, amount, result.result, fresh.status, at, detail);
+      const written = await ctx.event(tx, id, op, amount, result.result, fresh.status, at, detail, opts.reference);
+      if (opts.notify) await enqueueDelivery(tx, caller.merchantId, { paymentId: id, eventId: written.id }, opts.notify, at);
       const outcome = result.result === 'approved' ? 'success' : 'failure';
       await ctx.audit(tx, caller, `payment.${op}`, id, at, outcome, auditDetail);
       return { fresh, written };
@@ -106,7 +115,13 @@ export function createFollowUps(ctx: PaymentContext) {
   }
 
   /** Reserve an amount move under the row lock; undo it if the processor does not confirm. */
-  async function amountMove(caller: Caller, id: string, op: AmountMove, requested: number | undefined): Promise<VaultResult<PaymentView>> {
+  async function amountMove(
+    caller: Caller,
+    id: string,
+    op: AmountMove,
+    requested: number | undefined,
+    opts: FollowOnOptions = {},
+  ): Promise<VaultResult<PaymentView>> {
     const { merchantId } = caller;
     const row = await paymentStore.byId(db, merchantId, id);
     if (!row) return fail('payment_not_found', 'no such payment');
@@ -130,7 +145,7 @@ export function createFollowUps(ctx: PaymentContext) {
     const req = { reference: id, processorRef: row.processor_ref ?? '', amount, currency: row.currency };
     const result = await call(caller, op, id, () => (op === 'capture' ? processor.capture(req) : processor.refund(req)), undo, true);
     if ('ok' in result) return result;
-    return settle(caller, id, op, amount, result, iso(deps.now()), undo, { amount, currency: row.currency });
+    return settle(caller, id, op, amount, result, iso(deps.now()), undo, { amount, currency: row.currency }, opts);
   }
 
   async function voidPayment(caller: Caller, id: string): Promise<VaultResult<PaymentView>> {
@@ -159,7 +174,12 @@ export function createFollowUps(ctx: PaymentContext) {
   }
 
   /** Completes a 3-D Secure challenge with the cardholder's result. */
-  async function authenticate(caller: Caller, id: string, authenticated: boolean): Promise<VaultResult<PaymentView>> {
+  async function authenticate(
+    caller: Caller,
+    id: string,
+    authenticated: boolean,
+    opts: Pick<FollowOnOptions, 'notify'> = {},
+  ): Promise<VaultResult<PaymentView>> {
     const { merchantId } = caller;
     const row = await paymentStore.byId(db, merchantId, id);
     if (!row) return fail('payment_not_found', 'no such payment');
@@ -198,7 +218,8 @@ export function createFollowUps(ctx: PaymentContext) {
         const card = await cardStore.getCard(tx, merchantId, row.card_id);
         if (card?.usage === 'SINGLE') await cardStore.moveStatus(tx, row.card_id, SINGLE_USE.release, at);
       }
-      await ctx.event(tx, id, 'authenticate', amount, outcome.result, status, at, decline ? { decline } : undefined);
+      const written = await ctx.event(tx, id, 'authenticate', amount, outcome.result, status, at, decline ? { decline } : undefined);
+      if (opts.notify) await enqueueDelivery(tx, merchantId, { paymentId: id, eventId: written.id }, opts.notify, at);
       await ctx.audit(tx, caller, 'payment.authenticate', id, at, approved ? 'success' : 'failure', { result: outcome.result, decline });
       return succeed((await paymentStore.byId(tx, merchantId, id)) as PaymentRow);
     });
@@ -208,8 +229,8 @@ export function createFollowUps(ctx: PaymentContext) {
   }
 
   return {
-    capture: (caller: Caller, id: string, amount?: number) => amountMove(caller, id, 'capture', amount),
-    refund: (caller: Caller, id: string, amount?: number) => amountMove(caller, id, 'refund', amount),
+    capture: (caller: Caller, id: string, amount?: number, opts?: FollowOnOptions) => amountMove(caller, id, 'capture', amount, opts),
+    refund: (caller: Caller, id: string, amount?: number, opts?: FollowOnOptions) => amountMove(caller, id, 'refund', amount, opts),
     void: voidPayment,
     authenticate,
   };
