@@ -91,6 +91,12 @@ export function createAuth({ merchants, sessions, cards }: Pick<GatewayDeps, 'me
       return r.credential;
     },
 
+    /** A credential still usable, by its id (a callback is sealed to its merchant key); null when revoked. */
+    async byId(credentialId: string, merchantId: string): Promise<Credential | null> {
+      const r = await credentials.byId(credentialId, merchantId);
+      return r.ok ? r.credential : null;
+    },
+
     /** The session a call names, its credential still usable (the pipeline then takes the merchant's rate). */
     async session(request: FastifyRequest): Promise<SessionCall> {
       const deviceId = header(request, 'x-device_id');

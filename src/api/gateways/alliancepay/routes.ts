@@ -13,10 +13,12 @@ import type { GatewayDeps } from '../kit/module.ts';
 import { gatewayPipeline } from '../kit/pipeline.ts';
 import type { GatewayRefusal } from '../kit/refusal.ts';
 import { type Auth, type Credential, claimedBySession, createAuth, requestId, requireContentType, type SessionCall } from './auth.ts';
+import { callbackTopic } from './callbacks.ts';
 import { guardRenderer, problemRenderer, type Refusal, refusal, render } from './codes.ts';
 import { open, seal } from './message-crypto.ts';
-import type { Ctx, Operation } from './operations/context.ts';
+import { CALLBACK_TOPIC, type Ctx, type Operation } from './operations/context.ts';
 import { paymentOperations } from './operations/payments.ts';
+import { refundOperations } from './operations/refunds.ts';
 import { authorizeDevice, claimedByServiceCode, type DeviceCall, deviceAuthenticator } from './operations/session.ts';
 import { tokenOperations } from './operations/tokens.ts';
 import { inProgress, sessionDedupe } from './replay.ts';
@@ -25,6 +27,7 @@ import { authorizeRouteSchema, PATHS, type SessionPath, sessionRouteSchema } fro
 function operationsByPath(deps: GatewayDeps): Record<SessionPath, Operation> {
   const tokens = tokenOperations(deps);
   const pay = paymentOperations(deps);
+  const refunds = refundOperations(deps);
   return {
     [PATHS.create]: tokens.create,
     [PATHS.list]: tokens.list,
@@ -36,6 +39,9 @@ function operationsByPath(deps: GatewayDeps): Record<SessionPath, Operation> {
     [PATHS.tokenC2a3ds]: pay.threeDs,
     [PATHS.purchase]: pay.purchaseByCard,
     [PATHS.purchase3ds]: pay.threeDs,
+    [PATHS.refund]: refunds.refund,
+    [PATHS.operation]: refunds.byOperationId,
+    [PATHS.byReference]: refunds.byMerchantRequestId,
   };
 }
 
@@ -91,6 +97,8 @@ export async function registerAlliancePay(app: FastifyInstance, deps: GatewayDep
     dedupe: { answers, key: sessionDedupe(deps.now), inProgress },
   });
   const read = sessionInput(auth);
+  // Callbacks of outcomes (notificationUrl) are written by the vault with them and built here when delivered.
+  deps.outbox.register(CALLBACK_TOPIC, callbackTopic(deps, auth));
 
   app.register(async (scope) => {
     // The route schemas document the wire (schemas.ts); the handlers read and refuse fields themselves.

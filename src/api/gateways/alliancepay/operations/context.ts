@@ -5,7 +5,7 @@ import type { Caller } from '../../../../vault/deps.ts';
 import { type Body, fieldReader, type StringRule } from '../../kit/fields.ts';
 import type { GatewayDeps } from '../../kit/module.ts';
 import type { Credential } from '../auth.ts';
-import { duplicate, fieldFault, refusal } from '../codes.ts';
+import { duplicate, fieldFault, invalid, refusal } from '../codes.ts';
 import { open } from '../message-crypto.ts';
 
 /** The vault services the operations use. */
@@ -69,3 +69,43 @@ export async function withReference<T>(deps: OperationDeps, ctx: Ctx, reference:
 
 /** The merchantRequestId every write carries. */
 export const reference = (b: Body): string => need(b, 'merchantRequestId', { max: 36, pattern: UUIDISH });
+
+/** Where the callback of an operation goes, and whether it is encrypted: `notificationUrl`, `notificationEncryption`. */
+export interface Notify {
+  url: string;
+  encrypted: boolean;
+}
+
+/**
+ * The callback a request asks for (null: none; an empty `notificationUrl` asks for none, as the REFUND example
+ * sends it). The URL must be absolute http(s); `notificationEncryption` is `"true"`/`"false"` as documented, or a
+ * JSON boolean (*chosen*: the answers show it as one).
+ */
+export function readNotify(b: Body): Notify | null {
+  const url = str(b, 'notificationUrl', { max: 1000 });
+  const flag = b.notificationEncryption;
+  if (flag !== undefined && flag !== null && flag !== 'true' && flag !== 'false' && typeof flag !== 'boolean') {
+    throw invalid('notificationEncryption', 'must be true or false');
+  }
+  if (url === undefined) return null;
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = null;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.username || parsed.password) {
+    throw invalid('notificationUrl', 'must be an absolute http or https URL');
+  }
+  return { url, encrypted: flag === true || flag === 'true' };
+}
+
+/** The outbox topic of AlliancePay callbacks (callbacks.ts builds them). */
+export const CALLBACK_TOPIC = 'alliancepay.callback';
+
+/** The vault's delivery request for a callback. */
+export const notifyRequest = (n: Notify, ctx: Ctx) => ({
+  topic: CALLBACK_TOPIC,
+  url: n.url,
+  options: { encrypted: n.encrypted, credentialId: ctx.cred.credentialId },
+});
