@@ -205,6 +205,7 @@ export async function buildApp(
     customerCards: vault.customerCards,
     sessions: vault.sessions,
     replays: vault.replays,
+    outbox: vault.outbox,
     now: vault.now,
     config,
   };

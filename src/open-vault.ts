@@ -31,6 +31,7 @@ import { createIdempotencyService } from './vault/idempotency.ts';
 import { createKeyService } from './vault/keys.ts';
 import { createMasterKeyCheck, type MasterKeyCheck } from './vault/master-key-check.ts';
 import { createMerchantService } from './vault/merchants.ts';
+import { createOutboxService } from './vault/outbox.ts';
 import { createPaymentService, noopPaymentMetrics, type PaymentMetrics } from './vault/payments.ts';
 import { createReplayService } from './vault/replay.ts';
 import { createRevealService } from './vault/reveal.ts';
@@ -68,6 +69,8 @@ export interface Vault {
   readonly redis: RedisClient | null;
   /** Change notifications between processes; a server calls `changes.listen()` to hear the others'. */
   readonly changes: ChangeFeed;
+  /** Deliveries to merchants' URLs (callbacks), written with the outcomes they report: vault/outbox.ts. */
+  readonly outbox: ReturnType<typeof createOutboxService>;
   close(): Promise<void>;
 }
 
@@ -178,6 +181,7 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     now: deps.now,
     redis,
     changes,
+    outbox: createOutboxService({ db: store.db, now: deps.now, kind: store.kind }),
     close: async () => {
       await changes.close();
       if (redis) redis.disconnect();

@@ -102,16 +102,52 @@ export async function startServer(
     Math.min(config.cvvTtlSeconds * 1000, 60_000),
   );
   sweeper.unref();
+  const delivery = startDeliveryLoop(log, vault);
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
       clearInterval(sweeper);
+      await delivery.stop();
       await app.close();
       await vault.close();
     })();
     return stopping;
   };
   return { app, vault, url, stop };
+}
+
+/** How often every instance looks for due callbacks (vault/outbox.ts), and how long one POST may take. */
+const DELIVERY_EVERY_MS = 1000;
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+/**
+ * The outbox's delivery loop: every instance claims due deliveries (the claim keeps two from sending the same
+ * attempt), one step at a time. A failed attempt is logged by delivery id and result only, never its body or URL.
+ */
+function startDeliveryLoop(log: Logger, vault: Vault): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  const step = async () => {
+    try {
+      for (const r of await vault.outbox.deliverDue({ timeoutMs: DELIVERY_TIMEOUT_MS })) {
+        if (r.outcome !== 'delivered')
+          log.warn({ delivery: r.id, topic: r.topic, attempt: r.attempt, result: r.result, outcome: r.outcome }, 'callback not delivered');
+      }
+    } catch (e) {
+      log.warn({ err: { message: (e as Error).message } }, 'callback delivery step failed');
+    }
+  };
+  const timer = setInterval(() => {
+    running ??= step().finally(() => {
+      running = null;
+    });
+  }, DELIVERY_EVERY_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
 }
 
 const CHANGE = 'tokenvault:change';

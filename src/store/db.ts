@@ -29,6 +29,7 @@ import * as gatewaySessions from './migrations/0006-gateway-sessions.ts';
 import * as windowKeys from './migrations/0007-window-keys.ts';
 import * as sessionMerchant from './migrations/0008-session-merchant.ts';
 import * as replayClaims from './migrations/0009-replay-claims.ts';
+import * as outbox from './migrations/0010-outbox.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -75,6 +76,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007-window-keys': windowKeys,
   '0008-session-merchant': sessionMerchant,
   '0009-replay-claims': replayClaims,
+  '0010-outbox': outbox,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -50,6 +50,18 @@ export const paymentStore = {
       .where('payments.merchant_id', '=', merchantId)
       .executeTakeFirst(),
 
+  /** The merchant's newest event with this follow-on reference (an AlliancePay refund's merchantRequestId). */
+  eventByReference: (q: Executor, merchantId: string, reference: string) =>
+    q
+      .selectFrom('payment_events')
+      .innerJoin('payments', 'payments.id', 'payment_events.payment_id')
+      .selectAll('payment_events')
+      .where('payment_events.reference', '=', reference)
+      .where('payments.merchant_id', '=', merchantId)
+      .orderBy('payment_events.created_at', 'desc')
+      .limit(1)
+      .executeTakeFirst(),
+
   events: (q: Executor, paymentId: string) =>
     q.selectFrom('payment_events').selectAll().where('payment_id', '=', paymentId).orderBy('created_at').orderBy('id').execute(),
 

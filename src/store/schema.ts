@@ -183,6 +183,31 @@ export interface PaymentEventRow {
   status_after: string;
   detail: string | null;
   created_at: string;
+  /** The merchant's own reference of a follow-on call (an AlliancePay refund's merchantRequestId), if it gave one. */
+  reference?: string | null;
+}
+
+/** One delivery to a merchant's URL (vault/outbox.ts). */
+export interface OutboxRow {
+  id: string;
+  merchant_id: string;
+  /** Who builds the request: the handler registered under this name (e.g. `alliancepay.callback`). */
+  topic: string;
+  payment_id: string | null;
+  event_id: string | null;
+  url: string;
+  /** JSON: what the topic's handler was asked for (e.g. encryption). */
+  options: string | null;
+  state: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  next_attempt_at: string;
+  /** Until when the instance that claimed it owns it; past it, another may. */
+  claimed_until: string | null;
+  claim: string | null;
+  /** What the last attempt got: `http 500`, `timeout`, `error`… (never a body). */
+  last_result: string | null;
+  created_at: string;
+  updated_at: string;
 }
 
 export interface GatewaySessionRow {
@@ -224,4 +249,5 @@ export interface Database {
   payment_events: PaymentEventRow;
   gateway_sessions: GatewaySessionRow;
   window_keys: WindowKeyRow;
+  outbox: OutboxRow;
 }

@@ -21,7 +21,7 @@ import { type PaymentDeps, paymentContext } from './payments/context.ts';
 import { createFirstCall, type PayInput } from './payments/first-call.ts';
 import { createFollowUps } from './payments/follow-ups.ts';
 import { eventView, type PaymentEventView, type PaymentView, paymentView } from './payments/view.ts';
-import { claimedValue, type ReferenceClaim } from './references.ts';
+import { type ReferenceClaim, referenceKey } from './references.ts';
 
 export { noopPaymentMetrics, type PaymentMetrics } from './payments/context.ts';
 export type { PayInput } from './payments/first-call.ts';
@@ -70,13 +70,13 @@ export function createPaymentService(deps: PaymentDeps) {
       return succeed({ payment: payment.value, event: eventView(row) });
     },
 
-    /** The follow-on call a merchant reference was claimed for (FollowOnOptions.claim), once it succeeded. */
+    /** The follow-on call made with a merchant reference (FollowOnOptions.reference), once it succeeded. */
     async followOnByReference(
       caller: Caller,
       claim: ReferenceClaim,
     ): Promise<VaultResult<{ payment: PaymentView; event: PaymentEventView }>> {
-      const eventId = await claimedValue(db, caller.merchantId, claim);
-      return eventId === null ? fail('payment_not_found', 'no such payment') : this.followOn(caller, eventId);
+      const row = await paymentStore.eventByReference(db, caller.merchantId, referenceKey(claim));
+      return row ? this.followOn(caller, row.id) : fail('payment_not_found', 'no such payment');
     },
 
     async list(

@@ -16,7 +16,9 @@ export class ReferenceTaken extends Error {
   override name = 'ReferenceTaken';
 }
 
-const keyOf = (c: ReferenceClaim) => `ref:${c.namespace}:${c.reference}`;
+/** The claim's key: also what a follow-on event records as its reference (payments.followOnByReference). */
+export const referenceKey = (c: ReferenceClaim) => `ref:${c.namespace}:${c.reference}`;
+const keyOf = referenceKey;
 
 /** Claims the reference on `q` (a transaction, or the database for a commit of its own): false if taken. */
 export const claimNow = (q: Executor, merchantId: string, claim: ReferenceClaim, at: string): Promise<boolean> =>
@@ -32,17 +34,4 @@ export async function releaseClaim(q: Executor, merchantId: string, claim: Refer
 
 export async function isReferenceTaken(q: Executor, merchantId: string, claim: ReferenceClaim): Promise<boolean> {
   return (await idempotencyStore.get(q, merchantId, keyOf(claim))) !== undefined;
-}
-
-/**
- * Records what a claimed reference names (a refund's or void's event id), in the commit that wrote it, so the
- * merchant can look the object up by its reference. A bound claim is never released.
- */
-export const bindClaim = (q: Executor, merchantId: string, claim: ReferenceClaim, value: string): Promise<unknown> =>
-  idempotencyStore.complete(q, merchantId, keyOf(claim), 200, value);
-
-/** What a claimed reference names: null when it is unclaimed, or claimed but not bound (its call still running or refused). */
-export async function claimedValue(q: Executor, merchantId: string, claim: ReferenceClaim): Promise<string | null> {
-  const row = await idempotencyStore.get(q, merchantId, keyOf(claim));
-  return row?.state === 'done' ? row.response : null;
 }

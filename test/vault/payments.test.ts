@@ -158,23 +158,29 @@ describe('follow-on calls as resources of their own', () => {
     const p = ok(await t.vault.payments.authorize(t.caller, { token, amount: 1000, currency: 'USD', capture: true }));
     const claim = { namespace: 'test-refund', reference: 'RF-1' };
     fake.answer('decline');
-    expect(await t.vault.payments.refund(t.caller, p.id, 100, { claim })).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+    expect(await t.vault.payments.refund(t.caller, p.id, 100, { reference: claim })).toMatchObject({
+      ok: false,
+      error: 'invalid_payment_state',
+    });
     fake.answer('unavailable');
-    expect(await t.vault.payments.refund(t.caller, p.id, 100, { claim })).toMatchObject({ ok: false, error: 'processor_unavailable' });
+    expect(await t.vault.payments.refund(t.caller, p.id, 100, { reference: claim })).toMatchObject({
+      ok: false,
+      error: 'processor_unavailable',
+    });
     expect(await t.vault.payments.followOnByReference(t.caller, claim)).toMatchObject({ ok: false, error: 'payment_not_found' });
-    const done = ok(await t.vault.payments.refund(t.caller, p.id, 100, { claim }));
+    const done = ok(await t.vault.payments.refund(t.caller, p.id, 100, { reference: claim }));
     expect(done.event?.detail).toEqual({ reference: 'RF-1' });
     const found = ok(await t.vault.payments.followOnByReference(t.caller, claim));
     expect(found.event).toEqual(done.event);
     // Used: a second call with it is refused before anything moves.
     const calls = fake.calls;
-    expect(await t.vault.payments.refund(t.caller, p.id, 100, { claim })).toMatchObject({ ok: false, error: 'reference_taken' });
+    expect(await t.vault.payments.refund(t.caller, p.id, 100, { reference: claim })).toMatchObject({ ok: false, error: 'reference_taken' });
     expect(fake.calls).toBe(calls);
     expect(ok(await t.vault.payments.get(t.caller, p.id)).refundedAmount).toBe(100);
     // A void's claim is the same, in its own namespace here.
     const a = ok(await t.vault.payments.authorize(t.caller, { token, amount: 500, currency: 'USD', capture: false }));
     const voidClaim = { namespace: 'test-void', reference: 'RF-1' };
-    const voided = ok(await t.vault.payments.void(t.caller, a.id, { claim: voidClaim }));
+    const voided = ok(await t.vault.payments.void(t.caller, a.id, { reference: voidClaim }));
     expect(ok(await t.vault.payments.followOnByReference(t.caller, voidClaim)).event.id).toBe(voided.event?.id);
     expect(await t.vault.payments.followOnByReference({ ...t.caller, merchantId: 'mer_other' }, voidClaim)).toMatchObject({ ok: false });
   });

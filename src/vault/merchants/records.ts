@@ -8,6 +8,7 @@ import { inTransaction } from '../../store/db.ts';
 import { CREDENTIAL_SECRET } from '../../store/encrypted-fields.ts';
 import { idempotencyStore } from '../../store/idempotency-store.ts';
 import { merchantStore } from '../../store/merchant-store.ts';
+import { outboxStore } from '../../store/outbox-store.ts';
 import { sessionStore } from '../../store/session-store.ts';
 import { iso, type VaultDeps } from '../deps.ts';
 import { fail, succeed, type VaultResult } from '../errors.ts';
@@ -58,6 +59,8 @@ export function createMerchantRecords(deps: VaultDeps, access: AccessControl, pr
         await cardStore.clearHolderDataOfMerchant(tx, merchantId);
         await customerStore.clearPersonalDataOfMerchant(tx, merchantId);
         await addressStore.deleteOfMerchant(tx, merchantId);
+        // Callbacks not yet delivered are not sent for a merchant that no longer exists.
+        await outboxStore.deletePendingOfMerchant(tx, merchantId);
         await appendAudit(tx, { merchantId, actor, action: 'merchant.delete', target: merchantId, detail: { keysDestroyed } }, at);
       });
       // Every process drops the merchant's API keys and unwrapped data keys: crypto-shredding takes effect there.

@@ -32,6 +32,7 @@ export function paymentContext(deps: PaymentDeps) {
     statusAfter: string,
     at: string,
     detail?: Record<string, unknown>,
+    reference?: string,
   ): Promise<PaymentEventRow> => {
     const row: PaymentEventRow = {
       id: newId('pev'),
@@ -42,6 +43,7 @@ export function paymentContext(deps: PaymentDeps) {
       status_after: statusAfter,
       detail: detail ? JSON.stringify(detail) : null,
       created_at: at,
+      ...(reference !== undefined ? { reference } : {}),
     };
     await paymentStore.insertEvent(tx, row);
     return row;

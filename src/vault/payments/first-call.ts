@@ -17,6 +17,7 @@ import type { PaymentRow } from '../../store/schema.ts';
 import type { HeldCvv } from '../cards.ts';
 import { type Caller, iso } from '../deps.ts';
 import { fail, succeed, type VaultResult } from '../errors.ts';
+import { enqueueDelivery, type NotifyRequest } from '../outbox.ts';
 import { claimInTransaction, type ReferenceClaim, ReferenceTaken } from '../references.ts';
 import type { PaymentContext } from './context.ts';
 import { type PaymentView, paymentView } from './view.ts';
@@ -35,6 +36,8 @@ export interface PayInput {
   newId?: () => string;
   /** A security code sent with this payment (AlliancePay); else the one held since tokenization, if any. */
   cvv?: string;
+  /** A delivery to the merchant (vault/outbox.ts) of the outcome, written with it; not while a challenge is pending. */
+  notify?: NotifyRequest;
 }
 
 type Kind = 'payment' | 'credit';
@@ -157,7 +160,10 @@ export function createFirstCall(ctx: PaymentContext) {
       if (a.input.claim) await claimInTransaction(tx, caller.merchantId, a.input.claim, at);
       await paymentStore.insert(tx, row);
       const detail = outcome.result === 'declined' ? { decline: outcome.decline } : undefined;
-      await ctx.event(tx, a.id, a.operation, money.amount, outcome.result, row.status, at, detail);
+      const written = await ctx.event(tx, a.id, a.operation, money.amount, outcome.result, row.status, at, detail);
+      if (a.input.notify && outcome.result !== 'challenge') {
+        await enqueueDelivery(tx, caller.merchantId, { paymentId: a.id, eventId: written.id }, a.input.notify, at);
+      }
       if (single && outcome.result === 'declined') await ctx.releaseSingleUse(tx, card.id, at);
       const success = outcome.result === 'approved' || outcome.result === 'challenge';
       await ctx.audit(tx, caller, `payment.${a.operation}`, a.id, at, success ? 'success' : 'failure', {

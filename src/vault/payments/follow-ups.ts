@@ -22,17 +22,22 @@ import { type PaymentPatch, paymentStore } from '../../store/payment-store.ts';
 import type { PaymentRow } from '../../store/schema.ts';
 import { type Caller, iso } from '../deps.ts';
 import { fail, succeed, type VaultFailure, type VaultResult } from '../errors.ts';
-import { bindClaim, claimInTransaction, type ReferenceClaim, ReferenceTaken, releaseClaim } from '../references.ts';
+import { enqueueDelivery, type NotifyRequest } from '../outbox.ts';
+import { claimInTransaction, type ReferenceClaim, ReferenceTaken, referenceKey, releaseClaim } from '../references.ts';
 import type { PaymentContext } from './context.ts';
 import { amountsOf, eventView, n, type PaymentView, paymentView } from './view.ts';
 
 /**
- * Options of a refund or void. `claim`: the merchant's reference for this call (AppotaPay's refund and reversal
- * `merchantRefId`), claimed with the reservation (reference_taken if used), released if the processor does not
- * confirm, else kept in the event's detail (`reference`) and bound to the event's id (payments.followOnByReference).
+ * What a follow-on call (refund, void, capture) may carry:
+ * - `reference`: the merchant's own reference for this call (AppotaPay's refund and reversal `merchantRefId`,
+ *   AlliancePay's `merchantRequestId`): single-use in its namespace, claimed with the reservation
+ *   (`reference_taken` if used), released if the processor does not confirm, and recorded on the event, where
+ *   payments.followOnByReference finds it;
+ * - `notify`: a delivery of its outcome (vault/outbox.ts), written in the same commit.
  */
 export interface FollowOnOptions {
-  claim?: ReferenceClaim;
+  reference?: ReferenceClaim;
+  notify?: NotifyRequest;
 }
 
 /** A reference claimed meanwhile rolled the reservation back. */
@@ -84,15 +89,15 @@ export function createFollowUps(ctx: PaymentContext) {
     at: string,
     undo: (tx: Executor) => Promise<unknown>,
     auditDetail: Record<string, string | number>,
-    claim?: ReferenceClaim,
+    opts: FollowOnOptions = {},
   ): Promise<VaultResult<PaymentView>> {
     const final = await inTransaction(db, async (tx) => {
       if (result.result !== 'approved') await undo(tx);
       const fresh = (await paymentStore.byId(tx, caller.merchantId, id)) as PaymentRow;
       const declined = op !== 'void' && result.result === 'declined' ? { decline: result.decline } : undefined;
-      const detail = claim ? { ...declined, reference: claim.reference } : declined;
-      const written = await ctx.event(tx, id, op, amount, result.result, fresh.status, at, detail);
-      if (claim && result.result === 'approved') await bindClaim(tx, caller.merchantId, claim, written.id);
+      const reference = opts.reference && result.result === 'approved' ? referenceKey(opts.reference) : undefined;
+      const written = await ctx.event(tx, id, op, amount, result.result, fresh.status, at, declined, reference);
+      if (opts.notify) await enqueueDelivery(tx, caller.merchantId, { paymentId: id, eventId: written.id }, opts.notify, at);
       const outcome = result.result === 'approved' ? 'success' : 'failure';
       await ctx.audit(tx, caller, `payment.${op}`, id, at, outcome, auditDetail);
       return { fresh, written };
@@ -130,9 +135,10 @@ export function createFollowUps(ctx: PaymentContext) {
     id: string,
     op: AmountMove,
     requested: number | undefined,
-    { claim }: FollowOnOptions = {},
+    opts: FollowOnOptions = {},
   ): Promise<VaultResult<PaymentView>> {
     const { merchantId } = caller;
+    const claim = opts.reference;
     const row = await paymentStore.byId(db, merchantId, id);
     if (!row) return fail('payment_not_found', 'no such payment');
     const a = amountsOf(row);
@@ -160,10 +166,11 @@ export function createFollowUps(ctx: PaymentContext) {
     const req = { reference: id, processorRef: row.processor_ref ?? '', amount, currency: row.currency };
     const result = await call(caller, op, id, () => (op === 'capture' ? processor.capture(req) : processor.refund(req)), undo, true);
     if ('ok' in result) return result;
-    return settle(caller, id, op, amount, result, iso(deps.now()), undo, { amount, currency: row.currency }, claim);
+    return settle(caller, id, op, amount, result, iso(deps.now()), undo, { amount, currency: row.currency }, opts);
   }
 
-  async function voidPayment(caller: Caller, id: string, { claim }: FollowOnOptions = {}): Promise<VaultResult<PaymentView>> {
+  async function voidPayment(caller: Caller, id: string, opts: FollowOnOptions = {}): Promise<VaultResult<PaymentView>> {
+    const claim = opts.reference;
     const { merchantId } = caller;
     const row = await paymentStore.byId(db, merchantId, id);
     if (!row) return fail('payment_not_found', 'no such payment');
@@ -189,11 +196,16 @@ export function createFollowUps(ctx: PaymentContext) {
     const result = await call(caller, 'void', id, () => processor.void(ref), undo, false);
     if ('ok' in result) return result;
     const authorized = n(row.authorized_amount);
-    return settle(caller, id, 'void', authorized, result, at, undo, { amount: authorized }, claim);
+    return settle(caller, id, 'void', authorized, result, at, undo, { amount: authorized }, opts);
   }
 
   /** Completes a 3-D Secure challenge with the cardholder's result. */
-  async function authenticate(caller: Caller, id: string, authenticated: boolean): Promise<VaultResult<PaymentView>> {
+  async function authenticate(
+    caller: Caller,
+    id: string,
+    authenticated: boolean,
+    opts: Pick<FollowOnOptions, 'notify'> = {},
+  ): Promise<VaultResult<PaymentView>> {
     const { merchantId } = caller;
     const row = await paymentStore.byId(db, merchantId, id);
     if (!row) return fail('payment_not_found', 'no such payment');
@@ -232,7 +244,8 @@ export function createFollowUps(ctx: PaymentContext) {
         const card = await cardStore.getCard(tx, merchantId, row.card_id);
         if (card?.usage === 'SINGLE') await cardStore.moveStatus(tx, row.card_id, SINGLE_USE.release, at);
       }
-      await ctx.event(tx, id, 'authenticate', amount, outcome.result, status, at, decline ? { decline } : undefined);
+      const written = await ctx.event(tx, id, 'authenticate', amount, outcome.result, status, at, decline ? { decline } : undefined);
+      if (opts.notify) await enqueueDelivery(tx, merchantId, { paymentId: id, eventId: written.id }, opts.notify, at);
       await ctx.audit(tx, caller, 'payment.authenticate', id, at, approved ? 'success' : 'failure', { result: outcome.result, decline });
       return succeed((await paymentStore.byId(tx, merchantId, id)) as PaymentRow);
     });
@@ -242,7 +255,7 @@ export function createFollowUps(ctx: PaymentContext) {
   }
 
   return {
-    capture: (caller: Caller, id: string, amount?: number) => amountMove(caller, id, 'capture', amount),
+    capture: (caller: Caller, id: string, amount?: number, opts?: FollowOnOptions) => amountMove(caller, id, 'capture', amount, opts),
     refund: (caller: Caller, id: string, amount?: number, opts?: FollowOnOptions) => amountMove(caller, id, 'refund', amount, opts),
     void: voidPayment,
     authenticate,

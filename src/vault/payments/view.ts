@@ -11,6 +11,8 @@ export interface PaymentEventView {
   statusAfter: string;
   detail: Record<string, unknown> | null;
   at: string;
+  /** The merchant's own reference of this call, when it gave one (FollowOnOptions.reference). */
+  reference?: string;
 }
 
 export interface PaymentView {
@@ -73,6 +75,7 @@ export function eventView(e: PaymentEventRow): PaymentEventView {
     statusAfter: e.status_after,
     detail: e.detail ? (JSON.parse(e.detail) as Record<string, unknown>) : null,
     at: e.created_at,
+    ...(e.reference ? { reference: e.reference } : {}),
   };
 }
 

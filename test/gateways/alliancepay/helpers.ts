@@ -141,6 +141,9 @@ export const PATHS = {
   tokenC2a3ds: '/ecom/execute_request/payments/v1/token/c2a/3ds',
   purchase: '/ecom/execute_request/payments/v1/purchase',
   purchase3ds: '/ecom/execute_request/payments/v1/purchase/3ds',
+  refund: '/ecom/execute_request/payments/v3/refund',
+  operation: '/ecom/execute_request/payments/v1/operations',
+  byReference: '/ecom/execute_request/payments/v1/operation/by_merchant_request_id',
 } as const;
 
 /** `privateJwk`: the merchant's own private key, when it registered its own public JWK. */

@@ -156,6 +156,14 @@ async function pendingOperation(path: Path): Promise<string> {
   return r.operationId;
 }
 
+/** A successful token purchase (for REFUND and the getting-data calls). */
+async function paidPurchase(): Promise<Json> {
+  const r = await accepted(await post(PATHS.tokenPurchase, await realExample(PATHS.tokenPurchase)));
+  expect(r.status).toBe('SUCCESS');
+  return r;
+}
+const paidOperation = async (): Promise<string> => (await paidPurchase()).operationId;
+
 /** The documented example of `path` made real: this merchant, fresh references, real tokens and operations. */
 async function realExample(path: Path): Promise<Json> {
   const body = payloadExample(path);
@@ -165,7 +173,9 @@ async function realExample(path: Path): Promise<Json> {
   if ('encryptedExpDate' in body) body.encryptedExpDate = await ap.encField(EXP);
   if ('cvv' in body) body.cvv = await ap.encField('123');
   if ('token' in body) body.token = await createToken(MASTERCARD);
-  if ('operationId' in body) body.operationId = await pendingOperation(path);
+  if ('operationId' in body) body.operationId = path === PATHS.refund ? await paidOperation() : await pendingOperation(path);
+  if (path === PATHS.operation) body.id = await paidOperation();
+  if (path === PATHS.byReference) body.merchantRequestId = (await paidPurchase()).merchantRequestId;
   return body;
 }
 

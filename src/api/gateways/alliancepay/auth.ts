@@ -41,6 +41,22 @@ export function requestId(request: FastifyRequest): string {
   return id;
 }
 
+/** The media type of a request (its Content-Type without parameters, lower case; '' when absent). */
+const mediaType = (request: FastifyRequest): string => (header(request, 'content-type') ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+
+/**
+ * The Content-Type a route takes, checked before anything else: `application/json` for opening a session (the
+ * authentication page), `text/plain` for the JWE body of every other call (the official SDK's request builder).
+ * Anything else is refused with `b_request_is_not_correct` (*chosen*: AlliancePay documents no code for it).
+ */
+export function requireContentType(expected: 'application/json' | 'text/plain') {
+  return (request: FastifyRequest): void => {
+    if (mediaType(request) !== expected) {
+      throw refusal('b_request_is_not_correct', { detail: `Content-Type must be ${expected}` });
+    }
+  };
+}
+
 /**
  * The credential a session call names before it is verified (the guard counts failures against it): its device
  * id, when it also presents a refresh token (without one it guesses nothing: its address counts it).
@@ -73,6 +89,12 @@ export function createAuth({ merchants, sessions, cards }: Pick<GatewayDeps, 'me
       const r = await credentials.byLookupKey(serviceCode);
       if (!r.ok) throw refusal('b_merchant_not_found');
       return r.credential;
+    },
+
+    /** A credential still usable, by its id (a callback is sealed to its merchant key); null when revoked. */
+    async byId(credentialId: string, merchantId: string): Promise<Credential | null> {
+      const r = await credentials.byId(credentialId, merchantId);
+      return r.ok ? r.credential : null;
     },
 
     /** The session a call names, its credential still usable (the pipeline then takes the merchant's rate). */

@@ -21,6 +21,7 @@ export const CODES = {
   b_token_not_active: [200, 'Token is not active'],
   b_duplicate_field_value: [400, 'Duplicate field value'],
   b_error_parse_json: [400, 'Error parsing JSON'],
+  b_request_is_not_correct: [400, 'Request is not correct'],
   b_user_merchant_request_mismatch: [400, 'Merchant in the request does not match the session'],
   b_txn_not_allowed: [400, 'Transaction not allowed'],
   b_unknown_device: [401, 'Unknown device'],
@@ -97,6 +98,8 @@ export function paymentRefusal(f: VaultFailure): Refusal {
       return invalid('coinAmount', f.detail ?? 'is not a valid amount');
     case 'payment_not_found':
       return refusal('payment_operation_not_found');
+    case 'reference_taken':
+      return duplicate('merchantRequestId');
     default:
       return refusal('b_txn_not_allowed', { detail: f.detail ?? f.error });
   }

@@ -14,7 +14,7 @@ import { type Refusal, refusal } from './codes.ts';
 import { PATHS } from './schemas.ts';
 
 /** Session calls that only read. */
-const READS = new Set<string>([PATHS.list, PATHS.get]);
+const READS = new Set<string>([PATHS.list, PATHS.get, PATHS.operation, PATHS.byReference]);
 
 /** The dedupe key of a state-changing session call: its session, path and body; kept while the session lives. */
 export function sessionDedupe(now: () => Date) {

@@ -12,11 +12,13 @@ import { firstAnswers } from '../kit/first-answers.ts';
 import type { GatewayDeps } from '../kit/module.ts';
 import { gatewayPipeline } from '../kit/pipeline.ts';
 import type { GatewayRefusal } from '../kit/refusal.ts';
-import { type Auth, type Credential, claimedBySession, createAuth, requestId, type SessionCall } from './auth.ts';
+import { type Auth, type Credential, claimedBySession, createAuth, requestId, requireContentType, type SessionCall } from './auth.ts';
+import { callbackTopic } from './callbacks.ts';
 import { guardRenderer, problemRenderer, type Refusal, refusal, render } from './codes.ts';
 import { open, seal } from './message-crypto.ts';
-import type { Ctx, Operation } from './operations/context.ts';
+import { CALLBACK_TOPIC, type Ctx, type Operation } from './operations/context.ts';
 import { paymentOperations } from './operations/payments.ts';
+import { refundOperations } from './operations/refunds.ts';
 import { authorizeDevice, claimedByServiceCode, type DeviceCall, deviceAuthenticator } from './operations/session.ts';
 import { tokenOperations } from './operations/tokens.ts';
 import { inProgress, sessionDedupe } from './replay.ts';
@@ -25,6 +27,7 @@ import { authorizeRouteSchema, PATHS, type SessionPath, sessionRouteSchema } fro
 function operationsByPath(deps: GatewayDeps): Record<SessionPath, Operation> {
   const tokens = tokenOperations(deps);
   const pay = paymentOperations(deps);
+  const refunds = refundOperations(deps);
   return {
     [PATHS.create]: tokens.create,
     [PATHS.list]: tokens.list,
@@ -36,6 +39,9 @@ function operationsByPath(deps: GatewayDeps): Record<SessionPath, Operation> {
     [PATHS.tokenC2a3ds]: pay.threeDs,
     [PATHS.purchase]: pay.purchaseByCard,
     [PATHS.purchase3ds]: pay.threeDs,
+    [PATHS.refund]: refunds.refund,
+    [PATHS.operation]: refunds.byOperationId,
+    [PATHS.byReference]: refunds.byMerchantRequestId,
   };
 }
 
@@ -58,6 +64,9 @@ const wire = {
     reply.send({ jwe: await seal(answer, cred.value.merchantPublic) }),
 };
 
+const requireJson = requireContentType('application/json');
+const requireText = requireContentType('text/plain');
+
 export async function registerAlliancePay(app: FastifyInstance, deps: GatewayDeps): Promise<void> {
   const { guard } = deps;
   const auth = createAuth(deps);
@@ -68,7 +77,10 @@ export async function registerAlliancePay(app: FastifyInstance, deps: GatewayDep
     api: 'alliancepay',
     guard,
     scheme: 'virtual-device',
-    before: (request) => void requestId(request),
+    before: (request) => {
+      requireJson(request);
+      requestId(request);
+    },
     claimed: claimedByServiceCode,
     authenticate: deviceAuthenticator(auth),
   });
@@ -79,11 +91,14 @@ export async function registerAlliancePay(app: FastifyInstance, deps: GatewayDep
     guard,
     scheme: 'session',
     claimed: claimedBySession,
+    before: requireText,
     authenticate: auth.session,
     // A captured body replayed with a fresh request id gets the first answer (replay.ts).
     dedupe: { answers, key: sessionDedupe(deps.now), inProgress },
   });
   const read = sessionInput(auth);
+  // Callbacks of outcomes (notificationUrl) are written by the vault with them and built here when delivered.
+  deps.outbox.register(CALLBACK_TOPIC, callbackTopic(deps, auth));
 
   app.register(async (scope) => {
     // The route schemas document the wire (schemas.ts); the handlers read and refuse fields themselves.

@@ -10,6 +10,7 @@
 import { errorResponse, type OperationDoc, OVERLOADED, ok, SESSION_200, SESSION_400, TOO_MANY } from './schemas/answers.ts';
 import { API_VERSION, JWE_PATTERN, REQUEST_ID, type Schema } from './schemas/fields.ts';
 import { paymentDocs } from './schemas/payments.ts';
+import { refundDocs } from './schemas/refunds.ts';
 import { tokenDocs } from './schemas/tokens.ts';
 
 export { authorizeRouteSchema } from './schemas/session.ts';
@@ -29,12 +30,15 @@ export const PATHS = {
   tokenC2a3ds: '/ecom/execute_request/payments/v1/token/c2a/3ds',
   purchase: '/ecom/execute_request/payments/v1/purchase',
   purchase3ds: '/ecom/execute_request/payments/v1/purchase/3ds',
+  refund: '/ecom/execute_request/payments/v3/refund',
+  operation: '/ecom/execute_request/payments/v1/operations',
+  byReference: '/ecom/execute_request/payments/v1/operation/by_merchant_request_id',
 } as const;
 export type SessionPath = (typeof PATHS)[keyof typeof PATHS];
 
 const SESSION_SECURITY = [{ [DEVICE_SCHEME]: [], [REFRESH_SCHEME]: [] }];
 
-const DOCS: Record<keyof typeof PATHS, OperationDoc> = { ...tokenDocs, ...paymentDocs };
+const DOCS: Record<keyof typeof PATHS, OperationDoc> = { ...tokenDocs, ...paymentDocs, ...refundDocs };
 const OPS = Object.fromEntries(Object.entries(PATHS).map(([name, path]) => [path, DOCS[name as keyof typeof PATHS]])) as Record<
   SessionPath,
   OperationDoc

@@ -14,6 +14,7 @@ import type { CardService } from '../../../vault/cards.ts';
 import type { CustomerCardService } from '../../../vault/customer-cards.ts';
 import type { CustomerService } from '../../../vault/customers.ts';
 import type { MerchantService } from '../../../vault/merchants.ts';
+import type { OutboxService } from '../../../vault/outbox.ts';
 import type { PaymentService } from '../../../vault/payments.ts';
 import type { ReplayService } from '../../../vault/replay.ts';
 import type { SessionService } from '../../../vault/sessions.ts';
@@ -45,6 +46,8 @@ export interface GatewayDeps {
   sessions: SessionService;
   /** Replay claims and kept first answers, shared by every instance. */
   replays: ReplayService;
+  /** Where a gateway registers the handler that builds its callbacks (vault/outbox.ts). */
+  outbox: Pick<OutboxService, 'register'>;
   now: () => Date;
   config: Config;
   /** This gateway's own settings, by key, as configured. */

@@ -2,10 +2,11 @@
 import { randomBytes } from 'node:crypto';
 import { parseExpiryYYMM, parsePan } from '../../../../domain/card.ts';
 import type { Caller } from '../../../../vault/deps.ts';
+import type { ReferenceClaim } from '../../../../vault/references.ts';
 import { type Body, fieldReader, type StringRule } from '../../kit/fields.ts';
 import type { GatewayDeps } from '../../kit/module.ts';
 import type { Credential } from '../auth.ts';
-import { duplicate, fieldFault, refusal } from '../codes.ts';
+import { duplicate, fieldFault, invalid, refusal } from '../codes.ts';
 import { open } from '../message-crypto.ts';
 
 /** The vault services the operations use. */
@@ -56,16 +57,62 @@ export async function readCard(ctx: Ctx) {
 export const cardRefusal = (error: string) =>
   error === 'invalid_card_number' ? refusal('b_invalid_pan_format') : refusal('b_validation_card_expiration_date');
 
+/** Where a merchant's `merchantRequestId`s are claimed (each used once, whatever the call). */
+const REQUEST_REFERENCES = 'alliancepay';
+
+/** A `merchantRequestId` as the vault claims it (a follow-on's FollowOnOptions.reference). */
+export const requestReference = (reference: string): ReferenceClaim => ({ namespace: REQUEST_REFERENCES, reference });
+
 /** Runs `work` holding the merchant's `merchantRequestId` (used once); released when the work fails. */
 export async function withReference<T>(deps: OperationDeps, ctx: Ctx, reference: string, work: () => Promise<T>): Promise<T> {
-  if (!(await deps.cards.claimReference(ctx.caller, 'alliancepay', reference))) throw duplicate('merchantRequestId');
+  if (!(await deps.cards.claimReference(ctx.caller, REQUEST_REFERENCES, reference))) throw duplicate('merchantRequestId');
   try {
     return await work();
   } catch (e) {
-    await deps.cards.releaseReference(ctx.caller, 'alliancepay', reference);
+    await deps.cards.releaseReference(ctx.caller, REQUEST_REFERENCES, reference);
     throw e;
   }
 }
 
 /** The merchantRequestId every write carries. */
 export const reference = (b: Body): string => need(b, 'merchantRequestId', { max: 36, pattern: UUIDISH });
+
+/** Where the callback of an operation goes, and whether it is encrypted: `notificationUrl`, `notificationEncryption`. */
+export interface Notify {
+  url: string;
+  encrypted: boolean;
+}
+
+/**
+ * The callback a request asks for (null: none; an empty `notificationUrl` asks for none, as the REFUND example
+ * sends it). The URL must be absolute http(s); `notificationEncryption` is `"true"`/`"false"` as documented, or a
+ * JSON boolean (*chosen*: the answers show it as one).
+ */
+export function readNotify(b: Body): Notify | null {
+  const url = str(b, 'notificationUrl', { max: 1000 });
+  const flag = b.notificationEncryption;
+  if (flag !== undefined && flag !== null && flag !== 'true' && flag !== 'false' && typeof flag !== 'boolean') {
+    throw invalid('notificationEncryption', 'must be true or false');
+  }
+  if (url === undefined) return null;
+  let parsed: URL | null = null;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = null;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.username || parsed.password) {
+    throw invalid('notificationUrl', 'must be an absolute http or https URL');
+  }
+  return { url, encrypted: flag === true || flag === 'true' };
+}
+
+/** The outbox topic of AlliancePay callbacks (callbacks.ts builds them). */
+export const CALLBACK_TOPIC = 'alliancepay.callback';
+
+/** The vault's delivery request for a callback. */
+export const notifyRequest = (n: Notify, ctx: Ctx) => ({
+  topic: CALLBACK_TOPIC,
+  url: n.url,
+  options: { encrypted: n.encrypted, credentialId: ctx.cred.credentialId },
+});

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { MAX_AMOUNT } from '../../../../domain/money.ts';
 import type { PaymentView } from '../../../../vault/payments.ts';
 import { invalid, paymentRefusal, refusal } from '../codes.ts';
+import { NOTIFY_ENCRYPTED, NOTIFY_URL } from '../operation-json.ts';
 import { type PaymentAnswer, paymentJson, statusOf } from '../present.ts';
 import {
   allianceToken,
@@ -13,9 +14,11 @@ import {
   cardField,
   DATE,
   need,
+  notifyRequest,
   type OperationDeps,
   object,
   readCard,
+  readNotify,
   reference,
   str,
   TOKEN,
@@ -38,9 +41,10 @@ function readPayment(ctx: Ctx) {
   const txnType = str(b, 'txnType', { max: 20, pattern: /^(?:NONCVV|noncvv)$/ });
   const data = object(b, 'customerData', true) as Record<string, unknown>;
   need(data, 'senderCustomerId', { max: 255 });
-  for (const k of ['resultRedirectUrl', 'notificationUrl']) str(b, k, { max: 1000 });
+  str(b, 'resultRedirectUrl', { max: 1000 });
+  const notify = readNotify(b);
   for (const k of ['comment', 'purpose', 'merchantComment']) str(b, k, { max: 255 });
-  return { reference: ref, amount, mode, nonCvv: txnType !== undefined, sender: data.senderCustomerId as string };
+  return { reference: ref, amount, mode, nonCvv: txnType !== undefined, sender: data.senderCustomerId as string, notify };
 }
 type PaymentFields = ReturnType<typeof readPayment>;
 
@@ -51,15 +55,22 @@ async function readCvv(ctx: Ctx, nonCvv: boolean): Promise<string | undefined> {
   return cvv;
 }
 
-/** What AlliancePay sends to the vault for a payment: captured at once, in hryvnias, its own id format. */
-const paymentInput = (type: PaymentType, p: PaymentFields, cvv: string | undefined) => ({
+/**
+ * What AlliancePay sends to the vault for a payment: captured at once, in hryvnias, its own id format; its
+ * callback, if asked for, written with the outcome (and kept in the metadata for step 2 of 3-D Secure).
+ */
+const paymentInput = (ctx: Ctx, type: PaymentType, p: PaymentFields, cvv: string | undefined) => ({
   amount: p.amount,
   currency: 'UAH',
   capture: true,
   reference: p.reference,
-  metadata: { alliancepayType: type },
+  metadata: {
+    alliancepayType: type,
+    ...(p.notify ? { [NOTIFY_URL]: p.notify.url, [NOTIFY_ENCRYPTED]: String(p.notify.encrypted) } : {}),
+  },
   newId: randomUUID,
   ...(cvv !== undefined ? { cvv } : {}),
+  ...(p.notify ? { notify: notifyRequest(p.notify, ctx) } : {}),
 });
 
 export function paymentOperations(deps: OperationDeps) {
@@ -84,7 +95,7 @@ export function paymentOperations(deps: OperationDeps) {
     str(ctx.body, 'typeToken', { max: 30, pattern: TYPE_TOKEN });
     const cvv = await readCvv(ctx, p.nonCvv);
     return withReference(deps, ctx, p.reference, async () => {
-      const r = await payments.authorize(ctx.caller, { token, ...paymentInput(type, p, cvv) });
+      const r = await payments.authorize(ctx.caller, { token, ...paymentInput(ctx, type, p, cvv) });
       if (!r.ok) throw paymentRefusal(r);
       return (await answer(ctx, r.value, p)).answer;
     });
@@ -114,7 +125,7 @@ export function paymentOperations(deps: OperationDeps) {
         card: { pan, expiry, newToken: allianceToken },
         keep,
         ...(keep ? { customer: { findOrCreate: { customerId: p.sender } } } : {}),
-        payment: paymentInput('PURCHASE', p, cvv),
+        payment: paymentInput(ctx, 'PURCHASE', p, cvv),
         settleAfterChallenge: true,
       });
       if (!r.ok) throw r.step === 'payment' ? paymentRefusal(r) : refusal('b_invalid_request', { detail: r.detail ?? r.error });
@@ -129,7 +140,12 @@ export function paymentOperations(deps: OperationDeps) {
     need(ctx.body, 'merchantId', { max: 36 });
     const operationId = need(ctx.body, 'operationId', { max: 64 });
     const transStatus = need(ctx.body, 'transStatus', { max: 1, pattern: /^[YN]$/ });
-    const r = await payments.authenticate(ctx.caller, operationId, transStatus === 'Y');
+    // The callback step 1 asked for is sent when the challenge ends the payment.
+    const pending = await payments.get(ctx.caller, operationId);
+    if (!pending.ok) throw paymentRefusal(pending);
+    const url = pending.value.metadata?.[NOTIFY_URL];
+    const notify = url ? { notify: notifyRequest({ url, encrypted: pending.value.metadata?.[NOTIFY_ENCRYPTED] === 'true' }, ctx) } : {};
+    const r = await payments.authenticate(ctx.caller, operationId, transStatus === 'Y', notify);
     if (!r.ok) throw paymentRefusal(r);
     const json = paymentJson(r.value, ctx.cred, statusOf(r.value));
     const settled = await cardPayments.settle(ctx.caller, r.value);

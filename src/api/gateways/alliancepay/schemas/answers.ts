@@ -126,6 +126,11 @@ export const SESSION_200: Code[] = [
   'b_virtual_device_not_found',
   'b_refresh_token_absent',
 ];
-export const SESSION_400: Code[] = ['b_duplicate_field_value', 'b_error_parse_json', 'b_user_merchant_request_mismatch'];
+export const SESSION_400: Code[] = [
+  'b_duplicate_field_value',
+  'b_error_parse_json',
+  'b_request_is_not_correct',
+  'b_user_merchant_request_mismatch',
+];
 export const CARD_200: Code[] = ['b_invalid_pan_format', 'b_validation_card_expiration_date'];
 export const PAY_200: Code[] = ['b_token_not_found', 'b_token_not_active'];

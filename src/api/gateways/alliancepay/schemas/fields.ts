@@ -94,7 +94,15 @@ export const paymentCommon: Record<string, Schema> = {
   desiredThreeDSMode,
   txnType,
   resultRedirectUrl: text(1000, 'Where the cardholder returns after 3-D Secure.'),
-  notificationUrl: text(1000, 'Accepted; tokenvault sends no callbacks.'),
+  notificationUrl: text(
+    1000,
+    'Where the callback of the payment’s outcome is POSTed (absolute http or https URL); empty or absent: no callback. Retried after 5 s, 30 s, 5 min, 30 min and 1 h until answered HTTP 200.',
+  ),
+  notificationEncryption: {
+    type: ['string', 'boolean'],
+    enum: ['true', 'false', true, false],
+    description: '`true`: the callback body is `{"jwe": …}` to your merchant key; otherwise plain JSON.',
+  },
   comment: text(255, 'A comment.'),
   purpose: text(255, 'The purpose of the payment.'),
   merchantComment: text(255, 'Your comment, not shown to the cardholder.'),

@@ -64,7 +64,11 @@ export const authorizeRouteSchema: Schema = {
       ['b_invalid_request', 'b_merchant_not_found'],
       'The session',
     ),
-    400: errorResponse(400, ['b_error_parse_json'], 'The body is not a JSON object.'),
+    400: errorResponse(
+      400,
+      ['b_error_parse_json', 'b_request_is_not_correct'],
+      'The body is not a JSON object, or its Content-Type is not application/json.',
+    ),
     429: TOO_MANY,
     503: OVERLOADED,
   },

@@ -89,7 +89,7 @@ export async function createRefund({ payments, now }: FollowOnDeps, caller: Call
   const why = refundRefusal(charge, amount, now());
   if (why !== null) throw refusal(why);
   const claim: ReferenceClaim = { namespace: 'appotapay-refund', reference };
-  const r = await payments.refund(caller, charge.id, amount, { claim });
+  const r = await payments.refund(caller, charge.id, amount, { reference: claim });
   if (!r.ok || !r.value.event) {
     const recheck = async () => {
       const fresh = await payments.get(caller, charge.id);
@@ -107,7 +107,7 @@ export async function createReversal({ payments, now }: FollowOnDeps, caller: Ca
   const why = reversalRefusal(charge, now());
   if (why !== null) throw refusal(why);
   const claim: ReferenceClaim = { namespace: 'appotapay-reversal', reference };
-  const r = await payments.void(caller, charge.id, { claim });
+  const r = await payments.void(caller, charge.id, { reference: claim });
   if (!r.ok || !r.value.event) {
     const recheck = async () => {
       const fresh = await payments.get(caller, charge.id);
