@@ -95,8 +95,10 @@ export function createFollowUps(ctx: PaymentContext) {
       if (result.result !== 'approved') await undo(tx);
       const fresh = (await paymentStore.byId(tx, caller.merchantId, id)) as PaymentRow;
       const declined = op !== 'void' && result.result === 'declined' ? { decline: result.decline } : undefined;
+      const detail = opts.reference ? { ...declined, reference: opts.reference.reference } : declined;
+      // Only a call that went through keeps its reference (a refused one released it): found by its claim key.
       const reference = opts.reference && result.result === 'approved' ? referenceKey(opts.reference) : undefined;
-      const written = await ctx.event(tx, id, op, amount, result.result, fresh.status, at, declined, reference);
+      const written = await ctx.event(tx, id, op, amount, result.result, fresh.status, at, detail, reference);
       if (opts.notify) await enqueueDelivery(tx, caller.merchantId, { paymentId: id, eventId: written.id }, opts.notify, at);
       const outcome = result.result === 'approved' ? 'success' : 'failure';
       await ctx.audit(tx, caller, `payment.${op}`, id, at, outcome, auditDetail);

@@ -67,15 +67,18 @@ export function paymentView(r: PaymentRow, events?: PaymentEventRow[]): PaymentV
 }
 
 export function eventView(e: PaymentEventRow): PaymentEventView {
+  const detail = e.detail ? (JSON.parse(e.detail) as Record<string, unknown>) : null;
+  // The column holds the reference's claim key (for the lookup); the merchant's own text is in the detail.
+  const reference = typeof detail?.reference === 'string' ? detail.reference : null;
   return {
     id: e.id,
     type: e.type,
     amount: e.amount === null ? null : n(e.amount),
     outcome: e.outcome,
     statusAfter: e.status_after,
-    detail: e.detail ? (JSON.parse(e.detail) as Record<string, unknown>) : null,
+    detail,
     at: e.created_at,
-    ...(e.reference ? { reference: e.reference } : {}),
+    ...(reference !== null ? { reference } : {}),
   };
 }
 
