@@ -147,10 +147,6 @@ export function tmsFailure(f: VaultFailure, fieldNames: Record<string, string> =
       );
     case 'default_in_use':
       return tmsError(409, 'conflict', f.detail ?? 'The default cannot be deleted while others exist');
-    case 'duplicate_customer_id':
-      return tmsError(409, 'conflict', 'A customer with this merchantCustomerID already exists', [
-        { name: 'buyerInformation.merchantCustomerID', location: 'body' },
-      ]);
     case 'version_mismatch':
       return tmsError(412, 'conflict', 'The token was changed since it was read (if-match does not match)');
     default:

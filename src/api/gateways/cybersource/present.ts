@@ -123,7 +123,9 @@ export function shippingAddressJson(a: AddressView, p: Presented): Json {
 export function customerJson(c: CustomerView, p: Presented, embedded: { card: CardView | null; address: AddressView | null }): Json {
   const extra = attrs(c.attributes, 'cybersource');
   const buyer: Json = {};
-  if (c.customerId !== null) buyer.merchantCustomerID = c.customerId;
+  // Kept with the extras (not unique); a customer made through another API shows its own customerId.
+  const merchantCustomerID = (extra.merchantCustomerID as string | undefined) ?? c.customerId;
+  if (merchantCustomerID !== null) buyer.merchantCustomerID = merchantCustomerID;
   if (c.email !== null) buyer.email = c.email;
   const embeddedJson: Json = {};
   if (embedded.card) embeddedJson.defaultPaymentInstrument = paymentInstrumentJson(embedded.card, p, 'customer');

@@ -178,9 +178,9 @@ function readNewCard(ctx: Ctx, f: FirstCall): PayWithCardInput {
       ? {
           customer: {
             create: {
-              ...(merchantCustomerId ? { customerId: merchantCustomerId } : {}),
               ...(billTo?.email ? { email: billTo.email } : {}),
-              attributes: { cybersource: '{}' },
+              // Not unique: kept with the extras, as a TMS customer keeps it (operations/customers.ts).
+              attributes: { cybersource: JSON.stringify(merchantCustomerId ? { merchantCustomerID: merchantCustomerId } : {}) },
             },
             newId: tmsId,
           },
@@ -193,12 +193,7 @@ function readNewCard(ctx: Ctx, f: FirstCall): PayWithCardInput {
 
 /** A refused payment with a new card, in PTS's terms: where it failed decides the answer. */
 function newCardRefused(f: FirstCall, r: PayWithCardFailure) {
-  if (r.step === 'customer') {
-    return ptsError(400, 'INVALID_DATA', 'buyerInformation.merchantCustomerId is already used by another customer', [
-      { field: 'buyerInformation.merchantCustomerId', reason: 'INVALID_DATA' },
-    ]);
-  }
-  return r.step === 'card' ? ptsFailure(r) : paymentRefused(f, r);
+  return r.step === 'card' || r.step === 'customer' ? ptsFailure(r) : paymentRefused(f, r);
 }
 
 /** What a TOKEN_CREATE answer says it created. */
