@@ -11,6 +11,7 @@ import { firstAnswers } from '../kit/first-answers.ts';
 import { guardRenderer, problemRenderer } from './codes.ts';
 import type { CybersourceDeps, Handler } from './context.ts';
 import * as customers from './operations/customers.ts';
+import { followOns } from './operations/follow-ons.ts';
 import * as instruments from './operations/instrument-identifiers.ts';
 import * as pis from './operations/payment-instruments.ts';
 import { payments } from './operations/payments.ts';
@@ -56,10 +57,10 @@ const PTS: Route[] = [
   ['POST', '/pts/v2/payments', payments.createPayment, 'createPayment'],
   ['POST', '/pts/v2/credits', payments.createCredit, 'createCredit'],
   ['GET', '/pts/v2/payments/:id', payments.getPayment, 'getPayment'],
-  ['POST', '/pts/v2/payments/:id/captures', payments.capture, 'capturePayment'],
-  ['POST', '/pts/v2/payments/:id/reversals', payments.reversal, 'authReversal'],
-  ['POST', '/pts/v2/payments/:id/refunds', payments.refund, 'refundPayment'],
-  ['POST', '/pts/v2/captures/:id/refunds', payments.refund, 'refundCapture'],
+  ['POST', '/pts/v2/payments/:id/captures', followOns.capture, 'capturePayment'],
+  ['POST', '/pts/v2/payments/:id/reversals', followOns.reversal, 'authReversal'],
+  ['POST', '/pts/v2/payments/:id/refunds', followOns.refund, 'refundPayment'],
+  ['POST', '/pts/v2/captures/:id/refunds', followOns.refund, 'refundCapture'],
 ];
 
 const DOCS = { ...TMS_DOCS, ...PTS_DOCS };
