@@ -17,12 +17,17 @@ export interface PaymentMetrics {
 }
 export const noopPaymentMetrics: PaymentMetrics = { record: () => {} };
 
+/** What a follow-on call may add: its event's id, drawn in the format of the API that asks (DESIGN §3). */
+export interface FollowUpOptions {
+  eventId?: () => string;
+}
+
 export type PaymentDeps = VaultDeps & { processor: Processor; processorTimeoutMs: number; metrics: PaymentMetrics; cards: CardService };
 
 export function paymentContext(deps: PaymentDeps) {
   const { db } = deps;
 
-  /** Writes one event of the payment; returns the row written. */
+  /** Writes one event of the payment (with `id`: one drawn in a gateway's format); returns the row written. */
   const event = async (
     tx: Executor,
     paymentId: string,
@@ -32,9 +37,10 @@ export function paymentContext(deps: PaymentDeps) {
     statusAfter: string,
     at: string,
     detail?: Record<string, unknown>,
+    id: string = newId('pev'),
   ): Promise<PaymentEventRow> => {
     const row: PaymentEventRow = {
-      id: newId('pev'),
+      id,
       payment_id: paymentId,
       type,
       amount,

@@ -9,7 +9,10 @@ import {
   type AmountMove,
   canAuthenticate,
   canMove,
+  canReverse,
+  canUndoMove,
   canVoid,
+  canVoidCredit,
   challengeStatus,
   moved,
   type PaymentStatus,
@@ -22,8 +25,9 @@ import { type PaymentPatch, paymentStore } from '../../store/payment-store.ts';
 import type { PaymentRow } from '../../store/schema.ts';
 import { type Caller, iso } from '../deps.ts';
 import { fail, succeed, type VaultFailure, type VaultResult } from '../errors.ts';
-import type { PaymentContext } from './context.ts';
+import type { FollowUpOptions, PaymentContext } from './context.ts';
 import { amountsOf, eventView, n, type PaymentView, paymentView } from './view.ts';
+import { createVoidFollowOn } from './void-follow-on.ts';
 
 const exceeds = (op: AmountMove) => (op === 'capture' ? 'amount_exceeds_authorized' : 'amount_exceeds_captured');
 
@@ -68,12 +72,13 @@ export function createFollowUps(ctx: PaymentContext) {
     at: string,
     undo: (tx: Executor) => Promise<unknown>,
     auditDetail: Record<string, string | number>,
+    eventId?: string,
   ): Promise<VaultResult<PaymentView>> {
     const final = await inTransaction(db, async (tx) => {
       if (result.result !== 'approved') await undo(tx);
       const fresh = (await paymentStore.byId(tx, caller.merchantId, id)) as PaymentRow;
       const detail = op !== 'void' && result.result === 'declined' ? { decline: result.decline } : undefined;
-      const written = await ctx.event(tx, id, op, amount, result.result, fresh.status, at, detail);
+      const written = await ctx.event(tx, id, op, amount, result.result, fresh.status, at, detail, eventId);
       const outcome = result.result === 'approved' ? 'success' : 'failure';
       await ctx.audit(tx, caller, `payment.${op}`, id, at, outcome, auditDetail);
       return { fresh, written };
@@ -106,7 +111,13 @@ export function createFollowUps(ctx: PaymentContext) {
   }
 
   /** Reserve an amount move under the row lock; undo it if the processor does not confirm. */
-  async function amountMove(caller: Caller, id: string, op: AmountMove, requested: number | undefined): Promise<VaultResult<PaymentView>> {
+  async function amountMove(
+    caller: Caller,
+    id: string,
+    op: AmountMove,
+    requested: number | undefined,
+    opts: FollowUpOptions,
+  ): Promise<VaultResult<PaymentView>> {
     const { merchantId } = caller;
     const row = await paymentStore.byId(db, merchantId, id);
     if (!row) return fail('payment_not_found', 'no such payment');
@@ -130,32 +141,65 @@ export function createFollowUps(ctx: PaymentContext) {
     const req = { reference: id, processorRef: row.processor_ref ?? '', amount, currency: row.currency };
     const result = await call(caller, op, id, () => (op === 'capture' ? processor.capture(req) : processor.refund(req)), undo, true);
     if ('ok' in result) return result;
-    return settle(caller, id, op, amount, result, iso(deps.now()), undo, { amount, currency: row.currency });
+    return settle(caller, id, op, amount, result, iso(deps.now()), undo, { amount, currency: row.currency }, opts.eventId?.());
   }
 
-  async function voidPayment(caller: Caller, id: string): Promise<VaultResult<PaymentView>> {
+  /** Voids an authorization nothing was captured of, or a credit (a payout) that stands. */
+  async function voidPayment(caller: Caller, id: string, opts: FollowUpOptions = {}): Promise<VaultResult<PaymentView>> {
     const { merchantId } = caller;
     const row = await paymentStore.byId(db, merchantId, id);
     if (!row) return fail('payment_not_found', 'no such payment');
-    const check = canVoid(row.status as PaymentStatus, amountsOf(row));
+    const rule = (r: PaymentRow) =>
+      r.kind === 'credit' ? canVoidCredit(r.status as PaymentStatus) : canVoid(r.status as PaymentStatus, amountsOf(r));
+    const check = rule(row);
     if (!check.ok) return fail('invalid_payment_state', check.detail);
     const at = iso(deps.now());
     const claimed = await inTransaction(db, (tx) =>
       change(tx, merchantId, id, (locked) =>
-        canVoid(locked.status as PaymentStatus, amountsOf(locked)).ok
-          ? succeed({ status: 'VOIDED', updated_at: at })
-          : fail('invalid_payment_state', 'the payment changed concurrently'),
+        rule(locked).ok ? succeed({ status: 'VOIDED', updated_at: at }) : fail('invalid_payment_state', 'the payment changed concurrently'),
       ),
     );
     if (!claimed.ok) return claimed;
-    // The void's undo: back to AUTHORIZED, unless something else changed it meanwhile.
+    // The void's undo: back to the status it had, unless something else changed it meanwhile.
+    const before = claimed.value.status;
     const undo = (tx: Executor) =>
-      change(tx, merchantId, id, (locked) => (locked.status === 'VOIDED' ? succeed({ status: 'AUTHORIZED' }) : succeed(null)));
+      change(tx, merchantId, id, (locked) => (locked.status === 'VOIDED' ? succeed({ status: before }) : succeed(null)));
     const ref = { reference: id, processorRef: row.processor_ref ?? '' };
     const result = await call(caller, 'void', id, () => processor.void(ref), undo, false);
     if ('ok' in result) return result;
     const authorized = n(row.authorized_amount);
-    return settle(caller, id, 'void', authorized, result, at, undo, { amount: authorized });
+    return settle(caller, id, 'void', authorized, result, at, undo, { amount: authorized }, opts.eventId?.());
+  }
+
+  /**
+   * Releases `amount` of an authorization (a reversal): all of it, with nothing captured, is a void; a part
+   * (or the rest after a partial capture) lowers the authorized amount. The processor port has no partial
+   * release, so a partial reversal is the vault's bookkeeping only (a real connector needs one: known gap).
+   */
+  async function reverse(caller: Caller, id: string, amount: number, opts: FollowUpOptions = {}): Promise<VaultResult<PaymentView>> {
+    const { merchantId } = caller;
+    const row = await paymentStore.byId(db, merchantId, id);
+    if (!row) return fail('payment_not_found', 'no such payment');
+    const a = amountsOf(row);
+    if (row.kind !== 'payment') return fail('invalid_payment_state', 'a credit cannot be reversed');
+    if (a.captured === 0 && amount === a.authorized) return voidPayment(caller, id, opts);
+    if (!Number.isSafeInteger(amount) || amount <= 0) return fail('invalid_amount', 'the amount must be positive');
+    const at = iso(deps.now());
+    const done = await inTransaction(db, async (tx): Promise<VaultResult<PaymentView>> => {
+      const changed = await change(tx, merchantId, id, (locked) => {
+        const check = canReverse(locked.status as PaymentStatus, amountsOf(locked), amount);
+        if (!check.ok) return fail(check.error === 'invalid_state' ? 'invalid_payment_state' : 'amount_exceeds_authorized', check.detail);
+        const next = { ...amountsOf(locked), authorized: amountsOf(locked).authorized - amount };
+        return succeed({ authorized_amount: next.authorized, status: settledStatus(next), updated_at: at });
+      });
+      if (!changed.ok) return changed;
+      const fresh = (await paymentStore.byId(tx, merchantId, id)) as PaymentRow;
+      const written = await ctx.event(tx, id, 'reverse', amount, 'approved', fresh.status, at, undefined, opts.eventId?.());
+      await ctx.audit(tx, caller, 'payment.reverse', id, at, 'success', { amount, currency: row.currency });
+      return succeed({ ...paymentView(fresh), event: eventView(written) });
+    });
+    if (done.ok) deps.metrics.record('reverse', 'approved');
+    return done;
   }
 
   /** Completes a 3-D Secure challenge with the cardholder's result. */
@@ -208,9 +252,11 @@ export function createFollowUps(ctx: PaymentContext) {
   }
 
   return {
-    capture: (caller: Caller, id: string, amount?: number) => amountMove(caller, id, 'capture', amount),
-    refund: (caller: Caller, id: string, amount?: number) => amountMove(caller, id, 'refund', amount),
+    capture: (caller: Caller, id: string, amount?: number, opts: FollowUpOptions = {}) => amountMove(caller, id, 'capture', amount, opts),
+    refund: (caller: Caller, id: string, amount?: number, opts: FollowUpOptions = {}) => amountMove(caller, id, 'refund', amount, opts),
     void: voidPayment,
+    reverse,
+    voidFollowOn: createVoidFollowOn(ctx),
     authenticate,
   };
 }
