@@ -10,7 +10,6 @@ import {
   canAuthenticate,
   canMove,
   canReverse,
-  canUndoMove,
   canVoid,
   canVoidCredit,
   challengeStatus,

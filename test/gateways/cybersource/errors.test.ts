@@ -565,7 +565,7 @@ describe('PTS errors → 400 INVALID_REQUEST', () => {
     expect(cap.json.status).toBe('PENDING');
     const overRefund = await c.post(`/pts/v2/payments/${id}/refunds`, amount('10.01'));
     expectPtsError(overRefund, ['INVALID_AMOUNT', 'INVALID_DATA']);
-    const part = await c.post(`/pts/v2/captures/${id}/refunds`, amount('6.00'));
+    const part = await c.post(`/pts/v2/captures/${cap.json.id}/refunds`, amount('6.00'));
     expect(part.status, part.body).toBe(201);
     expect(part.json.status).toBe('PENDING');
     const rest = await c.post(`/pts/v2/payments/${id}/refunds`, amount('4.00'));

@@ -920,7 +920,7 @@ describe('Cybersource SDK: payments (HTTP Signature)', () => {
     expect(cap.status).toBe('PENDING');
     const refund = ok(await sig.refundPayment({ orderInformation: amount('3.00') }, auth.id), 201);
     expect(refund.status).toBe('PENDING');
-    const refund2 = ok(await sig.refundCapture({ orderInformation: amount('2.00') }, auth.id), 201);
+    const refund2 = ok(await sig.refundCapture({ orderInformation: amount('2.00') }, cap.id), 201);
     expect(refund2.status).toBe('PENDING');
 
     const auth2 = ok(await sig.createPayment({ paymentInformation: { customer: { id: cust.id } }, orderInformation: amount() }), 201);
@@ -932,6 +932,49 @@ describe('Cybersource SDK: payments (HTTP Signature)', () => {
       201,
     );
     expect(rev.status).toBe('REVERSED');
+  });
+
+  it('follow-ons are resources of their own: own ids, voids through VoidApi, partial reversals', async () => {
+    const auth = ok(await sig.createPayment({ paymentInformation: { customer: { id: cust.id } }, orderInformation: amount() }), 201);
+    const cap = ok(await sig.capturePayment({ orderInformation: amount('6.00') }, auth.id), 201);
+    expect(cap.id).toMatch(PAY_ID);
+    expect(cap.id).not.toBe(auth.id);
+    expect(cap._links).toEqual({
+      self: { method: 'GET', href: `/pts/v2/captures/${cap.id}` },
+      void: { method: 'POST', href: `/pts/v2/captures/${cap.id}/voids` },
+    });
+    const r1 = ok(await sig.refundCapture({ orderInformation: amount('2.00') }, cap.id), 201);
+    const r2 = ok(await sig.refundPayment({ orderInformation: amount('1.00') }, auth.id), 201);
+    expect(new Set([auth.id, cap.id, r1.id, r2.id]).size).toBe(4);
+    const v1 = ok(await sig.void('voidRefund', { clientReferenceInformation: { code: 'void-1' } }, r1.id), 201);
+    expect(v1).toMatchObject({ status: 'VOIDED', voidAmountDetails: { voidAmount: '2.00', currency: 'USD' } });
+    expect(v1._links).toEqual({ self: { method: 'GET', href: `/pts/v2/voids/${v1.id}` } });
+    ptsError(await sig.void('voidRefund', {}, r1.id), 'NOT_VOIDABLE');
+    ok(await sig.void('voidRefund', {}, r2.id), 201);
+    const vc = ok(await sig.void('voidCapture', {}, cap.id), 201);
+    expect(vc.voidAmountDetails.voidAmount).toBe('6.00');
+    // With its capture voided, the rest of the authorization is released in two partial reversals.
+    const rev1 = ok(
+      await sig.authReversal(auth.id, { reversalInformation: { amountDetails: { totalAmount: '4.00', currency: 'USD' }, reason: '34' } }),
+      201,
+    );
+    expect(rev1).toMatchObject({ status: 'REVERSED', reversalAmountDetails: { reversedAmount: '4.00', currency: 'USD' } });
+    const rev2 = ok(await sig.authReversal(auth.id, { reversalInformation: { amountDetails: { totalAmount: '6.00' } } }), 201);
+    expect(rev2.id).not.toBe(rev1.id);
+    ptsError(await sig.capturePayment({ orderInformation: amount('0.01') }, auth.id), 'INVALID_DATA');
+
+    const sale = ok(
+      await sig.createPayment({
+        processingInformation: { capture: true },
+        paymentInformation: { customer: { id: cust.id } },
+        orderInformation: amount(),
+      }),
+      201,
+    );
+    expect(ok(await sig.void('voidPayment', {}, sale.id), 201).status).toBe('VOIDED');
+    const credit = ok(await sig.createCredit({ paymentInformation: { customer: { id: cust.id } }, orderInformation: amount('5.00') }), 201);
+    expect(ok(await sig.void('voidCredit', {}, credit.id), 201).voidAmountDetails.voidAmount).toBe('5.00');
+    ptsError(await sig.void('voidCredit', {}, credit.id), 'NOT_VOIDABLE');
   });
 
   it('answers INVALID_PAYMENT_ID for an unknown payment id', async () => {

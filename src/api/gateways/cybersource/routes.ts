@@ -57,10 +57,19 @@ const PTS: Route[] = [
   ['POST', '/pts/v2/payments', payments.createPayment, 'createPayment'],
   ['POST', '/pts/v2/credits', payments.createCredit, 'createCredit'],
   ['GET', '/pts/v2/payments/:id', payments.getPayment, 'getPayment'],
+  ['GET', '/pts/v2/credits/:id', followOns.getCredit, 'getCredit'],
   ['POST', '/pts/v2/payments/:id/captures', followOns.capture, 'capturePayment'],
   ['POST', '/pts/v2/payments/:id/reversals', followOns.reversal, 'authReversal'],
-  ['POST', '/pts/v2/payments/:id/refunds', followOns.refund, 'refundPayment'],
-  ['POST', '/pts/v2/captures/:id/refunds', followOns.refund, 'refundCapture'],
+  ['POST', '/pts/v2/payments/:id/refunds', followOns.refundPayment, 'refundPayment'],
+  ['POST', '/pts/v2/captures/:id/refunds', followOns.refundCapture, 'refundCapture'],
+  ['POST', '/pts/v2/payments/:id/voids', followOns.voidPayment, 'voidPayment'],
+  ['POST', '/pts/v2/captures/:id/voids', followOns.voidCapture, 'voidCapture'],
+  ['POST', '/pts/v2/refunds/:id/voids', followOns.voidRefund, 'voidRefund'],
+  ['POST', '/pts/v2/credits/:id/voids', followOns.voidCredit, 'voidCredit'],
+  ['GET', '/pts/v2/captures/:id', followOns.getCapture, 'getCapture'],
+  ['GET', '/pts/v2/refunds/:id', followOns.getRefund, 'getRefund'],
+  ['GET', '/pts/v2/reversals/:id', followOns.getReversal, 'getReversal'],
+  ['GET', '/pts/v2/voids/:id', followOns.getVoid, 'getVoid'],
 ];
 
 const DOCS = { ...TMS_DOCS, ...PTS_DOCS };
