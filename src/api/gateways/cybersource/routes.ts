@@ -19,6 +19,7 @@ import * as addresses from './operations/shipping-addresses.ts';
 import { PTS_DOCS } from './pts-docs.ts';
 import { type Family, responder } from './respond.ts';
 import { TMS_DOCS } from './tms-docs.ts';
+import { registerUnrouted } from './unsupported.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 type Route = [method: Method, path: string, handler: Handler, doc: keyof typeof TMS_DOCS | keyof typeof PTS_DOCS];
@@ -78,6 +79,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
   const answers = firstAnswers(deps.replays.firstAnswers);
   const respond = responder(deps, answers);
   deps.guard.renderer('cybersource', guardRenderer(deps.now));
+  registerUnrouted(app, deps.now);
   app.register(async (scope) => {
     // Bodies stay raw bytes: the digest is checked over exactly what was sent.
     keepRawBody(scope, 'buffer');

@@ -13,12 +13,33 @@ import { anyCard, type FirstCall, type Kind, paymentInput, paymentRefused, readM
 
 const TOKEN_TYPES = ['customer', 'paymentInstrument', 'shippingAddress', 'instrumentIdentifier'];
 
+/**
+ * The `processingInformation.actionList` values served: TOKEN_CREATE (payments), and DECISION_SKIP, which
+ * only skips Decision Manager, a service the vault does not run (a no-op: a choice). Every other value asks
+ * for a service not offered and is refused, never ignored (docs/cybersource.md).
+ */
+const ACTIONS: Record<Kind, string[]> = { payment: ['TOKEN_CREATE', 'DECISION_SKIP'], credit: ['DECISION_SKIP'] };
+
+function checkActions(actions: string[], kind: Kind): void {
+  const refused = actions.find((a) => !ACTIONS[kind].includes(a));
+  if (refused === undefined) return;
+  // The value is named only when it reads as an action name (a request value is never echoed otherwise).
+  const named = /^[A-Z_]{1,40}$/.test(refused) ? `${refused} is` : 'a value is';
+  throw ptsError(
+    400,
+    'NOT_SUPPORTED',
+    `processingInformation.actionList: ${named} not supported here (supported: ${ACTIONS[kind].join(', ')})`,
+    [{ field: 'processingInformation.actionList', reason: 'NOT_SUPPORTED' }],
+  );
+}
+
 function readFirstCall(body: Json | undefined, kind: Kind): FirstCall {
   const code = pts.str(body, 'clientReferenceInformation.code', { max: 50 });
   const money = readMoney(body, 'orderInformation.amountDetails', true);
   if (!money) throw ptsError(400, 'MISSING_FIELD', 'orderInformation.amountDetails.totalAmount is required');
   const capture = kind === 'payment' ? (pts.bool(body, 'processingInformation.capture') ?? false) : true;
   const actions = pts.strList(body, 'processingInformation.actionList', 10) ?? [];
+  checkActions(actions, kind);
   const types = pts.strList(body, 'processingInformation.actionTokenTypes', 4) ?? [];
   const customerId = pts.str(body, 'paymentInformation.customer.id', { max: 64, pattern: ID });
   const piId = pts.str(body, 'paymentInformation.paymentInstrument.id', { max: 64, pattern: ID });

@@ -56,8 +56,8 @@ const firstCall = (kind: 'payment' | 'credit'): Schema =>
           items: { type: 'string', maxLength: 64 },
           description:
             kind === 'payment'
-              ? '`TOKEN_CREATE` creates the tokens named in actionTokenTypes from paymentInformation.card, kept only when approved; other actions are ignored.'
-              : 'Ignored for credits.',
+              ? '`TOKEN_CREATE` creates the tokens named in actionTokenTypes from paymentInformation.card, kept only when approved; `DECISION_SKIP` is accepted (no Decision Manager runs here); any other action is refused (400 `NOT_SUPPORTED`).'
+              : '`DECISION_SKIP` only (no Decision Manager runs here); any other action is refused (400 `NOT_SUPPORTED`).',
         },
         actionTokenTypes: {
           type: 'array',
