@@ -247,18 +247,23 @@ describe('voiding a capture, a refund or a credit; reversing part of an authoriz
     });
   });
 
-  it('a credit can be voided once; an authorization cannot be voided as a credit is', async () => {
+  it('a credit can be voided once, through voidCredit only', async () => {
     const token = await card();
     const cr = ok(await t.vault.payments.credit(t.caller, { token, amount: 300, currency: 'USD', capture: true }));
     expect(cr.status).toBe('CREDITED');
-    const v = ok(await t.vault.payments.void(t.caller, cr.id, { eventId: () => ids.credit_void }));
+    // The plain void keeps refusing credits (the native API's rule); voidCredit is the call for them.
+    expect(await t.vault.payments.void(t.caller, cr.id)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+    const v = ok(await t.vault.payments.voidCredit(t.caller, cr.id, { eventId: () => ids.credit_void }));
     expect(v).toMatchObject({ status: 'VOIDED' });
     expect(v.event).toMatchObject({ id: ids.credit_void, type: 'void', outcome: 'approved' });
-    expect(await t.vault.payments.void(t.caller, cr.id)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+    expect(await t.vault.payments.voidCredit(t.caller, cr.id)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
     // A refused credit void gives the credit back its status.
     const cr2 = ok(await t.vault.payments.credit(t.caller, { token, amount: 300, currency: 'USD', capture: true }));
     fake.answer('decline');
-    expect(await t.vault.payments.void(t.caller, cr2.id)).toMatchObject({ ok: false });
+    expect(await t.vault.payments.voidCredit(t.caller, cr2.id)).toMatchObject({ ok: false });
+    // And an authorization is not a credit.
+    const auth = ok(await t.vault.payments.authorize(t.caller, { token, amount: 300, currency: 'USD', capture: false }));
+    expect(await t.vault.payments.voidCredit(t.caller, auth.id)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
     expect(ok(await t.vault.payments.get(t.caller, cr2.id)).status).toBe('CREDITED');
   });
 

@@ -143,13 +143,22 @@ export function createFollowUps(ctx: PaymentContext) {
     return settle(caller, id, op, amount, result, iso(deps.now()), undo, { amount, currency: row.currency }, opts.eventId?.());
   }
 
-  /** Voids an authorization nothing was captured of, or a credit (a payout) that stands. */
-  async function voidPayment(caller: Caller, id: string, opts: FollowUpOptions = {}): Promise<VaultResult<PaymentView>> {
+  /**
+   * Voids an authorization nothing was captured of (`kind` 'payment'), or a credit (a payout) that stands
+   * (`kind` 'credit': only APIs that offer voiding credits ask for it).
+   */
+  async function voidPayment(
+    caller: Caller,
+    id: string,
+    opts: FollowUpOptions = {},
+    kind: 'payment' | 'credit' = 'payment',
+  ): Promise<VaultResult<PaymentView>> {
     const { merchantId } = caller;
     const row = await paymentStore.byId(db, merchantId, id);
     if (!row) return fail('payment_not_found', 'no such payment');
+    // Only a credit is ever CREDITED (firstCallStatus), so canVoidCredit refuses any other payment.
     const rule = (r: PaymentRow) =>
-      r.kind === 'credit' ? canVoidCredit(r.status as PaymentStatus) : canVoid(r.status as PaymentStatus, amountsOf(r));
+      kind === 'credit' ? canVoidCredit(r.status as PaymentStatus) : canVoid(r.status as PaymentStatus, amountsOf(r));
     const check = rule(row);
     if (!check.ok) return fail('invalid_payment_state', check.detail);
     const at = iso(deps.now());
@@ -181,7 +190,7 @@ export function createFollowUps(ctx: PaymentContext) {
     if (!row) return fail('payment_not_found', 'no such payment');
     const a = amountsOf(row);
     if (row.kind !== 'payment') return fail('invalid_payment_state', 'a credit cannot be reversed');
-    if (a.captured === 0 && amount === a.authorized) return voidPayment(caller, id, opts);
+    if (a.captured === 0 && amount === a.authorized) return voidPayment(caller, id, opts, 'payment');
     if (!Number.isSafeInteger(amount) || amount <= 0) return fail('invalid_amount', 'the amount must be positive');
     const at = iso(deps.now());
     const done = await inTransaction(db, async (tx): Promise<VaultResult<PaymentView>> => {
@@ -253,7 +262,9 @@ export function createFollowUps(ctx: PaymentContext) {
   return {
     capture: (caller: Caller, id: string, amount?: number, opts: FollowUpOptions = {}) => amountMove(caller, id, 'capture', amount, opts),
     refund: (caller: Caller, id: string, amount?: number, opts: FollowUpOptions = {}) => amountMove(caller, id, 'refund', amount, opts),
-    void: voidPayment,
+    void: (caller: Caller, id: string, opts: FollowUpOptions = {}) => voidPayment(caller, id, opts, 'payment'),
+    /** Voids a credit that stands (Cybersource's VoidApi.voidCredit). */
+    voidCredit: (caller: Caller, id: string, opts: FollowUpOptions = {}) => voidPayment(caller, id, opts, 'credit'),
     reverse,
     voidFollowOn: createVoidFollowOn(ctx),
     authenticate,

@@ -115,7 +115,7 @@ const voidPayment: Handler = async (ctx) => {
 const voidCredit: Handler = async (ctx) => {
   const p = await paymentOf(ctx, 'credit');
   const code = codeOf(ctx);
-  const r = await ctx.deps.payments.void(ctx.caller, p.id, opts);
+  const r = await ctx.deps.payments.voidCredit(ctx.caller, p.id, opts);
   if (!r.ok && r.error === 'invalid_payment_state') throw notVoidable(r.detail);
   return answered('voids', r, code);
 };
