@@ -52,6 +52,35 @@ export function canVoid(status: PaymentStatus, a: Amounts): Result<true, AmountE
   return ok(true);
 }
 
+/** A credit (a payout) can be voided while it stands. */
+export function canVoidCredit(status: PaymentStatus): Result<true, AmountError> {
+  return status === 'CREDITED' ? ok(true) : err('invalid_state', `a ${status} credit cannot be voided`);
+}
+
+/**
+ * Whether an approved capture or refund of `amount` can be voided (its amount move undone) now: never on a
+ * voided payment, a capture only while what stays captured still covers what was refunded.
+ */
+export function canUndoMove(op: AmountMove, status: PaymentStatus, a: Amounts, amount: number): Result<true, AmountError> {
+  if (status !== 'CAPTURED' && status !== 'PARTIALLY_REFUNDED' && status !== 'REFUNDED')
+    return err('invalid_state', `a ${status} payment has no ${op} to void`);
+  if (op === 'refund') return a.refunded >= amount ? ok(true) : err('invalid_state', 'the refund is no longer standing');
+  if (a.captured - amount < a.refunded) return err('invalid_state', 'the refunds of this capture must be voided first');
+  return ok(true);
+}
+
+/**
+ * Whether `amount` of the authorization may be released (a partial reversal): only what is neither captured
+ * nor yet released, on an authorization without refunds.
+ */
+export function canReverse(status: PaymentStatus, a: Amounts, amount: number): Result<true, AmountError> {
+  if ((status !== 'AUTHORIZED' && status !== 'CAPTURED') || a.refunded > 0)
+    return err('invalid_state', `a ${status} payment cannot be reversed`);
+  if (amount > a.authorized - a.captured)
+    return err('amount_exceeds_authorized', `at most ${a.authorized - a.captured} of the authorization can be reversed`);
+  return ok(true);
+}
+
 /** The status that the amounts imply once a capture or refund has settled. */
 export function settledStatus(a: Amounts): PaymentStatus {
   if (a.refunded > 0) return a.refunded >= a.captured ? 'REFUNDED' : 'PARTIALLY_REFUNDED';

@@ -40,6 +40,10 @@ export const paymentStore = {
 
   insertEvent: (q: Executor, row: PaymentEventRow) => q.insertInto('payment_events').values(row).execute(),
 
+  /** Sets the outcome of an event written before the processor answered (a void of a follow-on: 'pending'). */
+  settleEvent: (q: Executor, id: string, outcome: string, statusAfter: string) =>
+    q.updateTable('payment_events').set({ outcome, status_after: statusAfter }).where('id', '=', id).execute(),
+
   /** One event, by its id, when its payment is the merchant's. */
   eventOf: (q: Executor, merchantId: string, eventId: string) =>
     q

@@ -23,7 +23,7 @@ const KEEP_CARD = 'cardPaymentKeep';
 export interface PayWithCardInput {
   kind: 'payment' | 'credit';
   /** The card as tokenize takes it; its customer and usage are decided here. */
-  card: Omit<TokenizeInput, 'customerId' | 'usage' | 'newCustomer' | 'claim' | 'instrumentId'>;
+  card: Omit<TokenizeInput, 'customerId' | 'usage' | 'newCustomer' | 'claim'>;
   /** Keep the card as a token of the customer when the payment is not refused; else it is a one-off. */
   keep: boolean;
   /**

@@ -23,9 +23,9 @@ import { createFollowUps } from './payments/follow-ups.ts';
 import { eventView, type PaymentEventView, type PaymentView, paymentView } from './payments/view.ts';
 import { type ReferenceClaim, referenceKey } from './references.ts';
 
+export type { FollowOnOptions } from './payments/context.ts';
 export { noopPaymentMetrics, type PaymentMetrics } from './payments/context.ts';
 export type { PayInput } from './payments/first-call.ts';
-export type { FollowOnOptions } from './payments/follow-ups.ts';
 export type { PaymentEventView, PaymentView } from './payments/view.ts';
 
 export function createPaymentService(deps: PaymentDeps) {

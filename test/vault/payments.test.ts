@@ -3,6 +3,7 @@
  * status rules of each call, the single-use reservation, and that the stored status is always the one the
  * domain's settledStatus gives for the stored amounts (one home for the rule).
  */
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { settledStatus } from '../../src/domain/payment.ts';
 import type { PaymentView } from '../../src/vault/payments.ts';
@@ -205,5 +206,113 @@ describe('follow-on calls as resources of their own', () => {
       ok: false,
       error: 'payment_not_found',
     });
+  });
+});
+
+describe('voiding a capture, a refund or a credit; reversing part of an authorization', () => {
+  // Event ids in a caller's own format (as a gateway draws them); unique per run, the database may be shared.
+  const run = randomUUID().slice(0, 8);
+  const ids = { capture_1: `evt_c_${run}`, void_1: `evt_v_${run}`, credit_void: `evt_cv_${run}`, rev_1: `evt_r_${run}` };
+
+  it("a void undoes that capture's or refund's own amount move, once, with the status the domain gives", async () => {
+    const token = await card();
+    const p = ok(await t.vault.payments.authorize(t.caller, { token, amount: 1000, currency: 'USD', capture: false }));
+    const c1 = ok(await t.vault.payments.capture(t.caller, p.id, 600, { eventId: () => ids.capture_1 }));
+    expect(c1.event?.id).toBe(ids.capture_1);
+    const r1 = ok(await t.vault.payments.refund(t.caller, p.id, 200));
+    // The capture's refunds stand: it cannot be voided yet.
+    expect(await t.vault.payments.voidFollowOn(t.caller, ids.capture_1)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+    const vr = ok(await t.vault.payments.voidFollowOn(t.caller, r1.event?.id as string, { eventId: () => ids.void_1 }));
+    expect(vr).toMatchObject({ status: 'CAPTURED', capturedAmount: 600, refundedAmount: 0 });
+    expect(vr.event).toMatchObject({ id: ids.void_1, type: 'void', amount: 200, outcome: 'approved', statusAfter: 'CAPTURED' });
+    expect(vr.event?.detail).toEqual({ voids: r1.event?.id, of: 'refund' });
+    settledAgrees(vr);
+    // Twice is refused, and changes nothing.
+    expect(await t.vault.payments.voidFollowOn(t.caller, r1.event?.id as string)).toMatchObject({
+      ok: false,
+      error: 'invalid_payment_state',
+    });
+    const vc = ok(await t.vault.payments.voidFollowOn(t.caller, ids.capture_1));
+    expect(vc).toMatchObject({ status: 'AUTHORIZED', capturedAmount: 0, authorizedAmount: 1000 });
+    settledAgrees(vc);
+    // A void is not voidable; an unknown id, or another merchant's, is not found.
+    expect(await t.vault.payments.voidFollowOn(t.caller, vc.event?.id as string)).toMatchObject({
+      ok: false,
+      error: 'invalid_payment_state',
+    });
+    expect(await t.vault.payments.voidFollowOn(t.caller, 'pev_nope')).toMatchObject({ ok: false, error: 'payment_not_found' });
+    expect(await t.vault.payments.voidFollowOn({ ...t.caller, merchantId: 'mer_other' }, ids.capture_1)).toMatchObject({
+      ok: false,
+      error: 'payment_not_found',
+    });
+    // The authorization can be captured again after its capture was voided.
+    expect(ok(await t.vault.payments.capture(t.caller, p.id, 1000)).capturedAmount).toBe(1000);
+  });
+
+  it('a processor refusal of the void puts the amounts back and records the void as declined', async () => {
+    const token = await card();
+    const p = ok(await t.vault.payments.authorize(t.caller, { token, amount: 500, currency: 'USD', capture: false }));
+    const cap = ok(await t.vault.payments.capture(t.caller, p.id, 500));
+    fake.answer('decline');
+    expect(await t.vault.payments.voidFollowOn(t.caller, cap.event?.id as string)).toMatchObject({
+      ok: false,
+      error: 'invalid_payment_state',
+    });
+    const after = ok(await t.vault.payments.get(t.caller, p.id));
+    expect(after).toMatchObject({ status: 'CAPTURED', capturedAmount: 500 });
+    expect(after.history?.at(-1)).toMatchObject({ type: 'void', outcome: 'declined', statusAfter: 'CAPTURED' });
+    // A declined void does not count: the capture can still be voided.
+    expect(ok(await t.vault.payments.voidFollowOn(t.caller, cap.event?.id as string))).toMatchObject({
+      status: 'AUTHORIZED',
+      capturedAmount: 0,
+    });
+  });
+
+  it('a sale (captured at authorization) is voided through its authorization event', async () => {
+    const token = await card();
+    const p = ok(await t.vault.payments.authorize(t.caller, { token, amount: 700, currency: 'USD', capture: true }));
+    const auth = ok(await t.vault.payments.get(t.caller, p.id)).history?.[0];
+    expect(auth).toMatchObject({ type: 'authorize', statusAfter: 'CAPTURED' });
+    expect(ok(await t.vault.payments.voidFollowOn(t.caller, auth?.id as string))).toMatchObject({
+      status: 'AUTHORIZED',
+      capturedAmount: 0,
+    });
+  });
+
+  it('a credit can be voided once, through voidCredit only', async () => {
+    const token = await card();
+    const cr = ok(await t.vault.payments.credit(t.caller, { token, amount: 300, currency: 'USD', capture: true }));
+    expect(cr.status).toBe('CREDITED');
+    // The plain void keeps refusing credits (the native API's rule); voidCredit is the call for them.
+    expect(await t.vault.payments.void(t.caller, cr.id)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+    const v = ok(await t.vault.payments.voidCredit(t.caller, cr.id, { eventId: () => ids.credit_void }));
+    expect(v).toMatchObject({ status: 'VOIDED' });
+    expect(v.event).toMatchObject({ id: ids.credit_void, type: 'void', outcome: 'approved' });
+    expect(await t.vault.payments.voidCredit(t.caller, cr.id)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+    // A refused credit void gives the credit back its status.
+    const cr2 = ok(await t.vault.payments.credit(t.caller, { token, amount: 300, currency: 'USD', capture: true }));
+    fake.answer('decline');
+    expect(await t.vault.payments.voidCredit(t.caller, cr2.id)).toMatchObject({ ok: false });
+    // And an authorization is not a credit.
+    const auth = ok(await t.vault.payments.authorize(t.caller, { token, amount: 300, currency: 'USD', capture: false }));
+    expect(await t.vault.payments.voidCredit(t.caller, auth.id)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
+    expect(ok(await t.vault.payments.get(t.caller, cr2.id)).status).toBe('CREDITED');
+  });
+
+  it('reverses part of an authorization, then the rest after a partial capture; the whole of it is a void', async () => {
+    const token = await card();
+    const p = ok(await t.vault.payments.authorize(t.caller, { token, amount: 1000, currency: 'USD', capture: false }));
+    const r1 = ok(await t.vault.payments.reverse(t.caller, p.id, 300, { eventId: () => ids.rev_1 }));
+    expect(r1).toMatchObject({ status: 'AUTHORIZED', authorizedAmount: 700 });
+    expect(r1.event).toMatchObject({ id: ids.rev_1, type: 'reverse', amount: 300 });
+    expect(await t.vault.payments.capture(t.caller, p.id, 701)).toMatchObject({ ok: false, error: 'amount_exceeds_authorized' });
+    ok(await t.vault.payments.capture(t.caller, p.id, 500));
+    expect(await t.vault.payments.reverse(t.caller, p.id, 201)).toMatchObject({ ok: false, error: 'amount_exceeds_authorized' });
+    const r2 = ok(await t.vault.payments.reverse(t.caller, p.id, 200));
+    expect(r2).toMatchObject({ status: 'CAPTURED', authorizedAmount: 500, capturedAmount: 500 });
+    settledAgrees(r2);
+    const q = ok(await t.vault.payments.authorize(t.caller, { token, amount: 400, currency: 'USD', capture: false }));
+    expect(ok(await t.vault.payments.reverse(t.caller, q.id, 400))).toMatchObject({ status: 'VOIDED' });
+    expect(await t.vault.payments.reverse(t.caller, q.id, 1)).toMatchObject({ ok: false, error: 'invalid_payment_state' });
   });
 });

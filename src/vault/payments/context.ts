@@ -10,6 +10,8 @@ import type { PaymentEventRow } from '../../store/schema.ts';
 import type { CardService } from '../cards.ts';
 import { type Caller, iso, type VaultDeps } from '../deps.ts';
 import { fail, type VaultFailure } from '../errors.ts';
+import type { NotifyRequest } from '../outbox.ts';
+import type { ReferenceClaim } from '../references.ts';
 
 /** The metrics port: counts of payment outcomes by operation and reason. */
 export interface PaymentMetrics {
@@ -17,12 +19,27 @@ export interface PaymentMetrics {
 }
 export const noopPaymentMetrics: PaymentMetrics = { record: () => {} };
 
+/**
+ * What a follow-on call (capture, refund, void, reversal) may carry:
+ * - `eventId`: its event's id, drawn in the format of the API that asks (DESIGN §3);
+ * - `reference`: the merchant's own reference for this call (AppotaPay's refund and reversal `merchantRefId`,
+ *   AlliancePay's `merchantRequestId`): single-use in its namespace, claimed with the reservation
+ *   (`reference_taken` if used), released if the processor does not confirm, and recorded on the event, where
+ *   payments.followOnByReference finds it;
+ * - `notify`: a delivery of its outcome (vault/outbox.ts), written in the same commit.
+ */
+export interface FollowOnOptions {
+  eventId?: () => string;
+  reference?: ReferenceClaim;
+  notify?: NotifyRequest;
+}
+
 export type PaymentDeps = VaultDeps & { processor: Processor; processorTimeoutMs: number; metrics: PaymentMetrics; cards: CardService };
 
 export function paymentContext(deps: PaymentDeps) {
   const { db } = deps;
 
-  /** Writes one event of the payment; returns the row written. */
+  /** Writes one event of the payment (with `id`: one drawn in a gateway's format); returns the row written. */
   const event = async (
     tx: Executor,
     paymentId: string,
@@ -32,10 +49,10 @@ export function paymentContext(deps: PaymentDeps) {
     statusAfter: string,
     at: string,
     detail?: Record<string, unknown>,
-    reference?: string,
+    extra: { reference?: string; id?: string } = {},
   ): Promise<PaymentEventRow> => {
     const row: PaymentEventRow = {
-      id: newId('pev'),
+      id: extra.id ?? newId('pev'),
       payment_id: paymentId,
       type,
       amount,
@@ -43,7 +60,7 @@ export function paymentContext(deps: PaymentDeps) {
       status_after: statusAfter,
       detail: detail ? JSON.stringify(detail) : null,
       created_at: at,
-      ...(reference !== undefined ? { reference } : {}),
+      ...(extra.reference !== undefined ? { reference: extra.reference } : {}),
     };
     await paymentStore.insertEvent(tx, row);
     return row;

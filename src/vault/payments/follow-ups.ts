@@ -9,7 +9,9 @@ import {
   type AmountMove,
   canAuthenticate,
   canMove,
+  canReverse,
   canVoid,
+  canVoidCredit,
   challengeStatus,
   moved,
   type PaymentStatus,
@@ -22,23 +24,11 @@ import { type PaymentPatch, paymentStore } from '../../store/payment-store.ts';
 import type { PaymentRow } from '../../store/schema.ts';
 import { type Caller, iso } from '../deps.ts';
 import { fail, succeed, type VaultFailure, type VaultResult } from '../errors.ts';
-import { enqueueDelivery, type NotifyRequest } from '../outbox.ts';
-import { claimInTransaction, type ReferenceClaim, ReferenceTaken, referenceKey, releaseClaim } from '../references.ts';
-import type { PaymentContext } from './context.ts';
+import { enqueueDelivery } from '../outbox.ts';
+import { claimInTransaction, ReferenceTaken, referenceKey, releaseClaim } from '../references.ts';
+import type { FollowOnOptions, PaymentContext } from './context.ts';
 import { amountsOf, eventView, n, type PaymentView, paymentView } from './view.ts';
-
-/**
- * What a follow-on call (refund, void, capture) may carry:
- * - `reference`: the merchant's own reference for this call (AppotaPay's refund and reversal `merchantRefId`,
- *   AlliancePay's `merchantRequestId`): single-use in its namespace, claimed with the reservation
- *   (`reference_taken` if used), released if the processor does not confirm, and recorded on the event, where
- *   payments.followOnByReference finds it;
- * - `notify`: a delivery of its outcome (vault/outbox.ts), written in the same commit.
- */
-export interface FollowOnOptions {
-  reference?: ReferenceClaim;
-  notify?: NotifyRequest;
-}
+import { createVoidFollowOn } from './void-follow-on.ts';
 
 /** A reference claimed meanwhile rolled the reservation back. */
 function referenceTaken(e: unknown): VaultFailure {
@@ -98,7 +88,11 @@ export function createFollowUps(ctx: PaymentContext) {
       const detail = opts.reference ? { ...declined, reference: opts.reference.reference } : declined;
       // Only a call that went through keeps its reference (a refused one released it): found by its claim key.
       const reference = opts.reference && result.result === 'approved' ? referenceKey(opts.reference) : undefined;
-      const written = await ctx.event(tx, id, op, amount, result.result, fresh.status, at, detail, reference);
+      const eventId = opts.eventId?.();
+      const written = await ctx.event(tx, id, op, amount, result.result, fresh.status, at, detail, {
+        ...(reference !== undefined ? { reference } : {}),
+        ...(eventId !== undefined ? { id: eventId } : {}),
+      });
       if (opts.notify) await enqueueDelivery(tx, caller.merchantId, { paymentId: id, eventId: written.id }, opts.notify, at);
       const outcome = result.result === 'approved' ? 'success' : 'failure';
       await ctx.audit(tx, caller, `payment.${op}`, id, at, outcome, auditDetail);
@@ -171,27 +165,38 @@ export function createFollowUps(ctx: PaymentContext) {
     return settle(caller, id, op, amount, result, iso(deps.now()), undo, { amount, currency: row.currency }, opts);
   }
 
-  async function voidPayment(caller: Caller, id: string, opts: FollowOnOptions = {}): Promise<VaultResult<PaymentView>> {
+  /**
+   * Voids an authorization nothing was captured of (`kind` 'payment'), or a credit (a payout) that stands
+   * (`kind` 'credit': only APIs that offer voiding credits ask for it).
+   */
+  async function voidPayment(
+    caller: Caller,
+    id: string,
+    opts: FollowOnOptions = {},
+    kind: 'payment' | 'credit' = 'payment',
+  ): Promise<VaultResult<PaymentView>> {
     const claim = opts.reference;
     const { merchantId } = caller;
     const row = await paymentStore.byId(db, merchantId, id);
     if (!row) return fail('payment_not_found', 'no such payment');
-    const check = canVoid(row.status as PaymentStatus, amountsOf(row));
+    // Only a credit is ever CREDITED (firstCallStatus), so canVoidCredit refuses any other payment.
+    const rule = (r: PaymentRow) =>
+      kind === 'credit' ? canVoidCredit(r.status as PaymentStatus) : canVoid(r.status as PaymentStatus, amountsOf(r));
+    const check = rule(row);
     if (!check.ok) return fail('invalid_payment_state', check.detail);
     const at = iso(deps.now());
     const claimed = await inTransaction(db, async (tx) => {
       const done = await change(tx, merchantId, id, (locked) =>
-        canVoid(locked.status as PaymentStatus, amountsOf(locked)).ok
-          ? succeed({ status: 'VOIDED', updated_at: at })
-          : fail('invalid_payment_state', 'the payment changed concurrently'),
+        rule(locked).ok ? succeed({ status: 'VOIDED', updated_at: at }) : fail('invalid_payment_state', 'the payment changed concurrently'),
       );
       if (done.ok && claim) await claimInTransaction(tx, merchantId, claim, at);
       return done;
     }).catch(referenceTaken);
     if (!claimed.ok) return claimed;
-    // The void's undo: back to AUTHORIZED, unless something else changed it meanwhile.
+    // The void's undo: back to the status it had, unless something else changed it meanwhile.
+    const before = claimed.value.status;
     const undo = async (tx: Executor) => {
-      await change(tx, merchantId, id, (locked) => (locked.status === 'VOIDED' ? succeed({ status: 'AUTHORIZED' }) : succeed(null)));
+      await change(tx, merchantId, id, (locked) => (locked.status === 'VOIDED' ? succeed({ status: before }) : succeed(null)));
       if (claim) await releaseClaim(tx, merchantId, claim);
     };
     const ref = { reference: id, processorRef: row.processor_ref ?? '' };
@@ -199,6 +204,38 @@ export function createFollowUps(ctx: PaymentContext) {
     if ('ok' in result) return result;
     const authorized = n(row.authorized_amount);
     return settle(caller, id, 'void', authorized, result, at, undo, { amount: authorized }, opts);
+  }
+
+  /**
+   * Releases `amount` of an authorization (a reversal): all of it, with nothing captured, is a void; a part
+   * (or the rest after a partial capture) lowers the authorized amount. The processor port has no partial
+   * release, so a partial reversal is the vault's bookkeeping only (a real connector needs one: known gap).
+   */
+  async function reverse(caller: Caller, id: string, amount: number, opts: FollowOnOptions = {}): Promise<VaultResult<PaymentView>> {
+    const { merchantId } = caller;
+    const row = await paymentStore.byId(db, merchantId, id);
+    if (!row) return fail('payment_not_found', 'no such payment');
+    const a = amountsOf(row);
+    if (row.kind !== 'payment') return fail('invalid_payment_state', 'a credit cannot be reversed');
+    if (a.captured === 0 && amount === a.authorized) return voidPayment(caller, id, opts, 'payment');
+    if (!Number.isSafeInteger(amount) || amount <= 0) return fail('invalid_amount', 'the amount must be positive');
+    const at = iso(deps.now());
+    const done = await inTransaction(db, async (tx): Promise<VaultResult<PaymentView>> => {
+      const changed = await change(tx, merchantId, id, (locked) => {
+        const check = canReverse(locked.status as PaymentStatus, amountsOf(locked), amount);
+        if (!check.ok) return fail(check.error === 'invalid_state' ? 'invalid_payment_state' : 'amount_exceeds_authorized', check.detail);
+        const next = { ...amountsOf(locked), authorized: amountsOf(locked).authorized - amount };
+        return succeed({ authorized_amount: next.authorized, status: settledStatus(next), updated_at: at });
+      });
+      if (!changed.ok) return changed;
+      const fresh = (await paymentStore.byId(tx, merchantId, id)) as PaymentRow;
+      const eventId = opts.eventId?.();
+      const written = await ctx.event(tx, id, 'reverse', amount, 'approved', fresh.status, at, undefined, eventId ? { id: eventId } : {});
+      await ctx.audit(tx, caller, 'payment.reverse', id, at, 'success', { amount, currency: row.currency });
+      return succeed({ ...paymentView(fresh), event: eventView(written) });
+    });
+    if (done.ok) deps.metrics.record('reverse', 'approved');
+    return done;
   }
 
   /** Completes a 3-D Secure challenge with the cardholder's result. */
@@ -257,9 +294,13 @@ export function createFollowUps(ctx: PaymentContext) {
   }
 
   return {
-    capture: (caller: Caller, id: string, amount?: number, opts?: FollowOnOptions) => amountMove(caller, id, 'capture', amount, opts),
-    refund: (caller: Caller, id: string, amount?: number, opts?: FollowOnOptions) => amountMove(caller, id, 'refund', amount, opts),
-    void: voidPayment,
+    capture: (caller: Caller, id: string, amount?: number, opts: FollowOnOptions = {}) => amountMove(caller, id, 'capture', amount, opts),
+    refund: (caller: Caller, id: string, amount?: number, opts: FollowOnOptions = {}) => amountMove(caller, id, 'refund', amount, opts),
+    void: (caller: Caller, id: string, opts: FollowOnOptions = {}) => voidPayment(caller, id, opts, 'payment'),
+    /** Voids a credit that stands (Cybersource's VoidApi.voidCredit). */
+    voidCredit: (caller: Caller, id: string, opts: FollowOnOptions = {}) => voidPayment(caller, id, opts, 'credit'),
+    reverse,
+    voidFollowOn: createVoidFollowOn(ctx),
     authenticate,
   };
 }

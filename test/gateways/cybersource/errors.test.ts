@@ -318,20 +318,19 @@ describe('TMS: dependencies, conflicts and preconditions', () => {
     expect((await c.get(`/tms/v2/customers/${base.customerId}/payment-instruments/${base.piId}`)).json).toEqual(pi.json);
   });
 
-  it('a duplicate merchantCustomerID → 409 conflict (create and PATCH)', async () => {
+  it('merchantCustomerID is not a key: several customers may share it (create and PATCH)', async () => {
     const first = await c.post('/tms/v2/customers', customerBody({ buyerInformation: { merchantCustomerID: 'dup-1' } }));
     expect(first.status, first.body).toBe(201);
-    await refused(
-      () => c.post('/tms/v2/customers', customerBody({ buyerInformation: { merchantCustomerID: 'dup-1' } })),
-      tms(409, 'conflict'),
-    );
+    const again = await c.post('/tms/v2/customers', customerBody({ buyerInformation: { merchantCustomerID: 'dup-1' } }));
+    expect(again.status, again.body).toBe(201);
+    expect(again.json.id).not.toBe(first.json.id);
     const second = await c.post('/tms/v2/customers', customerBody({ buyerInformation: { merchantCustomerID: 'dup-2' } }));
     expect(second.status).toBe(201);
-    await refused(
-      () => c.patch(`/tms/v2/customers/${second.json.id}`, { buyerInformation: { merchantCustomerID: 'dup-1' } }),
-      tms(409, 'conflict'),
-    );
-    expect((await c.get(`/tms/v2/customers/${second.json.id}`)).json.buyerInformation.merchantCustomerID).toBe('dup-2');
+    const patched = await c.patch(`/tms/v2/customers/${second.json.id}`, { buyerInformation: { merchantCustomerID: 'dup-1' } });
+    expect(patched.status, patched.body).toBe(200);
+    for (const id of [first.json.id, again.json.id, second.json.id]) {
+      expect((await c.get(`/tms/v2/customers/${id}`)).json.buyerInformation.merchantCustomerID).toBe('dup-1');
+    }
   });
 
   it('the default PI cannot be deleted while the customer has others → 409 conflict', async () => {
@@ -566,7 +565,7 @@ describe('PTS errors → 400 INVALID_REQUEST', () => {
     expect(cap.json.status).toBe('PENDING');
     const overRefund = await c.post(`/pts/v2/payments/${id}/refunds`, amount('10.01'));
     expectPtsError(overRefund, ['INVALID_AMOUNT', 'INVALID_DATA']);
-    const part = await c.post(`/pts/v2/captures/${id}/refunds`, amount('6.00'));
+    const part = await c.post(`/pts/v2/captures/${cap.json.id}/refunds`, amount('6.00'));
     expect(part.status, part.body).toBe(201);
     expect(part.json.status).toBe('PENDING');
     const rest = await c.post(`/pts/v2/payments/${id}/refunds`, amount('4.00'));

@@ -400,7 +400,7 @@ describe('payments over raw HTTP', () => {
     expect(r1.status, r1.body).toBe(201);
     expect(r1.json.status).toBe('PENDING');
     expect(r1.json.refundAmountDetails?.refundAmount).toBe('2.50');
-    const r2 = await c.post(`/pts/v2/captures/${id}/refunds`, amount('3.50'));
+    const r2 = await c.post(`/pts/v2/captures/${cap.json.id}/refunds`, amount('3.50'));
     expect(r2.status, r2.body).toBe(201);
     expect(r2.json.refundAmountDetails?.refundAmount).toBe('3.50');
     expectPtsError(await c.post(`/pts/v2/payments/${id}/refunds`, amount('0.01')), ['INVALID_AMOUNT', 'INVALID_DATA']);

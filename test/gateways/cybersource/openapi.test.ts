@@ -228,9 +228,47 @@ const BODY_CASES: BodyCase[] = [
   {
     method: 'POST',
     docPath: '/pts/v2/captures/{id}/refunds',
-    target: async () => ({ url: `/pts/v2/captures/${await authorized(true)}/refunds`, ids: {} }),
+    target: async () => ({ url: `/pts/v2/captures/${await captured()}/refunds`, ids: {} }),
+  },
+  {
+    method: 'POST',
+    docPath: '/pts/v2/payments/{id}/voids',
+    target: async () => ({ url: `/pts/v2/payments/${await authorized(true)}/voids`, ids: {} }),
+  },
+  {
+    method: 'POST',
+    docPath: '/pts/v2/captures/{id}/voids',
+    target: async () => ({ url: `/pts/v2/captures/${await captured()}/voids`, ids: {} }),
+  },
+  {
+    method: 'POST',
+    docPath: '/pts/v2/refunds/{id}/voids',
+    target: async () => {
+      const r = await c.post(`/pts/v2/payments/${await authorized(true)}/refunds`, {});
+      expect(r.status, r.body).toBe(201);
+      return { url: `/pts/v2/refunds/${r.json.id}/voids`, ids: {} };
+    },
+  },
+  {
+    method: 'POST',
+    docPath: '/pts/v2/credits/{id}/voids',
+    target: async () => {
+      const r = await c.post('/pts/v2/credits', {
+        paymentInformation: { customer: { id: payer.customerId } },
+        orderInformation: { amountDetails: { totalAmount: '102.21', currency: 'USD' } },
+      });
+      expect(r.status, r.body).toBe(201);
+      return { url: `/pts/v2/credits/${r.json.id}/voids`, ids: {} };
+    },
   },
 ];
+
+/** The id of a capture of a new authorization. */
+async function captured(): Promise<string> {
+  const r = await c.post(`/pts/v2/payments/${await authorized(false)}/captures`, {});
+  expect(r.status, r.body).toBe(201);
+  return r.json.id;
+}
 
 beforeAll(async () => {
   t = await makeTestApp();
@@ -265,7 +303,7 @@ describe('the Cybersource OpenAPI document', () => {
 
   it('gives every operation a summary, the credentials it takes and its refusals', () => {
     const ops = operations(doc);
-    expect(ops.length).toBe(30);
+    expect(ops.length).toBe(39);
     const ids = new Set<string>();
     for (const key of ops) {
       const [method, path] = key.split(' ') as [string, string];
@@ -419,10 +457,33 @@ describe('every operation without a body, on a real object and a missing one', (
       '/pts/v2/payments/{id}/reversals',
       '/pts/v2/payments/{id}/refunds',
       '/pts/v2/captures/{id}/refunds',
+      '/pts/v2/payments/{id}/voids',
+      '/pts/v2/captures/{id}/voids',
+      '/pts/v2/refunds/{id}/voids',
+      '/pts/v2/credits/{id}/voids',
     ]) {
       const res = conform('POST', path, await c.post(path.replace('{id}', unknownPaymentId()), {}));
       expect(res.status, res.body).toBe(400);
       expect(res.json.reason).toBe('INVALID_PAYMENT_ID');
+    }
+    // Every follow-on's `self` link answers a GET, in the documented shape.
+    const capId = await captured();
+    const refund = await c.post(`/pts/v2/captures/${capId}/refunds`, {});
+    const rev = await c.post(`/pts/v2/payments/${await authorized(false)}/reversals`, {});
+    const vd = await c.post(`/pts/v2/refunds/${refund.json.id}/voids`, {});
+    const credit = await c.post('/pts/v2/credits', {
+      paymentInformation: { customer: { id: payer.customerId } },
+      orderInformation: { amountDetails: { totalAmount: '1.00', currency: 'USD' } },
+    });
+    for (const [path, made] of [
+      ['/pts/v2/captures/{id}', capId],
+      ['/pts/v2/refunds/{id}', refund.json.id],
+      ['/pts/v2/reversals/{id}', rev.json.id],
+      ['/pts/v2/voids/{id}', vd.json.id],
+      ['/pts/v2/credits/{id}', credit.json.id],
+    ] as const) {
+      expect(conform('GET', path, await c.get(path.replace('{id}', made))).status, path).toBe(200);
+      expect(conform('GET', path, await c.get(path.replace('{id}', unknownPaymentId()))).status, path).toBe(400);
     }
     // A refund of an authorization not captured is refused for its state, documented.
     const notCaptured = conform('POST', '/pts/v2/payments/{id}/refunds', await c.post(`/pts/v2/payments/${id}/refunds`, {}));

@@ -216,6 +216,7 @@ export class Sdk {
       capture: make('CaptureApi'),
       reversal: make('ReversalApi'),
       refund: make('RefundApi'),
+      void: make('VoidApi'),
     };
   }
 
@@ -261,6 +262,10 @@ export class Sdk {
   /** RefundApi.refundCapture(body, id, cb) */
   refundCapture(body: unknown, id: string): Promise<SdkResult> {
     return invoke(this.config, this.api('refund'), 'refundCapture', [body, id]);
+  }
+  /** VoidApi.voidPayment / voidCapture / voidRefund / voidCredit (body, id, cb) */
+  void(method: 'voidPayment' | 'voidCapture' | 'voidRefund' | 'voidCredit', body: unknown, id: string): Promise<SdkResult> {
+    return invoke(this.config, this.api('void'), method, [body, id]);
   }
 }
 

@@ -35,6 +35,8 @@ const PTS_STATUS = {
   INVALID_PAYMENT_ID: 'INVALID_REQUEST',
   INVALID_MERCHANT_CONFIGURATION: 'INVALID_REQUEST',
   DUPLICATE_REQUEST: 'INVALID_REQUEST',
+  NOT_VOIDABLE: 'INVALID_REQUEST',
+  NOT_SUPPORTED: 'INVALID_REQUEST',
   SERVER_TIMEOUT: 'SERVER_ERROR',
   SYSTEM_ERROR: 'SERVER_ERROR',
   TOO_MANY_REQUESTS: 'SERVER_ERROR',
@@ -147,10 +149,6 @@ export function tmsFailure(f: VaultFailure, fieldNames: Record<string, string> =
       );
     case 'default_in_use':
       return tmsError(409, 'conflict', f.detail ?? 'The default cannot be deleted while others exist');
-    case 'duplicate_customer_id':
-      return tmsError(409, 'conflict', 'A customer with this merchantCustomerID already exists', [
-        { name: 'buyerInformation.merchantCustomerID', location: 'body' },
-      ]);
     case 'version_mismatch':
       return tmsError(412, 'conflict', 'The token was changed since it was read (if-match does not match)');
     default:

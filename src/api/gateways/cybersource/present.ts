@@ -123,7 +123,9 @@ export function shippingAddressJson(a: AddressView, p: Presented): Json {
 export function customerJson(c: CustomerView, p: Presented, embedded: { card: CardView | null; address: AddressView | null }): Json {
   const extra = attrs(c.attributes, 'cybersource');
   const buyer: Json = {};
-  if (c.customerId !== null) buyer.merchantCustomerID = c.customerId;
+  // Kept with the extras (not unique); a customer made through another API shows its own customerId.
+  const merchantCustomerID = (extra.merchantCustomerID as string | undefined) ?? c.customerId;
+  if (merchantCustomerID !== null) buyer.merchantCustomerID = merchantCustomerID;
   if (c.email !== null) buyer.email = c.email;
   const embeddedJson: Json = {};
   if (embedded.card) embeddedJson.defaultPaymentInstrument = paymentInstrumentJson(embedded.card, p, 'customer');
@@ -192,8 +194,10 @@ const WIRE_STATUS: Record<PaymentStatus, string> = {
 };
 
 function paymentLinks(p: PaymentView, base: string, approved: boolean): Json {
-  if (p.kind === 'credit')
-    return { self: { method: 'GET', href: base }, ...(approved ? { void: { method: 'POST', href: `${base}/voids` } } : {}) };
+  if (p.kind === 'credit') {
+    const voidable = approved && p.status !== 'VOIDED';
+    return { self: { method: 'GET', href: base }, ...(voidable ? { void: { method: 'POST', href: `${base}/voids` } } : {}) };
+  }
   return {
     self: { method: 'GET', href: base },
     ...(p.status === 'AUTHORIZED'
@@ -230,7 +234,8 @@ export function paymentJson(p: PaymentView, card: CardView | null, extra: Json =
     _links: paymentLinks(p, base, approved),
     id: p.id,
     submitTimeUtc: submitTime(new Date(p.createdAt)),
-    status: p.kind === 'credit' && approved ? 'PENDING' : WIRE_STATUS[p.status],
+    // A voided credit reads VOIDED (a choice: the credit model lists no status for it).
+    status: p.kind === 'credit' && approved ? (p.status === 'VOIDED' ? 'VOIDED' : 'PENDING') : WIRE_STATUS[p.status],
     reconciliationId: p.id.slice(-16),
     ...(p.reference ? { clientReferenceInformation: { code: p.reference } } : {}),
     ...paymentAmounts(p, approved),
@@ -252,24 +257,5 @@ export function paymentJson(p: PaymentView, card: CardView | null, extra: Json =
         }
       : {}),
     ...extra,
-  };
-}
-
-/** A capture, refund or reversal of payment `id`: `amounts` is its amount member, `processor` adds the response code. */
-export function followUpJson(
-  o: { kind: 'captures' | 'refunds' | 'reversals'; id: string; now: Date; status: string; code: string | undefined },
-  amounts: Json,
-  processor: boolean,
-): Json {
-  const self = `/pts/v2/${o.kind}/${o.id}`;
-  return {
-    _links: { self: { method: 'GET', href: self }, ...(o.kind === 'reversals' ? {} : { void: { method: 'POST', href: `${self}/voids` } }) },
-    id: o.id,
-    submitTimeUtc: submitTime(o.now),
-    status: o.status,
-    reconciliationId: o.id.slice(-16),
-    ...(o.code ? { clientReferenceInformation: { code: o.code } } : {}),
-    ...amounts,
-    ...(processor ? { processorInformation: { responseCode: '100' } } : {}),
   };
 }

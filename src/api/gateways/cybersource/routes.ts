@@ -11,6 +11,7 @@ import { firstAnswers } from '../kit/first-answers.ts';
 import { guardRenderer, problemRenderer } from './codes.ts';
 import type { CybersourceDeps, Handler } from './context.ts';
 import * as customers from './operations/customers.ts';
+import { followOns } from './operations/follow-ons.ts';
 import * as instruments from './operations/instrument-identifiers.ts';
 import * as pis from './operations/payment-instruments.ts';
 import { payments } from './operations/payments.ts';
@@ -18,6 +19,7 @@ import * as addresses from './operations/shipping-addresses.ts';
 import { PTS_DOCS } from './pts-docs.ts';
 import { type Family, responder } from './respond.ts';
 import { TMS_DOCS } from './tms-docs.ts';
+import { registerUnrouted } from './unsupported.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 type Route = [method: Method, path: string, handler: Handler, doc: keyof typeof TMS_DOCS | keyof typeof PTS_DOCS];
@@ -56,10 +58,19 @@ const PTS: Route[] = [
   ['POST', '/pts/v2/payments', payments.createPayment, 'createPayment'],
   ['POST', '/pts/v2/credits', payments.createCredit, 'createCredit'],
   ['GET', '/pts/v2/payments/:id', payments.getPayment, 'getPayment'],
-  ['POST', '/pts/v2/payments/:id/captures', payments.capture, 'capturePayment'],
-  ['POST', '/pts/v2/payments/:id/reversals', payments.reversal, 'authReversal'],
-  ['POST', '/pts/v2/payments/:id/refunds', payments.refund, 'refundPayment'],
-  ['POST', '/pts/v2/captures/:id/refunds', payments.refund, 'refundCapture'],
+  ['GET', '/pts/v2/credits/:id', followOns.getCredit, 'getCredit'],
+  ['POST', '/pts/v2/payments/:id/captures', followOns.capture, 'capturePayment'],
+  ['POST', '/pts/v2/payments/:id/reversals', followOns.reversal, 'authReversal'],
+  ['POST', '/pts/v2/payments/:id/refunds', followOns.refundPayment, 'refundPayment'],
+  ['POST', '/pts/v2/captures/:id/refunds', followOns.refundCapture, 'refundCapture'],
+  ['POST', '/pts/v2/payments/:id/voids', followOns.voidPayment, 'voidPayment'],
+  ['POST', '/pts/v2/captures/:id/voids', followOns.voidCapture, 'voidCapture'],
+  ['POST', '/pts/v2/refunds/:id/voids', followOns.voidRefund, 'voidRefund'],
+  ['POST', '/pts/v2/credits/:id/voids', followOns.voidCredit, 'voidCredit'],
+  ['GET', '/pts/v2/captures/:id', followOns.getCapture, 'getCapture'],
+  ['GET', '/pts/v2/refunds/:id', followOns.getRefund, 'getRefund'],
+  ['GET', '/pts/v2/reversals/:id', followOns.getReversal, 'getReversal'],
+  ['GET', '/pts/v2/voids/:id', followOns.getVoid, 'getVoid'],
 ];
 
 const DOCS = { ...TMS_DOCS, ...PTS_DOCS };
@@ -68,6 +79,7 @@ export async function registerCybersource(app: FastifyInstance, deps: Cybersourc
   const answers = firstAnswers(deps.replays.firstAnswers);
   const respond = responder(deps, answers);
   deps.guard.renderer('cybersource', guardRenderer(deps.now));
+  registerUnrouted(app, deps.now);
   app.register(async (scope) => {
     // Bodies stay raw bytes: the digest is checked over exactly what was sent.
     keepRawBody(scope, 'buffer');

@@ -21,10 +21,7 @@ const deletedUnlessDefault = () => ({
 export const TMS_DOCS = {
   postCustomer: doc('postCustomer', 'Create a customer', C, {
     body: S.CreateCustomerRequest,
-    response: {
-      201: ok('The customer', S.CustomerAnswer),
-      409: { description: 'A customer with this merchantCustomerID already exists' },
-    },
+    response: { 201: ok('The customer', S.CustomerAnswer) },
   }),
   getCustomer: doc('getCustomer', 'Retrieve a customer', C, {
     description:
@@ -40,7 +37,6 @@ export const TMS_DOCS = {
     response: {
       200: ok('The customer', S.CustomerAnswer),
       404: NOT_FOUND,
-      409: { description: 'Another customer has this merchantCustomerID' },
       412: STALE,
       424: { description: 'The payment instrument or shipping address to make default was not found' },
     },

@@ -46,13 +46,14 @@ function customerInput(body: Json | undefined) {
   const kept = extras(body, ['objectInformation', 'clientReferenceInformation']);
   const mdi = readMerchantDefined(body);
   if (mdi !== undefined) kept.merchantDefinedInformation = mdi;
+  // The merchant's identifier for the customer, not a key: several customers may share it (Cybersource's own
+  // samples create many with one value), so it is kept with the Cybersource extras, not as the vault's unique
+  // customerId (docs/cybersource.md "merchantCustomerID").
+  if (merchantCustomerID !== undefined) kept.merchantCustomerID = merchantCustomerID;
   return {
     kept,
     /** The vault's fields the body sets. */
-    fields: {
-      ...(merchantCustomerID !== undefined ? { customerId: merchantCustomerID } : {}),
-      ...(email !== undefined ? { email } : {}),
-    },
+    fields: email !== undefined ? { email } : {},
   };
 }
 

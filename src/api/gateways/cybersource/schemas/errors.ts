@@ -42,8 +42,7 @@ const TMS_EXAMPLES: Record<string, Schema> = {
   notFound: { type: 'notFound', message: 'Token not found' },
   conflict: {
     type: 'conflict',
-    message: 'A customer with this merchantCustomerID already exists',
-    details: [{ name: 'buyerInformation.merchantCustomerID', location: 'body' }],
+    message: 'The token was changed since it was read (if-match does not match)',
   },
   notAvailable: { type: 'notAvailable', message: 'The instrument identifier is no longer available: it was deleted' },
   forbidden: { type: 'forbidden', message: 'Message-level encryption needs an MLE key registered for this merchant' },

@@ -56,8 +56,8 @@ const firstCall = (kind: 'payment' | 'credit'): Schema =>
           items: { type: 'string', maxLength: 64 },
           description:
             kind === 'payment'
-              ? '`TOKEN_CREATE` creates the tokens named in actionTokenTypes from paymentInformation.card, kept only when approved; other actions are ignored.'
-              : 'Ignored for credits.',
+              ? '`TOKEN_CREATE` creates the tokens named in actionTokenTypes from paymentInformation.card, kept only when approved; `DECISION_SKIP` is accepted (no Decision Manager runs here); any other action is refused (400 `NOT_SUPPORTED`).'
+              : '`DECISION_SKIP` only (no Decision Manager runs here); any other action is refused (400 `NOT_SUPPORTED`).',
         },
         actionTokenTypes: {
           type: 'array',
@@ -132,7 +132,7 @@ export const ReversalRequest: Schema = obj(
     reversalInformation: obj({
       amountDetails: {
         ...amountDetails(false),
-        description: 'Only a full reversal: the amount, when given, must be the authorized amount',
+        description: 'The amount to release: all that is left of the authorization (the default), or part of it (a partial reversal)',
       },
       reason: str(60, 'Why'),
     }),
@@ -156,9 +156,9 @@ export const Payment: Schema = obj(
     submitTimeUtc: { type: 'string' },
     status: {
       type: 'string',
-      enum: ['AUTHORIZED', 'DECLINED', 'PENDING_AUTHENTICATION', 'REVERSED', 'PENDING'],
+      enum: ['AUTHORIZED', 'DECLINED', 'PENDING_AUTHENTICATION', 'REVERSED', 'PENDING', 'VOIDED'],
       description:
-        '`AUTHORIZED` (also once captured or refunded), `DECLINED` (see errorInformation), `PENDING_AUTHENTICATION` (3-D Secure challenge), `REVERSED`; a credit is `PENDING`.',
+        '`AUTHORIZED` (also once captured or refunded), `DECLINED` (see errorInformation), `PENDING_AUTHENTICATION` (3-D Secure challenge), `REVERSED`; a credit is `PENDING` (`VOIDED` once voided).',
     },
     reconciliationId: { type: 'string' },
     clientReferenceInformation: obj({ code: { type: 'string' } }),
@@ -264,60 +264,68 @@ export const Credit: Schema = {
   ],
 };
 
-const followUp = (
-  status: string,
-  kind: string,
-  amount: [key: string, schema: Schema, example: Schema],
-  extra: Record<string, Schema> = {},
-): Schema =>
+const followUp = (statuses: string[], kind: string, amount: [key: string, schema: Schema, example: Schema]): Schema =>
   obj(
     {
-      _links: obj({ self: methodLink, void: methodLink }, { required: ['self'] }),
-      id: { type: 'string', description: 'The payment’s id' },
+      _links: obj(
+        { self: methodLink, ...(kind === 'captures' || kind === 'refunds' ? { void: methodLink } : {}) },
+        { required: ['self'], description: 'Each link answers: `self` with a GET of this resource, `void` with a POST' },
+      ),
+      id: { type: 'string', description: 'Its own id, 22 digits (every capture, refund, reversal and void gets a new one)' },
       submitTimeUtc: { type: 'string' },
-      status: { type: 'string', const: status },
+      status: { type: 'string', enum: statuses },
       reconciliationId: { type: 'string' },
       clientReferenceInformation: obj({ code: { type: 'string' } }),
+      orderInformation: obj({ amountDetails: obj({ totalAmount: { type: 'string' }, currency: { type: 'string' } }) }),
       [amount[0]]: amount[1],
-      ...extra,
+      processorInformation: obj({ responseCode: { type: 'string' } }, { required: ['responseCode'] }),
     },
     {
-      required: ['_links', 'id', 'submitTimeUtc', 'status', 'reconciliationId', amount[0], ...Object.keys(extra)],
+      required: ['_links', 'id', 'submitTimeUtc', 'status', 'reconciliationId', amount[0]],
       examples: [
         {
           _links: {
             self: { method: 'GET', href: `/pts/v2/${kind}/7055952942056876503955` },
-            ...(kind === 'reversals' ? {} : { void: { method: 'POST', href: `/pts/v2/${kind}/7055952942056876503955/voids` } }),
+            ...(kind === 'captures' || kind === 'refunds'
+              ? { void: { method: 'POST', href: `/pts/v2/${kind}/7055952942056876503955/voids` } }
+              : {}),
           },
           id: '7055952942056876503955',
           submitTimeUtc: '2026-01-18T15:52:40Z',
-          status,
+          status: statuses[0],
           reconciliationId: '2056876503955000',
           clientReferenceInformation: { code: 'TC50171_3' },
+          ...(amount[0] === 'orderInformation' ? {} : { orderInformation: { amountDetails: { currency: 'USD' } } }),
           [amount[0]]: amount[2],
-          ...(Object.keys(extra).length ? { processorInformation: { responseCode: '100' } } : {}),
+          processorInformation: { responseCode: '100' },
         },
       ],
     },
   );
-const processorInformation = { processorInformation: obj({ responseCode: { type: 'string' } }, { required: ['responseCode'] }) };
-const amountOut = (field: string): Schema =>
-  obj({ [field]: { type: 'string' }, currency: { type: 'string' } }, { required: [field, 'currency'] });
+const amountOut = (field: string, more: Record<string, Schema> = {}): Schema =>
+  obj({ [field]: { type: 'string' }, ...more, currency: { type: 'string' } }, { required: [field, 'currency'] });
+const original = { originalTransactionAmount: { type: 'string' } };
 
-export const Capture = followUp('PENDING', 'captures', [
+export const Capture = followUp(['PENDING'], 'captures', [
   'orderInformation',
   obj({ amountDetails: amountOut('totalAmount') }, { required: ['amountDetails'] }),
   { amountDetails: { totalAmount: '102.21', currency: 'USD' } },
 ]);
-export const Refund = followUp(
-  'PENDING',
-  'refunds',
-  ['refundAmountDetails', amountOut('refundAmount'), { refundAmount: '102.21', currency: 'USD' }],
-  processorInformation,
-);
-export const Reversal = followUp(
-  'REVERSED',
-  'reversals',
-  ['reversalAmountDetails', amountOut('reversedAmount'), { reversedAmount: '102.21', currency: 'USD' }],
-  processorInformation,
-);
+export const Refund = followUp(['PENDING', 'DECLINED'], 'refunds', [
+  'refundAmountDetails',
+  amountOut('refundAmount'),
+  { refundAmount: '102.21', currency: 'USD' },
+]);
+export const Reversal = followUp(['REVERSED'], 'reversals', [
+  'reversalAmountDetails',
+  amountOut('reversedAmount', original),
+  { reversedAmount: '102.21', originalTransactionAmount: '102.21', currency: 'USD' },
+]);
+export const Void = followUp(['VOIDED', 'FAILED'], 'voids', [
+  'voidAmountDetails',
+  amountOut('voidAmount', original),
+  { voidAmount: '102.21', originalTransactionAmount: '102.21', currency: 'USD' },
+]);
+
+/** A void's body: "If you have no fields to send, use empty braces" (Cybersource's void guide). */
+export const VoidRequest: Schema = obj({ clientReferenceInformation }, { examples: [{ clientReferenceInformation: { code: 'test123' } }] });

@@ -118,7 +118,7 @@ export const ShippingAddressList = listOf('shippingAddresses', ShippingAddress);
 
 const customerFields = {
   buyerInformation: obj({
-    merchantCustomerID: str(100, 'Your identifier for the customer; unique per merchant here (a duplicate is 409)', { minLength: 1 }),
+    merchantCustomerID: str(100, 'Your identifier for the customer; not a key (several customers may share it)', { minLength: 1 }),
     email: str(255, 'Email address', { pattern: '^[^@\\s]+@[^@\\s]+$' }),
   }),
   clientReferenceInformation: obj({ code: str(50, 'Your reference for this request') }),
