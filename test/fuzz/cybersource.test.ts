@@ -71,7 +71,19 @@ let otherCreds: CybsCredentials;
 let runner: CaseRunner;
 let heapAtStart = 0;
 const stats = newStats('cybersource');
-const fx = { customerId: '', piId: '', iiId: '', addressId: '', standalonePi: '', paymentId: '' };
+const fx = {
+  customerId: '',
+  piId: '',
+  iiId: '',
+  addressId: '',
+  standalonePi: '',
+  paymentId: '',
+  creditId: '',
+  captureId: '',
+  refundId: '',
+  reversalId: '',
+  voidId: '',
+};
 
 /** A Luhn-valid Visa number nobody used yet (a new instrument identifier). */
 function freshPan(): string {
@@ -96,13 +108,29 @@ async function ok(res: Promise<{ status: number; json: Record<string, unknown>; 
 }
 
 const amount = (totalAmount: string) => ({ orderInformation: { amountDetails: { totalAmount, currency: 'USD' } } });
-const authorizeBody = (capture: boolean) => ({
-  clientReferenceInformation: { code: 'order-1' },
+const authorizeBody = (capture: boolean, code = 'order-1') => ({
+  clientReferenceInformation: { code },
   processingInformation: { capture },
   paymentInformation: { paymentInstrument: { id: fx.piId } },
   ...amount('10.00'),
 });
-const newPayment = async (capture: boolean) => (await ok(c.post('/pts/v2/payments', authorizeBody(capture)))).id as string;
+/**
+ * Fixture first calls each carry a reference of their own: hundreds of byte-identical signed POSTs in a few
+ * seconds would outrun the test client's distinct earlier seconds, and the server would answer a kept first
+ * answer (an already captured or voided payment) instead of making a new one.
+ */
+const fresh = (prefix: string) => `${prefix}-${randomInt(1e12)}`;
+const newPayment = async (capture: boolean) => (await ok(c.post('/pts/v2/payments', authorizeBody(capture, fresh('order'))))).id as string;
+const creditBody = (code = 'cr') => ({
+  clientReferenceInformation: { code },
+  paymentInformation: { paymentInstrument: { id: fx.piId } },
+  ...amount('3.00'),
+});
+const newCredit = async () => (await ok(c.post('/pts/v2/credits', creditBody(fresh('cr'))))).id as string;
+/** Follow-ons are resources with ids of their own: a capture of a new authorization, a refund of a new sale. */
+const newCapture = async () => (await ok(c.post(`/pts/v2/payments/${await newPayment(false)}/captures`, amount('10.00')))).id as string;
+const newRefund = async () => (await ok(c.post(`/pts/v2/payments/${await newPayment(true)}/refunds`, amount('4.00')))).id as string;
+const voidBody = () => ({ clientReferenceInformation: { code: 'void' } });
 const address = () => ({
   firstName: 'Ada',
   lastName: 'Lovelace',
@@ -238,15 +266,18 @@ const SPECS: Record<string, Spec> = {
     runs: 50,
   },
   'POST /pts/v2/payments/:id/refunds': { params: async () => ({ id: await newPayment(true) }), body: () => amount('5.00'), runs: 50 },
-  'POST /pts/v2/credits': {
-    body: () => ({
-      clientReferenceInformation: { code: 'cr' },
-      paymentInformation: { paymentInstrument: { id: fx.piId } },
-      ...amount('3.00'),
-    }),
-    runs: 50,
-  },
-  'POST /pts/v2/captures/:id/refunds': { params: async () => ({ id: await newPayment(true) }), body: () => amount('2.00'), runs: 50 },
+  'POST /pts/v2/credits': { body: () => creditBody(), runs: 50 },
+  'GET /pts/v2/credits/:id': { params: () => ({ id: fx.creditId }), runs: 25 },
+  'POST /pts/v2/captures/:id/refunds': { params: async () => ({ id: await newCapture() }), body: () => amount('2.00'), runs: 50 },
+  'GET /pts/v2/captures/:id': { params: () => ({ id: fx.captureId }), runs: 25 },
+  'GET /pts/v2/refunds/:id': { params: () => ({ id: fx.refundId }), runs: 25 },
+  'GET /pts/v2/reversals/:id': { params: () => ({ id: fx.reversalId }), runs: 25 },
+  'GET /pts/v2/voids/:id': { params: () => ({ id: fx.voidId }), runs: 25 },
+  // Each void consumes what it voids: a new sale, capture, refund or credit per case.
+  'POST /pts/v2/payments/:id/voids': { params: async () => ({ id: await newPayment(true) }), body: voidBody, runs: 50 },
+  'POST /pts/v2/captures/:id/voids': { params: async () => ({ id: await newCapture() }), body: voidBody, runs: 50 },
+  'POST /pts/v2/refunds/:id/voids': { params: async () => ({ id: await newRefund() }), body: voidBody, runs: 50 },
+  'POST /pts/v2/credits/:id/voids': { params: async () => ({ id: await newCredit() }), body: voidBody, runs: 50 },
 };
 
 const specOf = (route: string): Spec => {
@@ -269,6 +300,11 @@ beforeAll(async () => {
   fx.addressId = (await ok(c.post(`/tms/v2/customers/${fx.customerId}/shipping-addresses`, { shipTo: address() }))).id as string;
   fx.standalonePi = (await ok(c.post('/tms/v1/paymentinstruments', piBody(VISA)))).id as string;
   fx.paymentId = await newPayment(false);
+  fx.creditId = await newCredit();
+  fx.captureId = await newCapture();
+  fx.refundId = await newRefund();
+  fx.reversalId = (await ok(c.post(`/pts/v2/payments/${await newPayment(false)}/reversals`, {}))).id as string;
+  fx.voidId = (await ok(c.post(`/pts/v2/refunds/${await newRefund()}/voids`, voidBody()))).id as string;
   heapAtStart = heapMb();
 }, 120_000);
 
@@ -455,6 +491,11 @@ const KNOWN_AUTH: Record<string, AuthCase[]> = {
   'POST /pts/v2/payments/:id/refunds': [add('clientReferenceInformation', 'x')],
   'POST /pts/v2/payments/:id/reversals': [add('clientReferenceInformation', 'x')],
   'POST /pts/v2/captures/:id/refunds': [add('clientReferenceInformation', 'x')],
+  // The same case on the voids, which read the reference too: it must be refused before anything is voided.
+  'POST /pts/v2/payments/:id/voids': [add('clientReferenceInformation', 'x')],
+  'POST /pts/v2/captures/:id/voids': [add('clientReferenceInformation', 'x')],
+  'POST /pts/v2/refunds/:id/voids': [add('clientReferenceInformation', 'x')],
+  'POST /pts/v2/credits/:id/voids': [add('clientReferenceInformation', 'x')],
   // Deeply nested objects kept as record extras: JSON.stringify overflowed the stack → 500 (after a write, for a new II).
   'POST /tms/v2/customers': [add('objectInformation', { x: DEEP })],
   'PATCH /tms/v2/customers/:customerId': [add('objectInformation', { x: DEEP })],
