@@ -175,16 +175,21 @@ function distinctSecond(
   if (mode.kind === 'sig' && method !== 'GET' && k.date === undefined) key = `sig ${creds.merchantId} ${method} ${url} ${text ?? ''}`;
   if (mode.kind === 'jwt-v1' && k.iat === undefined && k.token === undefined) key = `v1 ${creds.merchantId} ${text ?? ''}`;
   if (key === null) return null;
-  const now = Math.floor(Date.now() / 1000);
   let used = sentIn.get(key);
   if (!used) sentIn.set(key, (used = new Set()));
-  for (const past of used) if (past < now - 200) used.delete(past);
-  // The latest free second; 200 identical requests in one second would leave the skew window (none of the tests
-  // sends that many).
-  let second = now;
-  while (used.has(second)) second--;
-  used.add(second);
-  return second === now ? null : new Date(second * 1000);
+  for (;;) {
+    const now = Math.floor(Date.now() / 1000);
+    // Seconds are remembered as long as the server's replay window (its 300 s skew) could still hold them.
+    for (const past of used) if (past < now - 300) used.delete(past);
+    let second = now;
+    while (used.has(second)) second--;
+    // Never further back than 250 s (inside the skew): past that, wait for a new second.
+    if (second >= now - 250) {
+      used.add(second);
+      return second === now ? null : new Date(second * 1000);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 5));
+  }
 }
 
 /** The headers (and the exact body) of one authenticated request, without sending it. */
@@ -196,7 +201,7 @@ export async function buildAuth(
   text: string | undefined,
   k: Knobs = {},
 ): Promise<Record<string, string>> {
-  const at = distinctSecond(creds, mode, method, url, text, k);
+  const at = await distinctSecond(creds, mode, method, url, text, k);
   const host = k.host ?? HOST;
   const hasBody = method === 'POST' || method === 'PUT' || method === 'PATCH';
   const headers: Record<string, string> = {
