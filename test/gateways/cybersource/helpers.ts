@@ -163,14 +163,14 @@ const sentIn = new Map<string, Set<number>>();
  * method nor path) is bound to its first request. Tests that mean to replay pass their own `date`, `iat` or
  * `token`. Null: sign at the current time.
  */
-function distinctSecond(
+async function distinctSecond(
   creds: CybsCredentials,
   mode: CybsMode,
   method: Method,
   url: string,
   text: string | undefined,
   k: Knobs,
-): Date | null {
+): Promise<Date | null> {
   let key: string | null = null;
   if (mode.kind === 'sig' && method !== 'GET' && k.date === undefined) key = `sig ${creds.merchantId} ${method} ${url} ${text ?? ''}`;
   if (mode.kind === 'jwt-v1' && k.iat === undefined && k.token === undefined) key = `v1 ${creds.merchantId} ${text ?? ''}`;
