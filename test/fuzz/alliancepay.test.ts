@@ -3,7 +3,8 @@
  * session headers, junk bodies, JWEs truncated, corrupted, re-headed (bad epk, other algorithms) or
  * encrypted to the wrong key, oversized bodies; junk authorize_virtual_device requests. Authenticated layer:
  * bodies correctly encrypted to the session key whose JSON is mutated from a valid one, or whose nested
- * card fields (JWEs to the payment key) carry hostile text. Oracles: never a 5xx; every answer is a {jwe}
+ * card fields (JWEs to the payment key) carry hostile text; refunds of settled, refunded-in-full or pending
+ * purchases (and of a refund) and the getting-data lookups of payments and refunds. Oracles: never a 5xx; every answer is a {jwe}
  * we can decrypt or AlliancePay's error body; no card number comes back; a refusal writes nothing (the
  * per-session x-request_id claim excepted, as documented).
  */
@@ -88,13 +89,52 @@ async function pendingOperation(): Promise<string> {
 }
 
 async function newPendingOperation(): Promise<string> {
-  runner.dirty();
-  const r = await send(PATHS.tokenPurchase, await encryptTo(session.serverPublic, toJson(await tokenPayment(tokens.challenge))));
-  if (typeof r.json().jwe !== 'string') throw new Error(`challenge purchase refused: ${r.body}`);
-  const answer = JSON.parse(await decryptWith(ap.creds.merchantPrivateJwk, r.json().jwe));
+  const answer = await accepted(PATHS.tokenPurchase, await tokenPayment(tokens.challenge));
   if (answer.status !== 'REQUIRED_3DS') throw new Error(`no challenge: ${JSON.stringify(answer)}`);
   return answer.operationId as string;
 }
+
+/** A settled purchase by token: its operation and the merchantRequestId it was made with. */
+async function newPurchase(): Promise<{ id: string; ref: string }> {
+  const body = await tokenPayment(tokens.pay);
+  const answer = await accepted(PATHS.tokenPurchase, body);
+  if (answer.status !== 'SUCCESS') throw new Error(`purchase not settled: ${JSON.stringify(answer)}`);
+  return { id: answer.operationId as string, ref: body.merchantRequestId };
+}
+
+/** Operations the refund and getting-data cases name: a purchase and a refund of part of it (made once). */
+const ops = { paid: '', paidRef: '', refund: '', refundRef: '' };
+
+let refundable = '';
+/**
+ * What a refund case refunds: a purchase of 10,000 with room left (a fresh one for some cases, else the last,
+ * maybe refunded in full by now), or now and then a payment still waiting for 3-D Secure or a refund itself.
+ */
+async function refundTarget(): Promise<string> {
+  const r = Math.random();
+  if (r < 0.1) return pendingOperation();
+  if (r < 0.15) return ops.refund;
+  if (refundable === '' || r < 0.4) refundable = (await newPurchase()).id;
+  return refundable;
+}
+
+const refundBody = async (operationId: string) => {
+  const notify = Math.random() < 0.3;
+  // Now and then the merchantRequestId of an earlier payment or refund (used once: refused).
+  const reused = ops.refundRef !== '' && Math.random() < 0.1;
+  return {
+    merchantRequestId: reused ? pick([ops.paidRef, ops.refundRef]) : randomUUID(),
+    operationId,
+    merchantId: ap.merchantId,
+    coinAmount: pick(['2500', 4000, '10000']),
+    notificationUrl: notify ? 'https://merchant.example/alliancepay/notify' : '',
+    ...(notify ? { notificationEncryption: Math.random() < 0.5 ? 'true' : false } : {}),
+    merchantComment: 'fuzz refund',
+    date: apDate(),
+  };
+};
+
+const pick = <T>(xs: T[]): T => xs[Math.floor(Math.random() * xs.length)] as T;
 
 const tokenPayment = async (token: string, c: CardText = {}) => ({
   merchantRequestId: randomUUID(),
@@ -137,6 +177,12 @@ const templates: Record<string, (card: CardText) => Promise<Record<string, unkno
   [PATHS.tokenPurchase3ds]: async () => ({ merchantId: ap.merchantId, operationId: await pendingOperation(), transStatus: 'Y' }),
   [PATHS.tokenC2a3ds]: async () => ({ merchantId: ap.merchantId, operationId: await pendingOperation(), transStatus: 'N' }),
   [PATHS.purchase3ds]: async () => ({ merchantId: ap.merchantId, operationId: await pendingOperation(), transStatus: 'Y' }),
+  [PATHS.refund]: async () => refundBody(await refundTarget()),
+  [PATHS.operation]: async () => {
+    const which = pick(['paid', 'refund', 'pending'] as const);
+    return { merchantId: ap.merchantId, id: which === 'pending' ? await pendingOperation() : ops[which] };
+  },
+  [PATHS.byReference]: async () => ({ merchantId: ap.merchantId, merchantRequestId: pick([ops.paidRef, ops.refundRef]) }),
 };
 
 function sessionHeaders(s: AllianceSession, requestId = randomUUID()): Record<string, string> {
@@ -153,12 +199,16 @@ function send(path: string, payload: string | Buffer, headers: Record<string, st
   return t.app.inject({ method: 'POST', url: path, headers, payload });
 }
 
-async function newToken(pan = '5555555555554444'): Promise<string> {
+/** A fixture's call, which must be accepted: its decrypted answer. */
+async function accepted(path: string, body: unknown): Promise<Record<string, unknown>> {
   runner.dirty();
-  const body = await encryptTo(session.serverPublic, JSON.stringify(await templates[PATHS.create]?.({ pan })));
-  const r = await send(PATHS.create, body);
-  const answer = JSON.parse(await decryptWith(ap.creds.merchantPrivateJwk, r.json().jwe));
-  return answer.token as string;
+  const r = await send(path, await encryptTo(session.serverPublic, toJson(body)));
+  if (typeof r.json().jwe !== 'string') throw new Error(`fixture ${path} refused: ${r.body}`);
+  return JSON.parse(await decryptWith(ap.creds.merchantPrivateJwk, r.json().jwe));
+}
+
+async function newToken(pan = '5555555555554444'): Promise<string> {
+  return (await accepted(PATHS.create, await templates[PATHS.create]?.({ pan }))).token as string;
 }
 
 beforeAll(async () => {
@@ -175,6 +225,12 @@ beforeAll(async () => {
   tokens.state = await newToken();
   tokens.pay = await newToken();
   tokens.challenge = await newToken(CHALLENGE);
+  const paid = await newPurchase();
+  const refund = await refundBody(paid.id);
+  ops.paid = paid.id;
+  ops.paidRef = paid.ref;
+  ops.refund = (await accepted(PATHS.refund, { ...refund, coinAmount: '2500', notificationUrl: '' })).operationId as string;
+  ops.refundRef = refund.merchantRequestId;
   heapAtStart = heapMb();
 }, 120_000);
 

@@ -79,6 +79,9 @@ export const ROUTES: Record<Api, string[]> = {
     'POST /ecom/execute_request/payments/v1/token/c2a/3ds',
     'POST /ecom/execute_request/payments/v1/purchase',
     'POST /ecom/execute_request/payments/v1/purchase/3ds',
+    'POST /ecom/execute_request/payments/v3/refund',
+    'POST /ecom/execute_request/payments/v1/operations',
+    'POST /ecom/execute_request/payments/v1/operation/by_merchant_request_id',
   ]),
   appotapay: expand([
     'POST /credit-card/token',
