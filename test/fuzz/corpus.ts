@@ -89,6 +89,10 @@ export const ROUTES: Record<Api, string[]> = {
     'POST /credit-card/charge',
     'GET,HEAD /credit-card/charge/:id',
     'POST /credit-card/:authorizationId/capture',
+    'POST /credit-card/refund',
+    'GET,HEAD /credit-card/refund/:creditCardRefundId',
+    'POST /credit-card/reversal',
+    'GET,HEAD /credit-card/reversal/:creditCardReversalId',
   ]),
   cybersource: expand([
     'POST /tms/v2/customers',
