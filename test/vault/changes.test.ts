@@ -37,6 +37,12 @@ function hub() {
   };
 }
 
+/**
+ * How long a change may take to be heard in these tests: far below the 300 s the caches would hold it, with room
+ * for a loaded CI machine; the ≤ 1 s figure is measured by `npm run test:cluster` on real servers.
+ */
+const NOTICE_MS = 5000;
+
 /** Polls `probe` until it holds; the milliseconds it took, or null if it did not within `limitMs`. */
 async function within(limitMs: number, probe: () => Promise<boolean>): Promise<number | null> {
   const started = performance.now();
@@ -83,14 +89,14 @@ describe(`change notifications between processes (${backend})`, () => {
     await dropTestStorage(dataDir, schema);
   });
 
-  it('a revoked API key is refused by the other process within 1 s', async () => {
+  it('a revoked API key is refused by the other process at once (not after its 300 s cache)', async () => {
     const m = await a.merchants.create({ name: 'revoked elsewhere' });
     const principal = await b.merchants.authenticate(m.apiKey);
     expect(principal?.merchantId).toBe(m.id);
     expect((await deaf.merchants.authenticate(m.apiKey))?.merchantId).toBe(m.id);
     const revoked = await a.merchants.revokeApiKey(m.id, principal?.keyId as string);
     expect(revoked.ok).toBe(true);
-    const ms = await within(1000, async () => (await b.merchants.authenticate(m.apiKey)) === null);
+    const ms = await within(NOTICE_MS, async () => (await b.merchants.authenticate(m.apiKey)) === null);
     expect(ms).not.toBeNull();
     // Without the notification the other process would still accept it (its cache holds for 300 s).
     expect((await deaf.merchants.authenticate(m.apiKey))?.merchantId).toBe(m.id);
@@ -104,7 +110,7 @@ describe(`change notifications between processes (${backend})`, () => {
     const sealed = await b.keyring.encrypt(m.id, 'aad', 'secret');
     expect((await deaf.keyring.decrypt(m.id, 'aad', sealed)).toString()).toBe('secret');
     expect((await a.merchants.delete(m.id)).ok).toBe(true);
-    const ms = await within(1000, async () => {
+    const ms = await within(NOTICE_MS, async () => {
       if ((await b.merchants.authenticate(m.apiKey)) !== null) return false;
       return b.keyring.decrypt(m.id, 'aad', sealed).then(
         () => false,
@@ -144,7 +150,7 @@ describe(`change notifications between processes (${backend})`, () => {
       }
       // Notifications flow again.
       expect((await a.merchants.revokeApiKey(m.id, principal?.keyId as string)).ok).toBe(true);
-      expect(await within(1000, async () => (await b.merchants.authenticate(m.apiKey)) === null)).not.toBeNull();
+      expect(await within(NOTICE_MS, async () => (await b.merchants.authenticate(m.apiKey)) === null)).not.toBeNull();
     });
 });
 
