@@ -23,6 +23,7 @@ import {
 } from '../gateways/alliancepay/helpers.ts';
 import { createMerchant, futureYear, type TestApp } from '../helpers/harness.ts';
 import {
+  assertAsync,
   BODY_LIMIT,
   type CaseOf,
   type CaseRunner,
@@ -336,7 +337,7 @@ function garbageCheck(route: string): (c: CaseOf<typeof garbageCase>) => Promise
 }
 
 async function garbage(route: string): Promise<void> {
-  await fc.assert(fc.asyncProperty(garbageCase, garbageCheck(route)), fcParams(35));
+  await assertAsync(garbageCase, garbageCheck(route), fcParams(35));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -389,7 +390,7 @@ function authenticatedCheck(route: string): (c: CaseOf<typeof authCase>) => Prom
 }
 
 async function authenticated(route: string): Promise<void> {
-  await fc.assert(fc.asyncProperty(authCase, authenticatedCheck(route)), fcParams(50));
+  await assertAsync(authCase, authenticatedCheck(route), fcParams(50));
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import { type AppotaCredentials, appotaCredentials, appotaJwt, chargeBody, refId
 import { createMerchant, type TestApp } from '../helpers/harness.ts';
 import { ROUTES } from './corpus.ts';
 import {
+  assertAsync,
   BODY_LIMIT,
   type CaseOf,
   type CaseRunner,
@@ -197,25 +198,6 @@ beforeAll(async () => {
 
 afterAll(() => t.close());
 
-/**
- * A property cut short by its time limit (fcParams) leaves its last case running, and that case's writes would
- * show in the next property's first case as the writes of a refusal: each property waits for its last case.
- */
-let inFlight: Promise<void> = Promise.resolve();
-const tracked =
-  <T>(check: (c: T) => Promise<void>) =>
-  (c: T): Promise<void> => {
-    inFlight = check(c);
-    return inFlight;
-  };
-async function settled<T>(property: Promise<T>): Promise<T> {
-  try {
-    return await property;
-  } finally {
-    await inFlight.catch(() => undefined);
-  }
-}
-
 // ---------------------------------------------------------------------------------------------------
 // The oracle
 
@@ -317,7 +299,7 @@ function garbageCheck(route: string): (c: CaseOf<typeof garbageCase>) => Promise
 }
 
 async function garbage(route: string): Promise<void> {
-  await settled(fc.assert(fc.asyncProperty(garbageCase, tracked(garbageCheck(route))), fcParams(80)));
+  await assertAsync(garbageCase, garbageCheck(route), fcParams(80));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -418,7 +400,7 @@ const KNOWN_AUTH: Record<string, CaseOf<typeof authCase>[]> = {
 
 async function authenticated(route: string): Promise<void> {
   const runs = route.startsWith('HEAD ') ? 60 : specOf(route).runs;
-  await settled(fc.assert(fc.asyncProperty(authCase, tracked(authenticatedCheck(route))), fcParams(runs)));
+  await assertAsync(authCase, authenticatedCheck(route), fcParams(runs));
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import {
 import { createMerchant, type TestApp, VISA } from '../helpers/harness.ts';
 import { ROUTES } from './corpus.ts';
 import {
+  assertAsync,
   BODY_LIMIT,
   type CaseOf,
   type CaseRunner,
@@ -458,7 +459,7 @@ function garbageCheck(route: string): (c: CaseOf<typeof garbageCase>) => Promise
 }
 
 async function garbage(route: string): Promise<void> {
-  await fc.assert(fc.asyncProperty(garbageCase, garbageCheck(route)), fcParams(20));
+  await assertAsync(garbageCase, garbageCheck(route), fcParams(20));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -547,7 +548,7 @@ function authenticatedCheck(route: string): (c: CaseOf<typeof authCase>) => Prom
 }
 
 async function authenticated(route: string): Promise<void> {
-  await fc.assert(fc.asyncProperty(authCase, authenticatedCheck(route)), fcParams(route.startsWith('HEAD ') ? 10 : specOf(route).runs));
+  await assertAsync(authCase, authenticatedCheck(route), fcParams(route.startsWith('HEAD ') ? 10 : specOf(route).runs));
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ import {
 } from '../helpers/harness.ts';
 import { ROUTES } from './corpus.ts';
 import {
+  assertAsync,
   BODY_LIMIT,
   type CaseOf,
   type CaseRunner,
@@ -475,7 +476,7 @@ function garbageCheck(route: string): (c: CaseOf<typeof garbageCase>) => Promise
 }
 
 async function garbage(route: string): Promise<void> {
-  await fc.assert(fc.asyncProperty(garbageCase, garbageCheck(route)), fcParams(GARBAGE_RUNS));
+  await assertAsync(garbageCase, garbageCheck(route), fcParams(GARBAGE_RUNS));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -623,7 +624,7 @@ function authenticatedCheck(route: string): (c: CaseOf<typeof authCase>) => Prom
 }
 
 async function authenticated(route: string): Promise<void> {
-  await fc.assert(fc.asyncProperty(authCase, authenticatedCheck(route)), fcParams(route.startsWith('HEAD ') ? 3 : specOf(route).runs));
+  await assertAsync(authCase, authenticatedCheck(route), fcParams(route.startsWith('HEAD ') ? 3 : specOf(route).runs));
 }
 
 // ---------------------------------------------------------------------------------------------------

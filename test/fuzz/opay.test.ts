@@ -13,6 +13,7 @@ import { hmacHex } from '../gateways/opay/helpers.ts';
 import { createMerchant, futureYear, type TestApp, type TestMerchant, VISA } from '../helpers/harness.ts';
 import { ROUTES } from './corpus.ts';
 import {
+  assertAsync,
   BODY_LIMIT,
   type CaseOf,
   type CaseRunner,
@@ -178,7 +179,7 @@ function garbageCheck(route: string): (c: CaseOf<typeof garbageCase>) => Promise
 }
 
 async function garbage(route: string): Promise<void> {
-  await fc.assert(fc.asyncProperty(garbageCase, garbageCheck(route)), fcParams(150));
+  await assertAsync(garbageCase, garbageCheck(route), fcParams(150));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -236,7 +237,7 @@ const unsignedDeep: CaseOf<typeof garbageCase> = {
 const KNOWN_GARBAGE: Record<string, CaseOf<typeof garbageCase>[]> = Object.fromEntries(ROUTES.opay.map((r) => [r, [unsignedDeep]]));
 
 async function authenticated(route: string): Promise<void> {
-  await fc.assert(fc.asyncProperty(authCase, authenticatedCheck(route)), fcParams(350));
+  await assertAsync(authCase, authenticatedCheck(route), fcParams(350));
 }
 
 // ---------------------------------------------------------------------------------------------------

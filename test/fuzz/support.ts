@@ -32,6 +32,30 @@ export function fcParams<T>(numRuns: number): fc.Parameters<[T]> {
 }
 
 /**
+ * Runs an async property to its end. A property cut short by its time limit (fcParams) leaves its last case
+ * running; that case's writes would show in the next property's first case as the writes of a refusal, so the
+ * property is over only once its last case is.
+ */
+export async function assertAsync<T>(
+  arbitrary: fc.Arbitrary<T>,
+  check: (c: T) => Promise<void>,
+  params: fc.Parameters<[T]>,
+): Promise<void> {
+  let inFlight: Promise<void> = Promise.resolve();
+  try {
+    await fc.assert(
+      fc.asyncProperty(arbitrary, (c: T) => {
+        inFlight = check(c);
+        return inFlight;
+      }),
+      params,
+    );
+  } finally {
+    await inFlight.catch(() => undefined);
+  }
+}
+
+/**
  * Replays, on every run, the cases that once found a bug, exactly as recorded (they are already small):
  * the random runs may or may not meet them again, these always do, so a fixed bug stays fixed.
  */

@@ -14,6 +14,7 @@ import { buildRequest, openResponse, type Twoc2pClient, twoc2pClient } from '../
 import { createMerchant, futureYear, type TestApp, VISA } from '../helpers/harness.ts';
 import { ROUTES } from './corpus.ts';
 import {
+  assertAsync,
   BODY_LIMIT,
   type CaseOf,
   type CaseRunner,
@@ -203,7 +204,7 @@ const envelopeNul: GarbageCase = {
 const KNOWN_GARBAGE: Record<string, GarbageCase[]> = Object.fromEntries(ROUTES.twoc2p.map((r) => [r, [envelopeNul]]));
 
 async function garbage(route: string): Promise<void> {
-  await fc.assert(fc.asyncProperty(garbageCase, garbageCheck(route)), fcParams(100));
+  await assertAsync(garbageCase, garbageCheck(route), fcParams(100));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -264,7 +265,7 @@ function authenticatedCheck(route: string): (c: CaseOf<typeof authCase>) => Prom
 }
 
 async function authenticated(route: string): Promise<void> {
-  await fc.assert(fc.asyncProperty(authCase, authenticatedCheck(route)), fcParams(200));
+  await assertAsync(authCase, authenticatedCheck(route), fcParams(200));
 }
 
 // ---------------------------------------------------------------------------------------------------
