@@ -1059,16 +1059,16 @@ export function isOpayEnvelope(b: unknown): b is { code: string; message: string
 
 /**
  * Rows that refused requests are documented to write, left out of the comparison: audit events of failed
- * authentication (auth.failed, auth.locked), Idempotency-Key records (a refusal's answer is kept for replay,
- * docs/architecture.md) and the gateways' request-id replay claims (AlliancePay x-request_id, AppotaPay
- * X-Request-ID). audit_heads only mirrors audit_events and is left out for the same reason. replay_claims holds
- * single-use ids consumed by authentication itself (a Cybersource JWT's jti, a v1 token's binding): a request
- * refused after it authenticated has used its token all the same (SECURITY.md "Replays").
+ * authentication (auth.failed, auth.locked) and Idempotency-Key records (a refusal's answer is kept for replay,
+ * docs/architecture.md). audit_heads only mirrors audit_events and is left out for the same reason. replay_claims
+ * holds single-use ids spent by presenting them (a Cybersource JWT's jti, a v1 token's binding, AlliancePay's
+ * x-request_id, AppotaPay's X-Request-ID): a request refused after it presented one has used it all the same
+ * (SECURITY.md "Replays").
  */
 const SKIPPED_TABLES = new Set(['audit_heads', 'kysely_migration', 'kysely_migration_lock', 'replay_claims']);
 const ROW_FILTERS: Record<string, string> = {
   audit_events: `action not in ('auth.failed', 'auth.locked')`,
-  idempotency_keys: `key like 'ref:%' and key not like 'ref:alliancepay-request:%' and key not like 'ref:appotapay-request:%'`,
+  idempotency_keys: `key like 'ref:%'`,
 };
 
 export interface Fingerprint {

@@ -662,13 +662,11 @@ async function authFailures(): Promise<AuditEventRow[]> {
 }
 
 /**
- * Everything A owns except its audit chain (which a refusal naming A legitimately extends) and the
- * AlliancePay request-id ledger (a request id is spent once the session presents it, refused or not:
- * that is the replay protection, not a change to A's data).
+ * Everything A owns except its audit chain (which a refusal naming A legitimately extends). Request ids spent by
+ * presenting them are replay claims, which belong to no merchant's rows.
  */
 async function dataOf(): Promise<Record<string, string[]>> {
   const { audit_events: _e, audit_heads: _h, ...rest } = await ownedRows(t, A.m.id);
-  rest.idempotency_keys = (rest.idempotency_keys ?? []).filter((r) => !r.includes('"key":"ref:alliancepay-request:'));
   return rest;
 }
 

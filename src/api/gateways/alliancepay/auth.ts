@@ -73,7 +73,7 @@ const OPEN_FAILURES: Record<'unknown' | 'wrong_refresh' | 'expired', Code> = {
 const sessionRefusal = (code: Code, merchantId: string | null): Refusal =>
   refusal(code, { auth: { scheme: 'session', reason: code, merchantId } });
 
-export function createAuth({ merchants, sessions, cards }: Pick<GatewayDeps, 'merchants' | 'sessions' | 'cards'>) {
+export function createAuth({ merchants, sessions, replays, now }: Pick<GatewayDeps, 'merchants' | 'sessions' | 'replays' | 'now'>) {
   const credentials = credentialResolver(merchants, 'alliancepay', ({ publicData, secret }) => {
     const pub = publicData as { merchantId: string; merchantPublicJwk: JsonWebKey };
     return {
@@ -113,10 +113,15 @@ export function createAuth({ merchants, sessions, cards }: Pick<GatewayDeps, 'me
       return { caller, cred, session };
     },
 
-    /** The call's request id, new in its session: a captured request cannot be replayed (after the rate check). */
+    /**
+     * The call's request id, new in its session: a captured request cannot be replayed (after the rate check).
+     * A replay claim shared by every instance, held while the session lives (after that the session refuses).
+     */
     async claimRequestId(call: SessionCall, request: FastifyRequest): Promise<void> {
       const id = requestId(request);
-      if (!(await cards.claimReference(call.caller, `alliancepay-request:${call.session.deviceId}`, id))) {
+      const ttlMs = call.session.expiresAt.getTime() - now().getTime();
+      const namespace = `alliancepay-request:${call.caller.merchantId}:${call.session.deviceId}`;
+      if (!(await replays.claim(namespace, id, '1', ttlMs)).claimed) {
         throw duplicate('x-request_id', { scheme: 'session', reason: 'replayed_request_id', merchantId: call.caller.merchantId });
       }
     },

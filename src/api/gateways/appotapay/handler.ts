@@ -33,7 +33,10 @@ function checkHeaders(request: FastifyRequest): void {
 }
 
 /** The headers read after authentication and the rate check; the request id claimed for the merchant. */
-function headerReader(deps: Pick<GatewayDeps, 'cards'>) {
+/** How long an X-Request-ID stays used: the longest an AppotaPay JWT lives (a replay after it fails to authenticate). */
+const REQUEST_ID_WINDOW_MS = 24 * 3600 * 1000;
+
+function headerReader(deps: Pick<GatewayDeps, 'replays'>) {
   return async ({ caller }: AppotaAuthenticated, request: FastifyRequest): Promise<Caller> => {
     // Echoed as x-request-id by the root hook (api/request-id.ts) when it is safe to: a valid one always is.
     const requestId = request.headers['x-request-id'];
@@ -42,7 +45,12 @@ function headerReader(deps: Pick<GatewayDeps, 'cards'>) {
     }
     const account = request.headers['x-account-ref-id'];
     if (account !== undefined && (typeof account !== 'string' || !UUID.test(account))) throw refusal(119);
-    if (typeof requestId === 'string' && !(await deps.cards.claimReference(caller, 'appotapay-request', requestId.toLowerCase()))) {
+    // A replay claim shared by every instance (vault/replay.ts).
+    const claim =
+      typeof requestId === 'string'
+        ? await deps.replays.claim(`appotapay-request:${caller.merchantId}`, requestId.toLowerCase(), '1', REQUEST_ID_WINDOW_MS)
+        : null;
+    if (claim && !claim.claimed) {
       throw refusal(6, [{ field: 'X-Request-ID', reason: 'already used' }]);
     }
     return caller;
@@ -59,7 +67,7 @@ function renderRefusal(reply: FastifyReply, e: GatewayRefusal): FastifyReply {
 export type Operation = (caller: Caller, request: FastifyRequest) => Promise<unknown>;
 
 /** Wraps each operation in the pipeline. */
-export function handler(deps: Pick<GatewayDeps, 'merchants' | 'cards' | 'guard' | 'now'>, answers: FirstAnswers) {
+export function handler(deps: Pick<GatewayDeps, 'merchants' | 'cards' | 'guard' | 'now' | 'replays'>, answers: FirstAnswers) {
   const route = gatewayPipeline({
     api: 'appotapay',
     guard: deps.guard,
