@@ -290,6 +290,28 @@ async function cyPayment(capture: boolean): Promise<Ids> {
   return { payment: r.json.id, customer };
 }
 
+/** A's follow-on of `kind` (its id under `followOn`) on a payment of A's; A's void is of a capture. */
+async function cyFollowOn(kind: 'captures' | 'refunds' | 'reversals' | 'voids'): Promise<Ids> {
+  const ids = await cyPayment(false);
+  const post = async (url: string, body: unknown) => {
+    const r = await A.cy.post(url, body);
+    if (r.status !== 201) throw new Error(`PTS ${url}: ${r.body}`);
+    return r.json.id as string;
+  };
+  if (kind === 'reversals') return { ...ids, followOn: await post(`/pts/v2/payments/${ids.payment}/reversals`, {}) };
+  const capture = await post(`/pts/v2/payments/${ids.payment}/captures`, cyAmount());
+  if (kind === 'captures') return { ...ids, followOn: capture };
+  const path = kind === 'refunds' ? 'refunds' : 'voids';
+  return { ...ids, capture, followOn: await post(`/pts/v2/captures/${capture}/${path}`, kind === 'refunds' ? cyAmount('3.00') : {}) };
+}
+
+async function cyCredit(): Promise<Ids> {
+  const customer = (await cyCustomer()).customer as string;
+  const r = await A.cy.post('/pts/v2/credits', { paymentInformation: { customer: { id: customer } }, ...cyAmount('5.00') });
+  if (r.status !== 201) throw new Error(`PTS credit: ${r.body}`);
+  return { credit: r.json.id, customer };
+}
+
 /** B's own Cybersource customer (with a card and an address), for requests that mix B's ids with A's. */
 async function bCyCustomer(): Promise<{ bCustomer: string; bPi: string; bAddress: string }> {
   const c = await customerWithCard(B.cy, AMEX);
@@ -1146,6 +1168,27 @@ const ROWS: Row[] = [
       refused: ptsError('INVALID_PAYMENT_ID'),
     }),
   ),
+  ...hiddenRows('cybersource', () => cyPayment(true), ptsError('INVALID_PAYMENT_ID'), [
+    ['void sale', 'POST /pts/v2/payments/:id/voids', (i: Ids) => cy(B, 'POST', `/pts/v2/payments/${i.payment}/voids`, {})],
+  ]),
+  ...hiddenRows('cybersource', () => cyFollowOn('captures'), ptsError('INVALID_PAYMENT_ID'), [
+    ['get capture', 'GET /pts/v2/captures/:id', (i: Ids) => cy(B, 'GET', `/pts/v2/captures/${i.followOn}`)],
+    ['void capture', 'POST /pts/v2/captures/:id/voids', (i: Ids) => cy(B, 'POST', `/pts/v2/captures/${i.followOn}/voids`, {})],
+  ]),
+  ...hiddenRows('cybersource', () => cyFollowOn('refunds'), ptsError('INVALID_PAYMENT_ID'), [
+    ['get refund', 'GET /pts/v2/refunds/:id', (i: Ids) => cy(B, 'GET', `/pts/v2/refunds/${i.followOn}`)],
+    ['void refund', 'POST /pts/v2/refunds/:id/voids', (i: Ids) => cy(B, 'POST', `/pts/v2/refunds/${i.followOn}/voids`, {})],
+  ]),
+  ...hiddenRows('cybersource', () => cyFollowOn('reversals'), ptsError('INVALID_PAYMENT_ID'), [
+    ['get reversal', 'GET /pts/v2/reversals/:id', (i: Ids) => cy(B, 'GET', `/pts/v2/reversals/${i.followOn}`)],
+  ]),
+  ...hiddenRows('cybersource', () => cyFollowOn('voids'), ptsError('INVALID_PAYMENT_ID'), [
+    ['get void', 'GET /pts/v2/voids/:id', (i: Ids) => cy(B, 'GET', `/pts/v2/voids/${i.followOn}`)],
+  ]),
+  ...hiddenRows('cybersource', cyCredit, ptsError('INVALID_PAYMENT_ID'), [
+    ['get credit', 'GET /pts/v2/credits/:id', (i: Ids) => cy(B, 'GET', `/pts/v2/credits/${i.credit}`)],
+    ['void credit', 'POST /pts/v2/credits/:id/voids', (i: Ids) => cy(B, 'POST', `/pts/v2/credits/${i.credit}/voids`, {})],
+  ]),
 ];
 
 // ---- across APIs: every token and payment is one vault object, whichever API made it
