@@ -246,6 +246,13 @@ async function alliancePending(): Promise<Ids> {
   return { operation: r.json.operationId, token };
 }
 
+async function alliancePaid(): Promise<Ids> {
+  const token = (await allianceToken()).token as string;
+  const r = await A.ap.call(PATHS.tokenPurchase, await A.apBodies.tokenPurchase(token));
+  if (r.json.status !== 'SUCCESS') throw new Error(`AlliancePay purchase: ${JSON.stringify(r.json)}`);
+  return { operation: r.json.operationId, requestId: r.json.merchantRequestId, token };
+}
+
 async function appotaToken(): Promise<Ids> {
   const tok = await appotaCreateToken(A.appota);
   return { token: tok.tokenId, ref: tok.merchantRefId };
@@ -717,6 +724,27 @@ const ROWS: Row[] = [
       refused: apCode(404, 'payment_operation_not_found'),
     }),
   ),
+  ...hiddenRows('alliancepay', alliancePaid, apCode(404, 'payment_operation_not_found'), [
+    ["read A's payment by operation id", `POST ${PATHS.operation}`, (i: Ids) => ap(B, PATHS.operation, { id: i.operation })],
+    [
+      "read A's payment by merchantRequestId",
+      `POST ${PATHS.byReference}`,
+      (i: Ids) => ap(B, PATHS.byReference, { merchantRequestId: i.requestId }),
+    ],
+    [
+      "refund A's payment",
+      `POST ${PATHS.refund}`,
+      (i: Ids) =>
+        ap(B, PATHS.refund, {
+          merchantRequestId: randomUUID(),
+          operationId: i.operation,
+          merchantId: B.ap.merchantId,
+          coinAmount: '100',
+          notificationUrl: '',
+          date: apDate(),
+        }),
+    ],
+  ]),
   {
     api: 'alliancepay',
     op: "name A's AlliancePay merchantId in the body",
