@@ -1178,12 +1178,6 @@ const ROWS: Row[] = [
         true,
         (i: Ids) => cy(B, 'POST', `/pts/v2/payments/${i.payment}/refunds`, cyAmount()),
       ],
-      [
-        'refund capture',
-        'POST /pts/v2/captures/:id/refunds',
-        true,
-        (i: Ids) => cy(B, 'POST', `/pts/v2/captures/${i.payment}/refunds`, cyAmount()),
-      ],
     ] as const
   ).map(
     ([op, route, captured, send]): Row => ({
@@ -1202,6 +1196,12 @@ const ROWS: Row[] = [
   ...hiddenRows('cybersource', () => cyFollowOn('captures'), ptsError('INVALID_PAYMENT_ID'), [
     ['get capture', 'GET /pts/v2/captures/:id', (i: Ids) => cy(B, 'GET', `/pts/v2/captures/${i.followOn}`)],
     ['void capture', 'POST /pts/v2/captures/:id/voids', (i: Ids) => cy(B, 'POST', `/pts/v2/captures/${i.followOn}/voids`, {})],
+    // A capture has its own id (issue 20): B names A's capture, as A would.
+    [
+      'refund capture',
+      'POST /pts/v2/captures/:id/refunds',
+      (i: Ids) => cy(B, 'POST', `/pts/v2/captures/${i.followOn}/refunds`, cyAmount()),
+    ],
   ]),
   ...hiddenRows('cybersource', () => cyFollowOn('refunds'), ptsError('INVALID_PAYMENT_ID'), [
     ['get refund', 'GET /pts/v2/refunds/:id', (i: Ids) => cy(B, 'GET', `/pts/v2/refunds/${i.followOn}`)],
