@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiName } from '../../src/api/guard.ts';
 import { DOCUMENT_IDS, documentUrl } from '../../src/api/openapi.ts';
 import { apDate, PATHS } from '../gateways/alliancepay/helpers.ts';
-import { createToken as appotaCreateToken, chargeBody, tokenBody } from '../gateways/appotapay/helpers.ts';
+import { createToken as appotaCreateToken, chargeBody, refId, tokenBody } from '../gateways/appotapay/helpers.ts';
 import { customerBody, customerWithCard, EXP_YEAR, piBody } from '../gateways/cybersource/helpers.ts';
 import { AMEX, futureYear, MASTERCARD, makeTestApp, type TestApp, tokenize, VISA } from '../helpers/harness.ts';
 import {
@@ -258,12 +258,42 @@ async function appotaToken(): Promise<Ids> {
   return { token: tok.tokenId, ref: tok.merchantRefId };
 }
 
-async function appotaCharge(): Promise<Ids> {
+async function appotaCharge(capture = false): Promise<Ids> {
   const token = (await appotaToken()).token as string;
-  const body = chargeBody(token, { capture: false });
+  const body = chargeBody(token, { capture });
   const r = await A.appota.call('POST', '/credit-card/charge', body);
-  if (r.status !== 200 || r.json.status !== 'AUTHORIZED') throw new Error(`AppotaPay charge: ${r.body}`);
+  if (r.status !== 200 || r.json.status !== (capture ? 'CAPTURED' : 'AUTHORIZED')) throw new Error(`AppotaPay charge: ${r.body}`);
   return { charge: r.json.id, chargeRef: body.merchantRefId as string, token };
+}
+
+/** A's captured charge, refunded in part (so it could still be refunded). */
+async function appotaRefund(): Promise<Ids> {
+  const ids = await appotaCharge(true);
+  const refundRef = refId('RF');
+  const r = await A.appota.call('POST', '/credit-card/refund', {
+    transactionId: ids.charge,
+    merchantRefId: refundRef,
+    amount: 50000,
+    currency: 'VND',
+  });
+  if (r.status !== 200 || r.json.status !== 'success') throw new Error(`AppotaPay refund: ${r.body}`);
+  return { ...ids, refund: r.json.refundId, refundRef };
+}
+
+/** A's authorization, reversed. */
+async function appotaReversal(): Promise<Ids> {
+  const ids = await appotaCharge();
+  const reversalRef = refId('RV');
+  const r = await A.appota.call('POST', '/credit-card/reversal', { authorizationId: ids.charge, merchantRefId: reversalRef });
+  if (r.status !== 200 || r.json.status !== 'success') throw new Error(`AppotaPay reversal: ${r.body}`);
+  return { ...ids, reversal: r.json.reversalId, reversalRef };
+}
+
+/** B's own AppotaPay charge, for requests that reuse A's references on it. */
+async function bAppotaCharge(capture: boolean): Promise<string> {
+  const r = await B.appota.call('POST', '/credit-card/charge', chargeBody((await appotaCreateToken(B.appota)).tokenId, { capture }));
+  if (r.status !== 200) throw new Error(`B AppotaPay charge: ${r.body}`);
+  return r.json.id;
 }
 
 async function cyCustomer(): Promise<Ids> {
@@ -873,6 +903,76 @@ const ROWS: Row[] = [
       expect(s.status, JSON.stringify(s.body)).toBe(200);
       expect(s.body.id).not.toBe(i.charge);
       expect(s.body.tokenId).toBe(i.bToken);
+    },
+  },
+  ...hiddenRows('appotapay', appotaRefund, appotaCode(404, 111), [
+    ["get A's refund", 'GET /credit-card/refund/:creditCardRefundId', (i: Ids) => appota(B, 'GET', `/credit-card/refund/${i.refund}`)],
+    [
+      "get A's refund by its merchantRefId",
+      'GET /credit-card/refund/:creditCardRefundId',
+      (i: Ids) => appota(B, 'GET', `/credit-card/refund/${i.refundRef}?referenceType=MERCHANT_REFERENCE_ID`),
+    ],
+  ]),
+  ...hiddenRows('appotapay', appotaReversal, appotaCode(404, 112), [
+    [
+      "get A's reversal",
+      'GET /credit-card/reversal/:creditCardReversalId',
+      (i: Ids) => appota(B, 'GET', `/credit-card/reversal/${i.reversal}`),
+    ],
+    [
+      "get A's reversal by its merchantRefId",
+      'GET /credit-card/reversal/:creditCardReversalId',
+      (i: Ids) => appota(B, 'GET', `/credit-card/reversal/${i.reversalRef}?referenceType=MERCHANT_REFERENCE_ID`),
+    ],
+  ]),
+  {
+    api: 'appotapay',
+    op: "refund A's charge",
+    routes: ['POST /credit-card/refund'],
+    make: appotaRefund,
+    send: (i) =>
+      appota(B, 'POST', '/credit-card/refund', { transactionId: i.charge, merchantRefId: refId('RF'), amount: 50000, currency: 'VND' }),
+    outcome: 'hidden',
+    refused: appotaCode(404, 14),
+  },
+  {
+    api: 'appotapay',
+    op: "reverse A's authorization",
+    routes: ['POST /credit-card/reversal'],
+    make: appotaCharge,
+    send: (i) => appota(B, 'POST', '/credit-card/reversal', { authorizationId: i.charge, merchantRefId: refId('RV') }),
+    outcome: 'hidden',
+    refused: appotaCode(404, 14),
+  },
+  {
+    api: 'appotapay',
+    op: "refund B's charge with A's refund merchantRefId",
+    routes: ['POST /credit-card/refund'],
+    make: async () => ({ ...(await appotaRefund()), bCharge: await bAppotaCharge(true) }),
+    own: ['refundRef', 'bCharge'],
+    send: (i) =>
+      appota(B, 'POST', '/credit-card/refund', { transactionId: i.bCharge, merchantRefId: i.refundRef, amount: 50000, currency: 'VND' }),
+    outcome: 'own',
+    check: async (i, s) => {
+      expect(s.status, JSON.stringify(s.body)).toBe(200);
+      expect([s.body.transactionId, s.body.merchantRefId]).toEqual([i.bCharge, i.refundRef]);
+      const mine = await B.appota.call('GET', `/credit-card/refund/${i.refundRef}?referenceType=MERCHANT_REFERENCE_ID`);
+      expect([mine.status, mine.json.refundId]).toEqual([200, s.body.refundId]);
+    },
+  },
+  {
+    api: 'appotapay',
+    op: "reverse B's authorization with A's reversal merchantRefId",
+    routes: ['POST /credit-card/reversal'],
+    make: async () => ({ ...(await appotaReversal()), bCharge: await bAppotaCharge(false) }),
+    own: ['reversalRef', 'bCharge'],
+    send: (i) => appota(B, 'POST', '/credit-card/reversal', { authorizationId: i.bCharge, merchantRefId: i.reversalRef }),
+    outcome: 'own',
+    check: async (i, s) => {
+      expect(s.status, JSON.stringify(s.body)).toBe(200);
+      expect([s.body.authorizationId, s.body.merchantRefId]).toEqual([i.bCharge, i.reversalRef]);
+      const mine = await B.appota.call('GET', `/credit-card/reversal/${i.reversalRef}?referenceType=MERCHANT_REFERENCE_ID`);
+      expect([mine.status, mine.json.reversalId]).toEqual([200, s.body.reversalId]);
     },
   },
 
