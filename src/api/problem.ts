@@ -39,6 +39,7 @@ const TABLE: Record<ProblemCode, { status: number; title: string }> = {
   invalid_transition: { status: 409, title: 'Status change not allowed' },
   card_deleted: { status: 409, title: 'Card is deleted' },
   invalid_card_number: { status: 422, title: 'Invalid card number' },
+  invalid_bank_account: { status: 422, title: 'Invalid bank account' },
   invalid_expiry: { status: 422, title: 'Invalid expiry' },
   card_expired: { status: 422, title: 'Card expired' },
   invalid_cvv: { status: 422, title: 'Invalid security code' },

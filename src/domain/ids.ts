@@ -75,3 +75,18 @@ let poolAt = POOL.length;
 
 /** Instrument identifiers: 19 digits starting 70, as Cybersource's TMS issues them. */
 export const instrumentIdentifierId = (): string => numericId(19, '70');
+
+/**
+ * 32 upper-case hex digits, as TMS issues customer, payment instrument and shipping address ids and (in its
+ * published example) a bank account's instrument identifier; drawn again until no digit run in it can be
+ * taken for a card number.
+ */
+export function hexId32(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('hex').toUpperCase();
+    if (isFreeOfCardNumbers(id)) return id;
+  }
+}
+
+/** A bank account's instrument identifier (TMS example: `A7A91A2CA872B272E05340588D0A0699`). */
+export const bankInstrumentIdentifierId = hexId32;

@@ -13,14 +13,28 @@ export interface CardForProcessor {
   readonly holderName?: string | null;
 }
 
-export interface AuthorizeRequest {
+/** A bank account debited or credited by electronic check (ACH). */
+export interface BankAccountForProcessor {
+  readonly accountNumber: string;
+  readonly routingNumber: string;
+  readonly holderName?: string | null;
+}
+
+interface RequestBase {
   /** The vault's payment id: the idempotency key at the acquirer. */
   readonly reference: string;
   readonly amount: number;
   readonly currency: string;
+  /** Always true for a bank account: an electronic check debit is a sale, never held as an authorization. */
   readonly capture: boolean;
-  readonly card: CardForProcessor;
 }
+
+/** What is paid with: a card, or (electronic check) a bank account. */
+export type AuthorizeRequest = RequestBase &
+  (
+    | { readonly card: CardForProcessor; readonly bankAccount?: undefined }
+    | { readonly bankAccount: BankAccountForProcessor; readonly card?: undefined }
+  );
 
 export type AuthorizeOutcome =
   | { readonly result: 'approved'; readonly processorRef: string; readonly authCode: string; readonly captured: boolean }

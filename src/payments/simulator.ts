@@ -39,6 +39,28 @@ export function amountBehaviour(amount: number): SimulatedBehaviour | null {
   return null;
 }
 
+/**
+ * Test bank accounts with a fixed outcome (any routing number); every other account is debited (an eCheck
+ * debit is accepted for settlement: Cybersource answers PENDING), unless the amount says otherwise.
+ */
+export const TEST_BANK_ACCOUNTS: Readonly<Record<string, SimulatedBehaviour & { label: string }>> = {
+  '9000009995': { kind: 'decline', code: 'insufficient_funds', label: 'declined: insufficient funds (ACH return R01)' },
+  '9000000002': { kind: 'decline', code: 'do_not_honor', label: 'declined: account closed (ACH return R02)' },
+  '9000000119': { kind: 'timeout', label: 'the processor times out' },
+};
+
+/** Bank accounts the README lists as debited; any account not in TEST_BANK_ACCOUNTS is debited too. */
+export const APPROVING_BANK_ACCOUNTS = ['4100', '12345678901234567'];
+
+function bankBehaviourOf(accountNumber: string, amount: number): SimulatedBehaviour {
+  return TEST_BANK_ACCOUNTS[accountNumber] ?? amountBehaviour(amount) ?? { kind: 'approve' };
+}
+
+/** The outcome of a request: by its card (and CVV) or its bank account, then its amount. */
+function requestBehaviour(req: AuthorizeRequest): SimulatedBehaviour {
+  return req.bankAccount ? bankBehaviourOf(req.bankAccount.accountNumber, req.amount) : behaviourOf(req.card.pan, req.amount, req.card.cvv);
+}
+
 export function behaviourOf(pan: string, amount: number, cvv?: string): SimulatedBehaviour {
   const card = TEST_CARDS[pan];
   if (card) return card;
@@ -56,7 +78,7 @@ export function createSimulatorProcessor(opts: { timeoutDelayMs?: number } = {})
     new Promise<never>((_, reject) => setTimeout(() => reject(new ProcessorUnavailableError()), opts.timeoutDelayMs ?? 30_000).unref());
 
   async function decide(req: AuthorizeRequest): Promise<AuthorizeOutcome> {
-    const b = behaviourOf(req.card.pan, req.amount, req.card.cvv);
+    const b = requestBehaviour(req);
     switch (b.kind) {
       case 'timeout':
         return hang();
@@ -88,7 +110,7 @@ export function createSimulatorProcessor(opts: { timeoutDelayMs?: number } = {})
       return { result: 'approved', processorRef: req.processorRef };
     },
     async credit(req) {
-      const b = behaviourOf(req.card.pan, req.amount, req.card.cvv);
+      const b = requestBehaviour(req);
       if (b.kind === 'timeout') return hang();
       // Payouts are not challenged; lost or stolen cards are refused, as acquirers do.
       if (b.kind === 'decline' && (b.code === 'lost_card' || b.code === 'stolen_card' || b.code === 'expired_card')) {

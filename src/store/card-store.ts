@@ -9,6 +9,13 @@ export type CardPatch = Partial<
   Pick<CardRow, 'exp_month' | 'exp_year' | 'holder_name' | 'billing_address' | 'metadata' | 'status' | 'customer_id' | 'attributes'>
 >;
 
+/**
+ * Which instruments a read sees: 'cards' (card numbers only) or 'all' (bank accounts too). The caller's API
+ * decides (vault/deps.ts scopeOf); every card and identifier read takes it, so no API sees a bank account
+ * unless it serves them.
+ */
+export type InstrumentScope = 'cards' | 'all';
+
 interface ListArgs extends Record<string, unknown> {
   merchantId: string;
   customerId: string | null;
@@ -19,12 +26,12 @@ interface ListArgs extends Record<string, unknown> {
 
 /** One prepared listing per shape (by customer or not, with deleted cards or not, first page or later). */
 const listShapes = new Map<string, (q: Executor, args: ListArgs) => Promise<CardWithDisplay[]>>();
-function listCardsQuery(opts: { customerId: string | null; after: Cursor | null; includeDeleted: boolean }) {
-  const shape = `${opts.customerId !== null}:${opts.includeDeleted}:${opts.after !== null}`;
+function listCardsQuery(opts: { customerId: string | null; after: Cursor | null; includeDeleted: boolean; scope: InstrumentScope }) {
+  const shape = `${opts.customerId !== null}:${opts.includeDeleted}:${opts.after !== null}:${opts.scope}`;
   let run = listShapes.get(shape);
   if (!run) {
     run = prepare<ListArgs, CardWithDisplay>((q, arg) => {
-      let query = withInstrument(q)
+      let query = withInstrument(q, opts.scope)
         .where('cards.merchant_id', '=', arg('merchantId'))
         .orderBy('cards.created_at')
         .orderBy('cards.id')
@@ -44,7 +51,8 @@ function listCardsQuery(opts: { customerId: string | null; after: Cursor | null;
 }
 
 /** A card with its instrument's display fields. */
-type CardWithDisplay = CardRow & Pick<InstrumentRow, 'bin6' | 'bin8' | 'last4' | 'pan_length' | 'brand' | 'funding'>;
+type CardWithDisplay = CardRow &
+  Pick<InstrumentRow, 'bin6' | 'bin8' | 'last4' | 'pan_length' | 'brand' | 'funding' | 'kind' | 'routing_number'>;
 
 const insertCardRow = prepareInsert('cards');
 const insertInstrumentUnlessKnown = prepareInsert('instrument_identifiers', ['merchant_id', 'fingerprint']);
@@ -56,17 +64,27 @@ const instrumentByFingerprint = prepareOne<{ merchantId: string; fingerprint: st
     .where('fingerprint', '=', arg('fingerprint')),
 );
 
-/** Every card read joins its instrument's display fields (never the PAN ciphertext). */
-const withInstrument = (q: Executor) =>
-  q
+/** Every card read joins its instrument's display fields (never the PAN ciphertext), within a scope. */
+const withInstrument = (q: Executor, scope: InstrumentScope) => {
+  const query = q
     .selectFrom('cards')
     .innerJoin('instrument_identifiers as ii', 'ii.id', 'cards.instrument_id')
     .selectAll('cards')
-    .select(['ii.bin6', 'ii.bin8', 'ii.last4', 'ii.pan_length', 'ii.brand', 'ii.funding']);
+    .select(['ii.bin6', 'ii.bin8', 'ii.last4', 'ii.pan_length', 'ii.brand', 'ii.funding', 'ii.kind', 'ii.routing_number']);
+  return scope === 'cards' ? query.where('ii.kind', '=', 'card') : query;
+};
 
-const getCardQuery = prepareOne<{ merchantId: string; id: string }, CardWithDisplay>((q, arg) =>
-  withInstrument(q).where('cards.merchant_id', '=', arg('merchantId')).where('cards.id', '=', arg('id')),
-);
+const getCardQueries: Record<
+  InstrumentScope,
+  (q: Executor, args: { merchantId: string; id: string }) => Promise<CardWithDisplay | undefined>
+> = {
+  cards: prepareOne<{ merchantId: string; id: string }, CardWithDisplay>((q, arg) =>
+    withInstrument(q, 'cards').where('cards.merchant_id', '=', arg('merchantId')).where('cards.id', '=', arg('id')),
+  ),
+  all: prepareOne<{ merchantId: string; id: string }, CardWithDisplay>((q, arg) =>
+    withInstrument(q, 'all').where('cards.merchant_id', '=', arg('merchantId')).where('cards.id', '=', arg('id')),
+  ),
+};
 
 export const cardStore = {
   /** Inserts the identifier unless the fingerprint already exists; returns the row in force and whether it is new. */
@@ -84,8 +102,10 @@ export const cardStore = {
       .where('id', '=', id)
       .execute(),
 
-  getInstrument: (q: Executor, merchantId: string, id: string) =>
-    q.selectFrom('instrument_identifiers').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id).executeTakeFirst(),
+  getInstrument: (q: Executor, merchantId: string, id: string, scope: InstrumentScope) => {
+    const query = q.selectFrom('instrument_identifiers').selectAll().where('merchant_id', '=', merchantId).where('id', '=', id);
+    return (scope === 'cards' ? query.where('kind', '=', 'card') : query).executeTakeFirst();
+  },
 
   /**
    * After a card leaves the live set: if no live card still uses its identifier (and the merchant did not
@@ -124,12 +144,12 @@ export const cardStore = {
   insertCard: (q: Executor, row: CardRow) => insertCardRow(q, row),
 
   /** A card with its instrument's display fields (never the PAN ciphertext). */
-  getCard: (q: Executor, merchantId: string, id: string) => getCardQuery(q, { merchantId, id }),
+  getCard: (q: Executor, merchantId: string, id: string, scope: InstrumentScope) => getCardQueries[scope](q, { merchantId, id }),
 
   listCards: (
     q: Executor,
     merchantId: string,
-    opts: { customerId: string | null; after: Cursor | null; limit: number; includeDeleted: boolean },
+    opts: { customerId: string | null; after: Cursor | null; limit: number; includeDeleted: boolean; scope: InstrumentScope },
   ) =>
     listCardsQuery(opts)(q, {
       merchantId,
@@ -143,8 +163,13 @@ export const cardStore = {
    * A customer's newest `limit` cards, newest first: those not deleted, or only those stored as `status`. The
    * LIMIT is in the query (walking cards_customer backwards), so a customer with many cards costs `limit` rows.
    */
-  newestCardsOfCustomer: (q: Executor, merchantId: string, customerId: string, opts: { limit: number; status: StoredStatus | null }) => {
-    let query = withInstrument(q).where('cards.merchant_id', '=', merchantId).where('cards.customer_id', '=', customerId);
+  newestCardsOfCustomer: (
+    q: Executor,
+    merchantId: string,
+    customerId: string,
+    opts: { limit: number; status: StoredStatus | null; scope: InstrumentScope },
+  ) => {
+    let query = withInstrument(q, opts.scope).where('cards.merchant_id', '=', merchantId).where('cards.customer_id', '=', customerId);
     query = opts.status === null ? query.where('cards.status', '!=', FINAL_STATUS) : query.where('cards.status', '=', opts.status);
     return query.orderBy('cards.created_at', 'desc').orderBy('cards.id', 'desc').limit(opts.limit).execute();
   },
@@ -156,13 +181,17 @@ export const cardStore = {
     of: { customerId?: string; instrumentId?: string },
     offset: number,
     limit: number,
+    scope: InstrumentScope,
   ) => {
-    let rows = withInstrument(q).where('cards.merchant_id', '=', merchantId).where('cards.status', '!=', FINAL_STATUS);
-    let count = q
+    let rows = withInstrument(q, scope).where('cards.merchant_id', '=', merchantId).where('cards.status', '!=', FINAL_STATUS);
+    let countQuery = q
       .selectFrom('cards')
+      .innerJoin('instrument_identifiers as ii', 'ii.id', 'cards.instrument_id')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
       .where('cards.merchant_id', '=', merchantId)
       .where('cards.status', '!=', FINAL_STATUS);
+    if (scope === 'cards') countQuery = countQuery.where('ii.kind', '=', 'card');
+    let count = countQuery;
     if (of.customerId !== undefined) {
       rows = rows.where('cards.customer_id', '=', of.customerId);
       count = count.where('cards.customer_id', '=', of.customerId);

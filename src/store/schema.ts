@@ -70,6 +70,10 @@ export interface InstrumentRow {
   key_version: number;
   attributes: string | null;
   retained: number;
+  /** 'card' or 'bank' (domain/bank-account.ts InstrumentKind). */
+  kind: string;
+  /** A bank account's routing number (in clear); null for a card. */
+  routing_number: string | null;
 }
 export interface CardRow {
   id: string;

@@ -8,7 +8,7 @@ import { createCvvHolding } from './cards/cvv.ts';
 import { createInstrumentOperations } from './cards/instruments.ts';
 import type { CardView } from './cards/model.ts';
 import { createTokenize } from './cards/tokenize.ts';
-import { type Caller, iso, type VaultDeps } from './deps.ts';
+import { type Caller, iso, scopeOf, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 import { claimNow, isReferenceTaken, type ReferenceClaim, releaseClaim } from './references.ts';
 
@@ -35,7 +35,7 @@ export function createCardService(deps: VaultDeps) {
 
     async get(caller: Caller, token: string): Promise<VaultResult<CardView>> {
       const { merchantId } = caller;
-      const row = await cardStore.getCard(db, merchantId, token);
+      const row = await cardStore.getCard(db, merchantId, token, scopeOf(caller));
       if (!row) return fail('card_not_found', 'no such card');
       return succeed(view(row, await defaultOf(db, merchantId, row.customer_id)));
     },
@@ -55,6 +55,7 @@ export function createCardService(deps: VaultDeps) {
         ...opts,
         limit: opts.limit + 1,
         includeDeleted: opts.includeDeleted ?? false,
+        scope: scopeOf(caller),
       });
       return succeed(toPage(rows, opts.limit, (r) => view(r, defaultCardId)));
     },
@@ -71,7 +72,11 @@ export function createCardService(deps: VaultDeps) {
       const { merchantId } = caller;
       const customer = await customerStore.get(db, merchantId, customerId);
       if (!customer) return fail('customer_not_found', 'no such customer');
-      const rows = await cardStore.newestCardsOfCustomer(db, merchantId, customerId, { limit: opts.limit, status: opts.status ?? null });
+      const rows = await cardStore.newestCardsOfCustomer(db, merchantId, customerId, {
+        limit: opts.limit,
+        status: opts.status ?? null,
+        scope: scopeOf(caller),
+      });
       return succeed(rows.map((r) => view(r, customer.default_card_id)));
     },
 
@@ -97,10 +102,10 @@ export function createCardService(deps: VaultDeps) {
         if (!customer) return fail('customer_not_found', 'no such customer');
         defaultCardId = customer.default_card_id;
       }
-      if (of.instrumentId !== undefined && !(await cardStore.getInstrument(db, merchantId, of.instrumentId))) {
+      if (of.instrumentId !== undefined && !(await cardStore.getInstrument(db, merchantId, of.instrumentId, scopeOf(caller)))) {
         return fail('instrument_not_found', 'no such instrument identifier');
       }
-      const { items, total } = await cardStore.listCardsAt(db, merchantId, of, offset, limit);
+      const { items, total } = await cardStore.listCardsAt(db, merchantId, of, offset, limit, scopeOf(caller));
       if (of.customerId !== undefined) return succeed({ items: items.map((r) => view(r, defaultCardId)), total });
       const out: CardView[] = [];
       for (const r of items) out.push(view(r, await defaultOf(db, merchantId, r.customer_id)));

@@ -1,5 +1,6 @@
 import type { Keyring } from '../crypto/keyring.ts';
 import type { MasterKeyProvider } from '../crypto/master-key.ts';
+import type { InstrumentScope } from '../store/card-store.ts';
 import type { Db } from '../store/db.ts';
 import type { Scrubber } from '../store/scrub.ts';
 import type { ChangeFeed } from './changes.ts';
@@ -28,4 +29,12 @@ export interface Caller {
   readonly merchantId: string;
   /** An API key id, or a gateway credential id; 'admin' / 'cli' for operators. */
   readonly actor: string;
+  /**
+   * Whether the API that spoke serves bank accounts (electronic checks) besides cards: only Cybersource's
+   * does. Every other caller never reads, lists, pays with or reveals a bank account's token.
+   */
+  readonly bankAccounts?: boolean;
 }
+
+/** The instruments a caller's reads see: the one place the rule above is applied (store/card-store.ts). */
+export const scopeOf = (caller: Caller): InstrumentScope => (caller.bankAccounts === true ? 'all' : 'cards');

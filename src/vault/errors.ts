@@ -14,6 +14,7 @@ export type VaultErrorCode =
   | 'invalid_transition'
   | 'card_deleted'
   | 'invalid_card_number'
+  | 'invalid_bank_account'
   | 'invalid_expiry'
   | 'card_expired'
   | 'invalid_cvv'

@@ -10,7 +10,7 @@ import { containsCardNumber } from '../domain/pan-detector.ts';
 import { cardStore } from '../store/card-store.ts';
 import { inTransaction } from '../store/db.ts';
 import { PAN } from '../store/encrypted-fields.ts';
-import { type Caller, iso, type VaultDeps } from './deps.ts';
+import { type Caller, iso, scopeOf, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultResult } from './errors.ts';
 
 export interface RevealResult {
@@ -36,10 +36,10 @@ export function createRevealService(deps: VaultDeps) {
         ]);
       }
       const { merchantId } = caller;
-      const card = await cardStore.getCard(deps.db, merchantId, token);
+      const card = await cardStore.getCard(deps.db, merchantId, token, scopeOf(caller));
       if (!card) return fail('card_not_found', 'no such card');
       if (card.status === 'DELETED') return fail('card_deleted', 'the card is deleted and its number destroyed');
-      const instrument = await cardStore.getInstrument(deps.db, merchantId, card.instrument_id);
+      const instrument = await cardStore.getInstrument(deps.db, merchantId, card.instrument_id, scopeOf(caller));
       if (!instrument?.pan_ct) return fail('card_deleted', 'the card number is no longer stored');
       const pan = (await deps.keyring.decrypt(merchantId, PAN.aad(merchantId, instrument.id), instrument.pan_ct)).toString();
       // Encrypted first, so a failure here records no reveal; the event commits before the JWE is returned,

@@ -14,7 +14,10 @@ const DECLINE_CARDS = Object.entries(TEST_CARDS).flatMap(([pan, b]) => (b.kind =
 const CHALLENGE_CARD = '4000000000003220';
 const TIMEOUT_CARD = '4000000000000119';
 
-const request = (pan: string, extra: Partial<AuthorizeRequest> & { cvv?: string } = {}): AuthorizeRequest => {
+const request = (
+  pan: string,
+  extra: Partial<Pick<AuthorizeRequest, 'reference' | 'amount' | 'currency' | 'capture'>> & { cvv?: string } = {},
+): AuthorizeRequest => {
   const { cvv, ...rest } = extra;
   return {
     reference: 'pay_TEST',

@@ -38,6 +38,8 @@ const instrument = (id: string, fingerprint: string): InstrumentRow => ({
   fp_version: 1,
   pan_ct: 'tv1.A256GCM.d1.x.y',
   attributes: null,
+  kind: 'card',
+  routing_number: null,
   retained: 0,
   bin6: '411111',
   bin8: '41111111',
@@ -171,16 +173,16 @@ describe(`store contract (${backend})`, () => {
     await card('tok_many_deleted', 21, 'DELETED');
     await card('tok_few_0', 30, 'ACTIVE', 'cus_few');
     const ids = async (opts: { limit: number; status: 'ACTIVE' | null }, of = 'cus_many') =>
-      (await cardStore.newestCardsOfCustomer(db(), merchantId, of, opts)).map((r) => r.id);
+      (await cardStore.newestCardsOfCustomer(db(), merchantId, of, { ...opts, scope: 'cards' })).map((r) => r.id);
 
     expect(await ids({ limit: 3, status: null })).toEqual(['tok_many_suspended', 'tok_many_7', 'tok_many_6']);
     expect(await ids({ limit: 3, status: 'ACTIVE' })).toEqual(['tok_many_7', 'tok_many_6', 'tok_many_5']);
     expect(await ids({ limit: 100, status: null })).toHaveLength(9);
     expect(await ids({ limit: 100, status: null }, 'cus_few')).toEqual(['tok_few_0']);
-    const first = (await cardStore.newestCardsOfCustomer(db(), merchantId, 'cus_many', { limit: 1, status: null }))[0];
+    const first = (await cardStore.newestCardsOfCustomer(db(), merchantId, 'cus_many', { limit: 1, status: null, scope: 'cards' }))[0];
     expect(first).toMatchObject({ id: 'tok_many_suspended', last4: '1111', brand: 'VISA' });
     expect(first).not.toHaveProperty('pan_ct');
-    expect(await cardStore.newestCardsOfCustomer(db(), 'mch_other', 'cus_many', { limit: 10, status: null })).toEqual([]);
+    expect(await cardStore.newestCardsOfCustomer(db(), 'mch_other', 'cus_many', { limit: 10, status: null, scope: 'cards' })).toEqual([]);
   });
 
   it('rejects a cursor it did not make', () => {

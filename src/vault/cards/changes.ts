@@ -4,7 +4,7 @@ import { cardSecretStore } from '../../store/card-secret-store.ts';
 import { type CardPatch, type CardWithInstrument, cardStore } from '../../store/card-store.ts';
 import { customerStore } from '../../store/customer-store.ts';
 import { type Executor, inTransaction } from '../../store/db.ts';
-import { type Caller, iso, parseJson } from '../deps.ts';
+import { type Caller, iso, parseJson, scopeOf } from '../deps.ts';
 import { fail, succeed, type VaultFailure, type VaultResult } from '../errors.ts';
 import { claimInTransaction, type ReferenceClaim, ReferenceTaken } from '../references.ts';
 import type { CardContext } from './context.ts';
@@ -120,7 +120,7 @@ export function createCardChanges(ctx: CardContext) {
     const { merchantId } = caller;
     for (let attempt = 0; attempt < 5; attempt++) {
       const outcome = await inTransaction(db, async (tx): Promise<VaultResult<CardView> | 'retry'> => {
-        const row = await cardStore.getCard(tx, merchantId, token);
+        const row = await cardStore.getCard(tx, merchantId, token, scopeOf(caller));
         if (!row) return fail('card_not_found', 'no such card');
         if (ifMatch !== null && ifMatch !== row.version) return fail('version_mismatch', 'the card was changed since you read it');
         const change = await apply(tx, row);
@@ -141,7 +141,7 @@ export function createCardChanges(ctx: CardContext) {
           ? { from: row.status, to: patch.status }
           : { fields: Object.keys(patch).join(',') || 'none' };
         await appendAudit(tx, { merchantId, actor: caller.actor, action, target: token, detail }, at);
-        const fresh = (await cardStore.getCard(tx, merchantId, token)) as CardWithInstrument;
+        const fresh = (await cardStore.getCard(tx, merchantId, token, 'all')) as CardWithInstrument;
         return succeed(view(fresh, await defaultOf(tx, merchantId, fresh.customer_id)));
       });
       if (outcome !== 'retry') return outcome;

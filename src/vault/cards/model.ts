@@ -1,6 +1,7 @@
 /** The card service's shapes: what callers send and read, and the rows a new card or identifier starts as. */
 import { randomBytes } from 'node:crypto';
 import { dataKeyVersion } from '../../crypto/keyring.ts';
+import { accountSuffix, type BankAccount, type InstrumentKind } from '../../domain/bank-account.ts';
 import type { Brand, binInfo, Expiry, Funding } from '../../domain/card.ts';
 import type { Status, StoredStatus, Usage } from '../../domain/lifecycle.ts';
 import { HELD_CVV, PAN } from '../../store/encrypted-fields.ts';
@@ -24,7 +25,11 @@ export interface Address {
 
 export type Metadata = Record<string, string>;
 
-/** What a card's number says about it, kept in clear beside the ciphertext (its identifier's columns). */
+/**
+ * What an instrument's number says about it, kept in clear beside the ciphertext (its identifier's columns).
+ * A bank account (kind 'bank', served to Cybersource callers only) has no BIN: bin6 is empty, brand and
+ * funding UNKNOWN, last4 its visible suffix (domain/bank-account.ts) and panLength its account number's length.
+ */
 export interface BinFields {
   bin6: string;
   bin8: string | null;
@@ -32,16 +37,23 @@ export interface BinFields {
   panLength: number;
   brand: Brand;
   funding: Funding;
+  kind: InstrumentKind;
+  /** A bank account's routing number; null for a card. */
+  routingNumber: string | null;
 }
 
 /** The BIN fields of an identifier row (or a card row joined with its identifier). */
-export const binFieldsOf = (r: Pick<InstrumentRow, 'bin6' | 'bin8' | 'last4' | 'pan_length' | 'brand' | 'funding'>): BinFields => ({
+export const binFieldsOf = (
+  r: Pick<InstrumentRow, 'bin6' | 'bin8' | 'last4' | 'pan_length' | 'brand' | 'funding' | 'kind' | 'routing_number'>,
+): BinFields => ({
   bin6: r.bin6,
   bin8: r.bin8,
   last4: r.last4,
   panLength: r.pan_length,
   brand: r.brand as Brand,
   funding: r.funding as Funding,
+  kind: r.kind as InstrumentKind,
+  routingNumber: r.routing_number,
 });
 
 export interface CardView extends BinFields {
@@ -158,6 +170,39 @@ export function instrumentRow(
     key_version: dataKeyVersion(panCt),
     attributes: null,
     retained: retained ? 1 : 0,
+    kind: 'card',
+    routing_number: null,
+  };
+}
+
+/** A new bank-account identifier row: the encrypted account number, its fingerprint, routing number and suffix. */
+export function bankInstrumentRow(
+  merchantId: string,
+  id: string,
+  fingerprint: { value: string; version: number },
+  numberCt: string,
+  account: BankAccount,
+  at: string,
+  retained: boolean,
+): InstrumentRow {
+  return {
+    id,
+    merchant_id: merchantId,
+    fingerprint: fingerprint.value,
+    fp_version: fingerprint.version,
+    pan_ct: numberCt,
+    bin6: '',
+    bin8: null,
+    last4: accountSuffix(account.number),
+    pan_length: account.number.length,
+    brand: 'UNKNOWN',
+    funding: 'UNKNOWN',
+    created_at: at,
+    key_version: dataKeyVersion(numberCt),
+    attributes: null,
+    retained: retained ? 1 : 0,
+    kind: 'bank',
+    routing_number: account.routingNumber,
   };
 }
 

@@ -1,6 +1,7 @@
 /** Tokenize: a card number (or an identifier the vault holds) becomes a new token, with its customer if asked. */
 import { appendAudit } from '../../audit/log.ts';
 import { dataKeyVersion } from '../../crypto/keyring.ts';
+import { NEVER_EXPIRES } from '../../domain/bank-account.ts';
 import { type Brand, type binInfo, cvvValid } from '../../domain/card.ts';
 import { instrumentIdentifierId } from '../../domain/ids.ts';
 import { cardSecretStore } from '../../store/card-secret-store.ts';
@@ -9,7 +10,7 @@ import { customerStore } from '../../store/customer-store.ts';
 import { type Executor, inTransaction } from '../../store/db.ts';
 import { isUniqueViolation } from '../../store/errors.ts';
 import type { CardRow, InstrumentRow } from '../../store/schema.ts';
-import { type Caller, iso } from '../deps.ts';
+import { type Caller, iso, scopeOf } from '../deps.ts';
 import { fail, succeed, type VaultResult } from '../errors.ts';
 import { claimInTransaction, ReferenceTaken } from '../references.ts';
 import type { CardContext } from './context.ts';
@@ -70,11 +71,19 @@ export function createTokenize(ctx: CardContext) {
     }
     // A new token for a card the vault already holds (Cybersource: a payment instrument made from an
     // instrument identifier): the card number is not sent again.
-    const expiryCheck = checkExpiry(input.expiry);
-    if (!expiryCheck.ok) return expiryCheck;
-    const existing = await cardStore.getInstrument(db, caller.merchantId, input.instrumentId);
+    const existing = await cardStore.getInstrument(db, caller.merchantId, input.instrumentId, scopeOf(caller));
     if (!existing) return fail('instrument_not_found', 'no such instrument identifier');
     if (existing.pan_ct === null) return fail('instrument_gone', 'the instrument identifier was deleted');
+    // A bank account has no expiry (its token gets NEVER_EXPIRES) and no security code.
+    if (existing.kind === 'bank') {
+      return input.cvv === undefined
+        ? succeed(null)
+        : fail('invalid_cvv', 'a bank account has no security code', [
+            { field: 'cvv', code: 'cvv_format', message: 'not for a bank account' },
+          ]);
+    }
+    const expiryCheck = checkExpiry(input.expiry);
+    if (!expiryCheck.ok) return expiryCheck;
     if (input.cvv !== undefined && !cvvValid(existing.brand as Brand, input.cvv)) {
       return fail('invalid_cvv', 'the security code is not valid for this card', [
         { field: 'cvv', code: 'cvv_format', message: '3 or 4 digits' },
@@ -109,13 +118,14 @@ export function createTokenize(ctx: CardContext) {
   /** The identifier the card points at: the one named, or found by fingerprint (its number stored again if it was wiped), or new. */
   async function instrumentFor(
     tx: Executor,
-    merchantId: string,
+    caller: Caller,
     input: TokenizeInput,
     card: Checked,
     d: Draw,
   ): Promise<VaultResult<{ instrument: InstrumentRow; created: boolean }>> {
+    const { merchantId } = caller;
     if (card === null || d.candidateCt === null) {
-      const existing = await cardStore.getInstrument(tx, merchantId, input.instrumentId as string);
+      const existing = await cardStore.getInstrument(tx, merchantId, input.instrumentId as string, scopeOf(caller));
       if (!existing) return fail('instrument_not_found', 'no such instrument identifier');
       if (existing.pan_ct === null) return fail('instrument_gone', 'the instrument identifier was deleted');
       return succeed({ instrument: existing, created: false });
@@ -137,10 +147,11 @@ export function createTokenize(ctx: CardContext) {
     if (!owner.ok) return owner;
     const { customerId } = owner.value;
     let { defaultCardId } = owner.value;
-    const found = await instrumentFor(tx, merchantId, input, card, d);
+    const found = await instrumentFor(tx, caller, input, card, d);
     if (!found.ok) return found;
     const { instrument, created } = found.value;
-    const cardRow = cardRowOf(input, merchantId, d.token, instrument.id, customerId, d.at);
+    const expiry = instrument.kind === 'bank' ? NEVER_EXPIRES : input.expiry;
+    const cardRow = cardRowOf({ ...input, expiry }, merchantId, d.token, instrument.id, customerId, d.at);
     await cardStore.insertCard(tx, cardRow);
     if (d.cvvCt !== null) {
       await cardSecretStore.insert(tx, { card_id: d.token, merchant_id: merchantId, cvv_ct: d.cvvCt, expires_at: d.cvvExpires });
@@ -152,8 +163,9 @@ export function createTokenize(ctx: CardContext) {
     const detail = { instrument: instrument.id, instrumentNew: created };
     await appendAudit(tx, { merchantId, actor: caller.actor, action: 'card.create', target: d.token, detail }, d.at);
     if (input.claim) await claimInTransaction(tx, merchantId, input.claim, d.at);
-    const { bin6, bin8, last4, pan_length, brand, funding } = instrument;
-    return succeed({ instrumentCreated: created, defaultCardId, row: { ...cardRow, bin6, bin8, last4, pan_length, brand, funding } });
+    const { bin6, bin8, last4, pan_length, brand, funding, kind, routing_number } = instrument;
+    const row = { ...cardRow, bin6, bin8, last4, pan_length, brand, funding, kind, routing_number };
+    return succeed({ instrumentCreated: created, defaultCardId, row });
   }
 
   return {

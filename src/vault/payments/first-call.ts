@@ -7,7 +7,7 @@ import { newId } from '../../domain/ids.ts';
 import { canPay, effectiveStatus, SINGLE_USE, type StoredStatus } from '../../domain/lifecycle.ts';
 import { type Money, parseMoney } from '../../domain/money.ts';
 import { firstCallStatus } from '../../domain/payment.ts';
-import { type AuthorizeOutcome, ProcessorUnavailableError, withTimeout } from '../../payments/processor.ts';
+import { type AuthorizeOutcome, type AuthorizeRequest, ProcessorUnavailableError, withTimeout } from '../../payments/processor.ts';
 import { type CardWithInstrument, cardStore } from '../../store/card-store.ts';
 import { customerStore } from '../../store/customer-store.ts';
 import { type Executor, inTransaction } from '../../store/db.ts';
@@ -15,7 +15,7 @@ import { PAN } from '../../store/encrypted-fields.ts';
 import { paymentStore } from '../../store/payment-store.ts';
 import type { PaymentRow } from '../../store/schema.ts';
 import type { HeldCvv } from '../cards.ts';
-import { type Caller, iso } from '../deps.ts';
+import { type Caller, iso, scopeOf } from '../deps.ts';
 import { fail, succeed, type VaultResult } from '../errors.ts';
 import { enqueueDelivery, type NotifyRequest } from '../outbox.ts';
 import { claimInTransaction, type ReferenceClaim, ReferenceTaken } from '../references.ts';
@@ -71,7 +71,7 @@ export function createFirstCall(ctx: PaymentContext) {
       return fail('validation_failed', 'give a token or a customer', [
         { field: 'token', code: 'required', message: 'token or customer is required' },
       ]);
-    const card = await cardStore.getCard(db, caller.merchantId, token);
+    const card = await cardStore.getCard(db, caller.merchantId, token, scopeOf(caller));
     if (!card) return fail('card_not_found', 'no such card');
     if (input.token && input.customerId && card.customer_id !== input.customerId) {
       return fail('validation_failed', 'the card does not belong to that customer', [
@@ -84,8 +84,9 @@ export function createFirstCall(ctx: PaymentContext) {
     return succeed(card);
   }
 
+  /** The card number (or a bank account's account number) of a token; null once destroyed. */
   async function decryptPan(merchantId: string, card: CardWithInstrument): Promise<string | null> {
-    const instrument = await cardStore.getInstrument(db, merchantId, card.instrument_id);
+    const instrument = await cardStore.getInstrument(db, merchantId, card.instrument_id, 'all');
     if (!instrument?.pan_ct) return null;
     return (await deps.keyring.decrypt(merchantId, PAN.aad(merchantId, instrument.id), instrument.pan_ct)).toString();
   }
@@ -100,15 +101,20 @@ export function createFirstCall(ctx: PaymentContext) {
         if (single) await ctx.releaseSingleUse(db, card.id, iso(deps.now()));
         return fail('token_deleted', 'the card number is no longer stored');
       }
-      held = a.kind === 'payment' && a.input.cvv === undefined ? await deps.cards.takeCvv(caller, card.id) : null;
-      const cvv = a.input.cvv ?? held?.cvv;
-      const request = {
-        reference: a.id,
-        amount: a.money.amount,
-        currency: a.money.currency,
-        capture: a.capture,
-        card: { pan, expMonth: card.exp_month, expYear: card.exp_year, holderName: card.holder_name, ...(cvv ? { cvv } : {}) },
-      };
+      const base = { reference: a.id, amount: a.money.amount, currency: a.money.currency, capture: a.capture };
+      let request: AuthorizeRequest;
+      if (card.kind === 'bank') {
+        // An electronic check: the account number decrypted, the routing number as stored; no security code.
+        const bankAccount = { accountNumber: pan, routingNumber: card.routing_number ?? '', holderName: card.holder_name };
+        request = { ...base, bankAccount };
+      } else {
+        held = a.kind === 'payment' && a.input.cvv === undefined ? await deps.cards.takeCvv(caller, card.id) : null;
+        const cvv = a.input.cvv ?? held?.cvv;
+        request = {
+          ...base,
+          card: { pan, expMonth: card.exp_month, expYear: card.exp_year, holderName: card.holder_name, ...(cvv ? { cvv } : {}) },
+        };
+      }
       const call = a.kind === 'payment' ? deps.processor.authorize(request) : deps.processor.credit(request);
       return succeed(await withTimeout(call, deps.processorTimeoutMs));
     } catch (e) {
@@ -203,7 +209,8 @@ export function createFirstCall(ctx: PaymentContext) {
       card,
       money: money.value,
       id: input.newId ? input.newId() : newId(kind === 'payment' ? 'pay' : 'crd'),
-      capture: kind === 'credit' ? true : (input.capture ?? true),
+      // A credit, and an electronic check debit (a sale: ACH has no authorization to hold), always settle.
+      capture: kind === 'credit' || card.kind === 'bank' ? true : (input.capture ?? true),
       // A SINGLE token is spent by whichever call takes the card first: a credit consumes it as a payment does.
       single: card.usage === 'SINGLE',
       operation: kind === 'payment' ? 'authorize' : 'credit',

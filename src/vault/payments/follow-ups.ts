@@ -280,7 +280,7 @@ export function createFollowUps(ctx: PaymentContext) {
       );
       if (!done.ok) return done;
       if (!approved) {
-        const card = await cardStore.getCard(tx, merchantId, row.card_id);
+        const card = await cardStore.getCard(tx, merchantId, row.card_id, 'all');
         if (card?.usage === 'SINGLE') await cardStore.moveStatus(tx, row.card_id, SINGLE_USE.release, at);
       }
       const written = await ctx.event(tx, id, 'authenticate', amount, outcome.result, status, at, decline ? { decline } : undefined);

@@ -48,8 +48,9 @@ describe.each([
   let cert: TestCert;
   let sigA: CybsClient;
   let base: { customerId: string; piId: string; iiId: string };
-  const payment = () => ({
-    clientReferenceInformation: { code: 'order-replay' },
+  // Each test its own reference: a request another test signed in the same second would otherwise be its replay.
+  const payment = (code = 'order-replay') => ({
+    clientReferenceInformation: { code },
     paymentInformation: { customer: { id: base.customerId } },
     orderInformation: { amountDetails: { totalAmount: '10.00', currency: 'USD' } },
   });
@@ -86,8 +87,8 @@ describe.each([
   it('HTTP Signature: the same payment signed at another second is a new payment (a real second request)', async () => {
     const before = await rowCounts(twins.a, m.id);
     const at = (ms: number) => ({ date: rfc1123(new Date(Math.floor(Date.now() / 1000) * 1000 + ms)) });
-    const one = await (await signed(creds, { kind: 'sig' }, 'POST', '/pts/v2/payments', payment(), at(-1000)))(twins.a);
-    const two = await (await signed(creds, { kind: 'sig' }, 'POST', '/pts/v2/payments', payment(), at(-2000)))(twins.b);
+    const one = await (await signed(creds, { kind: 'sig' }, 'POST', '/pts/v2/payments', payment('order-seconds'), at(-1000)))(twins.a);
+    const two = await (await signed(creds, { kind: 'sig' }, 'POST', '/pts/v2/payments', payment('order-seconds'), at(-2000)))(twins.b);
     expect(one.status, one.body).toBe(201);
     expect(two.status, two.body).toBe(201);
     expect(one.json.id).not.toBe(two.json.id);

@@ -371,7 +371,7 @@ export function cybersourceAuthenticator(deps: {
       const facts = { method: request.method, url: request.url, headers: request.headers, body: rawBody(request) };
       const verified = await verify(a, facts, named);
       const { credentialId, merchantId } = verified.credential;
-      return { caller: { merchantId, actor: `cybersource:${credentialId}` }, ...verified };
+      return { caller: { merchantId, actor: `cybersource:${credentialId}`, bankAccounts: true }, ...verified };
     } catch (e) {
       if (!isRefusal(e) || e.code !== 'authenticationFailed') throw e;
       request.log.info({ reason: e.message }, 'cybersource authentication refused');

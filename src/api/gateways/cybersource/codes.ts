@@ -188,6 +188,11 @@ export function ptsFailure(f: VaultFailure, field = 'paymentInformation.customer
       return ptsError(400, 'INVALID_CARD', 'The card number is not valid', detail(`${CARD_FIELD}.number`));
     case 'invalid_cvv':
       return ptsError(400, 'INVALID_DATA', 'The security code is not valid', detail(`${CARD_FIELD}.securityCode`));
+    case 'invalid_bank_account': {
+      const bad =
+        f.fields?.[0]?.field === 'routingNumber' ? 'paymentInformation.bank.routingNumber' : 'paymentInformation.bank.account.number';
+      return ptsError(400, 'INVALID_DATA', f.fields?.[0]?.message ?? 'The bank account is not valid', detail(bad));
+    }
     default:
       // Unknown, another merchant's, deleted, suspended or used-up tokens: indistinguishable on purpose.
       return ptsError(400, 'INVALID_DATA', 'The token is not valid for this payment', detail());

@@ -3,20 +3,23 @@
  * identifiers and pages; PTS payments, credits and their follow-ups.
  */
 
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { maskAccountNumber } from '../../../domain/bank-account.ts';
 import { brandNames, formatExpiry, maskPan } from '../../../domain/card.ts';
+import { hexId32 } from '../../../domain/ids.ts';
 import { decimalAmount } from '../../../domain/money.ts';
 import type { DeclineCode, PaymentStatus } from '../../../domain/payment.ts';
 import { isApproved } from '../../../domain/payment.ts';
 import type { Address, CardView, InstrumentView } from '../../../vault/cards.ts';
 import type { AddressView, CustomerView } from '../../../vault/customers.ts';
 import type { PaymentView } from '../../../vault/payments.ts';
+import { isBankAccount } from './bank-accounts.ts';
 import { TYPE_CODE } from './card-types.ts';
 import { submitTime } from './codes.ts';
 import { ADDRESS_FIELDS, type Json } from './fields.ts';
 
 /** Ids TMS issues: 32 upper-case hex. */
-export const tmsId = (): string => randomBytes(16).toString('hex').toUpperCase();
+export const tmsId = hexId32;
 
 export function addressJson(a: Address | null): Json | undefined {
   if (!a) return undefined;
@@ -57,8 +60,16 @@ export function instrumentJson(ii: InstrumentView, p: Presented): Json {
     id: ii.id,
     object: 'instrumentIdentifier',
     state: 'ACTIVE',
-    type: 'enrollable card',
-    card: { number: pan ?? maskPan({ bin6: ii.bin6, last4: ii.last4, length: ii.panLength }, 'X') },
+    ...(ii.kind === 'bank'
+      ? {
+          // The account number masked as card numbers are (a choice: no published TMS answer shows one); the
+          // routing number names the bank and is kept as sent.
+          bankAccount: {
+            number: pan ?? maskAccountNumber({ suffix: ii.last4, length: ii.panLength }),
+            routingNumber: ii.routingNumber ?? '',
+          },
+        }
+      : { type: 'enrollable card', card: { number: pan ?? maskPan({ bin6: ii.bin6, last4: ii.last4, length: ii.panLength }, 'X') } }),
     ...(extra.issuer ? { issuer: extra.issuer } : {}),
     ...(extra.processingInformation ? { processingInformation: extra.processingInformation } : {}),
     ...(extra.billTo ? { billTo: extra.billTo } : {}),
@@ -75,6 +86,8 @@ export const instrumentOfCard = (c: CardView): InstrumentView => ({
   panLength: c.panLength,
   brand: c.brand,
   funding: c.funding,
+  kind: c.kind,
+  routingNumber: c.routingNumber,
   available: true,
   attributes: {},
   createdAt: c.createdAt,
@@ -93,13 +106,17 @@ export function paymentInstrumentJson(c: CardView, p: Presented, style: 'custome
     object: 'paymentInstrument',
     default: c.isDefault,
     state: c.status === 'ACTIVE' || c.status === 'EXPIRED' ? 'ACTIVE' : 'CLOSED',
-    type: 'cardHash',
-    card: {
-      expirationMonth: formatExpiry(c.expiry, 'MM'),
-      expirationYear: formatExpiry(c.expiry, 'YYYY'),
-      type: brandNames(c.brand).lower,
-      ...card,
-    },
+    ...(c.kind === 'bank'
+      ? { bankAccount: (extra.bankAccount as Json | undefined) ?? {} }
+      : {
+          type: 'cardHash',
+          card: {
+            expirationMonth: formatExpiry(c.expiry, 'MM'),
+            expirationYear: formatExpiry(c.expiry, 'YYYY'),
+            type: brandNames(c.brand).lower,
+            ...card,
+          },
+        }),
     ...(extra.buyerInformation ? { buyerInformation: extra.buyerInformation } : {}),
     ...(c.billingAddress ? { billTo: addressJson(c.billingAddress) } : {}),
     ...(extra.processingInformation ? { processingInformation: extra.processingInformation } : {}),
@@ -206,18 +223,17 @@ function paymentLinks(p: PaymentView, base: string, approved: boolean): Json {
   };
 }
 
-function paymentAmounts(p: PaymentView, approved: boolean): Json {
+function paymentAmounts(p: PaymentView, approved: boolean, check: boolean): Json {
   const amount = decimalAmount(p.amount, p.currency);
   if (p.kind === 'credit') return { creditAmountDetails: { creditAmount: amount, currency: p.currency } };
-  return {
-    orderInformation: { amountDetails: { ...(approved ? { authorizedAmount: amount } : { totalAmount: amount }), currency: p.currency } },
-  };
+  // An electronic check is not authorized: its answer gives the amount debited (the eCheck guide's example).
+  const key = approved && !check ? 'authorizedAmount' : 'totalAmount';
+  return { orderInformation: { amountDetails: { [key]: amount, currency: p.currency } } };
 }
 
 const cardOfPayment = (card: CardView, type: string | undefined): Json => ({
   paymentInformation: {
-    tokenizedCard: { type },
-    card: { type },
+    ...(isBankAccount(card) ? { paymentType: { name: 'CHECK' } } : { tokenizedCard: { type }, card: { type } }),
     instrumentIdentifier: { id: card.instrumentId, state: 'ACTIVE' },
     paymentInstrument: { id: card.token },
     ...(card.customerId ? { customer: { id: card.customerId } } : {}),
@@ -229,16 +245,18 @@ export function paymentJson(p: PaymentView, card: CardView | null, extra: Json =
   const base = `/pts/v2/${p.kind === 'credit' ? 'credits' : 'payments'}/${p.id}`;
   const approved = isApproved(p.status);
   const decline = p.declineCode ? DECLINE_REASONS[p.declineCode] : null;
-  const type = card ? TYPE_CODE[card.brand] : undefined;
+  const check = card !== null && isBankAccount(card);
+  const type = card && !check ? TYPE_CODE[card.brand] : undefined;
   return {
     _links: paymentLinks(p, base, approved),
     id: p.id,
     submitTimeUtc: submitTime(new Date(p.createdAt)),
     // A voided credit reads VOIDED (a choice: the credit model lists no status for it).
-    status: p.kind === 'credit' && approved ? (p.status === 'VOIDED' ? 'VOIDED' : 'PENDING') : WIRE_STATUS[p.status],
+    // An accepted electronic check debit is PENDING until it settles (the eCheck guide's example), as a credit is.
+    status: (p.kind === 'credit' || check) && approved ? (p.status === 'VOIDED' ? 'VOIDED' : 'PENDING') : WIRE_STATUS[p.status],
     reconciliationId: p.id.slice(-16),
     ...(p.reference ? { clientReferenceInformation: { code: p.reference } } : {}),
-    ...paymentAmounts(p, approved),
+    ...paymentAmounts(p, approved, check),
     ...(type ? { paymentAccountInformation: { card: { type } } } : {}),
     ...(card ? cardOfPayment(card, type) : {}),
     processorInformation: {

@@ -1,6 +1,7 @@
 /** TMS instrument identifiers (a card number's token): create, read, update, delete, and their payment instruments. */
 import type { InstrumentView } from '../../../../vault/cards.ts';
-import { notFound, tmsFailure } from '../codes.ts';
+import { bankFieldNames, readBankAccount } from '../bank-accounts.ts';
+import { notFound, tmsError, tmsFailure } from '../codes.ts';
 import { type Answer, type Ctx, extras, type Handler, mergedAttributes, param } from '../context.ts';
 import { readExpiry, tms } from '../fields.ts';
 import { etag, instrumentJson } from '../present.ts';
@@ -24,20 +25,36 @@ function instrumentAnswer(ctx: Ctx, ii: InstrumentView, status = 200): Answer {
   };
 }
 
-export const createInstrument: Handler = async (ctx) => {
+/** A card number (`card.number`) or a bank account (`bankAccount{number, routingNumber}`): exactly one. */
+async function createIdentifier(ctx: Ctx) {
   const { cards } = ctx.deps;
+  const bank = readBankAccount(tms, ctx.body, 'bankAccount');
+  if (bank !== undefined) {
+    if (tms.at(ctx.body, 'card') !== undefined) {
+      throw tmsError(400, 'invalidFields', 'give card or bankAccount, not both', [{ name: 'bankAccount', location: 'body' }]);
+    }
+    const r = await cards.createBankInstrument(ctx.caller, bank);
+    if (!r.ok) throw tmsFailure(r, bankFieldNames('bankAccount'));
+    return r.value;
+  }
   const number = tms.str(ctx.body, 'card.number', { max: 19, min: 1, required: true }) as string;
   readExpiry(tms, ctx.body, 'card', false);
-  const kept = extras(ctx.body, II_EXTRAS);
   const r = await cards.createInstrument(ctx.caller, number);
   if (!r.ok) throw tmsFailure(r, { number: 'card.number' });
-  let ii = r.value.instrument;
+  return r.value;
+}
+
+export const createInstrument: Handler = async (ctx) => {
+  const { cards } = ctx.deps;
+  const kept = extras(ctx.body, II_EXTRAS);
+  const made = await createIdentifier(ctx);
+  let ii = made.instrument;
   if (Object.keys(kept).length > 0) {
     const u = await cards.updateInstrument(ctx.caller, ii.id, mergedAttributes(ii.attributes, kept));
     if (!u.ok) throw tmsFailure(u);
     ii = u.value;
   }
-  return instrumentAnswer(ctx, ii, r.value.created ? 201 : 200);
+  return instrumentAnswer(ctx, ii, made.created ? 201 : 200);
 };
 
 export const getInstrument: Handler = async (ctx) => instrumentAnswer(ctx, await availableInstrument(ctx, param(ctx, 'instrumentId')));

@@ -4,29 +4,44 @@
  * and shipping address) are made, the payment taken, and the tokens kept only as asked and when the
  * processor did not refuse.
  */
+import { NEVER_EXPIRES } from '../../../../domain/bank-account.ts';
 import { isRefused } from '../../../../domain/payment.ts';
 import type { Made, PayWithCardFailure, PayWithCardInput } from '../../../../vault/card-payments.ts';
 import { ptsError, ptsFailure } from '../codes.ts';
 import type { Ctx } from '../context.ts';
 import { holderName, type Json, pts, readAddress, readExpiry } from '../fields.ts';
 import { paymentJson, tmsId } from '../present.ts';
-import { type FirstCall, paymentInput, paymentRefused } from './pts-common.ts';
+import { checkNeedsBank, type FirstCall, paymentInput, paymentRefused } from './pts-common.ts';
 
 const II_FIELD = 'paymentInformation.instrumentIdentifier.id';
 
-/** The card the request names: its number (checked here), or an instrument identifier the vault holds. */
+/**
+ * The card the request names: its number (checked here), or an instrument identifier the vault holds. A bank
+ * account sent in full has no identifier yet: `instrumentId` is set once payWithNewCard has made it.
+ */
 function cardSource(ctx: Ctx, f: FirstCall): { pan: string } | { instrumentId: string } {
   if (f.iiId !== undefined) return { instrumentId: f.iiId };
+  if (f.bank !== undefined) return { instrumentId: '' };
   const number = pts.str(ctx.body, 'paymentInformation.card.number', { max: 19, min: 1, required: true }) as string;
   return { pan: number };
 }
 
-/** The card in the request, and what TOKEN_CREATE asks to make with it, read and checked before anything is made. */
-function readNewCard(ctx: Ctx, f: FirstCall): PayWithCardInput {
+/**
+ * The card (or bank account) in the request, and what TOKEN_CREATE asks to make with it, read and checked
+ * before anything is made.
+ */
+function readNewCard(ctx: Ctx, f: FirstCall, bank: boolean): PayWithCardInput {
   const body = ctx.body;
   const types = f.tokenCreate ? f.types : [];
   const source = cardSource(ctx, f);
-  const expiry = readExpiry(pts, body, 'paymentInformation.card', true) as NonNullable<ReturnType<typeof readExpiry>>;
+  if (bank && pts.at(body, 'paymentInformation.card') !== undefined) {
+    throw ptsError(400, 'INVALID_DATA', 'paymentInformation.card is not a field of an electronic check', [
+      { field: 'paymentInformation.card', reason: 'INVALID_DATA' },
+    ]);
+  }
+  const expiry = bank
+    ? NEVER_EXPIRES
+    : (readExpiry(pts, body, 'paymentInformation.card', true) as NonNullable<ReturnType<typeof readExpiry>>);
   const cvv = pts.str(body, 'paymentInformation.card.securityCode', { max: 4, pattern: /^[0-9]{3,4}$/ });
   pts.str(body, 'paymentInformation.card.type', { max: 3 });
   const billTo = readAddress(pts, body, 'orderInformation.billTo');
@@ -106,15 +121,36 @@ async function instrumentOfNumber(ctx: Ctx, pan: string): Promise<{ id: string; 
   return r.ok ? { id: r.value.instrument.id, created: r.value.created } : null;
 }
 
+/** Whether the request pays with a bank account: one sent in full, or an instrument identifier of one. */
+async function paysWithBankAccount(ctx: Ctx, f: FirstCall): Promise<boolean> {
+  if (f.bank !== undefined) return true;
+  if (f.iiId === undefined) return false;
+  const ii = await ctx.deps.cards.getInstrument(ctx.caller, f.iiId);
+  return ii.ok && ii.value.kind === 'bank';
+}
+
+/** The instrument identifier of the bank account in the request, made (or found) and kept as TMS keeps one. */
+async function instrumentOfAccount(
+  ctx: Ctx,
+  account: { number: string; routingNumber: string },
+): Promise<{ id: string; created: boolean }> {
+  const r = await ctx.deps.cards.createBankInstrument(ctx.caller, account);
+  if (!r.ok) throw ptsFailure(r);
+  return { id: r.value.instrument.id, created: r.value.created };
+}
+
 /**
  * Pays with the card in the request. A card number gets its instrument identifier first (kept: see
  * instrumentOfNumber); one this call made is deleted again when the payment is refused or fails, so a refused
  * payment leaves nothing behind. Answers the payment JSON.
  */
 export async function payWithNewCard(ctx: Ctx, f: FirstCall): Promise<Json> {
-  const input = readNewCard(ctx, f);
+  const bank = await paysWithBankAccount(ctx, f);
+  if (f.check && !bank) throw checkNeedsBank(f.iiId !== undefined ? II_FIELD : 'paymentInformation.card.number');
+  const input = readNewCard(ctx, f, bank);
   const pan = input.card.pan;
-  const ii = pan !== undefined ? await instrumentOfNumber(ctx, pan) : null;
+  const ii = pan !== undefined ? await instrumentOfNumber(ctx, pan) : f.bank !== undefined ? await instrumentOfAccount(ctx, f.bank) : null;
+  if (f.bank !== undefined && ii) input.card.instrumentId = ii.id;
   const r = await ctx.deps.cardPayments.payWithCard(ctx.caller, input);
   const dropMade = async () => {
     if (ii?.created) await ctx.deps.cards.deleteInstrument(ctx.caller, ii.id);

@@ -1,6 +1,8 @@
 /** TMS payment instruments, of a customer or standalone: create (from a card number or an instrument identifier), read, update, delete, list. */
+import { NEVER_EXPIRES } from '../../../../domain/bank-account.ts';
 import { binInfo, parsePan } from '../../../../domain/card.ts';
 import type { CardView } from '../../../../vault/cards.ts';
+import { bankFieldNames, isBankAccount, readAccountType, readBankAccount } from '../bank-accounts.ts';
 import { brandOfType } from '../card-types.ts';
 import { tmsError, tmsFailure } from '../codes.ts';
 import { type Answer, type Ctx, cardOf, checkIfMatch, customerOf, extras, type Handler, ID, paging, param } from '../context.ts';
@@ -46,15 +48,29 @@ export function cardAnswer(ctx: Ctx, c: CardView, style: Style, status = 200): A
 const identifierNotFound = () =>
   tmsError(424, 'notFound', 'The instrument identifier was not found', [{ name: 'instrumentIdentifier.id', location: 'body' }]);
 
-/** What the new payment instrument is made from (a card number or an instrument identifier id), and its card's brand. */
-async function cardSource(ctx: Ctx): Promise<{ source: { pan: string } | { instrumentId: string }; brand: string | null }> {
+interface Source {
+  source: { pan: string } | { instrumentId: string };
+  brand: string | null;
+  /** A bank account (an electronic check) rather than a card. */
+  bank: boolean;
+  /** The bank account's instrument identifier this call made (deleted again if the instrument is refused). */
+  madeId?: string;
+}
+
+/**
+ * What the new payment instrument is made from — a card number, a bank account, or an instrument identifier
+ * id — and its card's brand. Read only: a bank account's identifier is made by `bankIdentifier`.
+ */
+async function instrumentSource(ctx: Ctx): Promise<Source | { bankAccount: { number: string; routingNumber: string } }> {
   const iiId = tms.str(ctx.body, 'instrumentIdentifier.id', { max: 64, pattern: ID });
   const number = tms.str(ctx.body, 'instrumentIdentifier.card.number', { max: 19, min: 1 });
-  if ((iiId === undefined) === (number === undefined)) {
-    throw tmsError(400, 'missingFields', 'give instrumentIdentifier.id or instrumentIdentifier.card.number', [
+  const bankAccount = readBankAccount(tms, ctx.body, 'instrumentIdentifier.bankAccount');
+  if ([iiId, number, bankAccount].filter((x) => x !== undefined).length !== 1) {
+    throw tmsError(400, 'missingFields', 'give one of instrumentIdentifier.id, .card.number and .bankAccount', [
       { name: 'instrumentIdentifier', location: 'body' },
     ]);
   }
+  if (bankAccount !== undefined) return { bankAccount };
   if (number !== undefined) {
     const pan = parsePan(number);
     if (!pan.ok) {
@@ -62,21 +78,51 @@ async function cardSource(ctx: Ctx): Promise<{ source: { pan: string } | { instr
         { name: 'instrumentIdentifier.card.number', location: 'body' },
       ]);
     }
-    return { source: { pan: number }, brand: binInfo(pan.value).brand };
+    return { source: { pan: number }, brand: binInfo(pan.value).brand, bank: false };
   }
   const ii = await ctx.deps.cards.getInstrument(ctx.caller, iiId as string);
   if (!ii.ok) throw identifierNotFound();
-  return { source: { instrumentId: iiId as string }, brand: ii.value.brand };
+  return { source: { instrumentId: iiId as string }, brand: ii.value.brand, bank: ii.value.kind === 'bank' };
+}
+
+/** A bank payment instrument has `bankAccount.type` and no `card`; a card's has `card` and no `bankAccount`. */
+function checkKindFields(body: Json | undefined, bank: boolean, creating: boolean): void {
+  if (bank) {
+    if (tms.at(body, 'card') !== undefined) {
+      throw tmsError(400, 'invalidFields', 'card is not a field of a bank account payment instrument', [
+        { name: 'card', location: 'body' },
+      ]);
+    }
+    readAccountType(tms, body, 'bankAccount.type', creating);
+    return;
+  }
+  if (tms.at(body, 'bankAccount') !== undefined) {
+    throw tmsError(400, 'invalidFields', 'bankAccount is only for a bank account payment instrument', [
+      { name: 'bankAccount', location: 'body' },
+    ]);
+  }
 }
 
 async function createPaymentInstrument(ctx: Ctx, customerId: string | null): Promise<Answer> {
   const body = ctx.body;
   if (customerId !== null) await customerOf(ctx, customerId);
-  const expiry = readExpiry(tms, body, 'card', true);
-  const { source, brand } = await cardSource(ctx);
-  checkType(body, brand);
+  const read = await instrumentSource(ctx);
+  const bank = 'bankAccount' in read || read.bank;
+  checkKindFields(body, bank, true);
+  const expiry = bank ? NEVER_EXPIRES : readExpiry(tms, body, 'card', true);
+  if (!('bankAccount' in read)) checkType(body, read.brand);
   const billTo = readAddress(tms, body, 'billTo');
   const makeDefault = tms.bool(body, 'default');
+  const attributes = { cybersource: JSON.stringify(piExtras(body, {})) };
+  // Everything is read: a bank account sent in full gets its identifier now (dropped again on a refusal).
+  let made: string | undefined;
+  let source: Source['source'];
+  if ('bankAccount' in read) {
+    const ii = await ctx.deps.cards.createBankInstrument(ctx.caller, read.bankAccount, { retain: false });
+    if (!ii.ok) throw tmsFailure(ii, bankFieldNames('instrumentIdentifier.bankAccount'));
+    if (ii.value.created) made = ii.value.instrument.id;
+    source = { instrumentId: ii.value.instrument.id };
+  } else source = read.source;
   const r = await ctx.deps.cards.tokenize(ctx.caller, {
     ...source,
     expiry: expiry as NonNullable<typeof expiry>,
@@ -84,9 +130,10 @@ async function createPaymentInstrument(ctx: Ctx, customerId: string | null): Pro
     ...(billTo ? { billingAddress: billTo } : {}),
     ...holderName(billTo),
     makeDefault: makeDefault === true,
-    attributes: { cybersource: JSON.stringify(piExtras(body, {})) },
+    attributes,
     newToken: tmsId,
   });
+  if (!r.ok && made !== undefined) await ctx.deps.cards.deleteInstrument(ctx.caller, made);
   if (!r.ok) {
     if (r.error === 'instrument_not_found' || r.error === 'instrument_gone') throw identifierNotFound();
     throw tmsFailure(r, { number: 'instrumentIdentifier.card.number', expiry: 'card.expirationYear', cvv: 'card.securityCode' });
@@ -98,8 +145,9 @@ async function patchPaymentInstrument(ctx: Ctx, token: string, customerId?: stri
   const current = await cardOf(ctx, token, customerId);
   const ifMatch = checkIfMatch(ctx, token, current.version);
   const body = ctx.body;
+  checkKindFields(body, isBankAccount(current), false);
   const expiry = readExpiry(tms, body, 'card', false);
-  checkType(body, current.brand);
+  if (!isBankAccount(current)) checkType(body, current.brand);
   const billTo = readAddress(tms, body, 'billTo');
   const makeDefault = tms.bool(body, 'default');
   if (makeDefault !== undefined && current.customerId === null) {

@@ -4,12 +4,13 @@
  * are operations/follow-ons.ts.
  */
 import type { PaymentView } from '../../../../vault/payments.ts';
+import { isBankAccount, readAccountType, readBankAccount, readPaymentType } from '../bank-accounts.ts';
 import { ptsError, ptsFailure } from '../codes.ts';
 import { type Answer, type Ctx, type Handler, ID } from '../context.ts';
 import { type Json, pts } from '../fields.ts';
 import { paymentJson } from '../present.ts';
 import { payWithNewCard } from './new-card.ts';
-import { anyCard, type FirstCall, type Kind, paymentInput, paymentRefused, readMoney } from './pts-common.ts';
+import { anyCard, checkNeedsBank, type FirstCall, type Kind, paymentInput, paymentRefused, readMoney, sourceField } from './pts-common.ts';
 
 const TOKEN_TYPES = ['customer', 'paymentInstrument', 'shippingAddress', 'instrumentIdentifier'];
 
@@ -47,6 +48,15 @@ function readFirstCall(body: Json | undefined, kind: Kind): FirstCall {
   const iiId = pts.str(body, 'paymentInformation.instrumentIdentifier.id', { max: 64, pattern: ID });
   const tokenCreate = kind === 'payment' && actions.includes('TOKEN_CREATE');
   const hasCard = pts.obj(body, 'paymentInformation.card')?.number !== undefined;
+  const check = readPaymentType(body) === 'check';
+  const bank = readBankAccount(pts, body, 'paymentInformation.bank.account', 'paymentInformation.bank.routingNumber');
+  readAccountType(pts, body, 'paymentInformation.bank.account.type', false);
+  pts.str(body, 'paymentInformation.bank.account.checkNumber', { max: 8 });
+  if (bank !== undefined && (hasCard || iiId !== undefined)) {
+    throw ptsError(400, 'INVALID_DATA', 'give paymentInformation.bank or a card, not both', [
+      { field: 'paymentInformation.bank', reason: 'INVALID_DATA' },
+    ]);
+  }
   if (tokenCreate && types.length === 0) {
     throw ptsError(400, 'MISSING_FIELD', 'processingInformation.actionTokenTypes is required with TOKEN_CREATE', [
       { field: 'processingInformation.actionTokenTypes', reason: 'MISSING_FIELD' },
@@ -62,15 +72,15 @@ function readFirstCall(body: Json | undefined, kind: Kind): FirstCall {
       { field: 'paymentInformation.instrumentIdentifier.id', reason: 'INVALID_DATA' },
     ]);
   }
-  if (!tokenCreate && !hasCard && customerId === undefined && piId === undefined && iiId === undefined) {
+  if (!tokenCreate && !hasCard && bank === undefined && customerId === undefined && piId === undefined && iiId === undefined) {
     throw ptsError(
       400,
       'MISSING_FIELD',
-      'paymentInformation.customer.id, paymentInstrument.id, instrumentIdentifier.id or card.number is required',
+      'paymentInformation.customer.id, paymentInstrument.id, instrumentIdentifier.id, card.number or bank is required',
       [{ field: 'paymentInformation.customer.id', reason: 'MISSING_FIELD' }],
     );
   }
-  return { kind, code, money, capture, types, customerId, piId, saId, iiId, tokenCreate, hasCard };
+  return { kind, code, money, capture, types, customerId, piId, saId, iiId, tokenCreate, hasCard, check, bank };
 }
 
 /** The customer and shipping address a first call names must be the merchant's. */
@@ -84,8 +94,18 @@ async function checkReferences(ctx: Ctx, f: FirstCall): Promise<void> {
   }
 }
 
+/** `paymentType.name: CHECK` names an electronic check: the token paid with (or the customer's default) must be a bank account's. */
+async function checkPaymentType(ctx: Ctx, f: FirstCall, token: string | undefined): Promise<void> {
+  if (!f.check) return;
+  const customer = token === undefined && f.customerId !== undefined ? await ctx.deps.customers.get(ctx.caller, f.customerId) : null;
+  const paid = token ?? (customer?.ok ? customer.value.defaultCardToken : null);
+  const card = paid ? await anyCard(ctx, paid) : null;
+  if (card && !isBankAccount(card)) throw checkNeedsBank(sourceField(f));
+}
+
 /** Authorizes or credits with `token` (or the customer's default). */
 async function authorizeOrCredit(ctx: Ctx, f: FirstCall, token: string | undefined): Promise<PaymentView> {
+  await checkPaymentType(ctx, f, token);
   const input = {
     ...(token !== undefined ? { token } : {}),
     ...(f.customerId !== undefined ? { customerId: f.customerId } : {}),
@@ -101,7 +121,7 @@ async function firstCall(ctx: Ctx, kind: Kind): Promise<Answer> {
   const f = readFirstCall(ctx.body, kind);
   await checkReferences(ctx, f);
   let json: Json;
-  if ((f.tokenCreate || f.hasCard || f.iiId !== undefined) && f.piId === undefined) {
+  if ((f.tokenCreate || f.hasCard || f.iiId !== undefined || f.bank !== undefined) && f.piId === undefined) {
     json = await payWithNewCard(ctx, f);
   } else {
     const p = await authorizeOrCredit(ctx, f, f.piId);

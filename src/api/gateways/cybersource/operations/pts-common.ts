@@ -46,6 +46,10 @@ export interface FirstCall {
   iiId: string | undefined;
   tokenCreate: boolean;
   hasCard: boolean;
+  /** `paymentInformation.paymentType.name` CHECK: the instrument must be a bank account. */
+  check: boolean;
+  /** `paymentInformation.bank`: a bank account sent in full (an electronic check without a token). */
+  bank: { number: string; routingNumber: string } | undefined;
 }
 
 /** Any card of the caller's, deleted ones included (a payment's card is shown as it was). */
@@ -70,6 +74,12 @@ export const sourceField = (f: FirstCall): string =>
     : f.iiId !== undefined
       ? 'paymentInformation.instrumentIdentifier.id'
       : 'paymentInformation.customer.id';
+
+/** paymentType CHECK with a card: refused, naming the field that chose the card. */
+export const checkNeedsBank = (field: string) =>
+  ptsError(400, 'INVALID_DATA', 'paymentInformation.paymentType.name CHECK needs a bank account, not a card', [
+    { field, reason: 'INVALID_DATA' },
+  ]);
 
 /** A refused first call, naming the field that chose the card. */
 export const paymentRefused = (f: FirstCall, r: VaultFailure) => ptsFailure(r, sourceField(f));
