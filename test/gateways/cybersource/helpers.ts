@@ -176,7 +176,10 @@ async function distinctSecond(
   if (mode.kind === 'jwt-v1' && k.iat === undefined && k.token === undefined) key = `v1 ${creds.merchantId} ${text ?? ''}`;
   if (key === null) return null;
   let used = sentIn.get(key);
-  if (!used) sentIn.set(key, (used = new Set()));
+  if (!used) {
+    used = new Set();
+    sentIn.set(key, used);
+  }
   for (;;) {
     const now = Math.floor(Date.now() / 1000);
     // Seconds are remembered as long as the server's replay window (its 300 s skew) could still hold them.
