@@ -112,8 +112,10 @@ export function createSimulatorProcessor(opts: { timeoutDelayMs?: number } = {})
     async credit(req) {
       const b = requestBehaviour(req);
       if (b.kind === 'timeout') return hang();
-      // Payouts are not challenged; lost or stolen cards are refused, as acquirers do.
-      if (b.kind === 'decline' && (b.code === 'lost_card' || b.code === 'stolen_card' || b.code === 'expired_card')) {
+      // Payouts are not challenged; lost or stolen cards are refused, as acquirers do; so is a closed account.
+      const refusedPayee = req.bankAccount ? ['do_not_honor'] : ['lost_card', 'stolen_card', 'expired_card'];
+      const table = req.bankAccount ? TEST_BANK_ACCOUNTS[req.bankAccount.accountNumber] : TEST_CARDS[req.card.pan];
+      if (b.kind === 'decline' && table?.kind === 'decline' && refusedPayee.includes(b.code)) {
         return { result: 'declined', processorRef: ref(), decline: b.code };
       }
       return { result: 'approved', processorRef: ref(), authCode: authCode(), captured: true };

@@ -3,12 +3,21 @@
  * amount table (the README promises it), minor-unit money parsing, and the amount bounds of a payment
  * (0 ≤ refunded ≤ captured ≤ authorized) that capture and refund must never break.
  */
+import fs from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { currencyExponent, formatMoney, MAX_AMOUNT, parseMoney } from '../../src/domain/money.ts';
 import { type Amounts, canCapture, canRefund, canVoid, type PaymentStatus, settledStatus } from '../../src/domain/payment.ts';
 import { type AuthorizeRequest, ProcessorUnavailableError, withTimeout } from '../../src/payments/processor.ts';
-import { APPROVING_CARDS, amountBehaviour, behaviourOf, createSimulatorProcessor, TEST_CARDS } from '../../src/payments/simulator.ts';
+import {
+  APPROVING_BANK_ACCOUNTS,
+  APPROVING_CARDS,
+  amountBehaviour,
+  behaviourOf,
+  createSimulatorProcessor,
+  TEST_BANK_ACCOUNTS,
+  TEST_CARDS,
+} from '../../src/payments/simulator.ts';
 
 const DECLINE_CARDS = Object.entries(TEST_CARDS).flatMap(([pan, b]) => (b.kind === 'decline' ? [[pan, b.code] as const] : []));
 const CHALLENGE_CARD = '4000000000003220';
@@ -361,5 +370,46 @@ describe('payment rules: amount bounds (property)', () => {
         },
       ),
     );
+  });
+});
+
+describe('simulator: the bank-account table (electronic checks)', () => {
+  const sim = createSimulatorProcessor({ timeoutDelayMs: 10 });
+  const bank = (accountNumber: string, amount = 1000): AuthorizeRequest => ({
+    reference: 'pay_BANK',
+    amount,
+    currency: 'USD',
+    capture: true,
+    bankAccount: { accountNumber, routingNumber: '071923284' },
+  });
+
+  it('the README lists every test account with its outcome', () => {
+    const readme = fs.readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const section = readme.slice(readme.indexOf('### Simulator test bank accounts'));
+    for (const [account, b] of Object.entries(TEST_BANK_ACCOUNTS)) {
+      const row = section.split('\n').find((l) => l.startsWith(`| ${account} |`));
+      expect(row, account).toBeDefined();
+      if (b.kind === 'decline') expect(row).toContain(b.code);
+      else expect(row).toContain('times out');
+    }
+    for (const account of APPROVING_BANK_ACCOUNTS) expect(section).toContain(account);
+  });
+
+  it('debits approving accounts (captured: an eCheck debit is a sale), declines table accounts and the amount rules', async () => {
+    for (const account of APPROVING_BANK_ACCOUNTS) {
+      expect(await sim.authorize(bank(account))).toMatchObject({ result: 'approved', captured: true });
+      expect(await sim.authorize(bank(account, 1051))).toMatchObject({ result: 'declined', decline: 'insufficient_funds' });
+      expect(await sim.authorize(bank(account, 1052))).toMatchObject({ result: 'declined', decline: 'do_not_honor' });
+    }
+    expect(await sim.authorize(bank('9000009995'))).toMatchObject({ result: 'declined', decline: 'insufficient_funds' });
+    expect(await sim.authorize(bank('9000000002', 1050))).toMatchObject({ result: 'declined', decline: 'do_not_honor' });
+    await expect(sim.authorize(bank('9000000119'))).rejects.toBeInstanceOf(ProcessorUnavailableError);
+  });
+
+  it('credits every account but the closed one; an account number that is a test card number means nothing here', async () => {
+    expect(await sim.credit(bank('9000009995'))).toMatchObject({ result: 'approved' });
+    expect(await sim.credit(bank('4100', 1052))).toMatchObject({ result: 'approved' });
+    expect(await sim.credit(bank('9000000002'))).toMatchObject({ result: 'declined', decline: 'do_not_honor' });
+    expect(await sim.authorize(bank('4000000000000002'.slice(0, 16)))).toMatchObject({ result: 'approved' });
   });
 });

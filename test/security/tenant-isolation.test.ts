@@ -309,6 +309,17 @@ async function cyCustomer(): Promise<Ids> {
   };
 }
 
+/** A's bank account: its instrument identifier and a standalone payment instrument (an electronic check's). */
+let bankAccounts = 0;
+async function cyBankAccount(): Promise<Ids> {
+  const r = await A.cy.post('/tms/v1/paymentinstruments', {
+    bankAccount: { type: 'checking' },
+    instrumentIdentifier: { bankAccount: { number: String(60_000_000 + ++bankAccounts), routingNumber: '071923284' } },
+  });
+  if (r.status !== 201) throw new Error(`bank payment instrument: ${r.body}`);
+  return { pi: r.json.id, ii: r.json.instrumentIdentifier.id };
+}
+
 async function cyStandalonePi(): Promise<Ids> {
   const r = await A.cy.post('/tms/v1/paymentinstruments', piBody(MASTERCARD));
   if (r.status !== 201) throw new Error(`standalone PI: ${r.body}`);
@@ -1203,6 +1214,54 @@ const ROWS: Row[] = [
       expect((await A.cy.get(`/tms/v1/instrumentidentifiers/${s.body.id}`)).status).toBe(404);
     },
   },
+  {
+    api: 'cybersource',
+    op: "create an instrument identifier for A's bank account",
+    routes: ['POST /tms/v1/instrumentidentifiers'],
+    make: async () => {
+      const r = await A.cy.post('/tms/v1/instrumentidentifiers', { bankAccount: { number: '70809010', routingNumber: '071923284' } });
+      if (r.status !== 201) throw new Error(`bank instrument identifier: ${r.body}`);
+      return { ii: r.json.id };
+    },
+    send: () => cy(B, 'POST', '/tms/v1/instrumentidentifiers', { bankAccount: { number: '70809010', routingNumber: '071923284' } }),
+    outcome: 'own',
+    check: async (i, s) => {
+      expect([200, 201], JSON.stringify(s.body)).toContain(s.status);
+      expect(s.body.id).not.toBe(i.ii);
+      expect((await A.cy.get(`/tms/v1/instrumentidentifiers/${s.body.id}`)).status).toBe(404);
+    },
+  },
+  ...hiddenRows('cybersource', cyBankAccount, tmsError(404, 'notFound'), [
+    [
+      "get A's bank-account instrument identifier",
+      'GET /tms/v1/instrumentidentifiers/:instrumentId',
+      (i: Ids) => cy(B, 'GET', `/tms/v1/instrumentidentifiers/${i.ii}`),
+    ],
+    [
+      "get A's bank-account payment instrument",
+      'GET /tms/v1/paymentinstruments/:piId',
+      (i: Ids) => cy(B, 'GET', `/tms/v1/paymentinstruments/${i.pi}`),
+    ],
+  ]),
+  ...hiddenRows(
+    'cybersource',
+    cyBankAccount,
+    (s) => {
+      expect(s.status, JSON.stringify(s.body)).toBe(400);
+      expect(s.body.status).toBe('INVALID_REQUEST');
+    },
+    [
+      [
+        "debit A's bank-account payment instrument (eCheck)",
+        'POST /pts/v2/payments',
+        (i: Ids) =>
+          cy(B, 'POST', '/pts/v2/payments', {
+            paymentInformation: { paymentType: { name: 'CHECK' }, paymentInstrument: { id: i.pi } },
+            ...cyAmount(),
+          }),
+      ],
+    ],
+  ),
   // ---- Cybersource PTS: payments with A's tokens, and follow-ups on A's payments
   ...hiddenRows(
     'cybersource',

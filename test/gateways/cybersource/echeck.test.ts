@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { client, createMerchant, makeTestApp, rememberSecret, type TestApp, type TestMerchant } from '../../helpers/harness.ts';
+import { type OpenApiDocument, responseProblems } from '../../helpers/openapi-conformance.ts';
 import { type CybsClient, customerBody, cybs, expectPtsError, expectTmsError, HEX32, PAYMENT_ID, rowCounts } from './helpers.ts';
 
 let t: TestApp;
@@ -348,5 +349,28 @@ describe('bank accounts stay with the API that serves them', () => {
     expect(rows[0]).toMatchObject({ kind: 'bank', routing_number: ROUTING, last4: '0709', pan_length: 17 });
     const audit = JSON.stringify(await db.selectFrom('audit_events').selectAll().execute());
     expect(audit).not.toContain(ACCOUNT.long);
+  });
+});
+
+describe('bank-account answers match the served OpenAPI document', () => {
+  it('instrument identifier, payment instrument and eCheck payment answers conform', async () => {
+    const docRes = await t.app.inject({ method: 'GET', url: '/openapi/cybersource.json' });
+    const doc = docRes.json() as OpenApiDocument;
+    const conform = (method: 'GET' | 'POST', docPath: string, res: { status: number; headers: unknown; body: string }) =>
+      expect(
+        responseProblems(doc, method, docPath, { statusCode: res.status, headers: res.headers as Record<string, unknown>, body: res.body }),
+        `${method} ${docPath}: ${res.body}`,
+      ).toEqual([]);
+    const ii = await c.post('/tms/v1/instrumentidentifiers', { bankAccount: { number: ACCOUNT.other, routingNumber: ROUTING } });
+    conform('POST', '/tms/v1/instrumentidentifiers', ii);
+    conform('GET', '/tms/v1/instrumentidentifiers/{instrumentId}', await c.get(`/tms/v1/instrumentidentifiers/${ii.json.id}`));
+    const pi = await c.post('/tms/v1/paymentinstruments', { bankAccount: { type: 'checking' }, instrumentIdentifier: { id: ii.json.id } });
+    conform('POST', '/tms/v1/paymentinstruments', pi);
+    const pay = await c.post('/pts/v2/payments', {
+      paymentInformation: { paymentType: { name: 'CHECK' }, paymentInstrument: { id: pi.json.id } },
+      orderInformation: { billTo, amountDetails: { totalAmount: '2.00', currency: 'USD' } },
+    });
+    expect(pay.json.status).toBe('PENDING');
+    conform('POST', '/pts/v2/payments', pay);
   });
 });

@@ -33,14 +33,44 @@ const paymentInformation = (withCard: boolean): Schema =>
               },
               { required: ['number', 'expirationMonth', 'expirationYear'] },
             ),
+            bank: obj(
+              {
+                account: obj(
+                  {
+                    number: str(17, 'The account number: 4 to 17 digits', { minLength: 1 }),
+                    type: str(20, 'C, S, X, G (or checking, savings, corporate checking, general ledger)'),
+                    checkNumber: str(8, 'Check number (kept by the processor; not stored)'),
+                  },
+                  { required: ['number'] },
+                ),
+                routingNumber: str(9, 'The routing (transit) number: 9 digits', { minLength: 1 }),
+              },
+              {
+                required: ['account', 'routingNumber'],
+                description: 'A bank account for an electronic check, debited once (or tokenized with TOKEN_CREATE)',
+              },
+            ),
           }
         : {}),
+      paymentType: obj(
+        {
+          name: str(
+            20,
+            '`CHECK` (any case): an electronic check; the instrument must be a bank account. Any other value: 400 NOT_SUPPORTED',
+          ),
+        },
+        { required: ['name'] },
+      ),
     },
     {
       description: withCard
-        ? 'A customer, a payment instrument, or a card (paid once, or tokenized with TOKEN_CREATE).'
+        ? 'A customer, a payment instrument, a card or a bank account (paid once, or tokenized with TOKEN_CREATE).'
         : 'A customer or a payment instrument.',
-      anyOf: [{ required: ['customer'] }, { required: ['paymentInstrument'] }, ...(withCard ? [{ required: ['card'] }] : [])],
+      anyOf: [
+        { required: ['customer'] },
+        { required: ['paymentInstrument'] },
+        ...(withCard ? [{ required: ['card'] }, { required: ['bank'] }] : []),
+      ],
     },
   );
 
@@ -158,7 +188,7 @@ export const Payment: Schema = obj(
       type: 'string',
       enum: ['AUTHORIZED', 'DECLINED', 'PENDING_AUTHENTICATION', 'REVERSED', 'PENDING', 'VOIDED'],
       description:
-        '`AUTHORIZED` (also once captured or refunded), `DECLINED` (see errorInformation), `PENDING_AUTHENTICATION` (3-D Secure challenge), `REVERSED`; a credit is `PENDING` (`VOIDED` once voided).',
+        '`AUTHORIZED` (also once captured or refunded), `DECLINED` (see errorInformation), `PENDING_AUTHENTICATION` (3-D Secure challenge), `REVERSED`; a credit, and an accepted electronic check debit, is `PENDING` (`VOIDED` once voided).',
     },
     reconciliationId: { type: 'string' },
     clientReferenceInformation: obj({ code: { type: 'string' } }),
@@ -168,6 +198,7 @@ export const Payment: Schema = obj(
     creditAmountDetails: obj({ creditAmount: { type: 'string' }, currency: { type: 'string' } }),
     paymentAccountInformation: obj({ card: obj({ type: { type: 'string' } }) }),
     paymentInformation: obj({
+      paymentType: obj({ name: { type: 'string', const: 'CHECK' } }, { description: 'An electronic check’s' }),
       tokenizedCard: obj({ type: { type: 'string' } }),
       card: obj({ type: { type: 'string' } }),
       instrumentIdentifier: tokenState,

@@ -21,20 +21,30 @@ import {
 export const InstrumentIdentifier: Schema = obj(
   {
     _links: obj({ self: link, paymentInstruments: link }, { required: ['self', 'paymentInstruments'] }),
-    id: { type: 'string', description: 'Instrument identifier id: 19 digits starting 70' },
+    id: { type: 'string', description: 'Instrument identifier id: 19 digits starting 70 (a card), 32 upper-case hex (a bank account)' },
     object: { type: 'string', const: 'instrumentIdentifier' },
     state: { type: 'string', enum: ['ACTIVE', 'CLOSED'] },
-    type: { type: 'string', const: 'enrollable card' },
+    type: { type: 'string', const: 'enrollable card', description: 'A card’s only' },
     card: obj(
       { number: { type: 'string', description: 'Masked (first six, `X`s, last four); full only inside an MLE answer' } },
-      { required: ['number'] },
+      { required: ['number'], description: 'A card’s identifier' },
+    ),
+    bankAccount: obj(
+      {
+        number: {
+          type: 'string',
+          description: 'Masked: `X`s, then the last four digits (at most half of a short number); full only inside an MLE answer',
+        },
+        routingNumber: { type: 'string', description: 'As sent (it names the bank; not secret)' },
+      },
+      { required: ['number', 'routingNumber'], description: 'A bank account’s identifier (electronic check)' },
     ),
     issuer: { type: 'object' },
     processingInformation: { type: 'object' },
     billTo: { type: 'object' },
     metadata,
   },
-  { required: ['_links', 'id', 'object', 'state', 'type', 'card', 'metadata'] },
+  { required: ['_links', 'id', 'object', 'state', 'metadata'], oneOf: [{ required: ['card'] }, { required: ['bankAccount'] }] },
 );
 
 export const PaymentInstrument: Schema = obj(
@@ -44,7 +54,11 @@ export const PaymentInstrument: Schema = obj(
     object: { type: 'string', const: 'paymentInstrument' },
     default: { type: 'boolean' },
     state: { type: 'string', enum: ['ACTIVE', 'CLOSED'] },
-    type: { type: 'string', const: 'cardHash' },
+    type: { type: 'string', const: 'cardHash', description: 'A card’s only' },
+    bankAccount: obj(
+      { type: { type: 'string', description: 'checking, savings, corporate checking, general ledger (or C, S, X, G), as sent' } },
+      { description: 'A bank account’s payment instrument (electronic check): no `card`' },
+    ),
     card: obj(
       {
         expirationMonth: { type: 'string', pattern: '^[0-9]{2}$' },
@@ -65,7 +79,10 @@ export const PaymentInstrument: Schema = obj(
     metadata,
     _embedded: obj({ instrumentIdentifier: InstrumentIdentifier }, { required: ['instrumentIdentifier'] }),
   },
-  { required: ['_links', 'id', 'object', 'default', 'state', 'type', 'card', 'instrumentIdentifier', 'metadata', '_embedded'] },
+  {
+    required: ['_links', 'id', 'object', 'default', 'state', 'instrumentIdentifier', 'metadata', '_embedded'],
+    oneOf: [{ required: ['card'] }, { required: ['bankAccount'] }],
+  },
 );
 
 export const ShippingAddress: Schema = obj(
@@ -172,8 +189,17 @@ const piExtras = {
   buyerInformation: kept('Buyer information (companyTaxID, currency, dateOfBirth, personalIdentification).'),
   processingInformation: kept('Processing information (billPaymentProgramEnabled, bankTransferOptions).'),
   merchantInformation: kept('Merchant information (merchantDescriptor).'),
-  bankAccount: kept('Bank account type.'),
 };
+
+const bankAccountNumbers = obj(
+  {
+    number: str(17, 'The account number: 4 to 17 digits', { minLength: 1 }),
+    routingNumber: str(9, 'The routing (transit) number: 9 digits', { minLength: 1 }),
+  },
+  { required: ['number', 'routingNumber'] },
+);
+
+const ACCOUNT_TYPE = str(20, 'checking, savings, corporate checking, general ledger, or C, S, X, G', { minLength: 1 });
 
 export const billToExample = {
   firstName: 'John',
@@ -201,18 +227,28 @@ const createPi = (customer: boolean): Schema =>
       billTo: Address,
       instrumentIdentifier: obj(
         {
-          id: str(64, 'An existing instrument identifier (unknown: 424)', { pattern: ID_PATTERN }),
+          id: str(64, 'An existing instrument identifier, of a card or a bank account (unknown: 424)', { pattern: ID_PATTERN }),
           card: obj({ number: str(19, 'The card number, to tokenize', { minLength: 1 }) }, { required: ['number'] }),
+          bankAccount: bankAccountNumbers,
         },
         {
-          description: 'Exactly one of `id` (an existing instrument identifier) and `card.number`.',
-          oneOf: [{ required: ['id'] }, { required: ['card'] }],
+          description: 'Exactly one of `id` (an existing instrument identifier), `card.number` and `bankAccount`.',
+          oneOf: [{ required: ['id'] }, { required: ['card'] }, { required: ['bankAccount'] }],
+        },
+      ),
+      bankAccount: obj(
+        { type: ACCOUNT_TYPE },
+        {
+          required: ['type'],
+          description: 'A bank account’s payment instrument (electronic check): required with one, refused with a card',
         },
       ),
       ...piExtras,
     },
     {
-      required: ['card', 'instrumentIdentifier'],
+      required: ['instrumentIdentifier'],
+      description: 'A card’s payment instrument has `card` (with its expiry); a bank account’s has `bankAccount.type` and no `card`.',
+      oneOf: [{ required: ['card'] }, { required: ['bankAccount'] }],
       examples: [
         {
           ...(customer ? { default: true } : {}),
@@ -234,6 +270,7 @@ export const PatchPaymentInstrumentRequest: Schema = obj(
       { dependentRequired: { expirationMonth: ['expirationYear'], expirationYear: ['expirationMonth'] } },
     ),
     billTo: { ...Address, description: 'Members given replace those held; the others are kept.' },
+    bankAccount: obj({ type: ACCOUNT_TYPE }, { description: 'A bank account’s payment instrument only' }),
     ...piExtras,
   },
   {
@@ -278,9 +315,13 @@ export const CreateInstrumentIdentifierRequest: Schema = obj(
       },
       { required: ['number'], dependentRequired: { expirationMonth: ['expirationYear'], expirationYear: ['expirationMonth'] } },
     ),
+    bankAccount: { ...bankAccountNumbers, description: 'A bank account (electronic check) instead of a card' },
     ...iiExtras,
   },
-  { required: ['card'], examples: [{ card: { number: '4111111111111111' } }] },
+  {
+    oneOf: [{ required: ['card'] }, { required: ['bankAccount'] }],
+    examples: [{ card: { number: '4111111111111111' } }, { bankAccount: { number: '4100', routingNumber: '071923284' } }],
+  },
 );
 
 export const PatchInstrumentIdentifierRequest: Schema = obj(iiExtras, {
