@@ -385,27 +385,3 @@ export async function preloadCards(opts: PreloadOptions): Promise<PreloadResult>
   const seconds = (performance.now() - started) / 1000;
   return { count, seconds, cardsPerSecond: count / seconds, buildWorkers: workerCount, writeSeconds: writeMs / 1000, sample };
 }
-
-/**
- * A progress line on stderr: redrawn in place on a terminal, one line every few seconds otherwise
- * (a log file gets no carriage-return noise).
- */
-export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr) {
-  const started = performance.now();
-  let lastPrint = 0;
-  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  return (done: number, total: number) => {
-    const now = performance.now();
-    const finished = done >= total;
-    if (!finished && now - lastPrint < (stream.isTTY ? 200 : 5000)) return;
-    lastPrint = now;
-    const seconds = (now - started) / 1000;
-    const rate = seconds > 0 ? done / seconds : 0;
-    const eta = rate > 0 ? (total - done) / rate : 0;
-    const width = fmt(total).length;
-    const tail = finished ? `done in ${seconds.toFixed(1)} s` : `eta ${Math.ceil(eta)} s`;
-    const line = `${label}  ${fmt(done).padStart(width)} / ${fmt(total)}  ${fmt(rate).padStart(6)} cards/s  ${tail}`;
-    if (stream.isTTY) stream.write(`\r${line.padEnd(78)}${finished ? '\n' : ''}`);
-    else stream.write(`${line}\n`);
-  };
-}
