@@ -191,6 +191,40 @@ describe('TMS: bank-account payment instruments', () => {
   });
 });
 
+describe('TMS: a customer with its bank account in one call (the eCheck guide)', () => {
+  it('creates the customer and its default bank payment instrument from the guide’s body, verbatim', async () => {
+    // https://developer.cybersource.com/docs/cybs/en-us/echeck/user/all/rest/echeck-user-guide/echeck-api-intro/echeck-api-cre-token-standalone.html
+    const r = await c.post('/tms/v2/customers', {
+      paymentInstrument: {
+        bankAccount: { type: 'savings' },
+        instrumentIdentifier: { bankAccount: { number: '12345678901234567', routingNumber: '071923284' } },
+      },
+    });
+    expect(r.status, r.body).toBe(201);
+    expect(r.json.id).toMatch(HEX32);
+    const pi = r.json._embedded.defaultPaymentInstrument;
+    expect(pi.bankAccount).toEqual({ type: 'savings' });
+    expect(pi._embedded.instrumentIdentifier.bankAccount).toEqual({ number: 'XXXXXXXXXXXXX4567', routingNumber: '071923284' });
+    expect(r.json.defaultPaymentInstrument).toEqual({ id: pi.id });
+    const debit = await c.post('/pts/v2/payments', checkDebit(r.json.id, '10.20'));
+    expect(debit.status, debit.body).toBe(201);
+    expect(debit.json.status).toBe('PENDING');
+  });
+
+  it('refuses a bad payment instrument before making the customer', async () => {
+    const before = await rowCounts(t, m.id);
+    const r = await c.post('/tms/v2/customers', {
+      buyerInformation: { merchantCustomerID: 'echeck-refused' },
+      paymentInstrument: {
+        bankAccount: { type: 'brokerage' },
+        instrumentIdentifier: { bankAccount: { number: ACCOUNT.other, routingNumber: ROUTING } },
+      },
+    });
+    expectTmsError(r, 400);
+    expect(await rowCounts(t, m.id)).toEqual(before);
+  });
+});
+
 describe('PTS: electronic check payments through the simulator', () => {
   it('debits a customer’s bank account with paymentType check (the eCheck guide’s token example): PENDING', async () => {
     const { customerId, piId, iiId } = await customerWithAccount(ACCOUNT.long);

@@ -6,6 +6,7 @@ import { tmsError, tmsFailure } from '../codes.ts';
 import { type Answer, type Ctx, checkIfMatch, customerOf, extras, type Handler, ID, mergedAttributes, param } from '../context.ts';
 import { type Json, tms } from '../fields.ts';
 import { customerJson, etag, tmsId } from '../present.ts';
+import { readPaymentInstrument, writePaymentInstrument } from './payment-instruments.ts';
 
 const MDI_NAMES = /^(?:data[1-4]|sensitive[1-4])$/;
 
@@ -74,10 +75,28 @@ export async function customerAnswer(ctx: Ctx, c: CustomerView, status = 200): P
   return answer;
 }
 
+/**
+ * A customer, and with `paymentInstrument` its first payment instrument in the same call (the eCheck guide
+ * creates a customer with a bank account this way; a card works alike). The instrument is read in full
+ * first; if it is refused when made, the customer is deleted again, so a refused call leaves nothing.
+ */
 export const createCustomer: Handler = async (ctx) => {
   const { fields, kept } = customerInput(ctx.body);
+  const piBody = tms.obj(ctx.body, 'paymentInstrument');
+  const piCtx = piBody ? { ...ctx, body: piBody } : null;
+  const plan = piCtx ? await readPaymentInstrument(piCtx) : null;
   const r = await ctx.deps.customers.create(ctx.caller, { ...fields, attributes: { cybersource: JSON.stringify(kept) } }, { id: tmsId });
   if (!r.ok) throw tmsFailure(r);
+  if (piCtx && plan) {
+    try {
+      await writePaymentInstrument(piCtx, plan, r.value.id);
+    } catch (e) {
+      await ctx.deps.customers.delete(ctx.caller, r.value.id, null);
+      throw e;
+    }
+    const withDefault = await ctx.deps.customers.get(ctx.caller, r.value.id);
+    if (withDefault.ok) return customerAnswer(ctx, withDefault.value, 201);
+  }
   return customerAnswer(ctx, r.value, 201);
 };
 

@@ -103,18 +103,32 @@ function checkKindFields(body: Json | undefined, bank: boolean, creating: boolea
   }
 }
 
-async function createPaymentInstrument(ctx: Ctx, customerId: string | null): Promise<Answer> {
+/** A payment instrument request, read and checked in full: nothing is written yet. */
+export interface PaymentInstrumentPlan {
+  read: Awaited<ReturnType<typeof instrumentSource>>;
+  expiry: NonNullable<ReturnType<typeof readExpiry>>;
+  billTo: ReturnType<typeof readAddress>;
+  makeDefault: boolean;
+  attributes: { cybersource: string };
+}
+
+/** Reads a payment instrument request (`ctx.body`): every refusal happens here, before anything is written. */
+export async function readPaymentInstrument(ctx: Ctx): Promise<PaymentInstrumentPlan> {
   const body = ctx.body;
-  if (customerId !== null) await customerOf(ctx, customerId);
   const read = await instrumentSource(ctx);
   const bank = 'bankAccount' in read || read.bank;
   checkKindFields(body, bank, true);
   const expiry = bank ? NEVER_EXPIRES : readExpiry(tms, body, 'card', true);
   if (!('bankAccount' in read)) checkType(body, read.brand);
   const billTo = readAddress(tms, body, 'billTo');
-  const makeDefault = tms.bool(body, 'default');
+  const makeDefault = tms.bool(body, 'default') === true;
   const attributes = { cybersource: JSON.stringify(piExtras(body, {})) };
-  // Everything is read: a bank account sent in full gets its identifier now (dropped again on a refusal).
+  return { read, expiry: expiry as NonNullable<typeof expiry>, billTo, makeDefault, attributes };
+}
+
+/** Makes the payment instrument a plan describes (a bank account sent in full gets its identifier first). */
+export async function writePaymentInstrument(ctx: Ctx, plan: PaymentInstrumentPlan, customerId: string | null): Promise<CardView> {
+  const { read, billTo } = plan;
   let made: string | undefined;
   let source: Source['source'];
   if ('bankAccount' in read) {
@@ -125,20 +139,27 @@ async function createPaymentInstrument(ctx: Ctx, customerId: string | null): Pro
   } else source = read.source;
   const r = await ctx.deps.cards.tokenize(ctx.caller, {
     ...source,
-    expiry: expiry as NonNullable<typeof expiry>,
+    expiry: plan.expiry,
     customerId,
     ...(billTo ? { billingAddress: billTo } : {}),
     ...holderName(billTo),
-    makeDefault: makeDefault === true,
-    attributes,
+    makeDefault: plan.makeDefault,
+    attributes: plan.attributes,
     newToken: tmsId,
   });
+  // A refused instrument leaves nothing behind: not the identifier this call made for it either.
   if (!r.ok && made !== undefined) await ctx.deps.cards.deleteInstrument(ctx.caller, made);
   if (!r.ok) {
     if (r.error === 'instrument_not_found' || r.error === 'instrument_gone') throw identifierNotFound();
     throw tmsFailure(r, { number: 'instrumentIdentifier.card.number', expiry: 'card.expirationYear', cvv: 'card.securityCode' });
   }
-  return cardAnswer(ctx, r.value.card, customerId === null ? 'standalone' : 'customer', 201);
+  return r.value.card;
+}
+
+async function createPaymentInstrument(ctx: Ctx, customerId: string | null): Promise<Answer> {
+  if (customerId !== null) await customerOf(ctx, customerId);
+  const card = await writePaymentInstrument(ctx, await readPaymentInstrument(ctx), customerId);
+  return cardAnswer(ctx, card, customerId === null ? 'standalone' : 'customer', 201);
 }
 
 async function patchPaymentInstrument(ctx: Ctx, token: string, customerId?: string): Promise<Answer> {

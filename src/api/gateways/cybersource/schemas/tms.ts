@@ -151,6 +151,11 @@ export const CreateCustomerRequest: Schema = obj(
       description: 'Ignored on create: a customer’s first payment instrument becomes its default.',
     },
     defaultShippingAddress: { type: 'object', description: 'Ignored on create: a customer’s first shipping address becomes its default.' },
+    paymentInstrument: {
+      type: 'object',
+      description:
+        'A first payment instrument, made with the customer (its default), as in the eCheck guide: the body of `POST /tms/v2/customers/{customerId}/payment-instruments` (a card or a bank account). Refused in full before the customer is made.',
+    },
   },
   {
     examples: [
