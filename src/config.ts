@@ -68,6 +68,11 @@ export interface Config {
   readonly redisUrl: string | null;
   /** How often (ms) cached credentials, keys and merchants are dropped when no change notification can arrive. */
   readonly cacheFallbackMs: number;
+  /**
+   * Whether callbacks may go to loopback, private and link-local addresses (vault/egress.ts): false unless
+   * TOKENVAULT_CALLBACK_PRIVATE_ADDRESSES=allow (local development and tests).
+   */
+  readonly callbackPrivateAddresses: boolean;
 }
 
 export class ConfigError extends Error {
@@ -92,6 +97,13 @@ export function gatewaySettings(settings: readonly GatewaySetting[], env: NodeJS
  * refused: Fastify 5 ignores one (it cannot tell the balancer from a client reaching the server directly, who could
  * then name any address in X-Forwarded-For), so accepting it would silently leave every client at the proxy's address.
  */
+/** `allow` or `deny` (the default). */
+function allowDeny(name: string, raw: string | undefined): boolean {
+  if (raw === undefined || raw === '' || raw === 'deny') return false;
+  if (raw === 'allow') return true;
+  throw new ConfigError(`${name} must be allow or deny`);
+}
+
 function redisUrlOf(raw: string | undefined): string | null {
   if (raw === undefined || raw === '') return null;
   if (!/^rediss?:\/\/[^\s]+$/.test(raw)) throw new ConfigError('TOKENVAULT_REDIS_URL must be a redis:// or rediss:// URL');
@@ -179,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databasePoolSize: int('TOKENVAULT_DATABASE_POOL_SIZE', env.TOKENVAULT_DATABASE_POOL_SIZE, 10, 1, 1000),
     redisUrl: redisUrlOf(env.TOKENVAULT_REDIS_URL),
     cacheFallbackMs: int('TOKENVAULT_CACHE_FALLBACK_MS', env.TOKENVAULT_CACHE_FALLBACK_MS, 5000, 100, 300_000),
+    callbackPrivateAddresses: allowDeny('TOKENVAULT_CALLBACK_PRIVATE_ADDRESSES', env.TOKENVAULT_CALLBACK_PRIVATE_ADDRESSES),
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 24) {

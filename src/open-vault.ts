@@ -181,7 +181,12 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     now: deps.now,
     redis,
     changes,
-    outbox: createOutboxService({ db: store.db, now: deps.now, kind: store.kind }),
+    outbox: createOutboxService({
+      db: store.db,
+      now: deps.now,
+      kind: store.kind,
+      callbackPrivateAddresses: config.callbackPrivateAddresses,
+    }),
     close: async () => {
       await changes.close();
       if (redis) redis.disconnect();

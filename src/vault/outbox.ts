@@ -16,6 +16,7 @@ import type { Executor } from '../store/db.ts';
 import { outboxStore } from '../store/outbox-store.ts';
 import type { OutboxRow } from '../store/schema.ts';
 import { iso, parseJson, type VaultDeps } from './deps.ts';
+import { postTo } from './egress.ts';
 
 /** A delivery asked for with an outcome: where it goes, who builds it, and what that handler was asked for. */
 export interface NotifyRequest {
@@ -52,22 +53,14 @@ export type Poster = (
   timeoutMs: number,
 ) => Promise<{ status: number } | { error: string }>;
 
-/** POSTs with a timeout; redirects are not followed (a 3xx is an answer that is not 200). */
-export const httpPost: Poster = async (url, request, timeoutMs) => {
-  try {
-    const res = await fetch(url, {
-      method: 'POST',
-      body: request.body,
-      headers: request.headers,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    await res.body?.cancel();
-    return { status: res.status };
-  } catch (e) {
-    return { error: e instanceof Error && (e.name === 'TimeoutError' || e.name === 'AbortError') ? 'timeout' : 'unreachable' };
-  }
-};
+/**
+ * POSTs with a timeout; redirects are not followed (a 3xx is an answer that is not 200); addresses that are
+ * not public are refused unless `privateAddresses` (vault/egress.ts).
+ */
+export const httpPoster =
+  (opts: { privateAddresses: boolean }): Poster =>
+  (url, request, timeoutMs) =>
+    postTo(url, request, timeoutMs, opts);
 
 /** Writes a delivery in the transaction `tx` that records the outcome it reports. */
 export async function enqueueDelivery(
@@ -125,7 +118,10 @@ const view = (r: OutboxRow): OutboxView => ({
   createdAt: r.created_at,
 });
 
-export function createOutboxService(deps: Pick<VaultDeps, 'db' | 'now'> & { kind: 'sqlite' | 'postgres' }) {
+export function createOutboxService(
+  deps: Pick<VaultDeps, 'db' | 'now'> & { kind: 'sqlite' | 'postgres'; callbackPrivateAddresses: boolean },
+) {
+  const httpPost = httpPoster({ privateAddresses: deps.callbackPrivateAddresses });
   const { db } = deps;
   const topics = new Map<string, OutboxTopic>();
 

@@ -71,6 +71,8 @@ export async function makeTestApp(opts: { now?: () => Date; env?: Record<string,
     // one address; the abuse-limit tests set their own limits.
     TOKENVAULT_RATE_LIMIT_PER_SECOND: '0',
     TOKENVAULT_AUTH_FAILURE_LIMIT: '1000000',
+    // Callback receivers in tests listen on 127.0.0.1; production refuses such addresses (vault/egress.ts).
+    TOKENVAULT_CALLBACK_PRIVATE_ADDRESSES: 'allow',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     ...(schema ? { TOKENVAULT_DATABASE_SCHEMA: schema } : {}),
     ...opts.env,
