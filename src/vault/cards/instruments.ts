@@ -109,7 +109,7 @@ export function createInstrumentOperations(ctx: CardContext) {
           secret: account.number,
           fingerprint,
           newId: bankInstrumentIdentifierId,
-          row: (id, ct, at) => bankInstrumentRow(merchantId, id, fingerprint, ct, account, at, opts.retain),
+          row: (id, ct, at) => bankInstrumentRow({ merchantId, id, fingerprint, ct, at, retained: opts.retain }, account),
           retain: opts.retain,
         }),
       );

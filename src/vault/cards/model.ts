@@ -144,6 +144,28 @@ export const cvvAad = HELD_CVV.aad;
  */
 export const cvvWindowMs = (ttlMs: number): number => Math.max(1000, Math.min(60_000, ttlMs));
 
+/** What every new identifier row has: its id, owner, fingerprint, ciphertext (and its key version), time. */
+interface IdentifierBase {
+  merchantId: string;
+  id: string;
+  fingerprint: { value: string; version: number };
+  ct: string;
+  at: string;
+  retained: boolean;
+}
+
+const baseRow = (b: IdentifierBase) => ({
+  id: b.id,
+  merchant_id: b.merchantId,
+  fingerprint: b.fingerprint.value,
+  fp_version: b.fingerprint.version,
+  pan_ct: b.ct,
+  created_at: b.at,
+  key_version: dataKeyVersion(b.ct),
+  attributes: null,
+  retained: b.retained ? 1 : 0,
+});
+
 /** A new instrument identifier row: the encrypted PAN, its fingerprint and display fields. */
 export function instrumentRow(
   merchantId: string,
@@ -155,52 +177,28 @@ export function instrumentRow(
   retained: boolean,
 ): InstrumentRow {
   return {
-    id,
-    merchant_id: merchantId,
-    fingerprint: fingerprint.value,
-    fp_version: fingerprint.version,
-    pan_ct: panCt,
+    ...baseRow({ merchantId, id, fingerprint, ct: panCt, at, retained }),
     bin6: info.bin6,
     bin8: info.bin8,
     last4: info.last4,
     pan_length: info.length,
     brand: info.brand,
     funding: info.funding,
-    created_at: at,
-    key_version: dataKeyVersion(panCt),
-    attributes: null,
-    retained: retained ? 1 : 0,
     kind: 'card',
     routing_number: null,
   };
 }
 
 /** A new bank-account identifier row: the encrypted account number, its fingerprint, routing number and suffix. */
-export function bankInstrumentRow(
-  merchantId: string,
-  id: string,
-  fingerprint: { value: string; version: number },
-  numberCt: string,
-  account: BankAccount,
-  at: string,
-  retained: boolean,
-): InstrumentRow {
+export function bankInstrumentRow(base: IdentifierBase, account: BankAccount): InstrumentRow {
   return {
-    id,
-    merchant_id: merchantId,
-    fingerprint: fingerprint.value,
-    fp_version: fingerprint.version,
-    pan_ct: numberCt,
+    ...baseRow(base),
     bin6: '',
     bin8: null,
     last4: accountSuffix(account.number),
     pan_length: account.number.length,
     brand: 'UNKNOWN',
     funding: 'UNKNOWN',
-    created_at: at,
-    key_version: dataKeyVersion(numberCt),
-    attributes: null,
-    retained: retained ? 1 : 0,
     kind: 'bank',
     routing_number: account.routingNumber,
   };
