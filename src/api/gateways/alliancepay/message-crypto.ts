@@ -6,7 +6,14 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { decryptCompact, encryptCompact } from '../../../crypto/ecdh-es.ts';
+import { rawText } from '../kit/body.ts';
 import { refusal } from './codes.ts';
+
+/**
+ * The JWE a session call's body carries: its text without surrounding whitespace. What `open` decrypts and
+ * what a replay is recognised by (replay.ts): a captured body padded with whitespace is the same request.
+ */
+export const bodyJwe = (body: unknown): string => rawText(body).trim();
 
 /** `value` as JSON in a compact JWE to `key`. */
 export const seal = (value: unknown, key: KeyObject): Promise<string> => encryptCompact(Buffer.from(JSON.stringify(value)), key);
