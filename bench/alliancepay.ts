@@ -9,14 +9,13 @@
  * that outgrows its pool resends a used request, which the server refuses (400), loudly.
  */
 import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
-import { CompactEncrypt, compactDecrypt, type JWK } from 'jose';
+import type { JWK } from 'jose';
+import { decryptCompact, encryptCompact } from '../src/crypto/ecdh-es.ts';
 import {
-  ALG,
   type AllianceCredentials,
   type AllianceSession,
   apDate,
   decryptWith,
-  ENC,
   encryptTo,
   PATHS,
 } from '../test/gateways/alliancepay/helpers.ts';
@@ -130,8 +129,9 @@ export type AlliancePool = ReturnType<typeof createPool>;
 /**
  * The ceiling of the AlliancePay create route: the server's JOSE work for one request — decrypt the body
  * JWE (session key), decrypt the nested card number and expiry JWEs (payment key), encrypt the answer to
- * the merchant's key — in this process, one request at a time, with P-384 keys as the server holds them
- * (KeyObjects). Not included: the session lookup, the database and HTTP.
+ * the merchant's key — in this process, one request at a time, with the server's own code (crypto/ecdh-es.ts)
+ * and P-384 keys as the server holds them (KeyObjects). Not included: the session lookup, the database and HTTP.
+ * The requests themselves are made with jose, as a merchant's client would.
  */
 export async function allianceRoundTripsPerSecond(seconds: number): Promise<number> {
   const pair = () => generateKeyPairSync('ec', { namedCurve: 'P-384' });
@@ -159,13 +159,14 @@ export async function allianceRoundTripsPerSecond(seconds: number): Promise<numb
       status: 'ACTIVE',
     }),
   );
-  const options = { keyManagementAlgorithms: [ALG], contentEncryptionAlgorithms: [ENC] };
   const once = async () => {
-    const { plaintext } = await compactDecrypt(body, server.privateKey, options);
-    const fields = JSON.parse(new TextDecoder().decode(plaintext)) as { encryptedCardNumber: string; encryptedExpDate: string };
-    await compactDecrypt(fields.encryptedCardNumber, payment.privateKey, options);
-    await compactDecrypt(fields.encryptedExpDate, payment.privateKey, options);
-    await new CompactEncrypt(answer).setProtectedHeader({ alg: ALG, enc: ENC }).encrypt(merchant.publicKey);
+    const fields = JSON.parse(decryptCompact(body, server.privateKey).toString()) as {
+      encryptedCardNumber: string;
+      encryptedExpDate: string;
+    };
+    decryptCompact(fields.encryptedCardNumber, payment.privateKey);
+    decryptCompact(fields.encryptedExpDate, payment.privateKey);
+    await encryptCompact(answer, merchant.publicKey);
   };
   for (let i = 0; i < 20; i++) await once();
   let n = 0;

@@ -54,6 +54,23 @@ describe.each([
     expect(await merchantCounts(twins.b, m.id)).toEqual(before);
   });
 
+  it('a captured suspend respelled (whitespace around it, a second spelling of a segment) is still that request: the first answer, nothing done', async () => {
+    const made = ok(await a.call(PATHS.create, await bodies(a, expiry()).createToken()));
+    const suspend = await encryptTo(a.session.serverPublic, JSON.stringify({ token: made.token, state: 'SUSPENDED' }));
+    const first = await a.call(PATHS.state, undefined, { raw: suspend });
+    expect(ok(first).tokenUpdated).toBe(true);
+    expect(ok(await a.call(PATHS.state, { token: made.token, state: 'ACTIVE' })).tokenUpdated).toBe(true);
+    const parts = suspend.split('.');
+    const respellings = [` ${suspend}\n`, `${suspend}\r\n\t`, [...parts.slice(0, 4), `${parts[4]}=`].join('.')];
+    for (const raw of respellings) {
+      const replay = await b.call(PATHS.state, undefined, { raw, requestId: randomUUID() });
+      expect(replay.raw === first.raw || replay.json.msgCode === 'b_encryptor_failed_decrypt_message', JSON.stringify(replay.json)).toBe(
+        true,
+      );
+    }
+    expect(ok(await b.call(PATHS.get, { token: made.token })).result[0].status).toBe('ACTIVE');
+  });
+
   it('a captured create replayed on the other instance makes no second card', async () => {
     const before = await merchantCounts(twins.a, m.id);
     const raw = await encryptTo(a.session.serverPublic, JSON.stringify(await bodies(a, expiry()).createToken({ pan: '4111111111111111' })));

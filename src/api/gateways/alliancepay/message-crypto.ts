@@ -1,18 +1,22 @@
 /**
  * AlliancePay's message encryption: every body and answer, and the card fields inside a body, are compact
- * JWEs (ECDH-ES+A256KW / A256GCM, P-384), and only that pair of algorithms is accepted. A JWE that does not
- * open is one refusal, whatever the reason (no oracle).
+ * JWEs (ECDH-ES+A256KW / A256GCM, P-384), and only that pair of algorithms is accepted (crypto/ecdh-es.ts,
+ * on node:crypto: the JOSE work was most of a request's CPU through jose). A JWE that does not open is one
+ * refusal, whatever the reason (no oracle).
  */
 import type { KeyObject } from 'node:crypto';
-import { CompactEncrypt, compactDecrypt } from 'jose';
+import { decryptCompact, encryptCompact } from '../../../crypto/ecdh-es.ts';
+import { rawText } from '../kit/body.ts';
 import { refusal } from './codes.ts';
 
-const ALG = 'ECDH-ES+A256KW';
-const ENC = 'A256GCM';
+/**
+ * The JWE a session call's body carries: its text without surrounding whitespace. What `open` decrypts and
+ * what a replay is recognised by (replay.ts): a captured body padded with whitespace is the same request.
+ */
+export const bodyJwe = (body: unknown): string => rawText(body).trim();
 
 /** `value` as JSON in a compact JWE to `key`. */
-export const seal = (value: unknown, key: KeyObject): Promise<string> =>
-  new CompactEncrypt(new TextEncoder().encode(JSON.stringify(value))).setProtectedHeader({ alg: ALG, enc: ENC }).encrypt(key);
+export const seal = (value: unknown, key: KeyObject): Promise<string> => encryptCompact(Buffer.from(JSON.stringify(value)), key);
 
 /**
  * The UTF-8 text inside a compact JWE to `key`, one of `merchantId`'s (its session's or its payment key); refused
@@ -20,8 +24,7 @@ export const seal = (value: unknown, key: KeyObject): Promise<string> =>
  */
 export async function open(jwe: string, key: KeyObject, merchantId: string): Promise<string> {
   try {
-    const { plaintext } = await compactDecrypt(jwe.trim(), key, { keyManagementAlgorithms: [ALG], contentEncryptionAlgorithms: [ENC] });
-    return new TextDecoder('utf-8', { fatal: true }).decode(plaintext);
+    return new TextDecoder('utf-8', { fatal: true }).decode(decryptCompact(jwe.trim(), key));
   } catch {
     throw refusal('b_encryptor_failed_decrypt_message', { auth: { reason: 'b_encryptor_failed_decrypt_message', merchantId } });
   }

@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { gatewayErrorHandler } from '../../guard.ts';
 import { documentWire } from '../../openapi.ts';
-import { keepRawBody, parseObject, rawText } from '../kit/body.ts';
+import { keepRawBody, parseObject } from '../kit/body.ts';
 import { firstAnswers } from '../kit/first-answers.ts';
 import type { GatewayDeps } from '../kit/module.ts';
 import { gatewayPipeline } from '../kit/pipeline.ts';
@@ -15,7 +15,7 @@ import type { GatewayRefusal } from '../kit/refusal.ts';
 import { type Auth, type Credential, claimedBySession, createAuth, requestId, requireContentType, type SessionCall } from './auth.ts';
 import { callbackTopic } from './callbacks.ts';
 import { guardRenderer, problemRenderer, type Refusal, refusal, render } from './codes.ts';
-import { open, seal } from './message-crypto.ts';
+import { bodyJwe, open, seal } from './message-crypto.ts';
 import { CALLBACK_TOPIC, type Ctx, type Operation } from './operations/context.ts';
 import { paymentOperations } from './operations/payments.ts';
 import { refundOperations } from './operations/refunds.ts';
@@ -49,7 +49,7 @@ function operationsByPath(deps: GatewayDeps): Record<SessionPath, Operation> {
 function sessionInput(auth: Auth) {
   return async (call: SessionCall, request: FastifyRequest): Promise<Ctx> => {
     await auth.claimRequestId(call, request);
-    const body = parseObject(await open(rawText(request.body), call.session.serverKey, call.caller.merchantId));
+    const body = parseObject(await open(bodyJwe(request.body), call.session.serverKey, call.caller.merchantId));
     if (!body.ok) throw refusal('b_error_parse_json');
     const merchantId = body.value.merchantId;
     if (merchantId !== undefined && merchantId !== call.cred.value.allianceMerchantId) throw refusal('b_user_merchant_request_mismatch');
