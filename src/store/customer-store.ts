@@ -3,13 +3,28 @@ import { type Cursor, keysetPage } from './page.ts';
 import { prepareOne } from './prepared.ts';
 import type { CustomerRow } from './schema.ts';
 
-const getCustomer = prepareOne<{ merchantId: string; id: string }, CustomerRow>((q, arg) =>
+/**
+ * A customer as read: its row, and what its default payment instrument holds (`card` or `bank`, null with no
+ * default), so an API that serves no bank accounts can leave such a default out (vault/customers.ts).
+ */
+export type CustomerRead = CustomerRow & { default_card_kind: string | null };
+
+/** Customers with the kind of their default, by a scalar subquery (two primary-key lookups; no join to page over). */
+const readCustomers = (q: Executor) =>
   q
     .selectFrom('customers')
     .selectAll()
-    .where('merchant_id', '=', arg('merchantId'))
-    .where('id', '=', arg('id'))
-    .where('deleted_at', 'is', null),
+    .select((eb) =>
+      eb
+        .selectFrom('cards as dc')
+        .innerJoin('instrument_identifiers as dii', 'dii.id', 'dc.instrument_id')
+        .select('dii.kind')
+        .whereRef('dc.id', '=', 'customers.default_card_id')
+        .as('default_card_kind'),
+    );
+
+const getCustomer = prepareOne<{ merchantId: string; id: string }, CustomerRead>((q, arg) =>
+  readCustomers(q).where('merchant_id', '=', arg('merchantId')).where('id', '=', arg('id')).where('deleted_at', 'is', null),
 );
 
 export type CustomerPatch = Partial<
@@ -21,17 +36,15 @@ export const customerStore = {
 
   get: (q: Executor, merchantId: string, id: string) => getCustomer(q, { merchantId, id }),
 
-  findByExternalId: (q: Executor, merchantId: string, externalId: string) =>
-    q
-      .selectFrom('customers')
-      .selectAll()
+  findByExternalId: (q: Executor, merchantId: string, externalId: string): Promise<CustomerRead | undefined> =>
+    readCustomers(q)
       .where('merchant_id', '=', merchantId)
       .where('external_id', '=', externalId)
       .where('deleted_at', 'is', null)
       .executeTakeFirst(),
 
-  list: (q: Executor, merchantId: string, opts: { after: Cursor | null; limit: number }) =>
-    keysetPage(q.selectFrom('customers').selectAll().where('merchant_id', '=', merchantId).where('deleted_at', 'is', null), opts).execute(),
+  list: (q: Executor, merchantId: string, opts: { after: Cursor | null; limit: number }): Promise<CustomerRead[]> =>
+    keysetPage(readCustomers(q).where('merchant_id', '=', merchantId).where('deleted_at', 'is', null), opts).execute(),
 
   /** Optimistic update: applies only if the row is still at `version`; returns whether it did. */
   update: async (q: Executor, merchantId: string, id: string, version: number, patch: CustomerPatch, at: string) => {

@@ -6,7 +6,7 @@
  */
 import type { CardService, CardView, TokenizeInput } from './cards.ts';
 import { type CustomerInput, type CustomerService, type CustomerView, customerView } from './customers.ts';
-import type { Caller } from './deps.ts';
+import { type Caller, scopeOf } from './deps.ts';
 import { succeed, type VaultResult } from './errors.ts';
 
 export function createCustomerCardService(deps: { cards: CardService; customers: CustomerService }) {
@@ -25,7 +25,7 @@ export function createCustomerCardService(deps: { cards: CardService; customers:
       if (!fresh) return succeed({ card, customer: existing });
       // Made now, or (a concurrent first sight) found in the transaction: then it is read.
       const other = card.customerId !== fresh.id && card.customerId ? await customers.get(caller, card.customerId) : null;
-      return succeed({ card, customer: other?.ok ? other.value : customerView(fresh) });
+      return succeed({ card, customer: other?.ok ? other.value : customerView(fresh, scopeOf(caller)) });
     },
   };
 }

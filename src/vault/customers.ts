@@ -3,14 +3,14 @@ import { type AuditEvent, appendAudit } from '../audit/log.ts';
 import { newId } from '../domain/ids.ts';
 import { addressStore } from '../store/address-store.ts';
 import { cardSecretStore } from '../store/card-secret-store.ts';
-import { cardStore } from '../store/card-store.ts';
+import { cardStore, type InstrumentScope } from '../store/card-store.ts';
 import { type CustomerPatch, customerStore } from '../store/customer-store.ts';
 import { type Executor, inTransaction } from '../store/db.ts';
 import { isUniqueViolation } from '../store/errors.ts';
 import { type Cursor, type Page, toPage } from '../store/page.ts';
 import type { AddressRow, CustomerRow } from '../store/schema.ts';
 import type { Address, Metadata } from './cards.ts';
-import { type Caller, iso, parseJson, type VaultDeps } from './deps.ts';
+import { type Caller, iso, parseJson, scopeOf, type VaultDeps } from './deps.ts';
 import { fail, succeed, type VaultFailure, type VaultResult } from './errors.ts';
 
 export interface CustomerView {
@@ -69,14 +69,18 @@ function draftRow(caller: Caller, input: CustomerInput, at: string, id: string):
   };
 }
 
-export const customerView = (r: CustomerRow): CustomerView => ({
+/**
+ * A customer as `scope` sees it: a default payment instrument that is a bank account is left out for an API
+ * that serves none (its token would read as unknown there).
+ */
+export const customerView = (r: CustomerRow & { default_card_kind?: string | null }, scope: InstrumentScope): CustomerView => ({
   id: r.id,
   customerId: r.external_id,
   name: r.name,
   email: r.email,
   phone: r.phone,
   metadata: parseJson<Metadata>(r.metadata),
-  defaultCardToken: r.default_card_id,
+  defaultCardToken: scope === 'cards' && r.default_card_kind === 'bank' ? null : r.default_card_id,
   defaultAddressId: r.default_address_id,
   attributes: parseJson<Record<string, string>>(r.attributes) ?? {},
   version: r.version,
@@ -149,7 +153,7 @@ export function createCustomerService(deps: VaultDeps) {
     /** The live customer with the merchant's own reference, if any. */
     async findByCustomerId(caller: Caller, customerId: string): Promise<CustomerView | null> {
       const row = await customerStore.findByExternalId(db, caller.merchantId, customerId);
-      return row ? customerView(row) : null;
+      return row ? customerView(row, scopeOf(caller)) : null;
     },
 
     async create(caller: Caller, input: CustomerInput, opts: { id?: () => string } = {}): Promise<VaultResult<CustomerView>> {
@@ -164,7 +168,7 @@ export function createCustomerService(deps: VaultDeps) {
         if (isUniqueViolation(e)) return duplicate();
         throw e;
       }
-      return succeed(customerView(row));
+      return succeed(customerView(row, scopeOf(caller)));
     },
     /**
      * The live customer with the merchant's own reference `customerId`, made on first sight (gateway
@@ -173,17 +177,17 @@ export function createCustomerService(deps: VaultDeps) {
     async findOrCreate(caller: Caller, input: CustomerInput & { customerId: string }): Promise<VaultResult<CustomerView>> {
       const find = () => customerStore.findByExternalId(db, caller.merchantId, input.customerId);
       const existing = await find();
-      if (existing) return succeed(customerView(existing));
+      if (existing) return succeed(customerView(existing, scopeOf(caller)));
       const made = await this.create(caller, input);
       if (made.ok) return made;
       const theirs = await find();
-      return theirs ? succeed(customerView(theirs)) : made;
+      return theirs ? succeed(customerView(theirs, scopeOf(caller))) : made;
     },
 
     async get(caller: Caller, id: string): Promise<VaultResult<CustomerView>> {
       const { merchantId } = caller;
       const row = await customerStore.get(db, merchantId, id);
-      return row ? succeed(customerView(row)) : fail('customer_not_found', 'no such customer');
+      return row ? succeed(customerView(row, scopeOf(caller))) : fail('customer_not_found', 'no such customer');
     },
 
     async list(caller: Caller, opts: { after: Cursor | null; limit: number; customerId: string | null }): Promise<Page<CustomerView>> {
@@ -191,10 +195,10 @@ export function createCustomerService(deps: VaultDeps) {
       if (opts.customerId !== null) {
         // Search by the merchant's own id: at most one live customer has it.
         const row = await customerStore.findByExternalId(db, merchantId, opts.customerId);
-        return { items: row ? [customerView(row)] : [], nextCursor: null };
+        return { items: row ? [customerView(row, scopeOf(caller))] : [], nextCursor: null };
       }
       const rows = await customerStore.list(db, merchantId, { after: opts.after, limit: opts.limit + 1 });
-      return toPage(rows, opts.limit, customerView);
+      return toPage(rows, opts.limit, (r) => customerView(r, scopeOf(caller)));
     },
 
     async update(caller: Caller, id: string, input: CustomerInput, ifMatch: number | null): Promise<VaultResult<CustomerView>> {
@@ -208,7 +212,7 @@ export function createCustomerService(deps: VaultDeps) {
           return ifMatch !== null ? fail('version_mismatch', 'the customer was changed since you read it') : 'retry';
         }
         await audit(tx, caller, 'customer.update', id, at, { fields: Object.keys(input).join(',') });
-        return succeed(customerView((await customerStore.get(tx, merchantId, id)) as CustomerRow));
+        return succeed(customerView((await customerStore.get(tx, merchantId, id)) as CustomerRow, scopeOf(caller)));
       });
     },
 
@@ -231,7 +235,7 @@ export function createCustomerService(deps: VaultDeps) {
         await audit(tx, caller, 'customer.delete', id, at, { cardsDeleted: cards.length });
         await addressStore.deleteAllOfCustomer(tx, merchantId, id);
         await customerStore.markDeleted(tx, merchantId, id, at);
-        return succeed({ ...customerView(row), defaultCardToken: null, defaultAddressId: null, updatedAt: at });
+        return succeed({ ...customerView(row, scopeOf(caller)), defaultCardToken: null, defaultAddressId: null, updatedAt: at });
       });
     },
 

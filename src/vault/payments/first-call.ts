@@ -64,7 +64,9 @@ export function createFirstCall(ctx: PaymentContext) {
     if (!token && input.customerId) {
       const customer = await customerStore.get(db, caller.merchantId, input.customerId);
       if (!customer) return fail('customer_not_found', 'no such customer');
-      if (!customer.default_card_id) return fail('no_default_card', 'give a token, or set a default card for the customer');
+      // A default the caller's API cannot see (a bank account's, outside Cybersource) is no default there.
+      const hidden = scopeOf(caller) === 'cards' && customer.default_card_kind === 'bank';
+      if (!customer.default_card_id || hidden) return fail('no_default_card', 'give a token, or set a default card for the customer');
       token = customer.default_card_id;
     }
     if (!token)

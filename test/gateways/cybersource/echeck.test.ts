@@ -364,6 +364,13 @@ describe('bank accounts stay with the API that serves them', () => {
     const cards = await native.get(`/v1/customers/${customerId}/cards`);
     expect(cards.statusCode).toBe(200);
     expect(cards.json().data).toEqual([]);
+    const customer = await native.get(`/v1/customers/${customerId}`);
+    expect(customer.statusCode, customer.body).toBe(200);
+    expect(customer.body).not.toContain(piId);
+    expect(customer.json().defaultCard).toBeNull();
+    const byCustomer = await native.post('/v1/payments', { customer: customerId, amount: 100, currency: 'USD' });
+    expect(byCustomer.statusCode, byCustomer.body).toBe(422);
+    expect(byCustomer.json().type ?? byCustomer.body).toContain('no_default_card');
     const pay = await native.post('/v1/payments', { token: piId, amount: 100, currency: 'USD' });
     expect(pay.statusCode, pay.body).toBe(404);
     expect(pay.body).not.toContain(ACCOUNT.nine);
