@@ -68,6 +68,13 @@ export interface Config {
   readonly redisUrl: string | null;
   /** How often (ms) cached credentials, keys and merchants are dropped when no change notification can arrive. */
   readonly cacheFallbackMs: number;
+  /** Card tokens one publishable key may create per minute from one client address (0 = no limit). */
+  readonly elementsRateLimitPerMinute: number;
+  /**
+   * Whether GET /elements/demo serves the card elements demo: true, false, or null for "in development only"
+   * (while the master key is the generated development one).
+   */
+  readonly elementsDemo: boolean | null;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +92,14 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
 /** One gateway's settings, each from its environment variable or its default. */
 export function gatewaySettings(settings: readonly GatewaySetting[], env: NodeJS.ProcessEnv = {}): Record<string, number> {
   return Object.fromEntries(settings.map((s) => [s.key, int(s.env, env[s.env], s.default, s.min, s.max)]));
+}
+
+/** An optional true/false setting; null when unset. */
+function flagOf(name: string, raw: string | undefined): boolean | null {
+  if (raw === undefined || raw === '') return null;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(`${name} must be true or false (unset: development only)`);
 }
 
 /**
@@ -179,6 +194,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     databasePoolSize: int('TOKENVAULT_DATABASE_POOL_SIZE', env.TOKENVAULT_DATABASE_POOL_SIZE, 10, 1, 1000),
     redisUrl: redisUrlOf(env.TOKENVAULT_REDIS_URL),
     cacheFallbackMs: int('TOKENVAULT_CACHE_FALLBACK_MS', env.TOKENVAULT_CACHE_FALLBACK_MS, 5000, 100, 300_000),
+    elementsRateLimitPerMinute: int(
+      'TOKENVAULT_ELEMENTS_RATE_LIMIT_PER_MINUTE',
+      env.TOKENVAULT_ELEMENTS_RATE_LIMIT_PER_MINUTE,
+      60,
+      0,
+      10_000_000,
+    ),
+    elementsDemo: flagOf('TOKENVAULT_ELEMENTS_DEMO', env.TOKENVAULT_ELEMENTS_DEMO),
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 24) {

@@ -30,6 +30,7 @@ import * as windowKeys from './migrations/0007-window-keys.ts';
 import * as sessionMerchant from './migrations/0008-session-merchant.ts';
 import * as replayClaims from './migrations/0009-replay-claims.ts';
 import * as outbox from './migrations/0010-outbox.ts';
+import * as publishableKeys from './migrations/0012-publishable-keys.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -77,6 +78,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008-session-merchant': sessionMerchant,
   '0009-replay-claims': replayClaims,
   '0010-outbox': outbox,
+  '0012-publishable-keys': publishableKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -71,6 +71,7 @@ export async function makeTestApp(opts: { now?: () => Date; env?: Record<string,
     // one address; the abuse-limit tests set their own limits.
     TOKENVAULT_RATE_LIMIT_PER_SECOND: '0',
     TOKENVAULT_AUTH_FAILURE_LIMIT: '1000000',
+    TOKENVAULT_ELEMENTS_RATE_LIMIT_PER_MINUTE: '0',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     ...(schema ? { TOKENVAULT_DATABASE_SCHEMA: schema } : {}),
     ...opts.env,
