@@ -115,7 +115,7 @@ function registerJsonParser(app: FastifyInstance): void {
 }
 
 /** Whether the card elements demo is served: as configured, else while the master key is the development one. */
-const demoOn = (config: Config, vault: Vault): boolean =>
+export const demoOn = (config: Config, vault: Pick<Vault, 'masterKey'>): boolean =>
   config.elementsDemo ?? (vault.masterKey.source === 'generated' || vault.masterKey.source === 'dev-file');
 
 /** The native API: its authentication and idempotency hooks, then its routes, card elements among them. */

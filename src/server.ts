@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AggregatorRegistry } from 'prom-client';
-import { buildApp, openVault, type Vault } from './app.ts';
+import { buildApp, demoOn, openVault, type Vault } from './app.ts';
 import type { Config } from './config.ts';
 import { type Logger, type LogStream, logDestination, processLogger } from './log.ts';
 import type { ChangeTransport } from './vault/changes.ts';
@@ -45,6 +45,27 @@ function announce(log: Logger, vault: Vault, config: Config, adminToken: string 
   log.info({ database: vault.store.kind, location: vault.store.location }, 'database opened');
   // Files and the data directory were readable by others (made before, or under a loose umask): now owner-only.
   for (const t of vault.store.tightened ?? []) log.warn({ path: t }, 'made owner-only');
+}
+
+/** The origins a browser reaches a server listening at `url` from (a wildcard or loopback address: both loopback names). */
+export function browserOrigins(url: string): string[] {
+  const u = new URL(url);
+  const port = u.port ? `:${u.port}` : '';
+  const local = ['0.0.0.0', '[::]', '127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
+  return (local ? ['127.0.0.1', 'localhost'] : [u.hostname]).map((h) => `${u.protocol}//${h}${port}`);
+}
+
+/**
+ * The card elements demo (development only): its merchant and publishable key for this server's origins, made
+ * once and kept; its URL and key are printed (a publishable key is public by design, made to sit in web pages).
+ */
+async function setUpDemo(log: Logger | null, vault: Vault, url: string): Promise<void> {
+  const origins = browserOrigins(url);
+  const demo = await vault.elementsDemo.ensure(origins);
+  log?.info(
+    { demoUrl: `${origins[0]}/elements/demo`, publishableKey: demo.key, merchant: demo.merchantId },
+    'card elements demo (development only): open demoUrl in a browser',
+  );
 }
 
 /** The file a generated admin token is written to, in the data directory. */
@@ -92,6 +113,7 @@ export async function startServer(
     ...(opts.clusterMetrics ? { clusterMetrics: opts.clusterMetrics } : {}),
   });
   const url = await app.listen({ port: config.port, host: config.host });
+  if (opts.primary && demoOn(config, vault)) await setUpDemo(opts.quiet ? null : log, vault, url);
   // CVVs past their TTL are wiped even if no payment ever comes for them.
   const sweeper = setInterval(
     () => {
@@ -231,6 +253,7 @@ export async function serve(config: Config): Promise<void> {
     await releaseAbandonedClaims(log, vault, config);
     const admin = await vault.merchants.ensureAdminToken(config.adminToken);
     announce(log, vault, config, admin.token);
+    if (demoOn(config, vault)) await setUpDemo(log, vault, `http://${config.host}:${config.port}`);
     await vault.close();
     let shuttingDown = false;
     // Workers ask here for metrics summed over all of them; the aggregator collects each one's registry.

@@ -31,6 +31,12 @@ const scanLog = scanDir
     }
   : null;
 
+/** Keeps one log line a test server wrote, for its test and for the whole-suite scan. */
+export function keepLogLine(line: string): void {
+  logLines.push(line);
+  scanLog?.write(line.endsWith('\n') ? line : `${line}\n`);
+}
+
 /** Records a secret the tests created, so the whole-suite scan can look for it in every log line. */
 export function rememberSecret(...secrets: (string | undefined)[]): void {
   if (!scanDir) return;
@@ -84,8 +90,7 @@ export async function makeTestApp(opts: { now?: () => Date; env?: Record<string,
     write(chunk, _enc, cb) {
       const line = chunk.toString();
       logs.push(line);
-      logLines.push(line);
-      scanLog?.write(line.endsWith('\n') ? line : `${line}\n`);
+      keepLogLine(line);
       cb();
     },
   });

@@ -131,7 +131,7 @@ async function send(s, customer) {
   };
   let res;
   try {
-    res = await fetch(`tokens?key=${encodeURIComponent(KEY)}`, {
+    res = await fetch(`tokens?key=${encodeURIComponent(KEY)}&origin=${encodeURIComponent(PARENT_ORIGIN)}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
