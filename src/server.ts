@@ -68,6 +68,23 @@ async function setUpDemo(log: Logger | null, vault: Vault, url: string): Promise
   );
 }
 
+/** The address a server with a fixed port will listen at (null for port 0: known only once bound). */
+const configuredUrl = (config: Config): string | null =>
+  config.port === 0 ? null : `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+
+/**
+ * Listens, running `before` with the server's address first: before binding when the port is known, so a signal
+ * never finds the server listening without its handlers (serve() installs them once startServer returns); only a
+ * test's port 0 runs it once bound.
+ */
+async function listen(app: FastifyInstance, config: Config, before: ((url: string) => Promise<void>) | null): Promise<string> {
+  const known = configuredUrl(config);
+  if (before && known) await before(known);
+  const url = await app.listen({ port: config.port, host: config.host });
+  if (before && !known) await before(url);
+  return url;
+}
+
 /** The file a generated admin token is written to, in the data directory. */
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
@@ -112,8 +129,11 @@ export async function startServer(
     logStream: stream,
     ...(opts.clusterMetrics ? { clusterMetrics: opts.clusterMetrics } : {}),
   });
-  const url = await app.listen({ port: config.port, host: config.host });
-  if (opts.primary && demoOn(config, vault)) await setUpDemo(opts.quiet ? null : log, vault, url);
+  const url = await listen(
+    app,
+    config,
+    opts.primary && demoOn(config, vault) ? (at) => setUpDemo(opts.quiet ? null : log, vault, at) : null,
+  );
   // CVVs past their TTL are wiped even if no payment ever comes for them.
   const sweeper = setInterval(
     () => {
@@ -253,7 +273,8 @@ export async function serve(config: Config): Promise<void> {
     await releaseAbandonedClaims(log, vault, config);
     const admin = await vault.merchants.ensureAdminToken(config.adminToken);
     announce(log, vault, config, admin.token);
-    if (demoOn(config, vault)) await setUpDemo(log, vault, `http://${config.host}:${config.port}`);
+    const demoUrl = configuredUrl(config);
+    if (demoOn(config, vault) && demoUrl) await setUpDemo(log, vault, demoUrl);
     await vault.close();
     let shuttingDown = false;
     // Workers ask here for metrics summed over all of them; the aggregator collects each one's registry.
