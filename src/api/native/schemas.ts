@@ -336,7 +336,7 @@ export const PublishableKey = Type.Object(
 );
 export const ApiKey = Type.Object({
   id: Type.String(),
-  type: Type.Optional(Type.Union([Type.Literal('secret'), Type.Literal('publishable')])),
+  type: Type.Optional(Type.Literal('publishable', { description: 'Only on a publishable key' })),
   prefix: Type.String(),
   scopes: Type.Array(Type.String()),
   origins: Type.Optional(Type.Array(Type.String())),

@@ -17,7 +17,8 @@ export interface Principal {
 
 export interface ApiKeyView {
   id: string;
-  type: ApiKeyType;
+  /** Only on a publishable key: a key without it is a secret key, as every key was before publishable ones. */
+  type?: 'publishable';
   prefix: string;
   scopes: Scope[];
   origins?: string[];
@@ -45,7 +46,7 @@ export const keyView = (
   const access = keyAccess(r);
   return {
     id: r.id,
-    type: access.type,
+    ...(access.type === 'publishable' ? { type: 'publishable' as const } : {}),
     prefix: r.prefix,
     scopes: access.scopes,
     ...(access.type === 'publishable' ? { origins: access.origins } : {}),
