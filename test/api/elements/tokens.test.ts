@@ -3,6 +3,7 @@
  * POST /v1/cards, CORS only to the key's origins, the audit event, and the token as an ordinary native token.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config.ts';
 import {
   ADMIN_TOKEN,
   client,
@@ -207,5 +208,52 @@ describe('a publishable key elsewhere', () => {
     }
     const adminAsPk = await t.app.inject({ method: 'GET', url: '/v1/admin/merchants', headers: { authorization: `Bearer ${pk.key}` } });
     expect(adminAsPk.statusCode).toBe(401);
+  });
+});
+
+describe('limits and settings', () => {
+  it('limits tokens per publishable key and client address (TOKENVAULT_ELEMENTS_RATE_LIMIT_PER_MINUTE), writing nothing past it', async () => {
+    const limited = await makeTestApp({ env: { TOKENVAULT_ELEMENTS_RATE_LIMIT_PER_MINUTE: '3' } });
+    try {
+      const shop = await createMerchant(limited, 'Limited shop');
+      const [one, two] = [await publishableKey(limited, shop.id), await publishableKey(limited, shop.id)];
+      const from = (key: string, remoteAddress: string) =>
+        limited.app.inject({
+          method: 'POST',
+          url: `/elements/v1/tokens?key=${key}`,
+          headers: { origin: SHOP },
+          remoteAddress,
+          payload: cardBody(),
+        });
+      for (let i = 0; i < 3; i++) expect((await from(one.key, '203.0.113.7')).statusCode).toBe(201);
+      const over = await from(one.key, '203.0.113.7');
+      expect(over.statusCode).toBe(429);
+      expect(over.json().code).toBe('rate_limited');
+      expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+      // Another address with the same key, and the same address with another key, are counted apart.
+      expect((await from(one.key, '203.0.113.8')).statusCode).toBe(201);
+      expect((await from(two.key, '203.0.113.7')).statusCode).toBe(201);
+      const cards = await limited.vault.store.db
+        .selectFrom('cards')
+        .select((eb) => eb.fn.countAll().as('n'))
+        .executeTakeFirstOrThrow();
+      expect(Number(cards.n)).toBe(5);
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('reads its settings once, refusing bad values', () => {
+    expect(loadConfig({}).elementsRateLimitPerMinute).toBe(60);
+    expect(loadConfig({ TOKENVAULT_ELEMENTS_RATE_LIMIT_PER_MINUTE: '0' }).elementsRateLimitPerMinute).toBe(0);
+    expect(() => loadConfig({ TOKENVAULT_ELEMENTS_RATE_LIMIT_PER_MINUTE: 'many' })).toThrow(ConfigError);
+    expect(loadConfig({}).elementsDemo).toBeNull();
+    expect(loadConfig({ TOKENVAULT_ELEMENTS_DEMO: 'false' }).elementsDemo).toBe(false);
+    expect(() => loadConfig({ TOKENVAULT_ELEMENTS_DEMO: 'yes' })).toThrow(ConfigError);
+  });
+
+  it('serves the demo only when it is on and set up', async () => {
+    // The test apps use a configured master key: not development, so no demo.
+    expect((await t.app.inject({ method: 'GET', url: '/elements/demo' })).statusCode).toBe(404);
   });
 });
