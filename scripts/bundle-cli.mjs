@@ -47,3 +47,7 @@ await esbuild.build({
   sourcesContent: false,
   logLevel: 'warning',
 });
+
+// The card elements' browser files, which the server reads from dist/elements/ (scripts/bundle-elements.mjs).
+const { writeElements } = await import('./bundle-elements.mjs');
+await writeElements();

@@ -4,11 +4,13 @@
  */
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest, LogController } from 'fastify';
+import { loadElementAssets } from './api/elements/assets.ts';
+import { elementsRoutes } from './api/elements/routes.ts';
 import { GATEWAYS } from './api/gateways/index.ts';
 import type { GatewayModule } from './api/gateways/kit/module.ts';
 import { apiMatcher, Guard } from './api/guard.ts';
 import { MAX_JSON_DEPTH, nestsTooDeep } from './api/json.ts';
-import { guardCounters } from './api/limits.ts';
+import { guardCounters, type KeyedRate } from './api/limits.ts';
 import { adminRoutes } from './api/native/admin-routes.ts';
 import { auditRoutes } from './api/native/audit-routes.ts';
 import { cardRoutes } from './api/native/card-routes.ts';
@@ -112,8 +114,18 @@ function registerJsonParser(app: FastifyInstance): void {
   });
 }
 
-/** The native API: its authentication and idempotency hooks, then its routes. */
-async function registerNative(app: FastifyInstance, vault: Vault, adminCheck: (token: string) => boolean, guard: Guard): Promise<void> {
+/** Whether the card elements demo is served: as configured, else while the master key is the development one. */
+export const demoOn = (config: Config, vault: Pick<Vault, 'masterKey'>): boolean =>
+  config.elementsDemo ?? (vault.masterKey.source === 'generated' || vault.masterKey.source === 'dev-file');
+
+/** The native API: its authentication and idempotency hooks, then its routes, card elements among them. */
+async function registerNative(
+  app: FastifyInstance,
+  vault: Vault,
+  adminCheck: (token: string) => boolean,
+  guard: Guard,
+  elements: { config: Config; rate: KeyedRate },
+): Promise<void> {
   registerAuth(app, { merchants: vault.merchants, checkAdmin: adminCheck, guard });
   registerIdempotency(app, vault.idempotency, () => new Date());
   await app.register(adminRoutes, { merchants: vault.merchants });
@@ -121,6 +133,14 @@ async function registerNative(app: FastifyInstance, vault: Vault, adminCheck: (t
   await app.register(cardRoutes, { cards: vault.cards, reveal: vault.reveal });
   await app.register(auditRoutes, { audit: vault.audit });
   await app.register(paymentRoutes, { payments: vault.payments });
+  await app.register(elementsRoutes, {
+    merchants: vault.merchants,
+    cards: vault.cards,
+    guard,
+    rate: elements.rate,
+    assets: await loadElementAssets(),
+    demo: demoOn(elements.config, vault) ? vault.elementsDemo : null,
+  });
 }
 
 export async function buildApp(
@@ -194,7 +214,7 @@ export async function buildApp(
     metrics: vault.metrics,
     clusterMetrics: opts.clusterMetrics,
   });
-  await registerNative(app, vault, adminCheck, guard);
+  await registerNative(app, vault, adminCheck, guard, { config, rate: counters.elements });
   const services = {
     guard,
     merchants: vault.merchants,

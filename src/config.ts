@@ -73,6 +73,13 @@ export interface Config {
    * TOKENVAULT_CALLBACK_PRIVATE_ADDRESSES=allow (local development and tests).
    */
   readonly callbackPrivateAddresses: boolean;
+  /** Card tokens one publishable key may create per minute from one client address (0 = no limit). */
+  readonly elementsRateLimitPerMinute: number;
+  /**
+   * Whether GET /elements/demo serves the card elements demo: true, false, or null for "in development only"
+   * (while the master key is the generated development one).
+   */
+  readonly elementsDemo: boolean | null;
 }
 
 export class ConfigError extends Error {
@@ -90,6 +97,14 @@ function int(name: string, raw: string | undefined, fallback: number, min: numbe
 /** One gateway's settings, each from its environment variable or its default. */
 export function gatewaySettings(settings: readonly GatewaySetting[], env: NodeJS.ProcessEnv = {}): Record<string, number> {
   return Object.fromEntries(settings.map((s) => [s.key, int(s.env, env[s.env], s.default, s.min, s.max)]));
+}
+
+/** An optional true/false setting; null when unset. */
+function flagOf(name: string, raw: string | undefined): boolean | null {
+  if (raw === undefined || raw === '') return null;
+  if (raw === 'true') return true;
+  if (raw === 'false') return false;
+  throw new ConfigError(`${name} must be true or false (unset: development only)`);
 }
 
 /**
@@ -192,6 +207,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     redisUrl: redisUrlOf(env.TOKENVAULT_REDIS_URL),
     cacheFallbackMs: int('TOKENVAULT_CACHE_FALLBACK_MS', env.TOKENVAULT_CACHE_FALLBACK_MS, 5000, 100, 300_000),
     callbackPrivateAddresses: allowDeny('TOKENVAULT_CALLBACK_PRIVATE_ADDRESSES', env.TOKENVAULT_CALLBACK_PRIVATE_ADDRESSES),
+    elementsRateLimitPerMinute: int(
+      'TOKENVAULT_ELEMENTS_RATE_LIMIT_PER_MINUTE',
+      env.TOKENVAULT_ELEMENTS_RATE_LIMIT_PER_MINUTE,
+      60,
+      0,
+      10_000_000,
+    ),
+    elementsDemo: flagOf('TOKENVAULT_ELEMENTS_DEMO', env.TOKENVAULT_ELEMENTS_DEMO),
     ...overrides,
   };
   if (config.adminToken !== null && config.adminToken.length < 24) {

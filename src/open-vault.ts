@@ -27,6 +27,7 @@ import { type ChangeFeed, type ChangeTransport, createChangeFeed } from './vault
 import { createCustomerCardService } from './vault/customer-cards.ts';
 import { createCustomerService } from './vault/customers.ts';
 import type { VaultDeps } from './vault/deps.ts';
+import { createElementsDemo } from './vault/elements-demo.ts';
 import { createIdempotencyService } from './vault/idempotency.ts';
 import { createKeyService } from './vault/keys.ts';
 import { createMasterKeyCheck, type MasterKeyCheck } from './vault/master-key-check.ts';
@@ -42,6 +43,8 @@ export interface Vault {
   readonly masterKey: LoadedMasterKey;
   readonly keyring: Keyring;
   readonly merchants: ReturnType<typeof createMerchantService>;
+  /** The card elements demo's merchant and publishable key (development): vault/elements-demo.ts. */
+  readonly elementsDemo: ReturnType<typeof createElementsDemo>;
   readonly customers: ReturnType<typeof createCustomerService>;
   readonly cards: ReturnType<typeof createCardService>;
   readonly reveal: ReturnType<typeof createRevealService>;
@@ -159,6 +162,7 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
   });
   const customers = createCustomerService(deps);
   const idempotency = createIdempotencyService(deps);
+  const merchants = createMerchantService(deps, { authCacheMs: config.authCacheSeconds * 1000, gateways: GATEWAYS });
   return {
     store,
     masterKey,
@@ -166,7 +170,8 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     cardPayments: createCardPaymentService({ cards, customers, payments }),
     customerCards: createCustomerCardService({ cards, customers }),
     keyring,
-    merchants: createMerchantService(deps, { authCacheMs: config.authCacheSeconds * 1000, gateways: GATEWAYS }),
+    merchants,
+    elementsDemo: createElementsDemo(deps, merchants),
     customers,
     cards,
     reveal: createRevealService(deps),

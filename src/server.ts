@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { AggregatorRegistry } from 'prom-client';
-import { buildApp, openVault, type Vault } from './app.ts';
+import { buildApp, demoOn, openVault, type Vault } from './app.ts';
 import type { Config } from './config.ts';
 import { type Logger, type LogStream, logDestination, processLogger } from './log.ts';
 import type { ChangeTransport } from './vault/changes.ts';
@@ -45,6 +45,44 @@ function announce(log: Logger, vault: Vault, config: Config, adminToken: string 
   log.info({ database: vault.store.kind, location: vault.store.location }, 'database opened');
   // Files and the data directory were readable by others (made before, or under a loose umask): now owner-only.
   for (const t of vault.store.tightened ?? []) log.warn({ path: t }, 'made owner-only');
+}
+
+/** The origins a browser reaches a server listening at `url` from (a wildcard or loopback address: both loopback names). */
+export function browserOrigins(url: string): string[] {
+  const u = new URL(url);
+  const port = u.port ? `:${u.port}` : '';
+  const local = ['0.0.0.0', '[::]', '127.0.0.1', '[::1]', 'localhost'].includes(u.hostname);
+  return (local ? ['127.0.0.1', 'localhost'] : [u.hostname]).map((h) => `${u.protocol}//${h}${port}`);
+}
+
+/**
+ * The card elements demo (development only): its merchant and publishable key for this server's origins, made
+ * once and kept; its URL and key are printed (a publishable key is public by design, made to sit in web pages).
+ */
+async function setUpDemo(log: Logger | null, vault: Vault, url: string): Promise<void> {
+  const origins = browserOrigins(url);
+  const demo = await vault.elementsDemo.ensure(origins);
+  log?.info(
+    { demoUrl: `${origins[0]}/elements/demo`, publishableKey: demo.key, merchant: demo.merchantId },
+    'card elements demo (development only): open demoUrl in a browser',
+  );
+}
+
+/** The address a server with a fixed port will listen at (null for port 0: known only once bound). */
+const configuredUrl = (config: Config): string | null =>
+  config.port === 0 ? null : `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+
+/**
+ * Listens, running `before` with the server's address first: before binding when the port is known, so a signal
+ * never finds the server listening without its handlers (serve() installs them once startServer returns); only a
+ * test's port 0 runs it once bound.
+ */
+async function listen(app: FastifyInstance, config: Config, before: ((url: string) => Promise<void>) | null): Promise<string> {
+  const known = configuredUrl(config);
+  if (before && known) await before(known);
+  const url = await app.listen({ port: config.port, host: config.host });
+  if (before && !known) await before(url);
+  return url;
 }
 
 /** The file a generated admin token is written to, in the data directory. */
@@ -91,7 +129,11 @@ export async function startServer(
     logStream: stream,
     ...(opts.clusterMetrics ? { clusterMetrics: opts.clusterMetrics } : {}),
   });
-  const url = await app.listen({ port: config.port, host: config.host });
+  const url = await listen(
+    app,
+    config,
+    opts.primary && demoOn(config, vault) ? (at) => setUpDemo(opts.quiet ? null : log, vault, at) : null,
+  );
   // CVVs past their TTL are wiped even if no payment ever comes for them.
   const sweeper = setInterval(
     () => {
@@ -231,6 +273,8 @@ export async function serve(config: Config): Promise<void> {
     await releaseAbandonedClaims(log, vault, config);
     const admin = await vault.merchants.ensureAdminToken(config.adminToken);
     announce(log, vault, config, admin.token);
+    const demoUrl = configuredUrl(config);
+    if (demoOn(config, vault) && demoUrl) await setUpDemo(log, vault, demoUrl);
     await vault.close();
     let shuttingDown = false;
     // Workers ask here for metrics summed over all of them; the aggregator collects each one's registry.

@@ -103,6 +103,7 @@ describe('tokenvault CLI', () => {
       ['merchants', 'keys'],
       ['merchants', 'keys', 'create'],
       ['merchants', 'keys', 'revoke'],
+      ['merchants', 'publishable-key'],
       ['admin'],
       ['admin', 'reset-token'],
       ['merchants', 'delete'],
@@ -150,7 +151,7 @@ describe('tokenvault CLI', () => {
   );
 
   it(
-    'migrates, creates a merchant as the provisioning JSON, lists it, issues and revokes keys',
+    'migrates, creates a merchant as the provisioning JSON, lists it, issues and revokes keys, issues a publishable key',
     async () => {
       expect((await tv('migrate')).stdout).toMatch(/applied: 0001-init|up to date/);
       const created = JSON.parse((await tv('merchants', 'create', '--name', 'Cli Shop', '--json')).stdout);
@@ -168,6 +169,32 @@ describe('tokenvault CLI', () => {
       const shown = JSON.parse((await tv('merchants', 'show', created.id)).stdout);
       expect(shown.apiKeys.find((k: { id: string }) => k.id === key.id).revokedAt).not.toBeNull();
       expect(JSON.stringify(shown)).not.toContain(created.gateways.opay.secretKey);
+
+      const pk = JSON.parse(
+        (
+          await tv(
+            'merchants',
+            'publishable-key',
+            created.id,
+            '--origin',
+            'https://shop.example',
+            '--origin',
+            'http://127.0.0.1:5173',
+            '--json',
+          )
+        ).stdout,
+      );
+      expect(pk).toMatchObject({
+        id: expect.stringMatching(/^key_/),
+        type: 'publishable',
+        key: expect.stringMatching(/^tv_pk_/),
+        origins: ['https://shop.example', 'http://127.0.0.1:5173'],
+      });
+      const refused = await tv('merchants', 'publishable-key', created.id, '--origin', 'https://shop.example/checkout').catch(
+        (e: { code: number; stderr: string }) => e,
+      );
+      expect((refused as { code: number }).code).toBe(1);
+      expect((refused as { stderr: string }).stderr).toMatch(/bad --origin/);
     },
     10 * START_TIMEOUT_MS,
   );

@@ -28,8 +28,17 @@ function block(readme: string, heading: string): string {
   return readme.slice(start + 6, end);
 }
 
+/** The headings whose first sh block is run, in order. */
+const HEADINGS = [
+  '## Walkthrough',
+  '## Payments',
+  '## Card elements (hosted card fields)',
+  '## OPay card tokens',
+  '## AppotaPay credit-card tokens',
+];
+
 it(
-  'runs the walkthrough, payment, OPay and AppotaPay blocks of the README as written',
+  'runs the walkthrough, payment, card elements, OPay and AppotaPay blocks of the README as written',
   async () => {
     const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const port = await freePort();
@@ -62,7 +71,7 @@ it(
       expect(token).toMatch(/^tv_admin_/);
       expect(output).not.toContain(token);
 
-      const blocks = ['## Walkthrough', '## Payments', '## OPay card tokens', '## AppotaPay credit-card tokens'].map((h) => {
+      const blocks = HEADINGS.map((h) => {
         // Each block's output ends with a marker line, so the answers can be told apart.
         return `${block(readme, h)}\necho; echo "--- end of ${h}"`;
       });
@@ -78,7 +87,7 @@ it(
       });
       const part = (h: string) => {
         const all = stdout.split(/--- end of .*\n?/);
-        const i = ['## Walkthrough', '## Payments', '## OPay card tokens', '## AppotaPay credit-card tokens'].indexOf(h);
+        const i = HEADINGS.indexOf(h);
         return all[i] ?? '';
       };
       // The walkthrough lists the customer's card, retrieves it, suspends it and deletes it.
@@ -88,6 +97,11 @@ it(
       expect(part('## Payments')).toContain('"status":"CAPTURED"');
       expect(part('## OPay card tokens')).toContain('"code":"00000"');
       expect(part('## AppotaPay credit-card tokens')).toContain('"tokenId"');
+      expect(part('## Card elements (hosted card fields)')).toMatch(/"type":"publishable","key":"tv_pk_/);
+      // Started the Quick start's way (development), the server also serves the card elements demo.
+      const demo = await fetch(`http://127.0.0.1:${port}/elements/demo`);
+      expect(demo.status).toBe(200);
+      expect(await demo.text()).toMatch(/data-publishable-key="tv_pk_/);
       // The walkthrough's secrets went where it says: owner-only, in a directory git ignores.
       expect(fs.statSync(path.join(work, '.secrets')).mode & 0o777).toBe(0o700);
       expect(fs.readFileSync(path.join(ROOT, '.gitignore'), 'utf8').split('\n')).toContain('.secrets/');

@@ -30,11 +30,14 @@ import { bindMerchant } from './request-id.ts';
 export type ApiName = 'native' | GatewayId;
 
 /**
- * Which API a request is for, by its path: the native API's `/v1/`, else the gateway owning the prefix (each
- * API owns distinct prefixes); null for ops and docs routes.
+ * Which API a request is for, by its path: the native API's `/v1/` (and its card elements, `/elements/`), else the
+ * gateway owning the prefix (each API owns distinct prefixes); null for ops and docs routes.
  */
 export function apiMatcher(gateways: readonly { id: string; prefixes: readonly string[] }[]): (url: string) => string | null {
-  const owners: [prefix: string, api: string][] = [['/v1/', 'native']];
+  const owners: [prefix: string, api: string][] = [
+    ['/v1/', 'native'],
+    ['/elements/', 'native'],
+  ];
   for (const g of gateways) for (const prefix of g.prefixes) owners.push([prefix, g.id]);
   for (const [i, [prefix]] of owners.entries())
     for (const [other] of owners.slice(i + 1))

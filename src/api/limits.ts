@@ -140,6 +140,42 @@ export interface MerchantRate {
 
 type RateLimits = Pick<Config, 'rateLimitPerSecond' | 'rateLimitBurst'>;
 
+/** A fixed-window counter: in Redis when `shared` is given (this process's memory while Redis cannot answer), else here. */
+function windowCounter(
+  shared: SharedCounters | null,
+  name: string,
+  points: number,
+  duration: number,
+): RateLimiterAbstract | RLWrapperTimeouts {
+  const opts = { keyPrefix: name, points, duration };
+  return shared ? redisCounter(shared, name, points, duration, new FallbackCounter(opts, shared.onFallback)) : new RateLimiterMemory(opts);
+}
+
+/** Takes one point: 0 when admitted, else seconds until one may be. */
+async function takeFrom(limiter: { consume(key: string): Promise<unknown> }, key: string): Promise<number> {
+  try {
+    await limiter.consume(key);
+    return 0;
+  } catch (e) {
+    // Over the limit: the wait until the next window. Anything else (no counter could answer) admits the
+    // request rather than failing it.
+    return e instanceof RateLimiterRes ? Math.max(1, e.msBeforeNext) / 1000 : 0;
+  }
+}
+
+/** Requests per minute under keys of the caller's making (a publishable key and a client address). */
+export interface KeyedRate {
+  /** Takes one request from the key's allowance: 0 when admitted, else seconds until one may be. */
+  take(key: string): Promise<number>;
+}
+
+/** `perMinute` requests a minute under each key, in fixed windows (0 = no limit); shared through Redis when given. */
+export function perMinuteRate(name: string, perMinute: number, shared: SharedCounters | null): KeyedRate {
+  if (perMinute <= 0) return { take: async () => 0 };
+  const limiter = windowCounter(shared, name, perMinute, 60);
+  return { take: (key) => takeFrom(limiter, key) };
+}
+
 /**
  * The seconds after which the burst allowance above the rate (burst − rate requests) is renewed: long enough
  * that it adds at most a tenth to the long-run rate, where a token bucket would refill it in burst / rate seconds.
@@ -172,28 +208,13 @@ class FallbackCounter extends RateLimiterMemory {
 export function merchantRate(limits: RateLimits, shared: SharedCounters | null): MerchantRate {
   const rate = limits.rateLimitPerSecond;
   if (rate <= 0) return { take: async () => 0 };
-  const counter = (name: string, points: number, duration: number) => {
-    const opts = { keyPrefix: name, points, duration };
-    return shared
-      ? redisCounter(shared, name, points, duration, new FallbackCounter(opts, shared.onFallback))
-      : new RateLimiterMemory(opts);
-  };
   const extra = limits.rateLimitBurst - rate;
-  const perSecond = counter('rate', rate, 1);
+  const perSecond = windowCounter(shared, 'rate', rate, 1);
   const limiter =
-    extra > 0 ? new BurstyRateLimiter(perSecond, counter('burst', extra, burstWindowSeconds(rate, limits.rateLimitBurst))) : perSecond;
-  return {
-    async take(merchantId) {
-      try {
-        await limiter.consume(merchantId);
-        return 0;
-      } catch (e) {
-        // Over the limit: the wait until the next window. Anything else (no counter could answer) admits the
-        // request rather than failing it.
-        return e instanceof RateLimiterRes ? Math.max(1, e.msBeforeNext) / 1000 : 0;
-      }
-    },
-  };
+    extra > 0
+      ? new BurstyRateLimiter(perSecond, windowCounter(shared, 'burst', extra, burstWindowSeconds(rate, limits.rateLimitBurst)))
+      : perSecond;
+  return { take: (merchantId) => takeFrom(limiter, merchantId) };
 }
 
 /** Reports the first fallback to this process, and the first again after Redis was ready in between. */
@@ -209,14 +230,27 @@ export function fallbackNotice(redis: RedisClient, warn: (message: string) => vo
   };
 }
 
-/** What the guard counts with: in Redis when there is one (keys under `namespace()`), else in this process. */
+/**
+ * What the guard counts with, and the card elements' rate per publishable key and client address: in Redis when
+ * there is one (keys under `namespace()`), else in this process.
+ */
 export async function guardCounters(
-  limits: RateLimits,
+  limits: RateLimits & Pick<Config, 'elementsRateLimitPerMinute'>,
   redis: RedisClient | null,
   namespace: () => Promise<string>,
   warn: (message: string) => void,
-): Promise<{ failures: FailureStore; rate: MerchantRate }> {
-  if (!redis) return { failures: memoryFailureStore(), rate: merchantRate(limits, null) };
+): Promise<{ failures: FailureStore; rate: MerchantRate; elements: KeyedRate }> {
+  if (!redis) {
+    return {
+      failures: memoryFailureStore(),
+      rate: merchantRate(limits, null),
+      elements: perMinuteRate('elements', limits.elementsRateLimitPerMinute, null),
+    };
+  }
   const shared: SharedCounters = { redis, namespace: await namespace(), onFallback: fallbackNotice(redis, warn) };
-  return { failures: redisFailureStore(shared), rate: merchantRate(limits, shared) };
+  return {
+    failures: redisFailureStore(shared),
+    rate: merchantRate(limits, shared),
+    elements: perMinuteRate('elements', limits.elementsRateLimitPerMinute, shared),
+  };
 }

@@ -15,6 +15,7 @@ export type ProblemCode =
   | 'body_too_large'
   | 'unauthorized'
   | 'forbidden'
+  | 'origin_not_allowed'
   | 'not_found'
   | 'idempotency_key_reused'
   | 'idempotency_in_progress'
@@ -59,6 +60,7 @@ const TABLE: Record<ProblemCode, { status: number; title: string }> = {
   instrument_gone: { status: 410, title: 'The instrument identifier was deleted' },
   instrument_in_use: { status: 409, title: 'The instrument identifier is used by cards' },
   invalid_key: { status: 400, title: 'Invalid key' },
+  invalid_origin: { status: 400, title: 'Invalid origin' },
   invalid_request: { status: 400, title: 'Invalid request' },
   validation_failed: { status: 400, title: 'Validation failed' },
   invalid_json: { status: 400, title: 'Malformed JSON' },
@@ -68,6 +70,7 @@ const TABLE: Record<ProblemCode, { status: number; title: string }> = {
   body_too_large: { status: 413, title: 'Request body too large' },
   unauthorized: { status: 401, title: 'Unauthorized' },
   forbidden: { status: 403, title: 'Forbidden' },
+  origin_not_allowed: { status: 403, title: 'Origin not allowed for this publishable key' },
   idempotency_key_reused: { status: 409, title: 'Idempotency key reused with a different request' },
   idempotency_in_progress: { status: 409, title: 'A request with this idempotency key is in progress' },
   service_unavailable: { status: 503, title: 'Service unavailable' },

@@ -1,6 +1,7 @@
 /**
  * `merchants`: create, list, show and delete merchants, change a gateway's keys (`merchants <gateway>-keys`,
- * one per gateway with a keys hook), and issue and revoke API keys (`merchants keys`).
+ * one per gateway with a keys hook), issue and revoke API keys (`merchants keys`) and issue publishable keys for card
+ * elements (`merchants publishable-key`).
  */
 import type { Command } from 'commander';
 import { SCOPES, type Scope } from '../vault/scopes.ts';
@@ -103,6 +104,26 @@ function addApiKeyCommands(merchants: Command): void {
     });
 }
 
+/** A repeatable option's values, in order. */
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+
+/** `merchants publishable-key <merchantId> --origin URL…`: a publishable key for card elements. */
+function addPublishableKey(merchants: Command): void {
+  merchants
+    .command('publishable-key <merchantId>')
+    .description('Issue a publishable key (tv_pk_…) for card elements, used from the web origins given.')
+    .requiredOption('--origin <url>', 'a web origin the checkout page is served from, e.g. https://shop.example (repeat for more)', collect)
+    .option('-l, --label <label>', 'a label to recognise the key by')
+    .option('--json', 'print the key as one JSON object')
+    .action(async (merchantId: string, opts: { origin: string[]; label?: string; json?: boolean }) => {
+      const r = await withVault((v) => v.merchants.createPublishableKey(merchantId, opts.origin, opts.label ?? null, 'cli'));
+      if (!r.ok) throw new CliError(r.error === 'invalid_origin' ? `bad --origin: ${r.detail}` : `no active merchant ${merchantId}`);
+      const { id, key, origins, prefix, label, createdAt } = r.value;
+      if (opts.json) console.log(JSON.stringify({ id, type: 'publishable', key, origins, prefix, label, createdAt }, null, 2));
+      else console.log(`publishable key ${id} for ${origins.join(', ')}:\n${key}`);
+    });
+}
+
 function addDelete(merchants: Command): void {
   merchants
     .command('delete <merchantId>')
@@ -123,5 +144,6 @@ export function registerMerchantCommands(program: Command, gateways: readonly Cl
   addListAndShow(merchants);
   addGatewayKeyCommands(merchants, gateways);
   addApiKeyCommands(merchants);
+  addPublishableKey(merchants);
   addDelete(merchants);
 }

@@ -110,6 +110,16 @@ function findBrandRule(digits: string): BrandRule | undefined {
   return undefined;
 }
 
+const ANY_LENGTH: readonly number[] = span(PAN_MIN_LENGTH, PAN_MAX_LENGTH);
+
+/**
+ * The lengths a number starting with these digits can have (its brand's, else 12..19): lets a card form tell a
+ * number still being typed from one already too long, by the rule parsePan applies.
+ */
+export function panLengths(digits: string): readonly number[] {
+  return findBrandRule(digits)?.lengths ?? ANY_LENGTH;
+}
+
 /** Brand from leading digits only, so it also works on a stored 6- or 8-digit BIN. Length is not checked here. */
 export function detectBrand(pan: string): Brand {
   return findBrandRule(pan)?.brand ?? 'UNKNOWN';

@@ -31,6 +31,7 @@ import * as sessionMerchant from './migrations/0008-session-merchant.ts';
 import * as replayClaims from './migrations/0009-replay-claims.ts';
 import * as outbox from './migrations/0010-outbox.ts';
 import * as bankAccounts from './migrations/0011-bank-accounts.ts';
+import * as publishableKeys from './migrations/0012-publishable-keys.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -79,6 +80,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009-replay-claims': replayClaims,
   '0010-outbox': outbox,
   '0011-bank-accounts': bankAccounts,
+  '0012-publishable-keys': publishableKeys,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -5,12 +5,20 @@ import type { ApiKeyRow, DataKeyRow, GatewayCredentialRow, MerchantRow } from '.
 
 const findApiKey = prepareOne<
   { keyHash: string },
-  Pick<ApiKeyRow, 'id' | 'merchant_id' | 'scopes' | 'revoked_at'> & { merchant_status: MerchantRow['status'] }
+  Pick<ApiKeyRow, 'id' | 'merchant_id' | 'scopes' | 'revoked_at' | 'kind' | 'origins'> & { merchant_status: MerchantRow['status'] }
 >((q, arg) =>
   q
     .selectFrom('api_keys')
     .innerJoin('merchants', 'merchants.id', 'api_keys.merchant_id')
-    .select(['api_keys.id', 'api_keys.merchant_id', 'api_keys.scopes', 'api_keys.revoked_at', 'merchants.status as merchant_status'])
+    .select([
+      'api_keys.id',
+      'api_keys.merchant_id',
+      'api_keys.scopes',
+      'api_keys.revoked_at',
+      'api_keys.kind',
+      'api_keys.origins',
+      'merchants.status as merchant_status',
+    ])
     .where('api_keys.key_hash', '=', arg('keyHash')),
 );
 
@@ -33,7 +41,7 @@ export const merchantStore = {
   listApiKeys: (q: Executor, merchantId: string) =>
     q
       .selectFrom('api_keys')
-      .select(['id', 'merchant_id', 'prefix', 'scopes', 'label', 'created_at', 'revoked_at'])
+      .select(['id', 'merchant_id', 'prefix', 'scopes', 'label', 'created_at', 'revoked_at', 'kind', 'origins'])
       .where('merchant_id', '=', merchantId)
       .orderBy('id')
       .execute(),
@@ -52,7 +60,7 @@ export const merchantStore = {
   getApiKey: (q: Executor, merchantId: string, keyId: string) =>
     q
       .selectFrom('api_keys')
-      .select(['id', 'merchant_id', 'prefix', 'scopes', 'label', 'created_at', 'revoked_at'])
+      .select(['id', 'merchant_id', 'prefix', 'scopes', 'label', 'created_at', 'revoked_at', 'kind', 'origins'])
       .where('id', '=', keyId)
       .where('merchant_id', '=', merchantId)
       .executeTakeFirst(),

@@ -14,6 +14,10 @@ export interface ApiKeyRow {
   label: string | null;
   created_at: string;
   revoked_at: string | null;
+  /** null: a secret key (tv_sk_…); 'publishable': a publishable key (tv_pk_…). */
+  kind: 'publishable' | null;
+  /** A publishable key's allowed web origins, as a JSON array; null for a secret key. */
+  origins: string | null;
 }
 export interface SettingRow {
   name: string;

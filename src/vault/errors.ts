@@ -19,6 +19,7 @@ export type VaultErrorCode =
   | 'card_expired'
   | 'invalid_cvv'
   | 'invalid_key'
+  | 'invalid_origin'
   | 'invalid_request'
   | 'validation_failed'
   | 'invalid_amount'

@@ -15,7 +15,7 @@ export { SCOPES, type Scope };
 import { createAccessControl } from './merchants/access.ts';
 import { createMerchantRecords } from './merchants/records.ts';
 
-export type { ApiKeyView, GatewayCredentialView, MerchantView, Principal } from './merchants/views.ts';
+export type { ApiKeyType, ApiKeyView, GatewayCredentialView, MerchantView, Principal } from './merchants/views.ts';
 
 /** The provisioning contract of DESIGN §7: secrets appear here once and nowhere else. */
 export interface MerchantCredentials {
@@ -54,6 +54,7 @@ export function createMerchantService(deps: VaultDeps, opts: { authCacheMs?: num
   return {
     ...records,
     createApiKey: access.createApiKey,
+    createPublishableKey: access.createPublishableKey,
     revokeApiKey: access.revokeApiKey,
     authenticate: access.authenticate,
     ensureAdminToken: access.ensureAdminToken,

@@ -26,7 +26,7 @@ afterAll(() => t.close());
 
 /** Swagger UI's own pages and assets: the viewer of the documents, not an API. */
 const isDocsViewer = (url: string) => url === '/docs' || url.startsWith('/docs/');
-const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'options'];
 
 describe('the route table and the documents', () => {
   it('documents every route the server serves, in exactly one document, and nothing it does not serve', () => {
@@ -93,6 +93,9 @@ describe('the route table and the documents', () => {
       for (const [m, op] of Object.entries(item)) {
         const security = JSON.stringify(op.security);
         if (p.startsWith('/v1/admin/')) expect(security, `${m} ${p}`).toBe('[{"adminToken":[]}]');
+        // Card elements: the publishable key where one is taken, nothing on the public files and pages.
+        else if (p.startsWith('/elements/'))
+          expect(security, `${m} ${p}`).toBe(/\/(tokens|card)$/.test(p) ? '[{"publishableKey":[]}]' : '[]');
         else {
           expect(security, `${m} ${p}`).toBe('[{"apiKey":[]}]');
           expect(String(op.description), `${m} ${p}`).toMatch(/Needs an API key with the `[a-z]+` scope/);

@@ -55,6 +55,11 @@ export const ROUTES: Record<Api, string[]> = {
     'POST /v1/payments/:id/refund',
     'POST /v1/payments/:id/void',
     'POST /v1/payments/:id/authenticate',
+    'GET,HEAD /elements/v1/tokenvault.js',
+    'GET,HEAD /elements/v1/assets/:file',
+    'GET,HEAD /elements/v1/card',
+    'POST,OPTIONS /elements/v1/tokens',
+    'GET,HEAD /elements/demo',
   ]),
   twoc2p: expand([
     'POST /customertoken/3.0/CustomerToken/add',

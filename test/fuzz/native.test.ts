@@ -9,6 +9,7 @@
 import type { LightMyRequestResponse } from 'fastify';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll } from 'vitest';
+import { publishableKey } from '../api/elements/helpers.ts';
 import {
   ADMIN_TOKEN,
   type Client,
@@ -84,10 +85,13 @@ interface Fixtures {
   mlePem: string;
   rsaJwk: Record<string, unknown>;
   ecJwk: Record<string, unknown>;
+  /** A publishable key of `m` for SHOP. */
+  pk: string;
 }
 let fx: Fixtures;
 
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const SHOP = 'https://shop.example';
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 const exp = { expMonth: 12, expYear: futureYear() };
 
@@ -144,6 +148,7 @@ beforeAll(async () => {
     })()) as string,
     rsaJwk: (await exportJWK(rsa.publicKey)) as Record<string, unknown>,
     ecJwk: (await exportJWK(ec.publicKey)) as Record<string, unknown>,
+    pk: (await publishableKey(t, m.id, [SHOP])).key,
   };
   runner = caseRunner(stats, await fingerprinter(t));
   fx.payment = await newPayment(false);
@@ -348,6 +353,23 @@ const SPECS: Record<string, Spec> = {
     body: () => ({ result: 'success' }),
     runs: 40,
   },
+  'GET /elements/v1/tokenvault.js': { auth: 'none', runs: 3 },
+  'GET /elements/v1/assets/:file': { auth: 'none', params: () => ({ file: 'card.js' }), runs: 10 },
+  'GET /elements/v1/card': { auth: 'none', query: () => ({ key: fx.pk, origin: SHOP, channel: 'c1' }), runs: 30 },
+  'OPTIONS /elements/v1/tokens': {
+    auth: 'none',
+    query: () => ({ key: fx.pk }),
+    headers: () => ({ origin: SHOP, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' }),
+    runs: 20,
+  },
+  'POST /elements/v1/tokens': {
+    auth: 'none',
+    query: () => ({ key: fx.pk }),
+    headers: () => ({ origin: SHOP }),
+    body: () => ({ number: VISA, ...exp, cvc: '739', holderName: 'Ada Lovelace', customer: fx.customer }),
+    runs: 100,
+  },
+  'GET /elements/demo': { auth: 'none', runs: 3 },
 };
 
 const specOf = (route: string): Spec => {
@@ -618,7 +640,7 @@ function authenticatedCheck(route: string): (c: CaseOf<typeof authCase>) => Prom
       payload = body === undefined ? undefined : toJson(body);
       if (payload !== undefined && headers['content-type'] === undefined) headers['content-type'] = 'application/json';
     }
-    const sent: Sent = { method, url, secrets: secretsIn(body, ['number', 'cvv']) };
+    const sent: Sent = { method, url, secrets: secretsIn(body, ['number', 'cvv', 'cvc']) };
     await runner.run(route, sent, () => t.app.inject({ method, url, headers, ...(payload !== undefined ? { payload } : {}) }), judge(sent));
   };
 }

@@ -31,6 +31,12 @@ const scanLog = scanDir
     }
   : null;
 
+/** Keeps one log line a test server wrote, for its test and for the whole-suite scan. */
+export function keepLogLine(line: string): void {
+  logLines.push(line);
+  scanLog?.write(line.endsWith('\n') ? line : `${line}\n`);
+}
+
 /** Records a secret the tests created, so the whole-suite scan can look for it in every log line. */
 export function rememberSecret(...secrets: (string | undefined)[]): void {
   if (!scanDir) return;
@@ -73,6 +79,7 @@ export async function makeTestApp(opts: { now?: () => Date; env?: Record<string,
     TOKENVAULT_AUTH_FAILURE_LIMIT: '1000000',
     // Callback receivers in tests listen on 127.0.0.1; production refuses such addresses (vault/egress.ts).
     TOKENVAULT_CALLBACK_PRIVATE_ADDRESSES: 'allow',
+    TOKENVAULT_ELEMENTS_RATE_LIMIT_PER_MINUTE: '0',
     ...(process.env.DATABASE_URL ? { DATABASE_URL: process.env.DATABASE_URL } : {}),
     ...(schema ? { TOKENVAULT_DATABASE_SCHEMA: schema } : {}),
     ...opts.env,
@@ -85,8 +92,7 @@ export async function makeTestApp(opts: { now?: () => Date; env?: Record<string,
     write(chunk, _enc, cb) {
       const line = chunk.toString();
       logs.push(line);
-      logLines.push(line);
-      scanLog?.write(line.endsWith('\n') ? line : `${line}\n`);
+      keepLogLine(line);
       cb();
     },
   });

@@ -17,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiName } from '../../src/api/guard.ts';
 import { DOCUMENT_IDS, documentUrl } from '../../src/api/openapi.ts';
+import { publishableKey } from '../api/elements/helpers.ts';
 import { apDate, PATHS } from '../gateways/alliancepay/helpers.ts';
 import { createToken as appotaCreateToken, chargeBody, refId, tokenBody } from '../gateways/appotapay/helpers.ts';
 import { customerBody, customerWithCard, EXP_YEAR, piBody } from '../gateways/cybersource/helpers.ts';
@@ -176,6 +177,32 @@ const ptsError = (reason: string) => (s: Seen) => {
   expect(s.body.status).toBe('INVALID_REQUEST');
   expect(s.body.reason).toBe(reason);
 };
+
+// Card elements: each party's publishable key, for its own page origin.
+const pageOf = (p: Party) => (p === A ? 'https://a-shop.example' : 'https://b-shop.example');
+const elementsKeys = new Map<Party, Promise<{ id: string; key: string }>>();
+const elementsKey = (p: Party) => {
+  let k = elementsKeys.get(p);
+  if (!k) {
+    k = publishableKey(t, p.m.id, [pageOf(p)]);
+    elementsKeys.set(p, k);
+  }
+  return k;
+};
+
+/** A card element request from `p`'s page: with `p`'s own publishable key unless another is given. */
+async function elementsCall(p: Party, method: 'GET' | 'POST' | 'OPTIONS', url: string, over: Record<string, unknown>, key?: string) {
+  const k = key ?? (await elementsKey(p)).key;
+  const origin = pageOf(p);
+  const query = new URLSearchParams({ key: k, ...(method === 'GET' ? { origin, channel: 'c1' } : {}) });
+  const card = { number: VISA, expMonth: 12, expYear: futureYear(), cvc: '123', ...over };
+  return t.app.inject({
+    method,
+    url: `${url}?${query}`,
+    headers: { origin, ...(method === 'OPTIONS' ? { 'access-control-request-method': 'POST' } : {}) },
+    ...(method === 'POST' ? { payload: card } : {}),
+  });
+}
 
 // -------------------------------------------------------------------------------------------------
 // A's objects
@@ -554,6 +581,37 @@ const ROWS: Row[] = [
     outcome: 'hidden',
     refused: emptyList,
   },
+
+  // ---- card elements: B's publishable key naming A's customer; A's publishable key used from B's page
+  {
+    api: 'native',
+    op: "card element token for A's customer (B's publishable key)",
+    routes: ['POST /elements/v1/tokens'],
+    make: async () => ({ customer: (await nativeCustomer()).customer as string }),
+    send: async (i) => seenOf(await elementsCall(B, 'POST', '/elements/v1/tokens', { customer: i.customer })),
+    outcome: 'hidden',
+    refused: problem(404, 'customer_not_found'),
+  },
+  ...(
+    [
+      ["card element token with A's publishable key", 'POST /elements/v1/tokens', 'POST', '/elements/v1/tokens'],
+      ["card element preflight with A's publishable key", 'OPTIONS /elements/v1/tokens', 'OPTIONS', '/elements/v1/tokens'],
+      ["card iframe with A's publishable key", 'GET /elements/v1/card', 'GET', '/elements/v1/card'],
+    ] as const
+  ).map(
+    ([op, route, method, url]): Row => ({
+      api: 'native',
+      op: `${op}, from B's page`,
+      routes: [route],
+      make: async () => ({ key: (await elementsKey(A)).key }),
+      send: async (i) => seenOf(await elementsCall(B, method, url, {}, i.key)),
+      // A publishable key is public (it sits in A's pages): that it exists is no secret, so it is told apart
+      // from a made-up one; what matters is that B's page gets nothing through it.
+      outcome: 'documented',
+      refused: problem(403, 'origin_not_allowed'),
+      unknown: problem(401, 'unauthorized'),
+    }),
+  ),
 
   // ---- operator routes, with B's merchant key naming A
   ...(
@@ -1449,6 +1507,9 @@ ROWS.push(
 
 /** Routes no row aims at, and why. */
 const EXEMPT: Record<string, string> = {
+  'GET /elements/v1/tokenvault.js': 'a static script, the same for everyone',
+  'GET /elements/v1/assets/:file': 'static files, the same for everyone',
+  'GET /elements/demo': 'the development demo page; names no object',
   'GET /healthz': 'no merchant data',
   'GET /readyz': 'no merchant data',
   'GET /metrics': 'process metrics, no merchant data (and no merchant credential accepted)',

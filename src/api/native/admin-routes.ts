@@ -9,7 +9,16 @@ import { GATEWAYS, type GatewayModule } from '../gateways/index.ts';
 import { CredentialInputError } from '../gateways/kit/keys.ts';
 import { problem, sendFailure, sendProblem } from '../problem.ts';
 import { list } from './presenters.ts';
-import { ApiKey, ApiKeyCreate, MerchantCreate, MerchantList, MerchantListQuery, MerchantSummary, ProblemSchema } from './schemas.ts';
+import {
+  ApiKey,
+  KeyCreate,
+  MerchantCreate,
+  MerchantList,
+  MerchantListQuery,
+  MerchantSummary,
+  ProblemSchema,
+  PublishableKey,
+} from './schemas.ts';
 
 const errors = { 400: ProblemSchema, 401: ProblemSchema, 404: ProblemSchema };
 const tags = ['admin'];
@@ -100,15 +109,27 @@ function apiKeyRoutes(app: App, merchants: MerchantService): void {
       config: { scope: 'admin' },
       schema: {
         operationId: 'createApiKey',
-        summary: 'Issue an API key with chosen scopes',
+        summary: 'Issue an API key with chosen scopes, or a publishable key for card elements',
+        description:
+          'With `scopes`: a secret key (tv_sk_…) for the merchant’s servers, shown only in this answer. With `type: "publishable"` and `origins`: a publishable key (tv_pk_…) for the card elements script on those web origins; it can do nothing but create card tokens through POST /elements/v1/tokens from them.',
         tags,
         params: MerchantParam,
-        body: ApiKeyCreate,
-        response: { 201: ApiKey, ...errors },
+        body: KeyCreate,
+        response: { 201: Type.Union([ApiKey, PublishableKey]), ...errors },
       },
     },
     async (request, reply) => {
-      const r = await merchants.createApiKey(request.params.id, request.body.scopes, request.body.label ?? null);
+      const b = request.body;
+      if ('origins' in b) {
+        const r = await merchants.createPublishableKey(request.params.id, b.origins, b.label ?? null);
+        if (!r.ok) return sendFailure(reply, r);
+        const { id, key, origins, prefix, label, createdAt } = r.value;
+        return reply
+          .code(201)
+          .header('cache-control', 'no-store')
+          .send({ id, type: 'publishable', key, origins, prefix, label, createdAt });
+      }
+      const r = await merchants.createApiKey(request.params.id, b.scopes, b.label ?? null);
       if (!r.ok) return sendFailure(reply, r);
       return reply.code(201).header('cache-control', 'no-store').send(r.value);
     },

@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { type Expiry, makeExpiry } from '../../domain/card.ts';
 import type { CardService } from '../../vault/cards.ts';
 import type { RevealService } from '../../vault/reveal.ts';
-import { problem, sendFailure, sendProblem } from '../problem.ts';
+import { type Problem, problem, sendFailure, sendProblem } from '../problem.ts';
 import { callerOf, etag, ifMatchOf, pageParams } from './http.ts';
 import { list, presentCard } from './presenters.ts';
 import {
@@ -31,6 +31,12 @@ const errors = {
 const tags = ['cards'];
 
 type App = Parameters<FastifyPluginAsyncTypebox>[0];
+
+/** The expiry of a tokenize body (POST /v1/cards, POST /elements/v1/tokens), or the problem that answers it. */
+export function bodyExpiry(b: { expMonth: number; expYear: number }): { ok: true; value: Expiry } | { ok: false; problem: Problem } {
+  const expiry = makeExpiry(b.expMonth, b.expYear);
+  return expiry.ok ? expiry : { ok: false, problem: problem('invalid_expiry', 'expMonth/expYear are not a valid expiry') };
+}
 type Deps = { cards: CardService; reveal: RevealService };
 
 /** Cards: tokenize, list, get, update. */
@@ -50,8 +56,8 @@ function cardCrud(app: App, { cards }: Deps): void {
     },
     async (request, reply) => {
       const b = request.body;
-      const expiry = makeExpiry(b.expMonth, b.expYear);
-      if (!expiry.ok) return sendProblem(reply, problem('invalid_expiry', 'expMonth/expYear are not a valid expiry'));
+      const expiry = bodyExpiry(b);
+      if (!expiry.ok) return sendProblem(reply, expiry.problem);
       const r = await cards.tokenize(callerOf(request), {
         pan: b.number,
         expiry: expiry.value,

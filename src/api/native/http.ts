@@ -100,6 +100,9 @@ export function registerAuth(
       return sendProblem(reply, problem('unauthorized', 'send a valid API key as Authorization: Bearer tv_sk_…'));
     }
     bindMerchant(request, principal.merchantId);
+    if (principal.type === 'publishable') {
+      return sendProblem(reply, problem('forbidden', 'a publishable key (tv_pk_…) only creates card tokens, through /elements/v1/tokens'));
+    }
     if (!principal.scopes.has(scope)) return sendProblem(reply, problem('forbidden', `this API key lacks the "${scope}" scope`));
     const wait = await guard.overLimit(principal.merchantId);
     if (wait > 0) return guard.refuse('native', reply, 429, wait);

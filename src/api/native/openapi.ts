@@ -12,7 +12,7 @@ import { ProblemSchema } from './schemas.ts';
 const WHY: Record<number, string> = {
   400: 'The request is not valid; `errors` names each field',
   401: 'No valid credential was sent',
-  403: 'The API key lacks the scope this operation needs',
+  403: 'The API key lacks the scope this operation needs (or, for card elements, the origin is not the key’s)',
   404: 'Not found (or not this merchant’s)',
   409: 'Conflicts with the current state',
   410: 'Gone',
@@ -49,8 +49,20 @@ const IF_MATCH = {
   description: 'The ETag you read (e.g. "3"); the change is refused with 412 if the resource changed since.',
 };
 
+/** Card elements routes (api/elements): a publishable key in the query, or nothing for the public files. */
+function elementsOperation(schema: Record<string, unknown>, kind: 'publishable' | 'public'): Record<string, unknown> {
+  const responses: Record<string, unknown> = {};
+  for (const [status, body] of Object.entries((schema.response ?? {}) as Record<string, unknown>)) {
+    const n = Number(status);
+    responses[status] = n >= 400 ? problemResponse(n) : { description: SUCCESS[n] ?? 'OK', ...(body as object) };
+  }
+  for (const n of kind === 'publishable' ? [400, 401, 403, 429, 500, 503] : [500]) responses[String(n)] ??= problemResponse(n);
+  return { ...schema, security: kind === 'publishable' ? [{ publishableKey: [] }] : [], response: responses };
+}
+
 function operation(schema: Record<string, unknown>, route: RouteOptions): Record<string, unknown> {
-  const config = (route.config ?? {}) as { scope?: string; neverStored?: boolean; ifMatch?: boolean };
+  const config = (route.config ?? {}) as { scope?: string; neverStored?: boolean; ifMatch?: boolean; elements?: 'publishable' | 'public' };
+  if (config.elements) return elementsOperation(schema, config.elements);
   const scope = config.scope;
   const out: Record<string, unknown> = { ...schema };
   const method = String(route.method);
@@ -98,6 +110,12 @@ export const document: ApiDocument = {
   securitySchemes: {
     apiKey: { type: 'http', scheme: 'bearer', description: 'A merchant API key, `tv_sk_…`, with the scopes the operation names' },
     adminToken: { type: 'http', scheme: 'bearer', description: 'The operator’s admin token (TOKENVAULT_ADMIN_TOKEN)' },
+    publishableKey: {
+      type: 'apiKey',
+      in: 'query',
+      name: 'key',
+      description: 'A publishable key, `tv_pk_…`, for card elements: it creates card tokens from its web origins and does nothing else',
+    },
   },
   tags: [
     { name: 'cards', description: 'Card tokens' },
@@ -105,6 +123,10 @@ export const document: ApiDocument = {
     { name: 'payments', description: 'Payments and credits with tokens' },
     { name: 'audit', description: 'The tamper-evident audit log' },
     { name: 'admin', description: 'Operator: merchants and their credentials' },
+    {
+      name: 'elements',
+      description: 'Card elements: hosted card fields for a checkout page, so the card number goes from the browser straight to the vault',
+    },
   ],
   operation,
 };

@@ -295,10 +295,51 @@ export const ApiKeyCreate = Type.Object(
   { scopes: Type.Array(Scope, { minItems: 1, maxItems: 5, uniqueItems: true }), label: Type.Optional(Text(100)) },
   { additionalProperties: false, examples: [{ scopes: ['tokenize', 'read', 'pay'], label: 'checkout service' }] },
 );
+export const PublishableKeyCreate = Type.Object(
+  {
+    type: Type.Literal('publishable'),
+    origins: Type.Array(Type.String({ minLength: 1, maxLength: 200 }), {
+      minItems: 1,
+      maxItems: 20,
+      description: 'The web origins the card elements are used from, as a browser sends them: https://shop.example, http://127.0.0.1:5173',
+    }),
+    label: Type.Optional(Text(100)),
+  },
+  { additionalProperties: false, examples: [{ type: 'publishable', origins: ['https://shop.example'] }] },
+);
+export const KeyCreate = Type.Union([ApiKeyCreate, PublishableKeyCreate], {
+  description: 'A secret API key (scopes) or a publishable key for card elements (type "publishable" and its origins)',
+});
+export const PublishableKey = Type.Object(
+  {
+    id: Type.String(),
+    type: Type.Literal('publishable'),
+    key: Type.String({ description: 'The publishable key, tv_pk_…: put it in your checkout page' }),
+    origins: Type.Array(Type.String()),
+    prefix: Type.String(),
+    label: Nullable(Type.String()),
+    createdAt: Type.String(),
+  },
+  {
+    examples: [
+      {
+        id: 'key_01M96PQYWX2P81C7QWBFHH3WCX',
+        type: 'publishable',
+        key: 'tv_pk_Zr3x0cV1mXQeYq8pJ2kG7wL5sN9tB4dH6fA1uE0iO3y',
+        origins: ['https://shop.example'],
+        prefix: 'tv_pk_Zr3x',
+        label: null,
+        createdAt: '2026-12-06T22:14:12.125Z',
+      },
+    ],
+  },
+);
 export const ApiKey = Type.Object({
   id: Type.String(),
+  type: Type.Optional(Type.Literal('publishable', { description: 'Only on a publishable key' })),
   prefix: Type.String(),
   scopes: Type.Array(Type.String()),
+  origins: Type.Optional(Type.Array(Type.String())),
   label: Nullable(Type.String()),
   createdAt: Type.String(),
   revokedAt: Nullable(Type.String()),

@@ -115,6 +115,8 @@ export interface TokenizeInput {
   cvv?: string;
   /** The API that creates the token decides its string's format (DESIGN §3). */
   newToken?: () => string;
+  /** The web origin a card element sent the card from (a publishable key's), kept in the card.create audit event. */
+  origin?: string;
 }
 
 export interface CardUpdate {

@@ -160,7 +160,7 @@ export function createTokenize(ctx: CardContext) {
       // `is null` lets the database pick one winner among concurrent first cards.
       if (await customerStore.setDefaultCard(tx, customerId, d.token, !input.makeDefault)) defaultCardId = d.token;
     }
-    const detail = { instrument: instrument.id, instrumentNew: created };
+    const detail = { instrument: instrument.id, instrumentNew: created, ...(input.origin !== undefined ? { origin: input.origin } : {}) };
     await appendAudit(tx, { merchantId, actor: caller.actor, action: 'card.create', target: d.token, detail }, d.at);
     if (input.claim) await claimInTransaction(tx, merchantId, input.claim, d.at);
     const { bin6, bin8, last4, pan_length, brand, funding, kind, routing_number } = instrument;

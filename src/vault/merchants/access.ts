@@ -2,15 +2,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { appendAudit } from '../../audit/log.ts';
 import { newId, newSecret } from '../../domain/ids.ts';
+import { parseOrigins } from '../../domain/origins.ts';
 import { inTransaction } from '../../store/db.ts';
 import { merchantStore } from '../../store/merchant-store.ts';
 import { iso, type VaultDeps } from '../deps.ts';
 import { fail, succeed, type VaultResult } from '../errors.ts';
 import type { Scope } from '../scopes.ts';
-import { type ApiKeyView, keyView, type Principal } from './views.ts';
+import { type ApiKeyView, keyAccess, keyView, type Principal } from './views.ts';
 
 const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 const API_KEY_PREFIX = 'tv_sk_';
+/** Publishable keys: public by design (they sit in shoppers' browsers), yet stored hashed like the secret ones. */
+export const PUBLISHABLE_KEY_PREFIX = 'tv_pk_';
 const ADMIN_SETTING = 'admin_token_sha256';
 
 export function createAccessControl(deps: VaultDeps, authCacheMs: number) {
@@ -25,19 +28,33 @@ export function createAccessControl(deps: VaultDeps, authCacheMs: number) {
     if (change.kind === 'api-keys' || change.kind === 'merchant' || change.kind === 'all') authCache.clear();
   });
 
-  async function newApiKeyRow(merchantId: string, scopes: readonly Scope[], label: string | null, at: string) {
-    const secret = newSecret(API_KEY_PREFIX, 32);
+  /** A new key: secret with `scopes`, or publishable (no scopes) when `origins` are given. */
+  async function newApiKeyRow(merchantId: string, scopes: readonly Scope[], label: string | null, at: string, origins?: readonly string[]) {
+    const prefix = origins ? PUBLISHABLE_KEY_PREFIX : API_KEY_PREFIX;
+    const secret = newSecret(prefix, 32);
     const row = {
       id: newId('key'),
       merchant_id: merchantId,
       key_hash: hashKey(secret),
-      prefix: secret.slice(0, API_KEY_PREFIX.length + 4),
-      scopes: [...scopes].join(' '),
+      prefix: secret.slice(0, prefix.length + 4),
+      scopes: origins ? '' : [...scopes].join(' '),
       label,
       created_at: at,
       revoked_at: null,
+      kind: origins ? ('publishable' as const) : null,
+      origins: origins ? JSON.stringify(origins) : null,
     };
     return { secret, row };
+  }
+
+  async function insertKey(merchantId: string, actor: string, key: Awaited<ReturnType<typeof newApiKeyRow>>, at: string) {
+    const { row } = key;
+    const detail: Record<string, string | null> =
+      row.kind === 'publishable' ? { type: 'publishable', origins: row.origins } : { scopes: row.scopes };
+    await inTransaction(db, async (tx) => {
+      await merchantStore.insertApiKey(tx, row);
+      await appendAudit(tx, { merchantId, actor, action: 'apikey.create', target: row.id, detail }, at);
+    });
   }
 
   return {
@@ -54,12 +71,29 @@ export function createAccessControl(deps: VaultDeps, authCacheMs: number) {
       const m = await merchantStore.getMerchant(db, merchantId);
       if (m?.status !== 'active') return fail('merchant_not_found');
       const at = iso(deps.now());
-      const { secret, row } = await newApiKeyRow(merchantId, scopes, label, at);
-      await inTransaction(db, async (tx) => {
-        await merchantStore.insertApiKey(tx, row);
-        await appendAudit(tx, { merchantId, actor, action: 'apikey.create', target: row.id, detail: { scopes: row.scopes } }, at);
-      });
-      return succeed({ ...keyView(row), apiKey: secret });
+      const key = await newApiKeyRow(merchantId, scopes, label, at);
+      await insertKey(merchantId, actor, key, at);
+      return succeed({ ...keyView(key.row), apiKey: key.secret });
+    },
+
+    /**
+     * Issues a publishable key (`tv_pk_…`) for card elements, used only from the web origins listed (each in the
+     * exact form a browser's Origin header carries).
+     */
+    async createPublishableKey(
+      merchantId: string,
+      origins: readonly string[],
+      label: string | null,
+      actor = 'admin',
+    ): Promise<VaultResult<ApiKeyView & { key: string; origins: string[] }>> {
+      const parsed = parseOrigins(origins);
+      if (!parsed.ok) return fail('invalid_origin', parsed.detail);
+      const m = await merchantStore.getMerchant(db, merchantId);
+      if (m?.status !== 'active') return fail('merchant_not_found');
+      const at = iso(deps.now());
+      const key = await newApiKeyRow(merchantId, [], label, at, parsed.value);
+      await insertKey(merchantId, actor, key, at);
+      return succeed({ ...keyView(key.row), key: key.secret, origins: parsed.value });
     },
 
     async revokeApiKey(merchantId: string, keyId: string, actor = 'admin'): Promise<VaultResult<ApiKeyView>> {
@@ -80,9 +114,12 @@ export function createAccessControl(deps: VaultDeps, authCacheMs: number) {
       return succeed(keyView(row));
     },
 
-    /** Resolves a presented API key to its merchant and scopes, or null (unknown, revoked, merchant gone). */
+    /**
+     * Resolves a presented API key, secret or publishable, to its merchant, scopes and origins, or null (unknown,
+     * revoked, merchant gone). A publishable key resolves with no scope: every scoped route refuses it.
+     */
     async authenticate(presented: string): Promise<Principal | null> {
-      if (!presented.startsWith(API_KEY_PREFIX) || presented.length > 200) return null;
+      if (!(presented.startsWith(API_KEY_PREFIX) || presented.startsWith(PUBLISHABLE_KEY_PREFIX)) || presented.length > 200) return null;
       const hash = hashKey(presented);
       const nowMs = Date.now();
       const hit = authCache.get(hash);
@@ -92,7 +129,14 @@ export function createAccessControl(deps: VaultDeps, authCacheMs: number) {
         authCache.delete(hash);
         return null;
       }
-      const principal: Principal = { merchantId: row.merchant_id, keyId: row.id, scopes: new Set(row.scopes.split(' ') as Scope[]) };
+      const access = keyAccess(row);
+      const principal: Principal = {
+        merchantId: row.merchant_id,
+        keyId: row.id,
+        type: access.type,
+        scopes: new Set(access.scopes),
+        origins: Object.freeze(access.origins),
+      };
       if (authCacheMs > 0) {
         if (authCache.size >= 10_000) authCache.clear();
         authCache.set(hash, { principal, until: nowMs + authCacheMs });
