@@ -86,7 +86,9 @@ describe.each([
 
   it('HTTP Signature: the same payment signed at another second is a new payment (a real second request)', async () => {
     const before = await rowCounts(twins.a, m.id);
-    const at = (ms: number) => ({ date: rfc1123(new Date(Math.floor(Date.now() / 1000) * 1000 + ms)) });
+    // One base second for both dates: read twice, a second boundary between the reads made them the same date.
+    const second = Math.floor(Date.now() / 1000) * 1000;
+    const at = (ms: number) => ({ date: rfc1123(new Date(second + ms)) });
     const one = await (await signed(creds, { kind: 'sig' }, 'POST', '/pts/v2/payments', payment('order-seconds'), at(-1000)))(twins.a);
     const two = await (await signed(creds, { kind: 'sig' }, 'POST', '/pts/v2/payments', payment('order-seconds'), at(-2000)))(twins.b);
     expect(one.status, one.body).toBe(201);
