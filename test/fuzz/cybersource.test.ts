@@ -86,6 +86,15 @@ const fx = {
   voidId: '',
 };
 
+/**
+ * A bank account nobody used yet (an electronic check's new instrument identifier): 10 digits from 1, never
+ * one of the simulator's declining or timing-out test accounts (all 9…).
+ */
+const freshAccount = (): { number: string; routingNumber: string } => ({
+  number: `1${Array.from({ length: 9 }, () => randomInt(10)).join('')}`,
+  routingNumber: '071923284',
+});
+
 /** A Luhn-valid Visa number nobody used yet (a new instrument identifier). */
 function freshPan(): string {
   const body = `4${Array.from({ length: 14 }, () => randomInt(10)).join('')}`;
@@ -200,10 +209,10 @@ const SPECS: Record<string, Spec> = {
     runs: 20,
   },
   'POST /tms/v1/instrumentidentifiers': {
-    body: () => ({
-      card: { number: freshPan(), expirationMonth: '12', expirationYear: EXP_YEAR },
-      issuer: { paymentAccountReference: 'x' },
-    }),
+    body: () =>
+      Math.random() < 0.5
+        ? { card: { number: freshPan(), expirationMonth: '12', expirationYear: EXP_YEAR }, issuer: { paymentAccountReference: 'x' } }
+        : { bankAccount: freshAccount() },
     runs: 50,
   },
   'GET /tms/v1/instrumentidentifiers/:instrumentId': { params: () => ({ instrumentId: fx.iiId }), runs: 25 },
@@ -225,7 +234,13 @@ const SPECS: Record<string, Spec> = {
     query: () => ({ offset: '0', limit: '2' }),
     runs: 25,
   },
-  'POST /tms/v1/paymentinstruments': { body: () => piBody(VISA), runs: 50 },
+  'POST /tms/v1/paymentinstruments': {
+    body: () =>
+      Math.random() < 0.5
+        ? piBody(VISA)
+        : { bankAccount: { type: 'savings' }, billTo: address(), instrumentIdentifier: { bankAccount: freshAccount() } },
+    runs: 50,
+  },
   'GET /tms/v1/paymentinstruments/:piId': { params: () => ({ piId: fx.standalonePi }), runs: 25 },
   'PATCH /tms/v1/paymentinstruments/:piId': {
     params: () => ({ piId: fx.standalonePi }),
@@ -238,21 +253,30 @@ const SPECS: Record<string, Spec> = {
   },
   'POST /pts/v2/payments': {
     body: () =>
-      Math.random() < 0.5
-        ? authorizeBody(false)
-        : {
-            clientReferenceInformation: { code: 'tc' },
-            processingInformation: {
-              capture: false,
-              actionList: ['TOKEN_CREATE'],
-              actionTokenTypes: ['customer', 'paymentInstrument', 'shippingAddress'],
-            },
+      Math.random() < 0.2
+        ? {
+            clientReferenceInformation: { code: 'echeck' },
             paymentInformation: {
-              card: { number: '6011111111111117', expirationMonth: '12', expirationYear: EXP_YEAR, securityCode: '739' },
+              bank: { account: { type: 'C', number: freshAccount().number }, routingNumber: '071923284' },
+              paymentType: { name: 'CHECK' },
             },
-            orderInformation: { amountDetails: { totalAmount: '12.00', currency: 'USD' }, billTo: address(), shipTo: address() },
-            buyerInformation: { merchantCustomerId: `m-${randomInt(1e9)}` },
-          },
+            orderInformation: { amountDetails: { totalAmount: '3.00', currency: 'USD' }, billTo: address() },
+          }
+        : Math.random() < 0.5
+          ? authorizeBody(false)
+          : {
+              clientReferenceInformation: { code: 'tc' },
+              processingInformation: {
+                capture: false,
+                actionList: ['TOKEN_CREATE'],
+                actionTokenTypes: ['customer', 'paymentInstrument', 'shippingAddress'],
+              },
+              paymentInformation: {
+                card: { number: '6011111111111117', expirationMonth: '12', expirationYear: EXP_YEAR, securityCode: '739' },
+              },
+              orderInformation: { amountDetails: { totalAmount: '12.00', currency: 'USD' }, billTo: address(), shipTo: address() },
+              buyerInformation: { merchantCustomerId: `m-${randomInt(1e9)}` },
+            },
     runs: 80,
   },
   'GET /pts/v2/payments/:id': { params: () => ({ id: fx.paymentId }), runs: 25 },
