@@ -10,6 +10,7 @@ import {
   createMerchant,
   futureYear,
   makeTestApp,
+  rememberSecret,
   type TestApp,
   type TestMerchant,
   tokenize,
@@ -1184,6 +1185,51 @@ describe('Cybersource SDK: tokens made through the native API', () => {
     expect(p.status).toBe('AUTHORIZED');
     // Not reachable by the other merchant.
     tmsError(await sigB.customers('getCustomer', cus.id, {}), 404, 'notFound');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+describe('Cybersource SDK: electronic checks (bank accounts)', () => {
+  it('tokenizes a bank account, makes its payment instrument and debits it, with the SDK’s own models', async () => {
+    // Sample shapes: create-instrument-identifier-bank-account.js, create-payment-instrument-bank-account.js,
+    // electronic-check-debits.js (CyberSource/cybersource-rest-samples-node).
+    const number = `3${String(Date.now()).slice(-9)}`;
+    rememberSecret(number);
+    const ii = ok(
+      await sig.instrumentIdentifiers('postInstrumentIdentifier', { bankAccount: { number, routingNumber: '071923284' } }, {}),
+      201,
+    );
+    expect(ii.id).toMatch(HEX32);
+    expect(ii.bankAccount).toEqual({ number: `XXXXXX${number.slice(-4)}`, routingNumber: '071923284' });
+    const pi = ok(
+      await sig.paymentInstruments(
+        'postPaymentInstrument',
+        { bankAccount: { type: 'savings' }, billTo, instrumentIdentifier: { id: ii.id } },
+        {},
+      ),
+      201,
+    );
+    expect(pi.bankAccount).toEqual({ type: 'savings' });
+    expect(pi.card).toBeUndefined();
+    const debit = ok(
+      await sig.createPayment({
+        clientReferenceInformation: { code: 'TC50171_3' },
+        paymentInformation: { paymentType: { name: 'CHECK' }, paymentInstrument: { id: pi.id } },
+        orderInformation: { billTo, amountDetails: { totalAmount: '100', currency: 'USD' } },
+      }),
+      201,
+    );
+    expect(debit.status).toBe('PENDING');
+    expect(debit.orderInformation.amountDetails).toEqual({ totalAmount: '100.00', currency: 'USD' });
+    const direct = ok(
+      await sig.createPayment({
+        paymentInformation: { bank: { account: { type: 'C', number }, routingNumber: '071923284' }, paymentType: { name: 'CHECK' } },
+        orderInformation: { billTo, amountDetails: { totalAmount: '5', currency: 'USD' } },
+      }),
+      201,
+    );
+    expect(direct.status).toBe('PENDING');
+    expect(direct.paymentInformation.instrumentIdentifier.id).toBe(ii.id);
   });
 });
 
