@@ -8,6 +8,7 @@
  * on P-384, whose curve arithmetic has no optimised OpenSSL code, that was most of a request's CPU.
  * jose stays the reference: the tests hold this module to it in both directions.
  */
+
 import {
   createCipheriv,
   createDecipheriv,
@@ -20,6 +21,7 @@ import {
 } from 'node:crypto';
 import { promisify } from 'node:util';
 import { inflateRawSync } from 'node:zlib';
+import { randomPooled } from './random.ts';
 
 export const ECDH_ES_A256KW = 'ECDH-ES+A256KW';
 export const A256GCM = 'A256GCM';
@@ -168,7 +170,7 @@ export async function encryptCompact(plaintext: Uint8Array, publicKey: KeyObject
   const wrap = createCipheriv('id-aes256-wrap', wrappingKey, KW_IV);
   const encryptedKey = Buffer.concat([wrap.update(cek), wrap.final()]);
   wrappingKey.fill(0);
-  const iv = randomBytes(IV_BYTES);
+  const iv = randomPooled(IV_BYTES);
   const gcm = createCipheriv('aes-256-gcm', cek, iv);
   cek.fill(0);
   gcm.setAAD(Buffer.from(protectedHeader, 'ascii'));

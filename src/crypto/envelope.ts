@@ -4,7 +4,8 @@
  * so rotation and migration read the key it needs from the value instead of guessing.
  * The AAD binds the value to where it lives (merchant, table, record, field): moved elsewhere, it fails.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { randomPooled } from './random.ts';
 
 const FORMAT = 'tv1';
 const ALG = 'A256GCM';
@@ -28,7 +29,7 @@ export class DecryptError extends Error {
 export function seal(key: Buffer, keyRef: string, plaintext: Buffer | string, aad: string): string {
   if (key.length !== 32) throw new Error('AES-256-GCM needs a 32-byte key');
   if (!/^[a-z0-9_-]+$/i.test(keyRef)) throw new Error('keyRef must be url-safe');
-  const nonce = randomBytes(NONCE_BYTES);
+  const nonce = randomPooled(NONCE_BYTES);
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(Buffer.from(aad, 'utf8'));
   const data = typeof plaintext === 'string' ? Buffer.from(plaintext, 'utf8') : plaintext;

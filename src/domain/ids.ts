@@ -1,5 +1,6 @@
 /** Identifiers: prefixed, time-ordered (ULID body) so lists sort by creation without a second key. */
-import { randomBytes, randomFillSync } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { randomByte, randomPooled } from '../crypto/random.ts';
 import { isFreeOfCardNumbers } from './pan-detector.ts';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
@@ -29,7 +30,7 @@ export function ulid(now = Date.now()): string {
     lastRandom = next;
   } else {
     lastTime = now;
-    lastRandom = randomBytes(10);
+    lastRandom = randomPooled(10);
   }
   const time = Buffer.alloc(6);
   time.writeUIntBE(now, 0, 6);
@@ -54,24 +55,17 @@ export function numericId(length: number, prefix = ''): string {
 }
 
 /**
- * n uniformly random decimal digits: one random byte per digit, bytes >= 250 skipped (no modulo bias).
- * Bytes come from a pool refilled 4 KiB at a time: an id takes ~20 draws, and a CSPRNG call per draw costs
- * more than the rest of the id.
+ * n uniformly random decimal digits: one random byte per digit, bytes >= 250 skipped (no modulo bias). The
+ * bytes come from the shared pool (crypto/random.ts): an id takes ~20 draws.
  */
 function randomDigits(n: number): string {
   let out = '';
   while (out.length < n) {
-    if (poolAt === POOL.length) {
-      randomFillSync(POOL);
-      poolAt = 0;
-    }
-    const b = POOL[poolAt++] as number;
+    const b = randomByte();
     if (b < 250) out += String.fromCharCode(48 + (b % 10));
   }
   return out;
 }
-const POOL = Buffer.alloc(4096);
-let poolAt = POOL.length;
 
 /** Instrument identifiers: 19 digits starting 70, as Cybersource's TMS issues them. */
 export const instrumentIdentifierId = (): string => numericId(19, '70');
@@ -83,7 +77,7 @@ export const instrumentIdentifierId = (): string => numericId(19, '70');
  */
 export function hexId32(): string {
   for (;;) {
-    const id = randomBytes(16).toString('hex').toUpperCase();
+    const id = randomPooled(16).toString('hex').toUpperCase();
     if (isFreeOfCardNumbers(id)) return id;
   }
 }

@@ -155,6 +155,7 @@ function securePrivateFiles(dataDir: string, file: string): string[] {
 }
 
 const BUSY_TIMEOUT_MS = 10_000;
+export const PAGE_SIZE = 2048;
 
 async function openSqlite(dataDir: string): Promise<StoreHandle> {
   const { default: SQLite } = await import('better-sqlite3');
@@ -164,6 +165,11 @@ async function openSqlite(dataDir: string): Promise<StoreHandle> {
   fs.closeSync(fs.openSync(file, 'a', 0o600));
   const tightened = securePrivateFiles(dataDir, file);
   const database = new SQLite(file);
+  // 2 KiB pages, for a new database (an existing one keeps its own): a tokenize inserts into five indexes
+  // keyed by random values (tokens, identifier ids, fingerprints, audit targets), so each card dirties a page
+  // of each, and every dirty page is written whole to the WAL and again at the checkpoint. Half the page,
+  // half those bytes: about 15 % less server CPU per tokenize than 4 KiB, with reads no slower (bench/README.md).
+  database.pragma(`page_size = ${PAGE_SIZE}`);
   database.pragma('journal_mode = WAL');
   // NORMAL: COMMIT writes the WAL without fsync; the group-commit driver then fsyncs the WAL file itself,
   // on libuv's thread pool, and answers a batch only after that. Same durability as FULL (the WAL is on disk

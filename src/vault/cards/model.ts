@@ -1,6 +1,7 @@
 /** The card service's shapes: what callers send and read, and the rows a new card or identifier starts as. */
-import { randomBytes } from 'node:crypto';
+
 import { dataKeyVersion } from '../../crypto/keyring.ts';
+import { randomPooled } from '../../crypto/random.ts';
 import { accountSuffix, type BankAccount, type InstrumentKind } from '../../domain/bank-account.ts';
 import type { Brand, binInfo, Expiry, Funding } from '../../domain/card.ts';
 import type { Status, StoredStatus, Usage } from '../../domain/lifecycle.ts';
@@ -135,7 +136,7 @@ export interface HeldCvv {
   expiresAt: string;
 }
 
-export const nativeToken = (): string => `tok_${randomBytes(18).toString('base64url')}`;
+export const nativeToken = (): string => `tok_${randomPooled(18).toString('base64url')}`;
 
 export const panAad = PAN.aad;
 export const cvvAad = HELD_CVV.aad;
