@@ -121,7 +121,9 @@ export async function measure(ctx: MeasureContext, s: Scenario, label: string): 
   await warmUp(ctx, s, shared);
   s.poolShortfall?.reset();
   const before = treeCpu(ctx.serverPid);
-  const r = await cannon({ ...shared, duration: opts.duration, ...s.requests() });
+  // Profiling (--profile): bare runs 1 s, so the profile is mostly the scenarios asked for.
+  const duration = opts.profile !== null && s.name === 'bare' ? 1 : opts.duration;
+  const r = await cannon({ ...shared, duration, ...s.requests() });
   const cpu = cpuPerRequest(before, treeCpu(ctx.serverPid), r.requests.total);
   const shortfall = s.poolShortfall?.read() ?? 0;
   const row = rowOf(s, r, cpu, ctx.serverPid);

@@ -49,6 +49,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-half              skip the runs at half the max rate
   --through-api N        instead of the scenarios: tokenize N cards through POST /v1/cards (concurrent, progress on stderr)
                          and report cards/s, server CPU µs per card, server RSS after and its peak
+  --profile DIR          run the server under V8's CPU profiler (node --cpu-prof) and write its profiles to DIR;
+                         \`node bin/run-ts.mjs bench/profile.ts DIR\` prints where the time went
   --readme               only regenerate the tables of bench/README.md from bench/results, run nothing
   --help`;
 
@@ -64,6 +66,8 @@ export interface Options {
   scenarios: ScenarioName[];
   /** Cards to tokenize through the HTTP API instead of running the scenarios; 0: the scenarios. */
   throughApi: number;
+  /** Where the server writes its CPU profiles (--profile), or null. */
+  profile: string | null;
 }
 
 export type Command = { kind: 'readme' } | { kind: 'run'; opts: Options };
@@ -104,6 +108,7 @@ export function parseOptions(argv: string[]): Command {
       scale: { type: 'string' },
       'through-api': { type: 'string' },
       'no-half': { type: 'boolean' },
+      profile: { type: 'string' },
       readme: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -132,6 +137,7 @@ export function parseOptions(argv: string[]): Command {
     scale,
     scenarios: chosenScenarios(values.scenarios, scale),
     throughApi,
+    profile: values.profile ?? null,
   };
   return { kind: 'run', opts };
 }

@@ -83,7 +83,7 @@ async function main(): Promise<number> {
   const { opts } = command;
   const startedAt = new Date();
   const m = machine();
-  const backend = await freshBackend(opts.db);
+  const backend = await freshBackend(opts.db, opts.profile);
   printPlan(opts, m, describeBackend(backend, opts.db));
   return withServer(backend, opts.workers, budgetMs(opts), async (server) => {
     if (opts.throughApi) {

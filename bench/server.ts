@@ -39,9 +39,10 @@ export async function startServer(
   port: number,
   workers: number,
   onSpawn: (server: Server) => void,
+  nodeArgs: string[] = [],
 ): Promise<Server> {
   // Own process group, so the fallback SIGKILL also reaches cluster workers.
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/tokenvault.mjs'), 'serve', '--workers', String(workers)], {
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/tokenvault.mjs'), 'serve', '--workers', String(workers)], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -105,13 +106,15 @@ export interface Backend {
   /** PostgreSQL: the fresh schema of this run (dropped by `dropBackend`) and the database it lives in. */
   schema: string | null;
   databaseUrl: string | null;
+  /** Extra arguments for the server's node (`--profile`: `--cpu-prof`). */
+  nodeArgs: string[];
 }
 
 /**
  * The server's environment: a free port of 127.0.0.1, a fresh data directory (or PostgreSQL schema), a random
  * master key and admin token, warnings only, and no per-merchant request limit (the benchmark measures capacity).
  */
-export async function freshBackend(db: Options['db']): Promise<Backend> {
+export async function freshBackend(db: Options['db'], profileDir: string | null = null): Promise<Backend> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tokenvault-bench-'));
   const adminToken = randomBytes(24).toString('base64url');
   const schema = db === 'postgres' ? `bench_${randomBytes(6).toString('hex')}` : null;
@@ -133,7 +136,9 @@ export async function freshBackend(db: Options['db']): Promise<Backend> {
     ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
     ...(schema ? { TOKENVAULT_DATABASE_SCHEMA: schema } : {}),
   });
-  return { env, port, adminToken, dataDir, schema, databaseUrl };
+  // V8's sampling profiler, one .cpuprofile per server process, written when it exits (bench/profile.ts reads them).
+  const nodeArgs = profileDir === null ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profileDir)}`];
+  return { env, port, adminToken, dataDir, schema, databaseUrl, nodeArgs };
 }
 
 /** Removes the data directory and drops the PostgreSQL schema (the server must be stopped first). */
@@ -189,10 +194,16 @@ export async function withServer(
     timer.unref();
   });
   const started = async () => {
-    const server = await startServer(b.env, b.port, workers, (s) => {
-      child = s.child;
-      output = s.output;
-    });
+    const server = await startServer(
+      b.env,
+      b.port,
+      workers,
+      (s) => {
+        child = s.child;
+        output = s.output;
+      },
+      b.nodeArgs,
+    );
     return work(server);
   };
   try {
