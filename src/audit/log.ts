@@ -76,11 +76,11 @@ export async function appendAudit(tx: Executor, sent: AuditEvent, at: string): P
   const event = redacted(withRequestId(sent));
   const chain = chainOf(event.merchantId);
   // Takes the head row's lock first (PostgreSQL), so concurrent appends to one chain queue here.
-  const head = await auditStore.advanceHead(tx, chain);
+  const head = await auditStore.head(tx, chain);
   if (!head) throw new Error(`audit chain ${chain} has no head`);
   const row: Omit<AuditEventRow, 'hash'> = {
     chain,
-    seq: Number(head.seq),
+    seq: Number(head.seq) + 1,
     at,
     merchant_id: event.merchantId,
     actor: event.actor,
@@ -91,8 +91,7 @@ export async function appendAudit(tx: Executor, sent: AuditEvent, at: string): P
     prev_hash: head.hash,
   };
   const full: AuditEventRow = { ...row, hash: eventHash(row) };
-  await auditStore.setHeadHash(tx, chain, full.hash);
-  await auditStore.insertEvent(tx, full);
+  await auditStore.append(tx, full);
   return full;
 }
 
