@@ -8,7 +8,7 @@
  * the instrument identifier's AAD (keyring.fingerprint / keyring.encrypt / fieldAad, from a vault opened
  * with the server's own configuration by src/app.ts openVault), an instrument identifier
  * (instrumentIdentifierId) row, a card row with a native token (nativeToken), and a `card.create` event
- * appended to the merchant's audit hash chain (eventHash, the head row updated as appendAudit does). What
+ * appended to the merchant's audit hash chain (eventHash; the head row locked and moved, as appendAudit does). What
  * differs is only the batching: thousands of cards per transaction, rows built on worker threads while the
  * main thread writes the previous batch, multi-row INSERTs on PostgreSQL and prepared statements on SQLite.
  * The server reads, lists and reveals these cards like any other (the benchmark reveals a sample through
@@ -264,7 +264,8 @@ function postgresWriter(vault: Vault, chain: string, merchantId: string, actor: 
   return {
     async write(b) {
       await inTransaction(vault.store.db, async (tx) => {
-        // As appendAudit does: the head row's UPDATE takes its lock, so no other append interleaves.
+        // The head row is locked before the events are chained after it (appendAudit reads it FOR UPDATE), so
+        // no other append interleaves; a batch moves it by its whole length at once.
         const head = await tx
           .updateTable('audit_heads')
           .set((eb) => ({ seq: eb('seq', '+', b.events.length) }))
