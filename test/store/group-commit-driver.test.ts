@@ -23,18 +23,22 @@ function tempDir(): string {
   return dir;
 }
 
-/** A driver over a fresh file whose syncs wait until the test releases them (or, `immediate`, never wait). */
-function driverWithManualSync(immediate = false) {
+/**
+ * A driver over a fresh file whose syncs wait until the test releases them (or, `immediate`, never wait),
+ * committing at most `maxBatch` members at once.
+ */
+function driverWithManualSync(opts: { immediate?: boolean; maxBatch?: number } = {}) {
   const raw = new SQLite(path.join(tempDir(), 'db.sqlite'));
   raw.pragma('journal_mode = WAL');
   raw.exec('create table t (name text primary key, n integer)');
   const pending: (() => void)[] = [];
   let syncs = 0;
   const driver = new GroupCommitSqliteDriver(raw, {
+    ...(opts.maxBatch !== undefined ? { maxBatch: opts.maxBatch } : {}),
     sync: () =>
       new Promise<void>((resolve) => {
         syncs++;
-        if (immediate) resolve();
+        if (opts.immediate) resolve();
         else pending.push(resolve);
       }),
   });
@@ -90,31 +94,17 @@ describe('group commit driver: batches grow while the disk syncs', () => {
   });
 
   it('commits a full batch without waiting for the running sync', async () => {
-    const raw = new SQLite(path.join(tempDir(), 'db.sqlite'));
-    raw.pragma('journal_mode = WAL');
-    raw.exec('create table t (name text primary key, n integer)');
-    const pending: (() => void)[] = [];
-    const driver = new GroupCommitSqliteDriver(raw, { maxBatch: 2, sync: () => new Promise<void>((r) => pending.push(r)) });
-    class Dialect extends SqliteDialect {
-      override createDriver() {
-        return driver;
-      }
-    }
-    const db = new Kysely<{ t: { name: string; n: number | null } }>({ dialect: new Dialect({ database: raw }) });
-    cleanups.push(async () => {
-      while (pending.length > 0) pending.shift()?.();
-      await db.destroy();
-    });
+    const { db, driver, raw, releaseSync, pendingSyncs } = driverWithManualSync({ maxBatch: 2 });
     const put = (name: string) => db.transaction().execute((tx) => tx.insertInto('t').values({ name, n: 1 }).execute());
     const first = put('a');
-    await until(() => pending.length === 1);
+    await until(() => pendingSyncs() === 1);
     const rest = [put('b'), put('c')];
     // Two members fill the batch (maxBatch 2): it commits while the first sync is still running.
     await until(() => driver.stats.commits === 2);
-    while (pending.length > 0) pending.shift()?.();
+    while (pendingSyncs() > 0) releaseSync();
     await first;
-    await until(() => pending.length > 0);
-    while (pending.length > 0) pending.shift()?.();
+    await until(() => pendingSyncs() > 0);
+    while (pendingSyncs() > 0) releaseSync();
     await Promise.all(rest);
     expect(raw.prepare('select count(*) as n from t').get()).toEqual({ n: 3 });
   });
@@ -122,7 +112,7 @@ describe('group commit driver: batches grow while the disk syncs', () => {
 
 describe('group commit driver: rows', () => {
   it('reads rows as better-sqlite3 objects would be: column order, the later of two same names, __proto__ as a plain column', async () => {
-    const { db, raw } = driverWithManualSync(true);
+    const { db, raw } = driverWithManualSync({ immediate: true });
     raw.prepare("insert into t values ('x', 7)").run();
     const q = (text: string) => sql.raw<Record<string, unknown>>(text).execute(db);
     const direct = (text: string) => raw.prepare(text).all();
@@ -139,7 +129,7 @@ describe('group commit driver: rows', () => {
   });
 
   it('sees a column added after a statement was first used (a schema change recompiles the row shape)', async () => {
-    const { db } = driverWithManualSync(true);
+    const { db } = driverWithManualSync({ immediate: true });
     await sql`insert into t (name, n) values ('y', 1)`.execute(db);
     const all = () => sql.raw<Record<string, unknown>>('select * from t').execute(db);
     expect((await all()).rows).toEqual([{ name: 'y', n: 1 }]);
