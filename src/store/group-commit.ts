@@ -195,7 +195,8 @@ export class GroupCommitSqliteDriver implements Driver {
     const stmt = this.#db.prepare(compiled.sql);
     if (DDL.test(compiled.sql)) this.#shapes = new WeakMap();
     if (!conn.inTransaction) {
-      if (!stmt.reader && this.#batch === null) await this.#open();
+      // A write opens (or joins) a batch: `readonly`, not `reader`, since an UPDATE … RETURNING returns rows.
+      if (!stmt.readonly && this.#batch === null) await this.#open();
       // A read may see rows of a batch not yet durable (open, or committed and syncing): it waits for that.
       if (this.#batch !== null) conn.batch = this.#batch;
       else if (this.#syncing !== null && conn.batch === null) conn.batch = this.#syncing;

@@ -110,6 +110,24 @@ describe('group commit driver: batches grow while the disk syncs', () => {
   });
 });
 
+describe('group commit driver: writes that return rows', () => {
+  it('commits and syncs a plain UPDATE … RETURNING before answering it, like any other write', async () => {
+    const { db, driver, raw, releaseSync, pendingSyncs } = driverWithManualSync();
+    raw.prepare("insert into t values ('x', 1)").run();
+    let answered = false;
+    const update = sql<{ n: number }>`update t set n = 5 where name = 'x' returning n`.execute(db).then((r) => {
+      answered = true;
+      return r.rows;
+    });
+    await until(() => pendingSyncs() === 1);
+    expect(driver.stats.commits).toBe(1);
+    for (let i = 0; i < 5; i++) await turn();
+    expect(answered).toBe(false);
+    releaseSync();
+    expect(await update).toEqual([{ n: 5 }]);
+  });
+});
+
 describe('group commit driver: rows', () => {
   it('reads rows as better-sqlite3 objects would be: column order, the later of two same names, __proto__ as a plain column', async () => {
     const { db, raw } = driverWithManualSync({ immediate: true });
