@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findCardNumbers } from '../../../src/domain/pan-detector.ts';
 import { createMerchant, MASTERCARD, makeTestApp, type TestApp, type TestMerchant, VISA } from '../../helpers/harness.ts';
 import {
-  auditCount,
   buildAuth,
   type CybsClient,
   type CybsResponse,
@@ -30,7 +29,6 @@ import {
   makeCert,
   PAYMENT_ID,
   piBody,
-  pollFor,
   registerCert,
   rfc1123,
   rowCounts,
