@@ -49,8 +49,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --no-half              skip the runs at half the max rate
   --through-api N        instead of the scenarios: tokenize N cards through POST /v1/cards (concurrent, progress on stderr)
                          and report cards/s, server CPU µs per card, server RSS after and its peak
-  --profile DIR          run the server under V8's CPU profiler (node --cpu-prof) and write its profiles to DIR;
-                         \`node bin/run-ts.mjs bench/profile.ts DIR\` prints where the time went
+  --profile DIR          run the server under V8's CPU profiler (node --cpu-prof), its profiles written to DIR; bare runs
+                         1 s so the profile is mostly the scenarios, and no results file is written (use with --scenarios);
+                         \`node bin/run-ts.mjs bench/profile.ts DIR --group\` prints where the time went
   --readme               only regenerate the tables of bench/README.md from bench/results, run nothing
   --help`;
 
