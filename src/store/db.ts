@@ -168,7 +168,7 @@ async function openSqlite(dataDir: string): Promise<StoreHandle> {
   // 2 KiB pages, for a new database (an existing one keeps its own): a tokenize inserts into five indexes
   // keyed by random values (tokens, identifier ids, fingerprints, audit targets), so each card dirties a page
   // of each, and every dirty page is written whole to the WAL and again at the checkpoint. Half the page,
-  // half those bytes: about 15 % less server CPU per tokenize than 4 KiB, with reads no slower (bench/README.md).
+  // half those bytes: about 15 % less server CPU per tokenize than 4 KiB, retrieve no slower (docs/architecture.md).
   database.pragma(`page_size = ${PAGE_SIZE}`);
   database.pragma('journal_mode = WAL');
   // NORMAL: COMMIT writes the WAL without fsync; the group-commit driver then fsyncs the WAL file itself,
