@@ -189,7 +189,6 @@ async function open(config: Config, opts: OpenVaultOptions, paymentMetrics: Paym
     outbox: createOutboxService({
       db: store.db,
       now: deps.now,
-      kind: store.kind,
       callbackPrivateAddresses: config.callbackPrivateAddresses,
     }),
     close: async () => {

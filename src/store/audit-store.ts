@@ -1,10 +1,7 @@
 /** The audit log's tables: events, chain heads and signed checkpoints. The chain rules are audit/log.ts's. */
-import { PostgresAdapter } from 'kysely';
-import type { Executor } from './db.ts';
+import { type Executor, isPostgres } from './db.ts';
 import { prepareInsert, prepareOne, prepareQuery } from './prepared.ts';
 import type { AuditEventRow } from './schema.ts';
-
-const isPostgres = (q: Executor) => q.getExecutor().adapter instanceof PostgresAdapter;
 
 // The statements of every append, compiled once per dialect (prepared.ts).
 /** The chain's head; on PostgreSQL it takes the head row's lock, held to the commit. */

@@ -12,6 +12,7 @@ import {
   type Migration,
   type MigrationProvider,
   Migrator,
+  PostgresAdapter,
   PostgresDialect,
   SqliteDialect,
   sql,
@@ -40,6 +41,9 @@ export type ScrubbedTable = 'card_secrets' | 'window_keys' | 'data_keys' | 'gate
 export type Tx = Transaction<Database>;
 /** Anything queries can run on: the database itself or an open transaction. */
 export type Executor = Kysely<Database>;
+
+/** Whether queries on `q` run on PostgreSQL (row locks, data-modifying WITH) rather than SQLite. */
+export const isPostgres = (q: Executor): boolean => q.getExecutor().adapter instanceof PostgresAdapter;
 
 export interface StoreHandle {
   readonly kind: 'sqlite' | 'postgres';

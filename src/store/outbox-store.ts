@@ -4,7 +4,7 @@
  * PostgreSQL picks them with FOR UPDATE SKIP LOCKED (two loops never wait on or take the same row), SQLite
  * runs one writer at a time. A late finisher whose claim was taken over changes nothing (its `claim` no longer matches).
  */
-import type { Executor } from './db.ts';
+import { type Executor, isPostgres } from './db.ts';
 import type { OutboxRow } from './schema.ts';
 
 export type NewOutboxRow = Omit<OutboxRow, 'state' | 'attempts' | 'claimed_until' | 'claim' | 'last_result' | 'updated_at'>;
@@ -19,7 +19,7 @@ export const outboxStore = {
   /** Claims up to `limit` due deliveries of `topics` for `claim` until `until`; the rows claimed. */
   async claimDue(
     q: Executor,
-    opts: { kind: 'sqlite' | 'postgres'; topics: readonly string[]; now: string; until: string; claim: string; limit: number },
+    opts: { topics: readonly string[]; now: string; until: string; claim: string; limit: number },
   ): Promise<OutboxRow[]> {
     if (opts.topics.length === 0) return [];
     let due = q
@@ -31,7 +31,7 @@ export const outboxStore = {
       .where((eb) => eb.or([eb('claimed_until', 'is', null), eb('claimed_until', '<', opts.now)]))
       .orderBy('next_attempt_at')
       .limit(opts.limit);
-    if (opts.kind === 'postgres') due = due.forUpdate().skipLocked();
+    if (isPostgres(q)) due = due.forUpdate().skipLocked();
     return q
       .updateTable('outbox')
       .set({ claimed_until: opts.until, claim: opts.claim })

@@ -118,9 +118,7 @@ const view = (r: OutboxRow): OutboxView => ({
   createdAt: r.created_at,
 });
 
-export function createOutboxService(
-  deps: Pick<VaultDeps, 'db' | 'now'> & { kind: 'sqlite' | 'postgres'; callbackPrivateAddresses: boolean },
-) {
+export function createOutboxService(deps: Pick<VaultDeps, 'db' | 'now'> & { callbackPrivateAddresses: boolean }) {
   const httpPost = httpPoster({ privateAddresses: deps.callbackPrivateAddresses });
   const { db } = deps;
   const topics = new Map<string, OutboxTopic>();
@@ -181,7 +179,6 @@ export function createOutboxService(
       const now = deps.now();
       const claim = randomUUID();
       const rows = await outboxStore.claimDue(db, {
-        kind: deps.kind,
         topics: [...topics.keys()],
         now: iso(now),
         // Held long enough for every attempt of the batch to end; then another instance may take the rest.
